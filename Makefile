@@ -1,0 +1,86 @@
+# rcsim — build, test, run.
+#
+#   make            build ./rcsim (installs missing Debian packages first)
+#   make run        build and run configs/default.cfg, print the summary
+#   make test       build and run the cmocka suite
+#   make test-asan  the suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make deps       only install the Debian packages rcsim needs
+#
+# No -ffast-math anywhere: it breaks NaN checks and bit-reproducibility.
+
+CC       ?= gcc
+DEB_PKGS := libcmocka-dev libhwloc-dev libhdf5-dev libopenblas-dev zlib1g-dev pkg-config
+PKGS     := hdf5 hwloc openblas zlib
+
+OPT      ?= -O2
+CFLAGS_BASE = -std=c11 $(OPT) -g -Wall -Wextra -D_GNU_SOURCE -I. -march=x86-64-v2 -mtune=native
+PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS   = $(CFLAGS_BASE) $(PKG_CFLAGS) -DRC_GIT_REV=\"$(GIT_REV)\"
+LDLIBS   = $(PKG_LIBS) -lpthread -lm
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+BUILD    ?= build
+LIB_SRC  := $(wildcard sim/*.c models/*.c encoders/*.c io/*.c)
+LIB_SRC  := $(filter-out sim/main.c,$(LIB_SRC))
+TEST_SRC := $(wildcard tests/test_*.c)
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps run test test-asan clean bench
+
+all: $(BUILD)/.deps rcsim
+
+# Install what is missing, once per build folder (apt-get only when needed).
+$(BUILD)/.deps:
+	@mkdir -p $(BUILD)
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "rcsim: installing missing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing || \
+	    { echo "rcsim: apt-get failed; install by hand:$$missing" >&2; exit 1; }; \
+	fi
+	@touch $@
+
+deps: $(BUILD)/.deps
+
+$(BUILD)/%.o: %.c $(BUILD)/.deps $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/librcsim.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+rcsim: $(BUILD)/sim/main.o $(BUILD)/librcsim.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/librcsim.a rcsim
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(BUILD)/librcsim.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+run: all
+	./rcsim run configs/default.cfg --out runs/default
+	@echo; echo "== runs/default/summary.json =="; cat runs/default/summary.json
+
+# Each test binary is one cmocka group; the runner prints a cmocka summary per
+# group and a final 'N passed, N failed' line; exit status is non-zero on failure.
+test: all $(TEST_BIN)
+	@RCSIM=./rcsim BUILD=$(BUILD) sh tests/run_all.sh $(TEST_BIN)
+
+test-asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  LDLIBS_EXTRA= test-asan-inner
+
+test-asan-inner: $(BUILD)/.deps $(TEST_BIN)
+	$(CC) $(CFLAGS) -o $(BUILD)/rcsim $(BUILD)/sim/main.o $(BUILD)/librcsim.a $(LDLIBS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  RCSIM=$(BUILD)/rcsim BUILD=$(BUILD) sh tests/run_all.sh $(TEST_BIN)
+
+$(BUILD)/sim/main.o: sim/main.c
+
+clean:
+	rm -rf build build-asan rcsim

@@ -1,0 +1,50 @@
+/* pool.h — one persistent pool of worker threads, pinned to cores with hwloc.
+ *
+ * As in ggml: the pool is created once; rc_pool_run(pool, fn, arg) makes every
+ * thread (the caller is thread 0, so nth threads = caller + nth-1 workers) call
+ * fn(arg, ith, nth) and returns when all have returned. Inside fn threads meet
+ * at rc_pool_barrier(); each barrier call site says why in a comment.
+ * Work is split into contiguous partitions (rc_partition). Nothing inside the
+ * pool allocates or locks on the hot path: the barrier spins briefly, then
+ * yields (2 cores must not be burned by idle spinners for long).
+ *
+ * Placement: thread ith is bound (hwloc_set_cpubind, HWLOC_CPUBIND_THREAD) to
+ * the ith core of the machine, spread across NUMA nodes first ("spread") or
+ * filling one node first ("compact"). If binding fails (containers,
+ * oversubscription: more threads than cores) the pool still works, unbound,
+ * and rc_pool_placement() says so. */
+#ifndef RC_POOL_H
+#define RC_POOL_H
+
+#include <stddef.h>
+#include "sim/status.h"
+
+typedef struct rc_pool rc_pool;
+typedef void (*rc_pool_fn)(void *arg, int ith, int nth);
+
+typedef enum { RC_PLACE_SPREAD = 0, RC_PLACE_COMPACT = 1 } rc_placement;
+
+/* nthreads >= 1; 0 means "one per core". Returns NULL and fills err on failure. */
+rc_pool *rc_pool_new(int nthreads, rc_placement place, rc_err *err);
+void rc_pool_free(rc_pool *pool); /* NULL is a no-op; joins the workers */
+
+int rc_pool_nthreads(const rc_pool *pool);
+
+/* Runs fn on all threads; returns after all of them finished. Not reentrant. */
+void rc_pool_run(rc_pool *pool, rc_pool_fn fn, void *arg);
+
+/* All nth threads of the current rc_pool_run meet here. Must be called by every
+ * thread the same number of times. Also a full memory barrier. */
+void rc_pool_barrier(rc_pool *pool);
+
+/* Human-readable placement, one line per thread: "thread 0 -> core 0 (PU 0, NUMA 0)". */
+void rc_pool_placement(const rc_pool *pool, char *buf, size_t cap);
+
+/* Number of cores hwloc sees (>= 1). */
+int rc_hw_ncores(void);
+
+/* Contiguous partition of n items into nth parts, thread ith gets [*lo, *hi):
+ * the first n % nth parts have one more item. Deterministic; parts may be empty. */
+void rc_partition(size_t n, int ith, int nth, size_t *lo, size_t *hi);
+
+#endif
