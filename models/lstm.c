@@ -1,0 +1,115 @@
+/* lstm.c — LSTM forward/backward kernels over tiles (see lstm.h).
+ *
+ * Cost per step and active row: 4H·H multiply-accumulates for the recurrent
+ * product (sgemm), 4H per input event, O(H) elementwise. Backward doubles the
+ * dense part (dh and the weight gradient) and adds the events' outer products.
+ * The elementwise loops are plain C in a fixed order; no -ffast-math. */
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+#include "models/lstm.h"
+
+static inline float sigm(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+void rc_lstm_forward(float *act, float *c, float *h,
+                     const float *hp, const float *cp, const rc_step_input *in,
+                     const float *w_ih, const float *w_hh,
+                     const float *b_ih, const float *b_hh,
+                     int n, int H, int k0, int k1)
+{
+    const int G4 = 4 * H;
+    for (int k = k0; k < k1; k++) {
+        const int w = rc_lstm_tile_w(H, k), u0 = rc_lstm_tile_u0(k);
+        const int rb = 4 * RC_LSTM_TILE * k, nr = 4 * w;
+        /* Recurrent part: act[:, rb:rb+nr] = hp (n,H) × w_hh[rb:rb+nr, :]ᵀ. */
+        if (n > 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, nr, H, 1.0f,
+                        hp, H, w_hh + (size_t)rb * H, H, 0.0f, act + rb, G4);
+        for (int r = 0; r < n; r++) {
+            float *a = act + (size_t)r * G4 + rb;
+            for (int j = 0; j < nr; j++) a[j] += b_ih[rb + j] + b_hh[rb + j];
+            /* Event-driven input: add the weight column of each event. */
+            for (int e = in->beg[r]; e < in->end[r]; e++) {
+                const float v = in->val[r][e];
+                const float *wc = w_ih + (size_t)in->ch[r][e] * G4 + rb;
+                for (int j = 0; j < nr; j++) a[j] += v * wc[j];
+            }
+            float *ai = a, *af = a + w, *ag = a + 2 * w, *ao = a + 3 * w;
+            const float *cpr = cp + (size_t)r * H + u0;
+            float *cr = c + (size_t)r * H + u0, *hr = h + (size_t)r * H + u0;
+            for (int j = 0; j < w; j++) {
+                ai[j] = sigm(ai[j]);
+                af[j] = sigm(af[j]);
+                ag[j] = tanhf(ag[j]);
+                ao[j] = sigm(ao[j]);
+                cr[j] = af[j] * cpr[j] + ai[j] * ag[j];
+                hr[j] = ao[j] * tanhf(cr[j]);
+            }
+        }
+    }
+}
+
+void rc_lstm_backward_gates(float *dgate, float *dcp,
+                            const float *dh, const float *dcn,
+                            const float *act, const float *c, const float *cp,
+                            int n, int H, int k0, int k1)
+{
+    const int G4 = 4 * H;
+    for (int k = k0; k < k1; k++) {
+        const int w = rc_lstm_tile_w(H, k), u0 = rc_lstm_tile_u0(k);
+        const int rb = 4 * RC_LSTM_TILE * k;
+        for (int r = 0; r < n; r++) {
+            const float *a = act + (size_t)r * G4 + rb;
+            const float *ai = a, *af = a + w, *ag = a + 2 * w, *ao = a + 3 * w;
+            float *d = dgate + (size_t)r * G4 + rb;
+            const size_t o = (size_t)r * H + u0;
+            for (int j = 0; j < w; j++) {
+                const float tc = tanhf(c[o + j]);
+                const float dc = dcn[o + j] + dh[o + j] * ao[j] * (1.0f - tc * tc);
+                d[j] = dc * ag[j] * ai[j] * (1.0f - ai[j]);
+                d[w + j] = dc * cp[o + j] * af[j] * (1.0f - af[j]);
+                d[2 * w + j] = dc * ai[j] * (1.0f - ag[j] * ag[j]);
+                d[3 * w + j] = dh[o + j] * tc * ao[j] * (1.0f - ao[j]);
+                dcp[o + j] = dc * af[j];
+            }
+        }
+    }
+}
+
+void rc_lstm_backward_dh(float *dhp, const float *dgate, const float *w_hh,
+                         int n, int H, int k0, int k1)
+{
+    if (n <= 0) return;
+    for (int k = k0; k < k1; k++) {
+        const int w = rc_lstm_tile_w(H, k), u0 = rc_lstm_tile_u0(k);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, w, 4 * H, 1.0f,
+                    dgate, 4 * H, w_hh + u0, H, 0.0f, dhp + u0, H);
+    }
+}
+
+void rc_lstm_backward_weights(float *dw_ih, float *dw_hh, float *db_ih, float *db_hh,
+                              const float *dgate_all, const float *hp_all,
+                              const rc_step_input *in_all, int N, int H,
+                              int k0, int k1)
+{
+    const int G4 = 4 * H;
+    for (int k = k0; k < k1; k++) {
+        const int w = rc_lstm_tile_w(H, k);
+        const int rb = 4 * RC_LSTM_TILE * k, nr = 4 * w;
+        if (N > 0)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nr, H, N, 1.0f,
+                        dgate_all + rb, G4, hp_all, H, 1.0f, dw_hh + (size_t)rb * H, H);
+        for (int r = 0; r < N; r++) {
+            const float *d = dgate_all + (size_t)r * G4 + rb;
+            for (int j = 0; j < nr; j++) {
+                db_ih[rb + j] += d[j];
+                db_hh[rb + j] += d[j];
+            }
+            for (int e = in_all->beg[r]; e < in_all->end[r]; e++) {
+                const float v = in_all->val[r][e];
+                float *wc = dw_ih + (size_t)in_all->ch[r][e] * G4 + rb;
+                for (int j = 0; j < nr; j++) wc[j] += v * d[j];
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+/* net.c — parameter blocks, initialisation and the dense head (see net.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "models/dense.h"
+#include "models/lstm.h"
+#include "models/net.h"
+#include "sim/rng.h"
+#include "sim/status.h"
+
+enum { T_WIH = 1, T_WHH, T_BIH, T_BHH, T_HEADW = 16, T_HEADB = 32 };
+
+static float unif(uint64_t seed, int tensor, size_t idx, double bound)
+{
+    return (float)((2.0 * rc_uniform(seed, RC_STREAM_INIT, (uint64_t)tensor, idx) - 1.0) * bound);
+}
+
+rc_net *rc_net_new(const rc_net_shape *s, uint64_t seed)
+{
+    RC_ASSERT(s->nin > 0 && s->H > 0 && s->K > 0 && s->nhead >= 0 && s->nhead <= RC_NET_MAX_HEAD);
+    rc_net *net = calloc(1, sizeof *net);
+    if (!net) return NULL;
+    net->s = *s;
+    const size_t H = (size_t)s->H, G4 = 4 * H;
+    size_t off = 0;
+    net->w_ih = off; off += (size_t)s->nin * G4;
+    net->w_hh = off; off += G4 * H;
+    net->b_ih = off; off += G4;
+    net->b_hh = off; off += G4;
+    net->nlayers = s->nhead + 1;
+    int in = s->H;
+    for (int l = 0; l < net->nlayers; l++) {
+        int out = l < s->nhead ? s->head[l] : s->K;
+        net->hin[l] = in;
+        net->hout[l] = out;
+        net->hw[l] = off; off += (size_t)in * out;
+        net->hb[l] = off; off += (size_t)out;
+        in = out;
+    }
+    net->nparams = off;
+    /* One block per category, 64-byte aligned for the BLAS. */
+    size_t bytes = (off * sizeof(float) + 63) / 64 * 64;
+    net->params = aligned_alloc(64, bytes);
+    net->grads = aligned_alloc(64, bytes);
+    net->m = aligned_alloc(64, bytes);
+    net->v = aligned_alloc(64, bytes);
+    if (!net->params || !net->grads || !net->m || !net->v) {
+        rc_net_free(net);
+        return NULL;
+    }
+    memset(net->grads, 0, bytes);
+    memset(net->m, 0, bytes);
+    memset(net->v, 0, bytes);
+
+    float *p = net->params;
+    const double kl = 1.0 / sqrt((double)H);
+    /* LSTM tensors: PyTorch's logical index is gate-major (gate·H + u). */
+    for (int g = 0; g < 4; g++)
+        for (int u = 0; u < s->H; u++) {
+            const size_t lr = (size_t)g * H + (size_t)u;   /* logical row */
+            const size_t tr = (size_t)rc_lstm_row(s->H, g, u); /* tiled row */
+            for (int i = 0; i < s->nin; i++)
+                p[net->w_ih + (size_t)i * G4 + tr] = unif(seed, T_WIH, lr * (size_t)s->nin + (size_t)i, kl);
+            for (size_t j = 0; j < H; j++)
+                p[net->w_hh + tr * H + j] = unif(seed, T_WHH, lr * H + j, kl);
+            p[net->b_ih + tr] = unif(seed, T_BIH, lr, kl);
+            p[net->b_hh + tr] = unif(seed, T_BHH, lr, kl);
+        }
+    for (int l = 0; l < net->nlayers; l++) {
+        const double kb = 1.0 / sqrt((double)net->hin[l]);
+        const size_t nw = (size_t)net->hin[l] * (size_t)net->hout[l];
+        for (size_t i = 0; i < nw; i++) p[net->hw[l] + i] = unif(seed, T_HEADW + l, i, kb);
+        for (int o = 0; o < net->hout[l]; o++) p[net->hb[l] + (size_t)o] = unif(seed, T_HEADB + l, (size_t)o, kb);
+    }
+    return net;
+}
+
+void rc_net_free(rc_net *net)
+{
+    if (!net) return;
+    free(net->params);
+    free(net->grads);
+    free(net->m);
+    free(net->v);
+    free(net);
+}
+
+void rc_net_zero_grad(rc_net *net)
+{
+    memset(net->grads, 0, net->nparams * sizeof(float));
+}
+
+int rc_net_head_width(const rc_net *net)
+{
+    int w = net->s.H;
+    for (int l = 0; l < net->nlayers; l++) w = net->hout[l] > w ? net->hout[l] : w;
+    return w;
+}
+
+void rc_net_head_forward(const rc_net *net, const float *h, float *z, float *acts)
+{
+    const float *in = h;
+    float tmp[2][256];
+    float *a = acts;
+    for (int l = 0; l < net->nlayers; l++) {
+        const int last = l == net->nlayers - 1;
+        float *out = last ? z : (a ? a : tmp[l & 1]);
+        RC_ASSERT(last || a || net->hout[l] <= 256);
+        rc_dense_forward(out, in, net->params + net->hw[l], net->params + net->hb[l],
+                         net->hin[l], net->hout[l]);
+        if (!last) {
+            rc_relu_forward(out, net->hout[l]);
+            if (a) a += net->hout[l];
+        }
+        in = out;
+    }
+}
+
+void rc_net_head_backward(rc_net *net, const float *h, const float *acts,
+                          const float *dz, float *dh, float *scratch)
+{
+    const int W = rc_net_head_width(net);
+    float *dcur = scratch, *dnext = scratch + W;
+    memcpy(dcur, dz, (size_t)net->s.K * sizeof *dz);
+    /* Offsets of each hidden layer's activations inside acts. */
+    size_t aoff[RC_NET_MAX_HEAD + 1];
+    size_t o = 0;
+    for (int l = 0; l < net->s.nhead; l++) { aoff[l] = o; o += (size_t)net->hout[l]; }
+    for (int l = net->nlayers - 1; l >= 0; l--) {
+        const float *in = l == 0 ? h : acts + aoff[l - 1];
+        float *din = l == 0 ? dh : dnext;
+        rc_dense_backward(din, net->grads + net->hw[l], net->grads + net->hb[l], dcur, in,
+                          net->params + net->hw[l], net->hin[l], net->hout[l]);
+        if (l > 0) {
+            rc_relu_backward(dnext, in, net->hin[l]);
+            float *t = dcur; dcur = dnext; dnext = t;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+/* net.h — the recurrent network rcsim trains: an LSTM layer followed by a head
+ * of dense layers (ReLU) and an output layer (1 sigmoid or K softmax units).
+ *
+ * Parameters, gradients and the two Adam moments are each one allocation of
+ * nparams floats with the same layout; named views are offsets into it:
+ *   w_ih (nin, 4H)  w_hh (4H, H)  b_ih (4H)  b_hh (4H)     — models/lstm.h layout
+ *   for each head layer l: W_l (out_l, in_l), b_l (out_l); the last is the output.
+ * Initialisation follows PyTorch: LSTM weights and biases U(−1/√H, 1/√H);
+ * Linear weights and biases U(−1/√fan_in, 1/√fan_in). Each value is drawn from
+ * the counter-based RNG keyed by (seed, tensor, PyTorch's logical index), so
+ * the initial model does not depend on the tiled memory layout. */
+#ifndef RC_NET_H
+#define RC_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RC_NET_MAX_HEAD 4
+
+typedef struct {
+    int nin;                       /* input channels                         */
+    int H;                         /* LSTM hidden units                      */
+    int nhead;                     /* hidden dense layers in the head (ReLU) */
+    int head[RC_NET_MAX_HEAD];     /* their widths                           */
+    int K;                         /* output units: 1 = sigmoid, >1 = softmax */
+} rc_net_shape;
+
+typedef struct {
+    rc_net_shape s;
+    size_t nparams;
+    float *params, *grads, *m, *v;     /* (nparams) each                       */
+    size_t w_ih, w_hh, b_ih, b_hh;     /* offsets of the LSTM tensors          */
+    int nlayers;                       /* head layers incl. output = nhead + 1 */
+    size_t hw[RC_NET_MAX_HEAD + 1];    /* offsets of head weights              */
+    size_t hb[RC_NET_MAX_HEAD + 1];    /* offsets of head biases               */
+    int hin[RC_NET_MAX_HEAD + 1];      /* head layer input widths              */
+    int hout[RC_NET_MAX_HEAD + 1];     /* head layer output widths             */
+} rc_net;
+
+/* Allocates and initialises (seeded). Returns NULL on allocation failure. */
+rc_net *rc_net_new(const rc_net_shape *s, uint64_t seed);
+void rc_net_free(rc_net *net);  /* NULL is a no-op */
+void rc_net_zero_grad(rc_net *net);
+/* Widest head layer (scratch sizing). */
+int rc_net_head_width(const rc_net *net);
+
+/* Head forward for one example from LSTM output h (H): writes the logits
+ * z (K) and, if acts is not NULL, each hidden head layer's ReLU output into
+ * acts (sum of head widths). */
+void rc_net_head_forward(const rc_net *net, const float *h, float *z, float *acts);
+/* Head backward for one example: given dz, accumulates head grads into
+ * net->grads and writes dh (H). acts from rc_net_head_forward; scratch has
+ * 2·rc_net_head_width floats. */
+void rc_net_head_backward(rc_net *net, const float *h, const float *acts,
+                          const float *dz, float *dh, float *scratch);
+
+#endif

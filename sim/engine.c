@@ -1,0 +1,429 @@
+/* engine.c — batch forward/backward with first spikes and active sets.
+ *
+ * Work split (all threads run batch_fn; see the barrier comments):
+ *  - loading events:         examples partitioned across threads
+ *  - LSTM forward/backward:  hidden-unit tiles partitioned (models/lstm.h)
+ *  - head, spike decisions,
+ *    loss, head backward:    thread 0, serially, in row order (the head is
+ *                            ≤ 1 % of the work; serial keeps sums in a fixed
+ *                            order without per-thread gradient copies)
+ * Per-step caches are stored for the rows actually computed, concatenated
+ * over steps (rowoff[t] .. rowoff[t] + nrow[t]), so the recurrent weight
+ * gradient is one sgemm per tile over all Σ_t n_t rows. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "models/dense.h"
+#include "models/lstm.h"
+#include "sim/engine.h"
+
+struct rc_engine {
+    rc_net *net;
+    const rc_dataset *ds;
+    rc_pool *pool;
+    int B, T, H, G4, ntiles;
+    rc_events *ev;            /* (B) event streams of the batch's examples */
+    rc_example_info *info;    /* (B) */
+    /* Per-step bookkeeping, rows concatenated over steps (B·T rows max). */
+    int *rowoff;              /* (T+1) first cached row of step t          */
+    int *nrow;                /* (T)   active rows at step t               */
+    int *row_ex;              /* (B·T) batch slot of each cached row       */
+    int *pos;                 /* (B·T) row of the same example at step t−1 */
+    int *beg, *end;           /* (B·T) event range of the row's step       */
+    const int32_t **ich;      /* (B·T) channel array of the row's example  */
+    const float **ival;       /* (B·T) value array of the row's example    */
+    float *act_all;           /* (B·T, 4H) gate activations                */
+    float *c_all;             /* (B·T, H)  c_t                             */
+    float *hp_all;            /* (B·T, H)  h_{t−1} (compacted)             */
+    float *cp_all;            /* (B·T, H)  c_{t−1} (compacted)             */
+    float *dgate_all;         /* (B·T, 4H) ∂L/∂a                           */
+    float *hcur;              /* (B, H)    h_t of the current step         */
+    float *dh, *dcn, *dhp, *dcp; /* (B, H) backward scratch                */
+    float *inj;               /* (B, H)    ∂L/∂h at t_sp, per batch slot   */
+    int *lstep;               /* (B)       step the loss was taken, or −1  */
+    float *zbuf, *pbuf, *dz;  /* (K)                                       */
+    float *hacts;             /* head activations (Σ head widths)          */
+    float *hscratch;          /* 2·head width                              */
+    int tmax;                 /* last step computed in this batch          */
+    /* Current call. */
+    rc_split split;
+    const int64_t *idx;
+    int n;
+    const rc_batch_opts *o;
+    rc_example_result *res;
+    double loss_sum;
+    rc_status *tstat;         /* per-thread status (NEST style)            */
+    rc_err *terr;
+    int maxthreads;
+    /* Adam call. */
+    double a_lr, a_b1, a_b2, a_eps, a_scale;
+    int64_t a_step;
+    double *chunk_sq;         /* per-chunk sums of squares                 */
+    size_t nchunks;
+};
+
+#define CHUNK 4096
+
+static void *xcalloc(size_t n, size_t sz, int *fail)
+{
+    void *p = calloc(n ? n : 1, sz);
+    if (!p) *fail = 1;
+    return p;
+}
+
+rc_engine *rc_engine_new(rc_net *net, const rc_dataset *ds, rc_pool *pool,
+                         int max_batch, rc_err *err)
+{
+    rc_engine *e = calloc(1, sizeof *e);
+    if (!e) goto nomem;
+    int fail = 0;
+    e->net = net;
+    e->ds = ds;
+    e->pool = pool;
+    e->B = max_batch;
+    e->T = ds->T;
+    e->H = net->s.H;
+    e->G4 = 4 * e->H;
+    e->ntiles = rc_lstm_ntiles(e->H);
+    const size_t B = (size_t)max_batch, T = (size_t)ds->T, H = (size_t)e->H, BT = B * T;
+    e->ev = xcalloc(B, sizeof *e->ev, &fail);
+    e->info = xcalloc(B, sizeof *e->info, &fail);
+    e->rowoff = xcalloc(T + 1, sizeof(int), &fail);
+    e->nrow = xcalloc(T, sizeof(int), &fail);
+    e->row_ex = xcalloc(BT, sizeof(int), &fail);
+    e->pos = xcalloc(BT, sizeof(int), &fail);
+    e->beg = xcalloc(BT, sizeof(int), &fail);
+    e->end = xcalloc(BT, sizeof(int), &fail);
+    e->ich = xcalloc(BT, sizeof(*e->ich), &fail);
+    e->ival = xcalloc(BT, sizeof(*e->ival), &fail);
+    e->act_all = xcalloc(BT * 4 * H, sizeof(float), &fail);
+    e->c_all = xcalloc(BT * H, sizeof(float), &fail);
+    e->hp_all = xcalloc(BT * H, sizeof(float), &fail);
+    e->cp_all = xcalloc(BT * H, sizeof(float), &fail);
+    e->dgate_all = xcalloc(BT * 4 * H, sizeof(float), &fail);
+    e->hcur = xcalloc(B * H, sizeof(float), &fail);
+    e->dh = xcalloc(B * H, sizeof(float), &fail);
+    e->dcn = xcalloc(B * H, sizeof(float), &fail);
+    e->dhp = xcalloc(B * H, sizeof(float), &fail);
+    e->dcp = xcalloc(B * H, sizeof(float), &fail);
+    e->inj = xcalloc(B * H, sizeof(float), &fail);
+    e->lstep = xcalloc(B, sizeof(int), &fail);
+    const int K = net->s.K, W = rc_net_head_width(net);
+    e->zbuf = xcalloc((size_t)K, sizeof(float), &fail);
+    e->pbuf = xcalloc((size_t)K, sizeof(float), &fail);
+    e->dz = xcalloc((size_t)K, sizeof(float), &fail);
+    e->hacts = xcalloc((size_t)W * RC_NET_MAX_HEAD, sizeof(float), &fail);
+    e->hscratch = xcalloc(2 * (size_t)W, sizeof(float), &fail);
+    e->maxthreads = rc_pool_nthreads(pool);
+    e->tstat = xcalloc((size_t)e->maxthreads, sizeof(rc_status), &fail);
+    e->terr = xcalloc((size_t)e->maxthreads, sizeof(rc_err), &fail);
+    e->nchunks = (net->nparams + CHUNK - 1) / CHUNK;
+    e->chunk_sq = xcalloc(e->nchunks, sizeof(double), &fail);
+    if (fail) goto nomem;
+    return e;
+nomem:
+    rc_engine_free(e);
+    rc_err_set(err, RC_ERR_NOMEM, "engine: cannot allocate buffers for batch %d", max_batch);
+    return NULL;
+}
+
+void rc_engine_free(rc_engine *e)
+{
+    if (!e) return;
+    if (e->ev)
+        for (int i = 0; i < e->B; i++) rc_events_free(&e->ev[i]);
+    free(e->ev); free(e->info); free(e->rowoff); free(e->nrow); free(e->row_ex);
+    free(e->pos); free(e->beg); free(e->end); free(e->ich); free(e->ival);
+    free(e->act_all); free(e->c_all); free(e->hp_all); free(e->cp_all);
+    free(e->dgate_all); free(e->hcur); free(e->dh); free(e->dcn); free(e->dhp);
+    free(e->dcp); free(e->inj); free(e->lstep); free(e->zbuf); free(e->pbuf); free(e->dz);
+    free(e->hacts); free(e->hscratch); free(e->tstat); free(e->terr); free(e->chunk_sq);
+    free(e);
+}
+
+/* Fills the input ranges of the rows of step t (rows already listed). */
+static void set_step_inputs(rc_engine *e, int t)
+{
+    const int r0 = e->rowoff[t];
+    for (int r = 0; r < e->nrow[t]; r++) {
+        const rc_events *ev = &e->ev[e->row_ex[r0 + r]];
+        e->beg[r0 + r] = ev->off[t];
+        e->end[r0 + r] = ev->off[t + 1];
+        e->ich[r0 + r] = ev->ch;
+        e->ival[r0 + r] = ev->val;
+    }
+}
+
+static rc_step_input step_input(rc_engine *e, int r0)
+{
+    rc_step_input in = { e->beg + r0, e->end + r0, e->ich + r0, e->ival + r0 };
+    return in;
+}
+
+/* Thread 0, after step t's LSTM: head, spike decisions, losses, the next
+ * active set. Returns the number of rows active at t+1. */
+static int decide(rc_engine *e, int t)
+{
+    const rc_batch_opts *o = e->o;
+    rc_net *net = e->net;
+    const int K = net->s.K, H = e->H, T = e->T;
+    const int r0 = e->rowoff[t], n = e->nrow[t];
+    const int last = t == T - 1;
+    int nn = 0;
+    const int nx = e->rowoff[t] + n; /* first row of step t+1 */
+    for (int r = 0; r < n; r++) {
+        const int slot = e->row_ex[r0 + r];
+        rc_example_result *res = &e->res[slot];
+        const float *h = e->hcur + (size_t)r * H;
+        rc_net_head_forward(net, h, e->zbuf, e->hacts);
+        rc_output_probs(e->pbuf, e->zbuf, K);
+        int cls = 0;
+        float pmax = e->pbuf[0];
+        if (K == 1) {
+            cls = e->pbuf[0] >= 0.5f;
+        } else {
+            for (int k = 1; k < K; k++)
+                if (e->pbuf[k] > pmax) { pmax = e->pbuf[k]; cls = k; }
+        }
+        int just = 0;
+        if (!res->spiked) {
+            if (K == 1) {
+                const float p = e->pbuf[0];
+                if (p >= (float)o->threshold) { just = 1; res->pred = 1; }
+                else if (p <= (float)(1.0 - o->threshold)) { just = 1; res->pred = 0; }
+            } else if (pmax >= (float)o->threshold) {
+                just = 1;
+                res->pred = cls;
+            }
+            if (just) { res->spiked = 1; res->tsp = t; }
+        }
+        if (last) {
+            res->pred_end = cls;
+            if (!res->spiked) { res->tsp = t; res->pred = cls; }
+        }
+        const int loss_now = o->train && (o->loss_at_end ? last : (just || last));
+        if (loss_now) {
+            const double scale = 1.0 / e->n;
+            double l = rc_output_loss(e->dz, e->zbuf, K, res->label, o->beta, scale);
+            res->loss = (float)l;
+            e->lstep[slot] = t;
+            e->loss_sum += l;
+            rc_net_head_backward(net, h, e->hacts, e->dz, e->inj + (size_t)slot * H, e->hscratch);
+        }
+        const int keep = !last && !(o->stop_at_spike && res->spiked);
+        if (keep) {
+            e->row_ex[nx + nn] = slot;
+            e->pos[nx + nn] = r;
+            nn++;
+        }
+    }
+    if (!last) {
+        e->rowoff[t + 1] = nx;
+        e->nrow[t + 1] = nn;
+        set_step_inputs(e, t + 1);
+    }
+    return nn;
+}
+
+static void batch_fn(void *arg, int ith, int nth)
+{
+    rc_engine *e = arg;
+    const int H = e->H, G4 = e->G4, T = e->T;
+    rc_net *net = e->net;
+    const float *P = net->params;
+    float *Gr = net->grads;
+    size_t lo, hi;
+
+    /* Load this thread's share of the examples. */
+    rc_partition((size_t)e->n, ith, nth, &lo, &hi);
+    e->tstat[ith] = RC_OK;
+    for (size_t i = lo; i < hi; i++) {
+        rc_status st = e->ds->get(e->ds, e->split, e->idx[i], &e->ev[i], &e->info[i]);
+        if (st && !e->tstat[ith]) {
+            e->tstat[ith] = st;
+            rc_err_set(&e->terr[ith], st, "loading example %lld: %s",
+                       (long long)e->idx[i], rc_status_str(st));
+        }
+        e->res[i].label = e->info[i].label;
+        e->res[i].earliest = e->info[i].earliest;
+    }
+    /* Barrier: every example's events are loaded before step 0 reads them. */
+    rc_pool_barrier(e->pool);
+    for (int i = 0; i < nth; i++)
+        if (e->tstat[i]) return; /* every thread sees the same error and leaves */
+
+    size_t k0, k1;
+    rc_partition((size_t)e->ntiles, ith, nth, &k0, &k1);
+    const size_t u0 = k0 * RC_LSTM_TILE < (size_t)H ? k0 * RC_LSTM_TILE : (size_t)H;
+    const size_t u1 = k1 * RC_LSTM_TILE < (size_t)H ? k1 * RC_LSTM_TILE : (size_t)H;
+
+    if (ith == 0) {
+        set_step_inputs(e, 0);
+        e->tmax = 0;
+    }
+    /* Barrier: step 0's inputs are listed. */
+    rc_pool_barrier(e->pool);
+
+    int t;
+    for (t = 0; t < T; t++) {
+        const int r0 = e->rowoff[t], n = e->nrow[t];
+        rc_step_input in = step_input(e, r0);
+        rc_lstm_forward(e->act_all + (size_t)r0 * G4, e->c_all + (size_t)r0 * H, e->hcur,
+                        e->hp_all + (size_t)r0 * H, e->cp_all + (size_t)r0 * H, &in,
+                        P + net->w_ih, P + net->w_hh, P + net->b_ih, P + net->b_hh,
+                        n, H, (int)k0, (int)k1);
+        /* Barrier: h_t of all units is complete before the head reads it. */
+        rc_pool_barrier(e->pool);
+        if (ith == 0) {
+            decide(e, t);
+            e->tmax = t;
+        }
+        /* Barrier: the next active set is decided. */
+        rc_pool_barrier(e->pool);
+        if (t == T - 1 || e->nrow[t + 1] == 0) break;
+        /* Compact h_t, c_t into step t+1's h_{t−1}, c_{t−1}, own units only. */
+        const int r1 = e->rowoff[t + 1], n1 = e->nrow[t + 1];
+        for (int r = 0; r < n1; r++) {
+            const int p = e->pos[r1 + r];
+            memcpy(e->hp_all + (size_t)(r1 + r) * H + u0, e->hcur + (size_t)p * H + u0,
+                   (u1 - u0) * sizeof(float));
+            memcpy(e->cp_all + (size_t)(r1 + r) * H + u0, e->c_all + (size_t)(r0 + p) * H + u0,
+                   (u1 - u0) * sizeof(float));
+        }
+        /* Barrier: step t+1's h_{t−1} is complete before its sgemm reads all units. */
+        rc_pool_barrier(e->pool);
+    }
+    if (!e->o->train) return;
+
+    const int tmax = e->tmax;
+    for (t = tmax; t >= 0; t--) {
+        const int r0 = e->rowoff[t], n = e->nrow[t];
+        /* ∂L/∂h_t and ∂L/∂c_t: from step t+1 (scattered back to this step's
+         * rows) plus the output gradient of examples whose t_sp is t. */
+        for (int r = 0; r < n; r++) {
+            float *dh = e->dh + (size_t)r * H, *dc = e->dcn + (size_t)r * H;
+            for (size_t u = u0; u < u1; u++) dh[u] = dc[u] = 0.0f;
+            const int slot = e->row_ex[r0 + r];
+            if (e->lstep[slot] == t) {
+                const float *inj = e->inj + (size_t)slot * H;
+                for (size_t u = u0; u < u1; u++) dh[u] = inj[u];
+            }
+        }
+        if (t < tmax) {
+            const int r1 = e->rowoff[t + 1], n1 = e->nrow[t + 1];
+            for (int r = 0; r < n1; r++) {
+                const int p = e->pos[r1 + r];
+                float *dh = e->dh + (size_t)p * H, *dc = e->dcn + (size_t)p * H;
+                const float *dhp = e->dhp + (size_t)r * H, *dcp = e->dcp + (size_t)r * H;
+                for (size_t u = u0; u < u1; u++) {
+                    dh[u] += dhp[u];
+                    dc[u] += dcp[u];
+                }
+            }
+        }
+        rc_lstm_backward_gates(e->dgate_all + (size_t)r0 * G4, e->dcp, e->dh, e->dcn,
+                               e->act_all + (size_t)r0 * G4, e->c_all + (size_t)r0 * H,
+                               e->cp_all + (size_t)r0 * H, n, H, (int)k0, (int)k1);
+        /* Barrier: all gate gradients of step t exist before dh_{t−1} reads them. */
+        rc_pool_barrier(e->pool);
+        if (t > 0)
+            rc_lstm_backward_dh(e->dhp, e->dgate_all + (size_t)r0 * G4, P + net->w_hh,
+                                n, H, (int)k0, (int)k1);
+        /* dhp and dcp of own units are read by this same thread next; no barrier. */
+    }
+    const int N = e->rowoff[tmax] + e->nrow[tmax];
+    rc_step_input all = step_input(e, 0);
+    rc_lstm_backward_weights(Gr + net->w_ih, Gr + net->w_hh, Gr + net->b_ih, Gr + net->b_hh,
+                             e->dgate_all, e->hp_all, &all, N, H, (int)k0, (int)k1);
+}
+
+rc_status rc_engine_batch(rc_engine *e, rc_split split, const int64_t *idx, int n,
+                          const rc_batch_opts *o, rc_example_result *res,
+                          int64_t *rows_computed, rc_err *err)
+{
+    RC_ASSERT(n > 0 && n <= e->B);
+    e->split = split;
+    e->idx = idx;
+    e->n = n;
+    e->o = o;
+    e->res = res;
+    e->loss_sum = 0;
+    for (int i = 0; i < n; i++) {
+        res[i] = (rc_example_result){ .label = 0, .earliest = -1, .spiked = 0,
+                                      .tsp = e->T - 1, .pred = 0, .pred_end = -1, .loss = 0 };
+        e->row_ex[i] = i;
+        e->lstep[i] = -1;
+        e->pos[i] = i;
+    }
+    e->rowoff[0] = 0;
+    e->nrow[0] = n;
+    /* h_{−1} = c_{−1} = 0. */
+    memset(e->hp_all, 0, (size_t)n * e->H * sizeof(float));
+    memset(e->cp_all, 0, (size_t)n * e->H * sizeof(float));
+    rc_pool_run(e->pool, batch_fn, e);
+    for (int i = 0; i < rc_pool_nthreads(e->pool); i++)
+        if (e->tstat[i]) {
+            if (err) *err = e->terr[i];
+            return e->tstat[i];
+        }
+    if (rows_computed) {
+        int64_t s = 0;
+        for (int t = 0; t <= e->tmax; t++) s += e->nrow[t];
+        *rows_computed = s;
+    }
+    return RC_OK;
+}
+
+/* ---- optimiser ---------------------------------------------------------- */
+
+static void sq_fn(void *arg, int ith, int nth)
+{
+    rc_engine *e = arg;
+    size_t lo, hi;
+    rc_partition(e->nchunks, ith, nth, &lo, &hi);
+    const float *g = e->net->grads;
+    for (size_t c = lo; c < hi; c++) {
+        size_t a = c * CHUNK, b = a + CHUNK < e->net->nparams ? a + CHUNK : e->net->nparams;
+        double s = 0;
+        for (size_t i = a; i < b; i++) s += (double)g[i] * g[i];
+        e->chunk_sq[c] = s;
+    }
+}
+
+static void adam_fn(void *arg, int ith, int nth)
+{
+    rc_engine *e = arg;
+    rc_net *net = e->net;
+    size_t lo, hi;
+    rc_partition(net->nparams, ith, nth, &lo, &hi);
+    const float b1 = (float)e->a_b1, b2 = (float)e->a_b2, sc = (float)e->a_scale;
+    const double bc1 = 1.0 - pow(e->a_b1, (double)e->a_step);
+    const double bc2 = 1.0 - pow(e->a_b2, (double)e->a_step);
+    const float lr_t = (float)(e->a_lr / bc1), isq = (float)(1.0 / sqrt(bc2));
+    const float eps = (float)e->a_eps;
+    float *p = net->params, *g = net->grads, *m = net->m, *v = net->v;
+    for (size_t i = lo; i < hi; i++) {
+        const float gi = g[i] * sc;
+        m[i] = b1 * m[i] + (1.0f - b1) * gi;
+        v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
+        /* PyTorch's form: p −= lr/bc1 · m / (sqrt(v)/sqrt(bc2) + eps). */
+        p[i] -= lr_t * m[i] / (sqrtf(v[i]) * isq + eps);
+    }
+}
+
+double rc_engine_adam(rc_engine *e, double lr, double b1, double b2, double eps,
+                      double clip, int64_t step)
+{
+    rc_pool_run(e->pool, sq_fn, e);
+    double s = 0;
+    for (size_t c = 0; c < e->nchunks; c++) s += e->chunk_sq[c];
+    const double norm = sqrt(s);
+    e->a_scale = (clip > 0 && norm > clip) ? clip / (norm + 1e-6) : 1.0;
+    e->a_lr = lr;
+    e->a_b1 = b1;
+    e->a_b2 = b2;
+    e->a_eps = eps;
+    e->a_step = step;
+    rc_pool_run(e->pool, adam_fn, e);
+    return norm;
+}

@@ -1,0 +1,70 @@
+/* metrics.c — see metrics.h. Integer counts, one division at the end, so the
+ * numbers are exact functions of the per-example results. */
+#include <string.h>
+#include "sim/metrics.h"
+
+void rc_metrics_init(rc_metrics_acc *a, int T, int spotting)
+{
+    memset(a, 0, sizeof *a);
+    a->T = T;
+    a->spotting = spotting;
+}
+
+void rc_metrics_add(rc_metrics_acc *a, const rc_example_result *r, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const rc_example_result *x = &r[i];
+        a->n++;
+        a->correct += x->pred == x->label;
+        a->nospike += !x->spiked;
+        a->sum_tsp += x->tsp + 1;
+        a->sum_loss += x->loss;
+        if (x->tsp >= 0 && x->tsp <= 4096) a->hist[x->tsp]++;
+        if (x->pred_end >= 0) {
+            a->nend++;
+            a->correct_end += x->pred_end == x->label;
+        }
+        if (a->spotting) {
+            if (x->label == 1) {
+                a->pos++;
+                a->pos_earliest += x->spiked && x->pred == 1 && x->tsp == x->earliest;
+            }
+            /* A positive answer before any run of equal values completed. */
+            if (x->spiked && x->pred == 1 && (x->earliest < 0 || x->tsp < x->earliest))
+                a->early_fp++;
+        }
+    }
+}
+
+static double quantile(const rc_metrics_acc *a, double q)
+{
+    int64_t want = (int64_t)(q * (double)a->n), c = 0;
+    for (int t = 0; t < a->T && t <= 4096; t++) {
+        c += a->hist[t];
+        if (c > want) return t + 1;
+    }
+    return a->T;
+}
+
+void rc_metrics_finish(const rc_metrics_acc *a, rc_metrics *m)
+{
+    memset(m, 0, sizeof *m);
+    m->n = a->n;
+    if (!a->n) return;
+    const double n = (double)a->n;
+    m->accuracy = a->correct / n;
+    m->mean_spike_step = a->sum_tsp / n;
+    m->mean_spike_fraction = m->mean_spike_step / a->T;
+    m->no_spike_fraction = a->nospike / n;
+    m->mean_loss = a->sum_loss / n;
+    m->has_end = a->nend == a->n;
+    m->accuracy_at_end = m->has_end ? a->correct_end / n : 0;
+    m->tsp_p10 = quantile(a, 0.1);
+    m->tsp_p50 = quantile(a, 0.5);
+    m->tsp_p90 = quantile(a, 0.9);
+    m->has_earliest = a->spotting;
+    if (a->spotting) {
+        m->earliest_fraction = a->pos ? (double)a->pos_earliest / (double)a->pos : 0;
+        m->early_false_positive_fraction = a->early_fp / n;
+    }
+}

@@ -1,0 +1,590 @@
+/* pool.c — persistent, core-pinned worker pool (see sim/pool.h).
+ *
+ * Why a hand-rolled pool: training calls rc_pool_run several hundred times a
+ * second and meets at rc_pool_barrier tens of thousands of times a second, so
+ * creating threads per call, or a mutex/condvar barrier (two syscalls per
+ * meeting), would cost more than the work being split.
+ *
+ * How it works:
+ *  - Dispatch: the caller publishes (fn, arg) and bumps a generation counter;
+ *    workers watch the counter. Idle workers spin briefly and then sleep on a
+ *    condition variable, so a 2-core machine is not eaten by idle threads
+ *    between runs; the caller only takes the mutex when someone is asleep.
+ *  - Completion: workers bump a "done" counter; the caller spins, then yields.
+ *  - Barrier: generation-counting barrier on two atomics, spin then
+ *    sched_yield (never a fixed sleep: that would put a floor on every step).
+ *  - Placement: one hwloc topology per pool; thread i binds itself to the
+ *    first PU of core order(i). Binding failures leave the thread unbound
+ *    and are reported by rc_pool_placement(), they are never fatal.
+ *
+ * Thread 0 is whoever calls rc_pool_run. It is bound in rc_pool_new and its
+ * old binding restored in rc_pool_free, so create, run and free the pool from
+ * the same thread (other threads may run it, they just stay unbound). */
+#include "sim/pool.h"
+
+#include <errno.h>
+#include <hwloc.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Above this a thread count is a typo rather than a machine. */
+#define RC_POOL_MAX_THREADS 4096
+
+/* Pause iterations before a waiter falls back to sched_yield (barrier and
+ * completion wait) or before an idle worker goes to sleep. ~2000 pauses are
+ * some tens of microseconds: longer than a typical gap between barriers, far
+ * shorter than a scheduler tick. When threads outnumber cores the thread we
+ * wait for may need our core, so spinning only delays it: yield almost at once. */
+#define RC_POOL_SPIN 2048
+#define RC_POOL_SPIN_OVERSUB 16
+/* Idle workers yield every this many pauses while waiting for work, so a
+ * runnable thread sharing the core (the caller, when oversubscribed) gets in. */
+#define RC_POOL_IDLE_YIELD_EVERY 64
+
+#define RC_POOL_LINE 160
+
+static inline void rc_pool_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield" ::: "memory");
+#else
+    atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+typedef struct rc_pool_thread {
+    rc_pool *pool;
+    int ith;
+    int core;              /* logical index in the pool's core list, -1 = none */
+    int pu;                /* OS index of the PU bound to, -1 = none */
+    int numa;              /* logical index of the core's NUMA node, -1 = unknown */
+    hwloc_bitmap_t cpuset; /* single PU to bind to; NULL = do not bind */
+    const char *why_not;   /* reason when not binding; static string */
+    int bind_errno;        /* 0 = bound (or not attempted, see why_not) */
+    pthread_t tid;
+    char line[RC_POOL_LINE];
+} rc_pool_thread;
+
+struct rc_pool {
+    /* Dispatch line: written by the caller once per run, read by spinning
+     * workers. fn and arg share the line with gen since they are published
+     * together. */
+    _Alignas(64) atomic_uint gen;
+    rc_pool_fn fn;
+    void *arg;
+    atomic_int stop;
+
+    /* Completion counter: hammered by workers at the end of every run; kept
+     * off the dispatch line so their increments do not disturb the readers. */
+    _Alignas(64) atomic_int ndone;
+
+    /* Barrier: arrivals RMW bar_count while waiters spin on bar_gen; separate
+     * lines so every arrival does not invalidate every waiter's cached copy. */
+    _Alignas(64) atomic_uint bar_count;
+    _Alignas(64) atomic_uint bar_gen;
+
+    /* Number of workers asleep (or about to be) on wake_cv. */
+    _Alignas(64) atomic_int nsleep;
+    atomic_int running; /* catches reentrant / concurrent rc_pool_run */
+
+    /* Cold. */
+    _Alignas(64) int nth;
+    int ncores;
+    int spin;
+    int nstarted; /* workers actually created, for cleanup after failures */
+    pthread_mutex_t mu;
+    pthread_cond_t wake_cv;  /* workers sleep here between runs */
+    pthread_cond_t ready_cv; /* rc_pool_new waits here for workers to bind */
+    int nready;
+
+    hwloc_topology_t topo;      /* NULL when hwloc could not load one */
+    hwloc_bitmap_t caller_orig; /* caller's binding before rc_pool_new */
+    int caller_bound;           /* restore caller_orig in rc_pool_free */
+    rc_pool_thread *t;          /* nth entries; t[0] is the caller */
+};
+
+/* ---- hardware discovery ------------------------------------------------ */
+
+/* Cores are the unit of placement; a topology without core objects (some VMs,
+ * exotic platforms) falls back to PUs so there is still something to bind to. */
+static hwloc_obj_type_t rc_pool_unit_type(hwloc_topology_t topo)
+{
+    return hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE) > 0 ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
+}
+
+static int rc_pool_count_cores(hwloc_topology_t topo)
+{
+    int n = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+    if (n <= 0)
+        n = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
+    return n > 0 ? n : 1;
+}
+
+static int rc_hw_ncores_cached = 1;
+static pthread_once_t rc_hw_once = PTHREAD_ONCE_INIT;
+
+static void rc_hw_probe(void)
+{
+    hwloc_topology_t topo;
+    if (hwloc_topology_init(&topo) != 0)
+        return;
+    if (hwloc_topology_load(topo) == 0)
+        rc_hw_ncores_cached = rc_pool_count_cores(topo);
+    hwloc_topology_destroy(topo);
+}
+
+int rc_hw_ncores(void)
+{
+    pthread_once(&rc_hw_once, rc_hw_probe);
+    return rc_hw_ncores_cached;
+}
+
+void rc_partition(size_t n, int ith, int nth, size_t *lo, size_t *hi)
+{
+    RC_ASSERT(nth >= 1 && ith >= 0 && ith < nth);
+    size_t base = n / (size_t)nth, rem = n % (size_t)nth, i = (size_t)ith;
+    *lo = i * base + (i < rem ? i : rem);
+    *hi = *lo + base + (i < rem ? 1 : 0);
+}
+
+/* NUMA node (logical index) whose cpuset contains the whole unit, or -1. */
+static int rc_pool_numa_of(hwloc_topology_t topo, hwloc_obj_t unit)
+{
+    int nn = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
+    for (int k = 0; k < nn; k++) {
+        hwloc_obj_t node = hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE, (unsigned)k);
+        if (node && node->cpuset && unit->cpuset &&
+            hwloc_bitmap_isincluded(unit->cpuset, node->cpuset))
+            return k;
+    }
+    return -1;
+}
+
+/* order[0..ncores) = core indices in placement order. "spread" deals cores
+ * round-robin over NUMA nodes so that the first threads get the most memory
+ * bandwidth; "compact" keeps threads on as few nodes (shared caches) as
+ * possible. Cores with no NUMA node form one extra bucket. */
+static int rc_pool_core_order(hwloc_topology_t topo, hwloc_obj_type_t type, int ncores,
+                              rc_placement place, int *order, int *numa)
+{
+    for (int c = 0; c < ncores; c++) {
+        hwloc_obj_t o = hwloc_get_obj_by_type(topo, type, (unsigned)c);
+        numa[c] = o ? rc_pool_numa_of(topo, o) : -1;
+    }
+    if (place == RC_PLACE_COMPACT) {
+        for (int c = 0; c < ncores; c++)
+            order[c] = c;
+        return 0;
+    }
+    int nn = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
+    if (nn < 0)
+        nn = 0;
+    int nb = nn + 1; /* bucket nn = "no node" */
+    int *cursor = calloc((size_t)nb, sizeof *cursor);
+    if (!cursor)
+        return -1;
+    int filled = 0;
+    while (filled < ncores) {
+        for (int k = 0; k < nb && filled < ncores; k++) {
+            int want = k < nn ? k : -1;
+            int c = cursor[k];
+            while (c < ncores && numa[c] != want)
+                c++;
+            if (c < ncores) {
+                order[filled++] = c;
+                c++;
+            }
+            cursor[k] = c;
+        }
+    }
+    free(cursor);
+    return 0;
+}
+
+/* Fills every thread's target (core, PU, cpuset) or its reason for none. */
+static rc_status rc_pool_plan(rc_pool *pool, rc_placement place, rc_err *err)
+{
+    if (!pool->topo) {
+        for (int i = 0; i < pool->nth; i++)
+            pool->t[i].why_not = "hwloc topology unavailable";
+        return RC_OK;
+    }
+    const struct hwloc_topology_support *sup = hwloc_topology_get_support(pool->topo);
+    if (!sup || !sup->cpubind || !sup->cpubind->set_thisthread_cpubind) {
+        for (int i = 0; i < pool->nth; i++)
+            pool->t[i].why_not = "hwloc cannot bind threads on this system";
+        return RC_OK;
+    }
+    hwloc_obj_type_t type = rc_pool_unit_type(pool->topo);
+    int nc = hwloc_get_nbobjs_by_type(pool->topo, type);
+    if (nc <= 0) {
+        for (int i = 0; i < pool->nth; i++)
+            pool->t[i].why_not = "hwloc found no cores";
+        return RC_OK;
+    }
+    int *order = malloc((size_t)nc * sizeof *order);
+    int *numa = malloc((size_t)nc * sizeof *numa);
+    if (!order || !numa || rc_pool_core_order(pool->topo, type, nc, place, order, numa) != 0) {
+        free(order);
+        free(numa);
+        return rc_err_set(err, RC_ERR_NOMEM, "thread pool: out of memory planning placement of %d threads",
+                          pool->nth);
+    }
+    for (int i = 0; i < pool->nth; i++) {
+        rc_pool_thread *t = &pool->t[i];
+        int c = order[i % nc]; /* wrap around when oversubscribed */
+        hwloc_obj_t o = hwloc_get_obj_by_type(pool->topo, type, (unsigned)c);
+        if (!o || !o->cpuset || !(t->cpuset = hwloc_bitmap_dup(o->cpuset))) {
+            t->why_not = "hwloc core object without cpuset";
+            continue;
+        }
+        /* One PU, not the whole core: on SMT machines the OS would otherwise
+         * still migrate the thread between siblings. */
+        hwloc_bitmap_singlify(t->cpuset);
+        t->core = c;
+        t->pu = hwloc_bitmap_first(t->cpuset);
+        t->numa = numa[c];
+    }
+    free(order);
+    free(numa);
+    return RC_OK;
+}
+
+static void rc_pool_bind_self(rc_pool *pool, rc_pool_thread *t)
+{
+    if (!t->cpuset)
+        return;
+    if (hwloc_set_cpubind(pool->topo, t->cpuset, HWLOC_CPUBIND_THREAD) != 0)
+        t->bind_errno = errno ? errno : EINVAL;
+}
+
+/* Called by rc_pool_new after the workers reported, so strerror() runs on
+ * one thread only. */
+static void rc_pool_format_lines(rc_pool *pool)
+{
+    for (int i = 0; i < pool->nth; i++) {
+        rc_pool_thread *t = &pool->t[i];
+        if (!t->cpuset) {
+            snprintf(t->line, sizeof t->line, "thread %d -> unbound (%s)", i,
+                     t->why_not ? t->why_not : "no core");
+        } else if (t->bind_errno) {
+            snprintf(t->line, sizeof t->line, "thread %d -> unbound (hwloc_set_cpubind on PU %d: %s)", i,
+                     t->pu, strerror(t->bind_errno));
+        } else {
+            char numa[24];
+            if (t->numa >= 0)
+                snprintf(numa, sizeof numa, "%d", t->numa);
+            else
+                snprintf(numa, sizeof numa, "?");
+            int n = snprintf(t->line, sizeof t->line, "thread %d -> core %d (PU %d, NUMA %s)", i, t->core,
+                             t->pu, numa);
+            if (pool->nth > pool->ncores && n > 0 && (size_t)n < sizeof t->line)
+                snprintf(t->line + n, sizeof t->line - (size_t)n, " [oversubscribed: %d threads on %d cores]",
+                         pool->nth, pool->ncores);
+        }
+    }
+}
+
+/* ---- workers ------------------------------------------------------------ */
+
+/* Returns the first generation != seen. */
+static unsigned rc_pool_wait_work(rc_pool *pool, unsigned seen)
+{
+    unsigned g;
+    /* acquire: pairs with the release/seq_cst bump in rc_pool_run, making
+     * fn, arg and stop written before it visible here. */
+    for (int i = 0; i < RC_POOL_SPIN; i++) {
+        g = atomic_load_explicit(&pool->gen, memory_order_acquire);
+        if (g != seen)
+            return g;
+        if (i % RC_POOL_IDLE_YIELD_EVERY == RC_POOL_IDLE_YIELD_EVERY - 1)
+            sched_yield();
+        else
+            rc_pool_cpu_relax();
+    }
+    /* Sleep. Lost-wakeup avoidance is a Dekker pattern: we increment nsleep
+     * then read gen, the caller writes gen then reads nsleep, all seq_cst, so
+     * at least one side sees the other: either we see the new gen and skip
+     * the wait, or the caller sees nsleep > 0 and broadcasts under mu (which
+     * cannot slip in between our check and pthread_cond_wait since we hold mu). */
+    pthread_mutex_lock(&pool->mu);
+    atomic_fetch_add_explicit(&pool->nsleep, 1, memory_order_seq_cst);
+    while ((g = atomic_load_explicit(&pool->gen, memory_order_seq_cst)) == seen)
+        pthread_cond_wait(&pool->wake_cv, &pool->mu);
+    atomic_fetch_sub_explicit(&pool->nsleep, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&pool->mu);
+    return g;
+}
+
+static void *rc_pool_worker(void *p)
+{
+    rc_pool_thread *t = p;
+    rc_pool *pool = t->pool;
+
+    rc_pool_bind_self(pool, t);
+    pthread_mutex_lock(&pool->mu);
+    pool->nready++;
+    pthread_cond_signal(&pool->ready_cv);
+    pthread_mutex_unlock(&pool->mu);
+
+    /* gen is 0 until the first rc_pool_run, which cannot happen before
+     * rc_pool_new returned. */
+    unsigned seen = 0;
+    for (;;) {
+        seen = rc_pool_wait_work(pool, seen);
+        /* relaxed: stop is written before the gen bump we just acquired. */
+        if (atomic_load_explicit(&pool->stop, memory_order_relaxed))
+            break;
+        pool->fn(pool->arg, t->ith, pool->nth);
+        /* release: the caller's acquire load of ndone then sees everything
+         * fn wrote, so rc_pool_run's return is a full synchronisation point. */
+        atomic_fetch_add_explicit(&pool->ndone, 1, memory_order_release);
+    }
+    return NULL;
+}
+
+/* Wakes everyone; stop=1 first so the woken workers exit. */
+static void rc_pool_stop_workers(rc_pool *pool)
+{
+    if (pool->nstarted == 0)
+        return;
+    atomic_store_explicit(&pool->stop, 1, memory_order_relaxed);
+    /* seq_cst bump orders the stop store before it (release part). */
+    atomic_fetch_add_explicit(&pool->gen, 1, memory_order_seq_cst);
+    pthread_mutex_lock(&pool->mu);
+    pthread_cond_broadcast(&pool->wake_cv);
+    pthread_mutex_unlock(&pool->mu);
+    for (int i = 1; i <= pool->nstarted; i++)
+        pthread_join(pool->t[i].tid, NULL);
+    pool->nstarted = 0;
+}
+
+/* ---- public API --------------------------------------------------------- */
+
+void rc_pool_free(rc_pool *pool)
+{
+    if (!pool)
+        return;
+    rc_pool_stop_workers(pool);
+    if (pool->caller_bound)
+        hwloc_set_cpubind(pool->topo, pool->caller_orig, HWLOC_CPUBIND_THREAD);
+    if (pool->caller_orig)
+        hwloc_bitmap_free(pool->caller_orig);
+    if (pool->t) {
+        for (int i = 0; i < pool->nth; i++)
+            if (pool->t[i].cpuset)
+                hwloc_bitmap_free(pool->t[i].cpuset);
+        free(pool->t);
+    }
+    if (pool->topo)
+        hwloc_topology_destroy(pool->topo);
+    pthread_cond_destroy(&pool->ready_cv);
+    pthread_cond_destroy(&pool->wake_cv);
+    pthread_mutex_destroy(&pool->mu);
+    free(pool);
+}
+
+rc_pool *rc_pool_new(int nthreads, rc_placement place, rc_err *err)
+{
+    if (nthreads < 0 || nthreads > RC_POOL_MAX_THREADS) {
+        rc_err_set(err, RC_ERR_CONFIG, "thread pool: threads must be 0 (one per core) to %d, got %d",
+                   RC_POOL_MAX_THREADS, nthreads);
+        return NULL;
+    }
+    if (place != RC_PLACE_SPREAD && place != RC_PLACE_COMPACT) {
+        rc_err_set(err, RC_ERR_CONFIG, "thread pool: placement must be spread or compact, got %d", (int)place);
+        return NULL;
+    }
+    /* aligned_alloc needs a size that is a multiple of the alignment; the
+     * _Alignas members make sizeof a multiple of 64. */
+    rc_pool *pool = aligned_alloc(_Alignof(rc_pool), sizeof *pool);
+    if (!pool) {
+        rc_err_set(err, RC_ERR_NOMEM, "thread pool: out of memory");
+        return NULL;
+    }
+    memset(pool, 0, sizeof *pool);
+    atomic_init(&pool->gen, 0);
+    atomic_init(&pool->stop, 0);
+    atomic_init(&pool->ndone, 0);
+    atomic_init(&pool->bar_count, 0);
+    atomic_init(&pool->bar_gen, 0);
+    atomic_init(&pool->nsleep, 0);
+    atomic_init(&pool->running, 0);
+    pthread_mutex_init(&pool->mu, NULL);
+    pthread_cond_init(&pool->wake_cv, NULL);
+    pthread_cond_init(&pool->ready_cv, NULL);
+
+    /* A missing topology only costs placement, so it is not an error. */
+    if (hwloc_topology_init(&pool->topo) != 0) {
+        pool->topo = NULL;
+    } else if (hwloc_topology_load(pool->topo) != 0) {
+        hwloc_topology_destroy(pool->topo);
+        pool->topo = NULL;
+    }
+    pool->ncores = pool->topo ? rc_pool_count_cores(pool->topo) : rc_hw_ncores();
+    pool->nth = nthreads ? nthreads : pool->ncores;
+    pool->spin = pool->nth > pool->ncores ? RC_POOL_SPIN_OVERSUB : RC_POOL_SPIN;
+
+    pool->t = calloc((size_t)pool->nth, sizeof *pool->t);
+    if (!pool->t) {
+        rc_err_set(err, RC_ERR_NOMEM, "thread pool: out of memory for %d threads", pool->nth);
+        rc_pool_free(pool);
+        return NULL;
+    }
+    for (int i = 0; i < pool->nth; i++) {
+        pool->t[i].pool = pool;
+        pool->t[i].ith = i;
+        pool->t[i].core = pool->t[i].pu = pool->t[i].numa = -1;
+    }
+    if (rc_pool_plan(pool, place, err) != RC_OK) {
+        rc_pool_free(pool);
+        return NULL;
+    }
+
+    /* Thread 0 is the caller: remember its binding so rc_pool_free can give
+     * the rest of the program back the CPUs it had. */
+    rc_pool_thread *t0 = &pool->t[0];
+    if (t0->cpuset) {
+        pool->caller_orig = hwloc_bitmap_alloc();
+        if (!pool->caller_orig ||
+            hwloc_get_cpubind(pool->topo, pool->caller_orig, HWLOC_CPUBIND_THREAD) != 0) {
+            hwloc_bitmap_free(pool->caller_orig);
+            pool->caller_orig = NULL;
+            hwloc_bitmap_free(t0->cpuset);
+            t0->cpuset = NULL;
+            t0->why_not = "cannot read the caller's binding to restore it later";
+        } else {
+            rc_pool_bind_self(pool, t0);
+            pool->caller_bound = t0->bind_errno == 0;
+        }
+    }
+
+    /* Workers inherit the creator's signal mask: block everything while
+     * creating them so SIGINT/SIGTERM keep going to the main thread, whose
+     * handler turns them into RC_ERR_INTERRUPTED. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = 0;
+    for (int i = 1; i < pool->nth; i++) {
+        rc = pthread_create(&pool->t[i].tid, NULL, rc_pool_worker, &pool->t[i]);
+        if (rc != 0)
+            break;
+        pool->nstarted++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        rc_err_set(err, RC_ERR_NOMEM, "thread pool: cannot create worker thread %d of %d: %s",
+                   pool->nstarted + 1, pool->nth, strerror(rc));
+        rc_pool_free(pool);
+        return NULL;
+    }
+
+    /* Wait until every worker has tried to bind, so the placement report is
+     * final when we return. Sleeping is fine here: it happens once. */
+    pthread_mutex_lock(&pool->mu);
+    while (pool->nready < pool->nstarted)
+        pthread_cond_wait(&pool->ready_cv, &pool->mu);
+    pthread_mutex_unlock(&pool->mu);
+
+    rc_pool_format_lines(pool);
+    return pool;
+}
+
+int rc_pool_nthreads(const rc_pool *pool)
+{
+    return pool->nth;
+}
+
+void rc_pool_run(rc_pool *pool, rc_pool_fn fn, void *arg)
+{
+    /* relaxed: only the atomicity of the flag matters for this misuse check. */
+    RC_ASSERT(!atomic_exchange_explicit(&pool->running, 1, memory_order_relaxed));
+    int nth = pool->nth;
+    if (nth == 1) {
+        fn(arg, 0, 1);
+        atomic_store_explicit(&pool->running, 0, memory_order_relaxed);
+        return;
+    }
+    pool->fn = fn;
+    pool->arg = arg;
+    /* relaxed: no worker touches ndone before acquiring the gen bump below,
+     * which is ordered after this store. */
+    atomic_store_explicit(&pool->ndone, 0, memory_order_relaxed);
+    /* seq_cst: release publishes fn/arg/ndone (and everything the caller wrote
+     * before the run); seq_cst in addition orders it before the nsleep load
+     * (store->load), which the sleep protocol in rc_pool_wait_work needs. */
+    atomic_fetch_add_explicit(&pool->gen, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&pool->nsleep, memory_order_seq_cst) > 0) {
+        pthread_mutex_lock(&pool->mu);
+        pthread_cond_broadcast(&pool->wake_cv);
+        pthread_mutex_unlock(&pool->mu);
+    }
+
+    fn(arg, 0, nth);
+
+    /* acquire: pairs with each worker's release increment, so their writes are
+     * visible once we return. Spin then yield, as in the barrier: the workers'
+     * shares are about as long as ours, so the wait is normally short. */
+    int want = nth - 1;
+    for (int i = 0; atomic_load_explicit(&pool->ndone, memory_order_acquire) != want; i++) {
+        if (i < pool->spin)
+            rc_pool_cpu_relax();
+        else
+            sched_yield();
+    }
+    atomic_store_explicit(&pool->running, 0, memory_order_relaxed);
+}
+
+void rc_pool_barrier(rc_pool *pool)
+{
+    int nth = pool->nth;
+    if (nth == 1) {
+        /* Still a full memory barrier, as promised by the header. */
+        atomic_thread_fence(memory_order_seq_cst);
+        return;
+    }
+    /* Read the generation before arriving. acquire keeps the arrival RMW
+     * below from moving above this load; the generation cannot advance
+     * before we arrive, so g is the round we are in. */
+    unsigned g = atomic_load_explicit(&pool->bar_gen, memory_order_acquire);
+    /* acq_rel: the release half publishes our writes before the barrier; the
+     * acquire half lets the last arriver (whose RMW reads from the release
+     * sequence of all earlier arrivals) see everyone's writes. */
+    if (atomic_fetch_add_explicit(&pool->bar_count, 1, memory_order_acq_rel) == (unsigned)nth - 1) {
+        /* relaxed: nobody touches bar_count until they acquire the new
+         * generation below, which is ordered after this reset. */
+        atomic_store_explicit(&pool->bar_count, 0, memory_order_relaxed);
+        /* release: hands all writes seen by the last arriver to the waiters. */
+        atomic_store_explicit(&pool->bar_gen, g + 1, memory_order_release);
+        return;
+    }
+    /* acquire: pairs with the release store of the new generation. */
+    for (int i = 0; atomic_load_explicit(&pool->bar_gen, memory_order_acquire) == g; i++) {
+        if (i < pool->spin)
+            rc_pool_cpu_relax();
+        else
+            sched_yield();
+    }
+}
+
+void rc_pool_placement(const rc_pool *pool, char *buf, size_t cap)
+{
+    if (!buf || cap == 0)
+        return;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < pool->nth && used + 1 < cap; i++) {
+        int n = snprintf(buf + used, cap - used, "%s\n", pool->t[i].line);
+        if (n < 0)
+            break;
+        used += (size_t)n < cap - used ? (size_t)n : cap - used - 1;
+    }
+}

@@ -1,0 +1,78 @@
+/* spec.c — the configuration schema. Keep the README's key table in sync:
+ * `rcsim run --help` prints this table. */
+#include "sim/spec.h"
+
+#define BIG 1e18
+
+const rc_cfg_spec rc_spec[] = {
+    /* [task] */
+    { "task", "name", RC_CFG_ENUM, NULL, 0, 0, "spotting|twoseq",
+      "task: spotting (paper 3.1) or twoseq (2-sequence problem, paper 3.2)" },
+    { "task", "steps", RC_CFG_INT, "0", 0, 4096, NULL,
+      "steps per sequence T; 0 = task default (spotting 25, twoseq 40)" },
+    { "task", "run_length", RC_CFG_INT, "5", 2, 64, NULL,
+      "spotting: length of the run of equal values that makes a positive" },
+    { "task", "mean", RC_CFG_FLOAT, "0.05", 0, 10, NULL,
+      "twoseq: class means are +mean and -mean" },
+    { "task", "sigma_min", RC_CFG_FLOAT, "0.05", 0, 10, NULL,
+      "twoseq: per-sequence noise sigma ~ U(sigma_min, sigma_max)" },
+    { "task", "sigma_max", RC_CFG_FLOAT, "0.25", 0, 10, NULL,
+      "twoseq: upper end of the sigma range" },
+    /* [model] */
+    { "model", "hidden", RC_CFG_INT, NULL, 1, 65536, NULL,
+      "LSTM hidden units" },
+    { "model", "head", RC_CFG_INT_LIST, "", 1, 65536, NULL,
+      "widths of dense ReLU layers between the LSTM and the output (e.g. 32); empty = none" },
+    /* [train] */
+    { "train", "mode", RC_CFG_ENUM, "rc", 0, 0, "rc|eos",
+      "rc: loss and BPTT from each example's first spike; eos: from the last step" },
+    { "train", "threshold", RC_CFG_FLOAT, "0.95", 0.5, 1.0, NULL,
+      "spike threshold theta on the output probability (single sigmoid: also <= 1-theta)" },
+    { "train", "beta", RC_CFG_FLOAT, "0", -10, 10, NULL,
+      "entropy regulariser: loss = CE - beta*H(y) at the spike step" },
+    { "train", "lr", RC_CFG_FLOAT, "0.0003", 0, 10, NULL,
+      "Adam learning rate" },
+    { "train", "adam_beta1", RC_CFG_FLOAT, "0.9", 0, 0.999999, NULL, "Adam beta1" },
+    { "train", "adam_beta2", RC_CFG_FLOAT, "0.999", 0, 0.99999999, NULL, "Adam beta2" },
+    { "train", "adam_eps", RC_CFG_FLOAT, "1e-8", 0, 1, NULL, "Adam epsilon" },
+    { "train", "clip", RC_CFG_FLOAT, "0", 0, BIG, NULL,
+      "clip the gradient's global L2 norm to this value; 0 = no clipping" },
+    { "train", "batch", RC_CFG_INT, "128", 1, 65536, NULL,
+      "training batch size" },
+    { "train", "examples", RC_CFG_INT, "1500000", 1, 1e12, NULL,
+      "training examples in total (rounded up to whole batches)" },
+    { "train", "val_every", RC_CFG_INT, "50", 1, 1e9, NULL,
+      "validate every N training batches (and after the last)" },
+    { "train", "val_size", RC_CFG_INT, "2000", 1, 1e9, NULL,
+      "validation examples (an independent set, never trained on)" },
+    { "train", "select", RC_CFG_ENUM, "auto", 0, 0, "auto|rc|end|last",
+      "model kept for testing: best validation accuracy at the first spike (rc), at the last "
+      "step (end), or the last model; auto = rc for mode rc, end for mode eos" },
+    { "train", "lr_decay_at", RC_CFG_FLOAT, "1", 0, 1, NULL,
+      "multiply lr by lr_decay after this fraction of training (1 = never)" },
+    { "train", "lr_decay", RC_CFG_FLOAT, "1", 0, 1, NULL,
+      "learning-rate factor applied at lr_decay_at" },
+    /* [test] */
+    { "test", "size", RC_CFG_INT, "10000", 1, 1e9, NULL,
+      "test examples (fresh sequences, never seen in training or validation)" },
+    { "test", "batch", RC_CFG_INT, "256", 1, 65536, NULL,
+      "inference batch size (validation and test)" },
+    /* [sim] */
+    { "sim", "seed", RC_CFG_INT, "1", 0, 9.2e18, NULL,
+      "seed of data and initial weights (same seed => same numbers, any thread count)" },
+    { "sim", "threads", RC_CFG_INT, "0", 0, 4096, NULL,
+      "worker threads; 0 = one per core" },
+    { "sim", "placement", RC_CFG_ENUM, "spread", 0, 0, "spread|compact",
+      "thread pinning: spread over NUMA nodes first, or fill cores in order" },
+    { "sim", "dt_ms", RC_CFG_FLOAT, "1", 1e-9, 1e9, NULL,
+      "duration of one step in ms (for spike timestamps)" },
+    /* [output] */
+    { "output", "dir", RC_CFG_STRING, "runs/out", 0, 0, NULL,
+      "run folder for summary.json and metrics.csv (--out overrides)" },
+    { "output", "progress", RC_CFG_ENUM, "auto", 0, 0, "auto|line|log|off",
+      "progress on stderr: one updating line (terminal), periodic log lines, or none; auto = line on a terminal" },
+    { "output", "log_every_s", RC_CFG_FLOAT, "10", 0.1, 1e9, NULL,
+      "seconds between progress log lines when not on a terminal" },
+};
+
+const size_t rc_nspec = sizeof rc_spec / sizeof rc_spec[0];
