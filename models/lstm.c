@@ -5,11 +5,9 @@
  * dense part (dh and the weight gradient) and adds the events' outer products.
  * The elementwise loops are plain C in a fixed order; no -ffast-math. */
 #include <cblas.h>
-#include <math.h>
 #include <string.h>
+#include "models/fastmath.h"
 #include "models/lstm.h"
-
-static inline float sigm(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 void rc_lstm_forward(float *act, float *c, float *h,
                      const float *hp, const float *cp, const rc_step_input *in,
@@ -37,14 +35,12 @@ void rc_lstm_forward(float *act, float *c, float *h,
             float *ai = a, *af = a + w, *ag = a + 2 * w, *ao = a + 3 * w;
             const float *cpr = cp + (size_t)r * H + u0;
             float *cr = c + (size_t)r * H + u0, *hr = h + (size_t)r * H + u0;
-            for (int j = 0; j < w; j++) {
-                ai[j] = sigm(ai[j]);
-                af[j] = sigm(af[j]);
-                ag[j] = tanhf(ag[j]);
-                ao[j] = sigm(ao[j]);
-                cr[j] = af[j] * cpr[j] + ai[j] * ag[j];
-                hr[j] = ao[j] * tanhf(cr[j]);
-            }
+            /* Gates i, f and o are contiguous: one sigmoid loop over 2w, one over w. */
+            for (int j = 0; j < 2 * w; j++) ai[j] = rc_sigmoidf(ai[j]);
+            for (int j = 0; j < w; j++) ao[j] = rc_sigmoidf(ao[j]);
+            for (int j = 0; j < w; j++) ag[j] = rc_tanhf(ag[j]);
+            for (int j = 0; j < w; j++) cr[j] = af[j] * cpr[j] + ai[j] * ag[j];
+            for (int j = 0; j < w; j++) hr[j] = ao[j] * rc_tanhf(cr[j]);
         }
     }
 }
@@ -64,7 +60,7 @@ void rc_lstm_backward_gates(float *dgate, float *dcp,
             float *d = dgate + (size_t)r * G4 + rb;
             const size_t o = (size_t)r * H + u0;
             for (int j = 0; j < w; j++) {
-                const float tc = tanhf(c[o + j]);
+                const float tc = rc_tanhf(c[o + j]);
                 const float dc = dcn[o + j] + dh[o + j] * ao[j] * (1.0f - tc * tc);
                 d[j] = dc * ag[j] * ai[j] * (1.0f - ai[j]);
                 d[w + j] = dc * cp[o + j] * af[j] * (1.0f - af[j]);

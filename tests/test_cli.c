@@ -1,0 +1,161 @@
+/* test_cli.c — the rcsim binary end to end: every kind of config or command
+ * line error gives one FILE:LINE message and exit code 2 with nothing written;
+ * a tiny run writes summary.json and metrics.csv; --threads 1 and 2 give
+ * identical numbers. Runs the binary named by $RCSIM (default ./rcsim). */
+#include "tests/testutil.h"
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char g_dir[256];
+
+static int setup(void **st)
+{
+    (void)st;
+    strcpy(g_dir, "/tmp/rcsim_cli_XXXXXX");
+    return mkdtemp(g_dir) ? 0 : -1;
+}
+
+static int teardown(void **st)
+{
+    (void)st;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Runs "rcsim ARGS", returns the exit code; stderr goes to *errbuf. */
+static int run_rcsim(const char *args, char *errbuf, size_t cap)
+{
+    char cmd[4096], errpath[512];
+    snprintf(errpath, sizeof errpath, "%s/stderr.txt", g_dir);
+    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>'%s'", rc_test_bin(), args, errpath);
+    int rc = system(cmd);
+    FILE *f = fopen(errpath, "r");
+    size_t n = f ? fread(errbuf, 1, cap - 1, f) : 0;
+    errbuf[n] = 0;
+    if (f) fclose(f);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static const char *GOOD =
+    "# tiny spotting run\n"
+    "[task]\nname = spotting\n\n"
+    "[model]\nhidden = 16\n\n"
+    "[train]\nlr = 0.003\nbatch = 64\nexamples = 1024\nval_every = 8\nval_size = 128\n\n"
+    "[test]\nsize = 256\nbatch = 100\n\n"
+    "[output]\nprogress = off\n";
+
+typedef struct { const char *name, *text, *set, *want1, *want2; } bad_case;
+
+static void test_config_errors(void **st)
+{
+    (void)st;
+    const bad_case cases[] = {
+        { "unknown_section", "[task]\nname = spotting\n[trian]\nbatch = 3\n", NULL, ":3:", "trian" },
+        { "unknown_key", "[task]\nname = spotting\n[model]\nhidden = 8\n[train]\nbatchsize = 3\n", NULL, ":6:", "batchsize" },
+        { "malformed_int", "[task]\nname = spotting\n[model]\nhidden = 12x\n", NULL, ":4:", "12x" },
+        { "out_of_range", "[task]\nname = spotting\n[model]\nhidden = 8\n[train]\nthreshold = 1.5\n", NULL, ":6:", "1.5" },
+        { "bad_enum", "[task]\nname = spotting\n[model]\nhidden = 8\n[train]\nmode = rcx\n", NULL, ":6:", "rcx" },
+        { "no_equals", "[task]\nname = spotting\nwhat is this\n", NULL, ":3:", "what is this" },
+        { "missing_required", "[task]\nname = spotting\n", NULL, "model.hidden", "missing" },
+        { "bad_set", "[task]\nname = spotting\n[model]\nhidden = 8\n", "--set train.batch=abc", "--set", "abc" },
+        { "unknown_set", "[task]\nname = spotting\n[model]\nhidden = 8\n", "--set train.bogus=1", "--set", "bogus" },
+        { "bad_seed", "[task]\nname = spotting\n[model]\nhidden = 8\n", "--seed -4", "--seed", "-4" },
+        { "bad_option", "[task]\nname = spotting\n[model]\nhidden = 8\n", "--frobnicate", "unknown option", "frobnicate" },
+        { "sigma_order", "[task]\nname = twoseq\nsigma_min = 0.3\nsigma_max = 0.1\n[model]\nhidden = 8\n", NULL, "sigma_min", "sigma_max" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const bad_case *c = &cases[i];
+        char cfg[512], out[512], args[2048], err[4096];
+        snprintf(cfg, sizeof cfg, "%s/%s.cfg", g_dir, c->name);
+        snprintf(out, sizeof out, "%s/out_%s", g_dir, c->name);
+        write_file(cfg, c->text);
+        snprintf(args, sizeof args, "run '%s' --out '%s' %s", cfg, out, c->set ? c->set : "");
+        int rc = run_rcsim(args, err, sizeof err);
+        if (rc != 2 || !strstr(err, c->want1) || !strstr(err, c->want2))
+            fail_msg("case %s: exit %d, stderr: %s", c->name, rc, err);
+        /* File errors name the file. */
+        if (!c->set && strcmp(c->name, "sigma_order") && !strstr(err, cfg))
+            fail_msg("case %s: message does not name %s: %s", c->name, cfg, err);
+        /* One line. */
+        char *nl = strchr(err, '\n');
+        assert_true(nl && nl[1] == 0);
+        struct stat sb;
+        if (stat(out, &sb) == 0) fail_msg("case %s: wrote %s despite the error", c->name, out);
+    }
+    char err[4096];
+    assert_int_equal(run_rcsim("run /nonexistent/x.cfg", err, sizeof err), 1);
+    assert_non_null(strstr(err, "/nonexistent/x.cfg"));
+    assert_int_equal(run_rcsim("frob", err, sizeof err), 2);
+    assert_int_equal(run_rcsim("run", err, sizeof err), 2);
+    assert_int_equal(run_rcsim("run --help", err, sizeof err), 0);
+    assert_int_equal(run_rcsim("--help", err, sizeof err), 0);
+}
+
+/* summary.json with the lines that may differ between runs removed. */
+static char *load_summary_numbers(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    char *out = calloc(1, 1 << 20), line[4096];
+    while (fgets(line, sizeof line, f))
+        if (!strstr(line, "_per_s") && !strstr(line, "wall_s") && !strstr(line, "\"threads\"") &&
+            !strstr(line, "\"dir\""))
+            strcat(out, line);
+    fclose(f);
+    return out;
+}
+
+static void test_run_and_thread_invariance(void **st)
+{
+    (void)st;
+    char cfg[512], args[2048], err[8192], p1[600], p2[600];
+    snprintf(cfg, sizeof cfg, "%s/tiny.cfg", g_dir);
+    write_file(cfg, GOOD);
+    snprintf(args, sizeof args, "run '%s' --out '%s/t1' --threads 1 --seed 3", cfg, g_dir);
+    int rc = run_rcsim(args, err, sizeof err);
+    if (rc != 0) fail_msg("run with 1 thread failed (%d): %s", rc, err);
+    snprintf(args, sizeof args, "run '%s' --out '%s/t2' --threads 2 --set sim.seed=3", cfg, g_dir);
+    rc = run_rcsim(args, err, sizeof err);
+    if (rc != 0) fail_msg("run with 2 threads failed (%d): %s", rc, err);
+    snprintf(p1, sizeof p1, "%s/t1/summary.json", g_dir);
+    snprintf(p2, sizeof p2, "%s/t2/summary.json", g_dir);
+    char *a = load_summary_numbers(p1), *b = load_summary_numbers(p2);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(strstr(a, "\"accuracy\""));
+    assert_non_null(strstr(a, "\"earliest_fraction\""));
+    assert_non_null(strstr(a, "\"config\""));
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    /* metrics.csv: header + 1024/64 = 16 batches / 8 = 2 validation rows. */
+    snprintf(p1, sizeof p1, "%s/t1/metrics.csv", g_dir);
+    FILE *f = fopen(p1, "r");
+    assert_non_null(f);
+    int lines = 0;
+    char line[4096];
+    while (fgets(line, sizeof line, f)) lines++;
+    fclose(f);
+    assert_int_equal(lines, 3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_run_and_thread_invariance),
+    };
+    return cmocka_run_group_tests_name("cli", tests, setup, teardown);
+}

@@ -1,0 +1,131 @@
+/* test_encoders.c — event streams and the synthetic tasks against brute force. */
+#include "tests/testutil.h"
+#include <string.h>
+#include "encoders/dataset.h"
+#include "encoders/events.h"
+
+static void test_events_csr(void **st)
+{
+    (void)st;
+    rc_events ev = { 0 };
+    assert_int_equal(rc_events_reset(&ev, 6), RC_OK);
+    rc_events_push(&ev, 1, 3, 1.0f);
+    rc_events_push(&ev, 1, 4, 2.0f);
+    rc_events_push(&ev, 4, 0, -1.0f);
+    rc_events_finish(&ev);
+    const int want[7] = { 0, 0, 2, 2, 2, 3, 3 };
+    for (int t = 0; t <= 6; t++) assert_int_equal(ev.off[t], want[t]);
+    assert_int_equal(ev.ch[1], 4);
+    assert_true(ev.val[2] == -1.0f);
+    /* Reuse: an empty stream has all offsets 0. */
+    rc_events_reset(&ev, 6);
+    rc_events_finish(&ev);
+    for (int t = 0; t <= 6; t++) assert_int_equal(ev.off[t], 0);
+    rc_events_free(&ev);
+}
+
+/* Independent brute force: every window of `run` equal values. */
+static void brute(const int *bits, int T, int run, int *label, int *earliest)
+{
+    *label = 0;
+    *earliest = -1;
+    for (int end = run - 1; end < T; end++) {
+        int same = 1;
+        for (int k = end - run + 1; k < end; k++) same &= bits[k] == bits[end];
+        if (same) { *label = 1; *earliest = end; return; }
+    }
+}
+
+static void test_spotting_labels(void **st)
+{
+    (void)st;
+    rc_dataset *ds = rc_spotting_new(123, 25, 5);
+    rc_events ev = { 0 };
+    int npos = 0, ones = 0;
+    const int N = 5000;
+    for (int i = 0; i < N; i++) {
+        rc_example_info info;
+        assert_int_equal(ds->get(ds, RC_SPLIT_TRAIN, i, &ev, &info), RC_OK);
+        int bits[25] = { 0 };
+        for (int t = 0; t < 25; t++)
+            for (int e = ev.off[t]; e < ev.off[t + 1]; e++) {
+                assert_int_equal(ev.ch[e], 0);
+                assert_true(ev.val[e] == 1.0f);
+                bits[t]++;
+            }
+        int label, earliest;
+        for (int t = 0; t < 25; t++) { assert_true(bits[t] <= 1); ones += bits[t]; }
+        brute(bits, 25, 5, &label, &earliest);
+        assert_int_equal(info.label, label);
+        assert_int_equal(info.earliest, earliest);
+        npos += label;
+    }
+    /* Bernoulli(0.5): about half the steps spike. */
+    assert_true(fabs((double)ones / (25.0 * N) - 0.5) < 0.01);
+    /* P(a run of >= 5 equal values in 25 fair flips) = 0.5496 (exact, by DP). */
+    assert_true(fabs((double)npos / N - 0.5496) < 0.02);
+    rc_events_free(&ev);
+    rc_dataset_free(ds);
+}
+
+static void test_determinism(void **st)
+{
+    (void)st;
+    rc_dataset *ds = rc_twoseq_new(9, 40, 0.05, 0.05, 0.25);
+    rc_events a = { 0 }, b = { 0 };
+    rc_example_info ia, ib;
+    ds->get(ds, RC_SPLIT_VAL, 77, &a, &ia);
+    ds->get(ds, RC_SPLIT_TRAIN, 5, &b, &ib); /* something else in between */
+    ds->get(ds, RC_SPLIT_VAL, 77, &b, &ib);
+    assert_int_equal(a.nev, b.nev);
+    assert_memory_equal(a.val, b.val, (size_t)a.nev * sizeof(float));
+    assert_int_equal(ia.label, ib.label);
+    ds->get(ds, RC_SPLIT_TEST, 77, &b, &ib); /* another split: other data */
+    assert_true(memcmp(a.val, b.val, (size_t)a.nev * sizeof(float)) != 0);
+    rc_events_free(&a);
+    rc_events_free(&b);
+    rc_dataset_free(ds);
+}
+
+static void test_twoseq_stats(void **st)
+{
+    (void)st;
+    rc_dataset *ds = rc_twoseq_new(4, 40, 0.05, 0.05, 0.25);
+    rc_events ev = { 0 };
+    const int N = 4000;
+    int npos = 0;
+    double signed_mean = 0, minsd = 1e9, maxsd = 0;
+    for (int i = 0; i < N; i++) {
+        rc_example_info info;
+        ds->get(ds, RC_SPLIT_TRAIN, i, &ev, &info);
+        assert_int_equal(ev.nev, 40);
+        for (int t = 0; t < 40; t++) assert_int_equal(ev.off[t], t);
+        double s = 0, s2 = 0;
+        for (int e = 0; e < 40; e++) { s += ev.val[e]; s2 += (double)ev.val[e] * ev.val[e]; }
+        double m = s / 40, sd = sqrt(s2 / 40 - m * m);
+        minsd = fmin(minsd, sd);
+        maxsd = fmax(maxsd, sd);
+        signed_mean += info.label ? m : -m;
+        npos += info.label;
+    }
+    signed_mean /= N;
+    assert_true(fabs((double)npos / N - 0.5) < 0.03);
+    /* E[m·sign] = 0.05; its standard error over N sequences is ~0.0003. */
+    assert_true(fabs(signed_mean - 0.05) < 0.003);
+    /* Sample σ of 40 draws stays near [0.05, 0.25]. */
+    assert_true(minsd > 0.025 && minsd < 0.07);
+    assert_true(maxsd > 0.2 && maxsd < 0.4);
+    rc_events_free(&ev);
+    rc_dataset_free(ds);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_events_csr),
+        cmocka_unit_test(test_spotting_labels),
+        cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_twoseq_stats),
+    };
+    return cmocka_run_group_tests_name("encoders", tests, NULL, NULL);
+}
