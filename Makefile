@@ -31,9 +31,9 @@ TEST_SRC := $(wildcard tests/test_*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test test-asan clean bench
+.PHONY: all deps run test test-asan test-asan-inner clean bench
 
-all: $(BUILD)/.deps rcsim
+all: $(BUILD)/.deps $(RCSIM_BIN)
 
 # Install what is missing, once per build folder (apt-get only when needed).
 $(BUILD)/.deps:
@@ -58,10 +58,13 @@ $(BUILD)/%.o: %.c $(BUILD)/.deps $(wildcard */*.h)
 $(BUILD)/librcsim.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
-rcsim: $(BUILD)/sim/main.o $(BUILD)/librcsim.a
+# The binary: ./rcsim for the normal build, $(BUILD)/rcsim for sanitizer builds.
+RCSIM_BIN ?= rcsim
+
+$(RCSIM_BIN): $(BUILD)/sim/main.o $(BUILD)/librcsim.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/librcsim.a rcsim
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/librcsim.a $(RCSIM_BIN)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(BUILD)/librcsim.a $(LDLIBS) $(shell pkg-config --libs cmocka)
 
@@ -74,14 +77,15 @@ run: all
 test: all $(TEST_BIN)
 	@RCSIM=./rcsim BUILD=$(BUILD) sh tests/run_all.sh $(TEST_BIN)
 
+# Same suite, every object rebuilt with ASan + UBSan in build-asan/.
 test-asan:
-	$(MAKE) BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	  LDLIBS_EXTRA= test-asan-inner
+	$(MAKE) BUILD=build-asan RCSIM_BIN=build-asan/rcsim \
+	  OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  test-asan-inner
 
-test-asan-inner: $(BUILD)/.deps $(TEST_BIN)
-	$(CC) $(CFLAGS) -o $(BUILD)/rcsim $(BUILD)/sim/main.o $(BUILD)/librcsim.a $(LDLIBS)
+test-asan-inner: $(BUILD)/.deps $(RCSIM_BIN) $(TEST_BIN)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  RCSIM=$(BUILD)/rcsim BUILD=$(BUILD) sh tests/run_all.sh $(TEST_BIN)
+	  RCSIM=$(RCSIM_BIN) BUILD=$(BUILD) sh tests/run_all.sh $(TEST_BIN)
 
 $(BUILD)/sim/main.o: sim/main.c
 
