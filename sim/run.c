@@ -272,6 +272,7 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     const char *sel = rc_cfg_get_str(cfg, "train.select");
     int select_end = !strcmp(sel, "end") || (!strcmp(sel, "auto") && eos);
     int select_last = !strcmp(sel, "last");
+    const double select_after = rc_cfg_get_float(cfg, "train.select_after");
     rc_batch_opts to = { .train = 1, .stop_at_spike = !eos, .loss_at_end = eos,
                          .threshold = theta, .beta = beta };
     evaluator ev = { eng, ds, tbatch, theta, spotting, res, idx };
@@ -316,7 +317,8 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
             rc_metrics vm;
             if ((st = evaluate(&ev, RC_SPLIT_VAL, val_size, !select_end, &vm, NULL, NULL, err))) goto done;
             const double score = select_end ? vm.accuracy_at_end : vm.accuracy;
-            const int is_best = select_last || score > best_score;
+            const int eligible = (double)(b + 1) >= select_after * (double)nbatches || b + 1 == nbatches;
+            const int is_best = eligible && (select_last || score > best_score);
             if (is_best) {
                 best_score = score;
                 best_batch = b + 1;

@@ -48,6 +48,9 @@ const rc_cfg_spec rc_spec[] = {
     { "train", "select", RC_CFG_ENUM, "auto", 0, 0, "auto|rc|end|last",
       "model kept for testing: best validation accuracy at the first spike (rc), at the last "
       "step (end), or the last model; auto = rc for mode rc, end for mode eos" },
+    { "train", "select_after", RC_CFG_FLOAT, "0", 0, 1, NULL,
+      "only validation points after this fraction of training may be selected (RC keeps "
+      "speeding answers up during training; 0 = any point)" },
     { "train", "lr_decay_at", RC_CFG_FLOAT, "1", 0, 1, NULL,
       "multiply lr by lr_decay after this fraction of training (1 = never)" },
     { "train", "lr_decay", RC_CFG_FLOAT, "1", 0, 1, NULL,
