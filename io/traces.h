@@ -1,0 +1,67 @@
+/* traces.h — spike traces in the SONATA spike-report layout (HDF5), which
+ * h5py, MATLAB and libsonata/bmtk readers open.
+ *
+ * File layout (all datasets chunked + deflate, extendible, written
+ * incrementally: memory does not grow with the number of examples):
+ *   /spikes/<population>/timestamps   float64 (n), attribute units = "ms"
+ *   /spikes/<population>/node_ids     uint64  (n)
+ *   /spikes/<population>/example_ids  uint64  (n), aligned with node_ids
+ *   /spikes/<population>  attribute sorting: HDF5 enum over uint8
+ *                         {none = 0, by_id = 1, by_time = 2}, set to by_time
+ *   /rc/t_sp (int32, 1-based steps), /rc/pred (int32), /rc/label (int32),
+ *   /rc/spiked (uint8), /rc/example_ids (uint64) — one row per example;
+ *   /rc attributes: threshold (float64), beta (float64), mode (string), T (int32)
+ *   /activations/<layer>  float32 [examples, T, units] for traced examples
+ *                         (steps not computed hold NaN), with
+ *   /activations/<layer>_example_ids uint64 [examples]
+ *   root attributes: rcsim_version, git_revision, config (the effective
+ *   config text), seed (uint64), dt_ms (float64)
+ * Example i occupies [i·T·dt, (i+1)·T·dt) in time; a spike at 0-based step s
+ * of example i has timestamp (i·T + s)·dt_ms. Examples must be added in
+ * increasing example id so the spikes are sorted by time.
+ *
+ * The file is written as PATH.tmp and renamed to PATH by rc_traces_close, so
+ * an interrupted run never leaves a half-written traces file under PATH. */
+#ifndef RC_TRACES_H
+#define RC_TRACES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sim/status.h"
+
+typedef struct {
+    const char *version;      /* rcsim version string          */
+    const char *git_revision;
+    const char *config_text;  /* effective config, INI text    */
+    uint64_t seed;
+    double threshold, beta;
+    const char *mode;         /* "rc" or "eos"                 */
+    int T;                    /* steps per example             */
+    double dt_ms;             /* step length in ms             */
+} rc_traces_meta;
+
+typedef struct rc_traces rc_traces;
+
+rc_traces *rc_traces_open(const char *path, const rc_traces_meta *meta, rc_err *err);
+
+/* One example's rank-coding outcome (tsp 0-based here; stored 1-based). */
+rc_status rc_traces_add_example(rc_traces *tr, uint64_t example_id, int tsp, int pred,
+                                int label, int spiked, rc_err *err);
+
+/* n spikes of `population` in example example_id: 0-based steps and node ids.
+ * Populations are created on first use. */
+rc_status rc_traces_add_spikes(rc_traces *tr, const char *population, uint64_t example_id,
+                               const int *steps, const uint64_t *node_ids, size_t n,
+                               rc_err *err);
+
+/* Activations of `layer` for one traced example: act is (T, units) row-major.
+ * The layer's units must be the same on every call. */
+rc_status rc_traces_add_activations(rc_traces *tr, const char *layer, uint64_t example_id,
+                                    const float *act, int units, rc_err *err);
+
+/* Flushes, closes and renames PATH.tmp to PATH. Frees tr (also on error). */
+rc_status rc_traces_close(rc_traces *tr, rc_err *err);
+/* Closes without renaming and removes PATH.tmp (error paths). NULL is a no-op. */
+void rc_traces_abort(rc_traces *tr);
+
+#endif
