@@ -89,5 +89,13 @@ test-asan-inner: $(BUILD)/.deps $(RCSIM_BIN) $(TEST_BIN)
 
 $(BUILD)/sim/main.o: sim/main.c
 
+# Benchmarks (not part of the tests: timing belongs here).
+$(BUILD)/bench/%: bench/%.c $(BUILD)/librcsim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/librcsim.a $(LDLIBS)
+
+bench: all $(BUILD)/bench/floor
+	$(BUILD)/bench/floor 125 128 25 2
+
 clean:
 	rm -rf build build-asan rcsim

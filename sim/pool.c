@@ -19,7 +19,9 @@
  *
  * Thread 0 is whoever calls rc_pool_run. It is bound in rc_pool_new and its
  * old binding restored in rc_pool_free, so create, run and free the pool from
- * the same thread (other threads may run it, they just stay unbound). */
+ * the same thread (other threads may run it, they just stay unbound). Threads
+ * that thread creates while the pool lives inherit its single-PU binding:
+ * start other thread pools (BLAS, I/O) before rc_pool_new. */
 #include "sim/pool.h"
 
 #include <errno.h>
@@ -448,24 +450,6 @@ rc_pool *rc_pool_new(int nthreads, rc_placement place, rc_err *err)
         return NULL;
     }
 
-    /* Thread 0 is the caller: remember its binding so rc_pool_free can give
-     * the rest of the program back the CPUs it had. */
-    rc_pool_thread *t0 = &pool->t[0];
-    if (t0->cpuset) {
-        pool->caller_orig = hwloc_bitmap_alloc();
-        if (!pool->caller_orig ||
-            hwloc_get_cpubind(pool->topo, pool->caller_orig, HWLOC_CPUBIND_THREAD) != 0) {
-            hwloc_bitmap_free(pool->caller_orig);
-            pool->caller_orig = NULL;
-            hwloc_bitmap_free(t0->cpuset);
-            t0->cpuset = NULL;
-            t0->why_not = "cannot read the caller's binding to restore it later";
-        } else {
-            rc_pool_bind_self(pool, t0);
-            pool->caller_bound = t0->bind_errno == 0;
-        }
-    }
-
     /* Workers inherit the creator's signal mask: block everything while
      * creating them so SIGINT/SIGTERM keep going to the main thread, whose
      * handler turns them into RC_ERR_INTERRUPTED. */
@@ -493,6 +477,26 @@ rc_pool *rc_pool_new(int nthreads, rc_placement place, rc_err *err)
     while (pool->nready < pool->nstarted)
         pthread_cond_wait(&pool->ready_cv, &pool->mu);
     pthread_mutex_unlock(&pool->mu);
+
+    /* Thread 0 is the caller: remember its binding so rc_pool_free can give
+     * the rest of the program back the CPUs it had. Bound only now, after the
+     * workers exist, because new threads inherit their creator's binding: a
+     * worker whose own binding fails must stay "unbound", not stuck on core 0. */
+    rc_pool_thread *t0 = &pool->t[0];
+    if (t0->cpuset) {
+        pool->caller_orig = hwloc_bitmap_alloc();
+        if (!pool->caller_orig ||
+            hwloc_get_cpubind(pool->topo, pool->caller_orig, HWLOC_CPUBIND_THREAD) != 0) {
+            hwloc_bitmap_free(pool->caller_orig);
+            pool->caller_orig = NULL;
+            hwloc_bitmap_free(t0->cpuset);
+            t0->cpuset = NULL;
+            t0->why_not = "cannot read the caller's binding to restore it later";
+        } else {
+            rc_pool_bind_self(pool, t0);
+            pool->caller_bound = t0->bind_errno == 0;
+        }
+    }
 
     rc_pool_format_lines(pool);
     return pool;
