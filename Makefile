@@ -24,6 +24,8 @@ LDLIBS   = $(PKG_LIBS) -lpthread -lm
 GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 BUILD    ?= build
+# The binary: ./rcsim for the normal build, $(BUILD)/rcsim for sanitizer builds.
+RCSIM_BIN ?= rcsim
 LIB_SRC  := $(wildcard sim/*.c models/*.c encoders/*.c io/*.c)
 LIB_SRC  := $(filter-out sim/main.c,$(LIB_SRC))
 TEST_SRC := $(wildcard tests/test_*.c)
@@ -57,9 +59,6 @@ $(BUILD)/%.o: %.c $(BUILD)/.deps $(wildcard */*.h)
 
 $(BUILD)/librcsim.a: $(LIB_OBJ)
 	ar rcs $@ $^
-
-# The binary: ./rcsim for the normal build, $(BUILD)/rcsim for sanitizer builds.
-RCSIM_BIN ?= rcsim
 
 $(RCSIM_BIN): $(BUILD)/sim/main.o $(BUILD)/librcsim.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
