@@ -1,0 +1,594 @@
+/* checkpoint.c — crash-safe, self-describing model checkpoints in HDF5
+ * (layout in checkpoint.h).
+ *
+ * Why it is built this way:
+ *  - save writes PATH.tmp, closes it, fsyncs it, renames it over PATH and
+ *    fsyncs the folder, so a crash or a full disk at any moment leaves either
+ *    the old or the new checkpoint under PATH, never a torn one;
+ *  - the file uses the HDF5 1.8+ format, whose metadata (superblock, object
+ *    headers) carries checksums, and every tensor carries its own CRC-32 of
+ *    the raw float bytes, which covers the raw data HDF5 does not checksum;
+ *  - load trusts nothing: format string, presence, type, size and CRC of
+ *    every item are checked, and each refusal names the file and the item.
+ * HDF5's own error printing is switched off; its error stack is folded into
+ * our messages. Serial HDF5 is not thread-safe: call from one thread. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+#include <zlib.h>
+
+#include "io/checkpoint.h"
+
+#define RC_CKPT_FORMAT "rcsim-checkpoint-1"
+
+/* ---- HDF5 error text ---------------------------------------------------- */
+
+typedef struct { char outer[200], inner[200]; unsigned n; } rc_ck_h5err;
+
+static herr_t rc_ck_h5walk(unsigned n, const H5E_error2_t *e, void *p)
+{
+    rc_ck_h5err *s = p;
+    const char *d = e->desc && *e->desc ? e->desc : e->func_name;
+    if (n == 0) snprintf(s->outer, sizeof s->outer, "%s", d ? d : "?");
+    snprintf(s->inner, sizeof s->inner, "%s", d ? d : "?");
+    s->n = n + 1;
+    return 0;
+}
+
+/* HDF5 clears its error stack on entry to every API call, the H5?close calls
+ * of our cleanup included, so the reason is copied out where a call fails
+ * (rc_ck_h5note) and put into the message later (rc_ck_h5msg). One line: the
+ * API-level failure plus the innermost cause, e.g. "unable to open file
+ * (truncated file: eof = ...)". Serial HDF5 is single-threaded anyway. */
+static char rc_ck_why[440];
+
+static void rc_ck_h5note(void)
+{
+    if (H5Eget_num(H5E_DEFAULT) <= 0) return; /* keep the earlier note */
+    rc_ck_h5err s = { "", "", 0 };
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, rc_ck_h5walk, &s);
+    H5Eclear2(H5E_DEFAULT);
+    if (s.n == 1 || !strcmp(s.outer, s.inner)) snprintf(rc_ck_why, sizeof rc_ck_why, "%s", s.outer);
+    else snprintf(rc_ck_why, sizeof rc_ck_why, "%s (%s)", s.outer, s.inner);
+}
+
+static const char *rc_ck_h5msg(char *buf, size_t cap)
+{
+    rc_ck_h5note();
+    snprintf(buf, cap, "%s", *rc_ck_why ? rc_ck_why : "HDF5 call failed");
+    rc_ck_why[0] = 0;
+    return buf;
+}
+
+/* Entry of every public function: no stale reason from an earlier call. */
+static void rc_ck_h5reset(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* we report errors ourselves */
+    H5Eclear2(H5E_DEFAULT);
+    rc_ck_why[0] = 0;
+}
+
+/* Cluster file systems are often mounted without flock support; HDF5
+ * >= 1.10.7 can then carry on without locking instead of refusing the file
+ * (the HDF5_USE_FILE_LOCKING=FALSE workaround, built in). */
+static void rc_ck_lenient_locking(hid_t fapl)
+{
+#if H5_VERSION_GE(1, 12, 1) || (H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 10 && H5_VERS_RELEASE >= 7)
+    H5Pset_file_locking(fapl, 1, 1);
+#else
+    (void)fapl;
+#endif
+}
+
+/* ---- small helpers ------------------------------------------------------ */
+
+/* CRC-32 of the raw float bytes, fed to zlib in pieces that fit its uInt. */
+static uint32_t rc_ck_crc(const float *data, size_t n)
+{
+    uLong c = crc32(0L, Z_NULL, 0);
+    const unsigned char *b = (const unsigned char *)data;
+    size_t len = n * sizeof(float);
+    while (len > 0) {
+        uInt k = len > (1u << 30) ? (1u << 30) : (uInt)len;
+        c = crc32(c, b, k);
+        b += k;
+        len -= k;
+    }
+    return (uint32_t)c;
+}
+
+/* Item names become HDF5 link or attribute names: one path component. */
+static int rc_ck_name_ok(const char *s)
+{
+    return s && *s && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
+}
+
+/* Fixed-length, NUL-terminated UTF-8 string attribute sized to the text. */
+static herr_t rc_ck_attr_str(hid_t loc, const char *name, const char *s)
+{
+    herr_t rc = -1;
+    hid_t t = H5Tcopy(H5T_C_S1), sp = H5I_INVALID_HID, a = H5I_INVALID_HID;
+    if (t < 0) return -1;
+    if (H5Tset_size(t, strlen(s) + 1) >= 0 && H5Tset_strpad(t, H5T_STR_NULLTERM) >= 0 &&
+        H5Tset_cset(t, H5T_CSET_UTF8) >= 0 && (sp = H5Screate(H5S_SCALAR)) >= 0 &&
+        (a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0)
+        rc = H5Awrite(a, t, s);
+    if (rc < 0) rc_ck_h5note();
+    if (a >= 0) H5Aclose(a);
+    if (sp >= 0) H5Sclose(sp);
+    H5Tclose(t);
+    return rc;
+}
+
+static herr_t rc_ck_attr_num(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v)
+{
+    herr_t rc = -1;
+    hid_t sp = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
+    if (sp < 0) return -1;
+    if ((a = H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0)
+        rc = H5Awrite(a, mtype, v);
+    if (rc < 0) rc_ck_h5note();
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    return rc;
+}
+
+/* fsync the folder holding path, so the rename itself survives a crash. */
+static int rc_ck_sync_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n = !slash ? 1 : slash == path ? 1 : (size_t)(slash - path);
+    char *dir = malloc(n + 1);
+    if (!dir) return -1;
+    if (slash) memcpy(dir, path, n);
+    else dir[0] = '.';
+    dir[n] = 0;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    free(dir);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* ---- save --------------------------------------------------------------- */
+
+/* Writes every item into the open file; on failure sets err (naming tmp and
+ * the item) and returns non-OK. */
+static rc_status rc_ck_write_all(hid_t f, const char *tmp, const rc_ckpt *ck, rc_err *err)
+{
+    char h5[440];
+    rc_status st = RC_OK;
+    hid_t gt = H5I_INVALID_HID, gs = H5I_INVALID_HID, gx = H5I_INVALID_HID;
+    if (rc_ck_attr_str(f, "format", RC_CKPT_FORMAT) < 0 ||
+        (gt = H5Gcreate2(f, "tensors", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+        (gs = H5Gcreate2(f, "scalars", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+        (gx = H5Gcreate2(f, "strings", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+        rc_ck_h5note();
+        st = rc_err_set(err, RC_ERR_IO, "%s: cannot write checkpoint layout: %s", tmp,
+                        rc_ck_h5msg(h5, sizeof h5));
+        goto out;
+    }
+    for (size_t i = 0; i < ck->ntensors; i++) {
+        const rc_ckpt_tensor *t = &ck->tensors[i];
+        RC_ASSERT(t->n == 0 || t->data);
+        /* Plain contiguous float32: fast to write and read back, and floats
+         * barely compress. n = 0 is a valid (empty) tensor. */
+        hsize_t dim = t->n;
+        uint32_t crc = rc_ck_crc(t->data, t->n);
+        hid_t sp = H5Screate_simple(1, &dim, NULL), d = H5I_INVALID_HID;
+        herr_t rc = -1;
+        if (sp >= 0 && (d = H5Dcreate2(gt, t->name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT,
+                                       H5P_DEFAULT)) >= 0 &&
+            (t->n == 0 || H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->data) >= 0))
+            rc = rc_ck_attr_num(d, "crc32", H5T_STD_U32LE, H5T_NATIVE_UINT32, &crc);
+        if (rc < 0) rc_ck_h5note();
+        if (d >= 0) H5Dclose(d);
+        if (sp >= 0) H5Sclose(sp);
+        if (rc < 0) {
+            st = rc_err_set(err, RC_ERR_IO, "%s: cannot write tensor '%s' (%zu floats): %s", tmp,
+                            t->name, t->n, rc_ck_h5msg(h5, sizeof h5));
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < ck->nints; i++) {
+        RC_ASSERT(ck->ints[i].value);
+        if (rc_ck_attr_num(gs, ck->ints[i].name, H5T_STD_I64LE, H5T_NATIVE_INT64, ck->ints[i].value) < 0) {
+            st = rc_err_set(err, RC_ERR_IO, "%s: cannot write scalar '%s': %s", tmp, ck->ints[i].name,
+                            rc_ck_h5msg(h5, sizeof h5));
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < ck->nreals; i++) {
+        RC_ASSERT(ck->reals[i].value);
+        if (rc_ck_attr_num(gs, ck->reals[i].name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, ck->reals[i].value) < 0) {
+            st = rc_err_set(err, RC_ERR_IO, "%s: cannot write scalar '%s': %s", tmp, ck->reals[i].name,
+                            rc_ck_h5msg(h5, sizeof h5));
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < ck->nstrs; i++) {
+        RC_ASSERT(ck->strs[i].value && *ck->strs[i].value);
+        if (rc_ck_attr_str(gx, ck->strs[i].name, *ck->strs[i].value) < 0) {
+            st = rc_err_set(err, RC_ERR_IO, "%s: cannot write string '%s': %s", tmp, ck->strs[i].name,
+                            rc_ck_h5msg(h5, sizeof h5));
+            goto out;
+        }
+    }
+out:
+    if (gx >= 0) H5Gclose(gx);
+    if (gs >= 0) H5Gclose(gs);
+    if (gt >= 0) H5Gclose(gt);
+    return st;
+}
+
+/* Checks every item name up front, so a bad name fails before PATH.tmp exists. */
+static rc_status rc_ck_check_names(const char *path, const rc_ckpt *ck, rc_err *err)
+{
+    struct { const char *kind; const char *name; } bad = { NULL, NULL };
+    for (size_t i = 0; i < ck->ntensors && !bad.kind; i++)
+        if (!rc_ck_name_ok(ck->tensors[i].name)) bad.kind = "tensor", bad.name = ck->tensors[i].name;
+    for (size_t i = 0; i < ck->nints && !bad.kind; i++)
+        if (!rc_ck_name_ok(ck->ints[i].name)) bad.kind = "scalar", bad.name = ck->ints[i].name;
+    for (size_t i = 0; i < ck->nreals && !bad.kind; i++)
+        if (!rc_ck_name_ok(ck->reals[i].name)) bad.kind = "scalar", bad.name = ck->reals[i].name;
+    for (size_t i = 0; i < ck->nstrs && !bad.kind; i++)
+        if (!rc_ck_name_ok(ck->strs[i].name)) bad.kind = "string", bad.name = ck->strs[i].name;
+    if (bad.kind)
+        return rc_err_set(err, RC_ERR_DATA, "%s: invalid %s name '%s' (empty or contains '/')", path,
+                          bad.kind, bad.name ? bad.name : "(null)");
+    return RC_OK;
+}
+
+rc_status rc_ckpt_save(const char *path, const rc_ckpt *ck, rc_err *err)
+{
+    RC_ASSERT(path && ck);
+    rc_status st = rc_ck_check_names(path, ck, err);
+    if (st != RC_OK) return st;
+    rc_ck_h5reset();
+
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 5);
+    if (!tmp) return rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory", path);
+    memcpy(tmp, path, len);
+    memcpy(tmp + len, ".tmp", 5);
+
+    /* 1.8+ format: checksummed metadata and dense storage for attributes over
+     * 64 KiB (a long config text). Strong close: H5Fclose closes everything. */
+    char h5[440];
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = H5I_INVALID_HID;
+    if (fapl >= 0) rc_ck_lenient_locking(fapl);
+    if (fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) >= 0 &&
+        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0)
+        f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (f < 0) rc_ck_h5note();
+    if (fapl >= 0) H5Pclose(fapl);
+    if (f < 0) {
+        /* Nothing of ours exists yet: leave whatever is at tmp alone. */
+        st = rc_err_set(err, RC_ERR_IO, "%s: cannot create checkpoint: %s", tmp, rc_ck_h5msg(h5, sizeof h5));
+        free(tmp);
+        return st;
+    }
+    st = rc_ck_write_all(f, tmp, ck, err);
+    /* H5Fclose writes the remaining metadata, so it can fail (disk full). */
+    if (H5Fclose(f) < 0 && st == RC_OK)
+        st = rc_err_set(err, RC_ERR_IO, "%s: cannot finish checkpoint: %s", tmp, rc_ck_h5msg(h5, sizeof h5));
+    if (st == RC_OK) {
+        int fd = open(tmp, O_RDONLY); /* HDF5 does not fsync */
+        if (fd < 0 || fsync(fd) != 0)
+            st = rc_err_set(err, RC_ERR_IO, "%s: cannot flush checkpoint to disk: %s", tmp, strerror(errno));
+        if (fd >= 0) close(fd);
+    }
+    if (st == RC_OK && rename(tmp, path) != 0)
+        st = rc_err_set(err, RC_ERR_IO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
+    if (st != RC_OK) {
+        unlink(tmp); /* PATH still holds the previous checkpoint */
+        free(tmp);
+        return st;
+    }
+    free(tmp);
+    if (rc_ck_sync_dir(path) != 0)
+        return rc_err_set(err, RC_ERR_IO, "%s: written, but cannot sync its folder: %s", path,
+                          strerror(errno));
+    return RC_OK;
+}
+
+/* ---- load --------------------------------------------------------------- */
+
+/* Reads the scalar string attribute `name` of loc (variable- or fixed-length)
+ * into a malloc'd C string. `what` names the item in messages. */
+static rc_status rc_ck_read_str_attr(const char *path, hid_t loc, const char *name, const char *what,
+                                     char **out, rc_err *err)
+{
+    char h5[440];
+    rc_status st = RC_OK;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT), ft = H5I_INVALID_HID, sp = H5I_INVALID_HID;
+    hid_t mt = H5I_INVALID_HID;
+    *out = NULL;
+    if (a < 0 || (ft = H5Aget_type(a)) < 0 || (sp = H5Aget_space(a)) < 0) {
+        st = rc_err_set(err, RC_ERR_DATA, "%s: cannot open %s: %s", path, what, rc_ck_h5msg(h5, sizeof h5));
+        goto out;
+    }
+    if (H5Tget_class(ft) != H5T_STRING || H5Sget_simple_extent_npoints(sp) != 1) {
+        st = rc_err_set(err, RC_ERR_DATA, "%s: %s is not a single string", path, what);
+        goto out;
+    }
+    htri_t var = H5Tis_variable_str(ft);
+    if (var > 0) {
+        char *s = NULL;
+        if ((mt = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 ||
+            H5Tset_cset(mt, H5Tget_cset(ft)) < 0 || H5Aread(a, mt, &s) < 0) {
+            st = rc_err_set(err, RC_ERR_DATA, "%s: cannot read %s: %s", path, what, rc_ck_h5msg(h5, sizeof h5));
+            goto out;
+        }
+        size_t n = s ? strlen(s) : 0;
+        if ((*out = malloc(n + 1))) {
+            if (n) memcpy(*out, s, n);
+            (*out)[n] = 0;
+        }
+        H5free_memory(s);
+    } else {
+        /* Fixed length: read the raw bytes with the file's own string type
+         * (strings have no byte order) and terminate them ourselves. */
+        size_t n = H5Tget_size(ft);
+        if (var < 0 || n == 0 || (mt = H5Tcopy(ft)) < 0) {
+            st = rc_err_set(err, RC_ERR_DATA, "%s: cannot read %s: %s", path, what, rc_ck_h5msg(h5, sizeof h5));
+            goto out;
+        }
+        if ((*out = malloc(n + 1))) {
+            if (H5Aread(a, mt, *out) < 0) {
+                free(*out);
+                *out = NULL;
+                st = rc_err_set(err, RC_ERR_DATA, "%s: cannot read %s: %s", path, what,
+                                rc_ck_h5msg(h5, sizeof h5));
+                goto out;
+            }
+            (*out)[n] = 0;
+            if (H5Tget_strpad(ft) == H5T_STR_SPACEPAD)
+                while (n > 0 && (*out)[n - 1] == ' ') (*out)[--n] = 0;
+        }
+    }
+    if (!*out) st = rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory reading %s", path, what);
+out:
+    if (mt >= 0) H5Tclose(mt);
+    if (sp >= 0) H5Sclose(sp);
+    if (ft >= 0) H5Tclose(ft);
+    if (a >= 0) H5Aclose(a);
+    return st;
+}
+
+/* Opens path read-only and checks the format string. */
+static rc_status rc_ck_open(const char *path, hid_t *file, rc_err *err)
+{
+    *file = H5I_INVALID_HID;
+    /* stat first: "no such file" reads better than HDF5's open failure. */
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        int e = errno;
+        return rc_err_set(err, e == ENOENT ? RC_ERR_DATA : RC_ERR_IO, "%s: cannot open checkpoint: %s",
+                          path, strerror(e));
+    }
+    if (!S_ISREG(sb.st_mode))
+        return rc_err_set(err, RC_ERR_DATA, "%s: cannot open checkpoint: not a regular file", path);
+
+    char h5[440];
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = H5I_INVALID_HID;
+    if (fapl >= 0) rc_ck_lenient_locking(fapl);
+    if (fapl >= 0 && H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0)
+        f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    if (f < 0) rc_ck_h5note();
+    if (fapl >= 0) H5Pclose(fapl);
+    if (f < 0)
+        return rc_err_set(err, RC_ERR_DATA, "%s: not a readable HDF5 checkpoint (truncated or corrupt?): %s",
+                          path, rc_ck_h5msg(h5, sizeof h5));
+
+    char *fmt = NULL;
+    rc_status st = RC_OK;
+    htri_t has = H5Aexists(f, "format");
+    if (has < 0) {
+        st = rc_err_set(err, RC_ERR_DATA, "%s: cannot read the root attributes (corrupt?): %s", path,
+                        rc_ck_h5msg(h5, sizeof h5));
+    } else if (has == 0) {
+        st = rc_err_set(err, RC_ERR_DATA, "%s: no 'format' attribute: not an rcsim checkpoint", path);
+    } else {
+        st = rc_ck_read_str_attr(path, f, "format", "attribute 'format'", &fmt, err);
+        if (st == RC_OK && strcmp(fmt, RC_CKPT_FORMAT) != 0)
+            st = rc_err_set(err, RC_ERR_DATA, "%s: checkpoint format '%.100s', expected '%s'", path, fmt,
+                            RC_CKPT_FORMAT);
+    }
+    free(fmt);
+    if (st != RC_OK) {
+        H5Fclose(f);
+        H5Eclear2(H5E_DEFAULT);
+        return st;
+    }
+    *file = f;
+    return RC_OK;
+}
+
+/* Opens group `name` of f into *g; a missing group leaves *g invalid and is
+ * not an error here (its items are then reported missing by name). */
+static rc_status rc_ck_group(const char *path, hid_t f, const char *name, hid_t *g, rc_err *err)
+{
+    char h5[440];
+    *g = H5I_INVALID_HID;
+    htri_t has = H5Lexists(f, name, H5P_DEFAULT);
+    if (has == 0) return RC_OK;
+    if (has < 0 || (*g = H5Gopen2(f, name, H5P_DEFAULT)) < 0)
+        return rc_err_set(err, RC_ERR_DATA, "%s: cannot open group /%s (corrupt?): %s", path, name,
+                          rc_ck_h5msg(h5, sizeof h5));
+    return RC_OK;
+}
+
+/* Is item `name` there? A failed look-up (damaged metadata) is reported as
+ * such, not as a missing item. Links for tensors, attributes otherwise. */
+static rc_status rc_ck_present(const char *path, hid_t g, const char *kind, const char *name,
+                               int is_attr, rc_err *err)
+{
+    char h5[440];
+    htri_t has = g < 0 ? 0 : is_attr ? H5Aexists(g, name) : H5Lexists(g, name, H5P_DEFAULT);
+    if (has < 0)
+        return rc_err_set(err, RC_ERR_DATA, "%s: cannot look up %s '%s' (corrupt?): %s", path, kind, name,
+                          rc_ck_h5msg(h5, sizeof h5));
+    if (has == 0) return rc_err_set(err, RC_ERR_DATA, "%s: checkpoint has no %s '%s'", path, kind, name);
+    return RC_OK;
+}
+
+static rc_status rc_ck_load_tensor(const char *path, hid_t g, rc_ckpt_tensor *t, rc_err *err)
+{
+    char h5[440];
+    rc_status st = rc_ck_present(path, g, "tensor", t->name, 0, err);
+    if (st != RC_OK) return st;
+    hid_t d = H5Dopen2(g, t->name, H5P_DEFAULT), sp = H5I_INVALID_HID, ty = H5I_INVALID_HID;
+    hid_t a = H5I_INVALID_HID, aty = H5I_INVALID_HID;
+    hsize_t dim = 0;
+    uint32_t stored = 0;
+    if (d < 0 || (sp = H5Dget_space(d)) < 0 || (ty = H5Dget_type(d)) < 0) {
+        st = rc_err_set(err, RC_ERR_DATA, "%s: cannot open tensor '%s': %s", path, t->name,
+                        rc_ck_h5msg(h5, sizeof h5));
+        goto out;
+    }
+    if (H5Sget_simple_extent_ndims(sp) != 1 || H5Sget_simple_extent_dims(sp, &dim, NULL) != 1) {
+        st = rc_err_set(err, RC_ERR_DATA, "%s: tensor '%s' is not 1-D", path, t->name);
+        goto out;
+    }
+    if (H5Tget_class(ty) != H5T_FLOAT || H5Tget_size(ty) != 4) {
+        st = rc_err_set(err, RC_ERR_DATA, "%s: tensor '%s' is not float32", path, t->name);
+        goto out;
+    }
+    if (dim != (hsize_t)t->n) {
+        st = rc_err_set(err, RC_ERR_DATA, "%s: tensor '%s' has %llu elements, expected %zu "
+                        "(checkpoint of a different model shape?)", path, t->name,
+                        (unsigned long long)dim, t->n);
+        goto out;
+    }
+    if (H5Aexists(d, "crc32") <= 0 || (a = H5Aopen(d, "crc32", H5P_DEFAULT)) < 0 ||
+        (aty = H5Aget_type(a)) < 0 || H5Tget_class(aty) != H5T_INTEGER ||
+        H5Aread(a, H5T_NATIVE_UINT32, &stored) < 0) {
+        st = rc_err_set(err, RC_ERR_DATA, "%s: tensor '%s' has no readable crc32 attribute", path, t->name);
+        goto out;
+    }
+    RC_ASSERT(t->n == 0 || t->data);
+    if (t->n > 0 && H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->data) < 0) {
+        st = rc_err_set(err, RC_ERR_DATA, "%s: cannot read tensor '%s' (truncated or corrupt?): %s", path,
+                        t->name, rc_ck_h5msg(h5, sizeof h5));
+        goto out;
+    }
+    uint32_t crc = rc_ck_crc(t->data, t->n);
+    if (crc != stored)
+        st = rc_err_set(err, RC_ERR_DATA, "%s: tensor '%s' is corrupt: CRC-32 %08x, stored %08x", path,
+                        t->name, (unsigned)crc, (unsigned)stored);
+out:
+    if (aty >= 0) H5Tclose(aty);
+    if (a >= 0) H5Aclose(a);
+    if (ty >= 0) H5Tclose(ty);
+    if (sp >= 0) H5Sclose(sp);
+    if (d >= 0) H5Dclose(d);
+    return st;
+}
+
+/* Reads scalar attribute `name` of the /scalars group into *v (memory type
+ * mtype), insisting on the stored type class so an int never silently
+ * becomes a real or the other way round. */
+static rc_status rc_ck_load_scalar(const char *path, hid_t g, const char *name, H5T_class_t cls,
+                                   hid_t mtype, void *v, rc_err *err)
+{
+    const char *kind = cls == H5T_INTEGER ? "int64" : "float64";
+    rc_status st = rc_ck_present(path, g, "scalar", name, 1, err);
+    if (st != RC_OK) return st;
+    char h5[440];
+    hid_t a = H5Aopen(g, name, H5P_DEFAULT), ty = H5I_INVALID_HID, sp = H5I_INVALID_HID;
+    if (a < 0 || (ty = H5Aget_type(a)) < 0 || (sp = H5Aget_space(a)) < 0)
+        st = rc_err_set(err, RC_ERR_DATA, "%s: cannot open scalar '%s': %s", path, name,
+                        rc_ck_h5msg(h5, sizeof h5));
+    else if (H5Tget_class(ty) != cls || H5Sget_simple_extent_npoints(sp) != 1)
+        st = rc_err_set(err, RC_ERR_DATA, "%s: scalar '%s' is not a single %s", path, name, kind);
+    else if (H5Aread(a, mtype, v) < 0)
+        st = rc_err_set(err, RC_ERR_DATA, "%s: cannot read scalar '%s': %s", path, name,
+                        rc_ck_h5msg(h5, sizeof h5));
+    if (sp >= 0) H5Sclose(sp);
+    if (ty >= 0) H5Tclose(ty);
+    if (a >= 0) H5Aclose(a);
+    return st;
+}
+
+static rc_status rc_ck_load_string(const char *path, hid_t g, const char *name, char **out, rc_err *err)
+{
+    *out = NULL;
+    rc_status st = rc_ck_present(path, g, "string", name, 1, err);
+    if (st != RC_OK) return st;
+    char what[300];
+    snprintf(what, sizeof what, "string '%s'", name);
+    return rc_ck_read_str_attr(path, g, name, what, out, err);
+}
+
+rc_status rc_ckpt_load(const char *path, rc_ckpt *ck, rc_err *err)
+{
+    RC_ASSERT(path && ck);
+    rc_ck_h5reset();
+    hid_t f, gt = H5I_INVALID_HID, gs = H5I_INVALID_HID, gx = H5I_INVALID_HID;
+    rc_status st = rc_ck_check_names(path, ck, err);
+    if (st == RC_OK) st = rc_ck_open(path, &f, err);
+    if (st != RC_OK) return st;
+
+    if (ck->ntensors) st = rc_ck_group(path, f, "tensors", &gt, err);
+    if (st == RC_OK && ck->nints + ck->nreals) st = rc_ck_group(path, f, "scalars", &gs, err);
+    if (st == RC_OK && ck->nstrs) st = rc_ck_group(path, f, "strings", &gx, err);
+    for (size_t i = 0; i < ck->ntensors && st == RC_OK; i++)
+        st = rc_ck_load_tensor(path, gt, &ck->tensors[i], err);
+    for (size_t i = 0; i < ck->nints && st == RC_OK; i++) {
+        RC_ASSERT(ck->ints[i].value);
+        st = rc_ck_load_scalar(path, gs, ck->ints[i].name, H5T_INTEGER, H5T_NATIVE_INT64,
+                               ck->ints[i].value, err);
+    }
+    for (size_t i = 0; i < ck->nreals && st == RC_OK; i++) {
+        RC_ASSERT(ck->reals[i].value);
+        st = rc_ck_load_scalar(path, gs, ck->reals[i].name, H5T_FLOAT, H5T_NATIVE_DOUBLE,
+                               ck->reals[i].value, err);
+    }
+    /* Strings are allocated: on failure free the ones already handed out, so
+     * the caller owns nothing new unless the whole load succeeded. */
+    size_t got = 0;
+    for (; got < ck->nstrs && st == RC_OK; got++) {
+        RC_ASSERT(ck->strs[got].value);
+        char *s;
+        st = rc_ck_load_string(path, gx, ck->strs[got].name, &s, err);
+        if (st != RC_OK) break;
+        *ck->strs[got].value = s;
+    }
+    if (st != RC_OK)
+        for (size_t i = 0; i < got; i++) {
+            free(*ck->strs[i].value);
+            *ck->strs[i].value = NULL;
+        }
+    if (gx >= 0) H5Gclose(gx);
+    if (gs >= 0) H5Gclose(gs);
+    if (gt >= 0) H5Gclose(gt);
+    H5Fclose(f);
+    rc_ck_h5reset();
+    return st;
+}
+
+rc_status rc_ckpt_read_string(const char *path, const char *name, char **out, rc_err *err)
+{
+    RC_ASSERT(path && name && out);
+    *out = NULL;
+    if (!rc_ck_name_ok(name))
+        return rc_err_set(err, RC_ERR_DATA, "%s: invalid string name '%s' (empty or contains '/')", path, name);
+    rc_ck_h5reset();
+    hid_t f, g = H5I_INVALID_HID;
+    rc_status st = rc_ck_open(path, &f, err);
+    if (st != RC_OK) return st;
+    st = rc_ck_group(path, f, "strings", &g, err);
+    if (st == RC_OK) st = rc_ck_load_string(path, g, name, out, err);
+    if (g >= 0) H5Gclose(g);
+    H5Fclose(f);
+    rc_ck_h5reset();
+    return st;
+}

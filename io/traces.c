@@ -1,0 +1,738 @@
+/* traces.c — spike reports (SONATA layout), rank-coding outcomes and traced
+ * activations in one HDF5 file; the layout is documented in traces.h.
+ *
+ * Why it is built this way:
+ *  - every dataset is chunked, deflated and extendible, and each 1-D column
+ *    is appended through one fixed-size memory buffer (one chunk long), so a
+ *    run over millions of examples uses the same memory as one over ten;
+ *    activations are written one example (= one chunk) per call;
+ *  - the file is built as PATH.tmp and renamed over PATH only after a clean
+ *    close and fsync, so readers never see a torn traces file under PATH;
+ *  - HDF5's own error printing is switched off and its error stack is folded
+ *    into our rc_err messages, which name the file and the dataset;
+ *  - after any failed write the writer refuses further work and close
+ *    removes PATH.tmp instead of publishing a file with holes in it.
+ * Serial HDF5 is not thread-safe: one thread writes a given trace file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+
+#include "io/traces.h"
+
+/* Chunk length (elements) of the spike and per-example columns; one such
+ * buffer per column bounds the memory. 64k float64 = 512 KiB per chunk. */
+enum { RC_TR_CHUNK = 65536, RC_TR_IDS_CHUNK = 1024 };
+
+typedef struct {
+    hid_t dset;            /* open dataset, H5I_INVALID_HID if none     */
+    hid_t mtype;           /* native memory type (library constant)     */
+    size_t esize;          /* bytes per element in memory               */
+    size_t cap;            /* buffer capacity = chunk length            */
+    unsigned char *buf;    /* pending elements, allocated on first put  */
+    size_t n;              /* pending count                             */
+    hsize_t done;          /* elements already in the file              */
+    char *where;           /* HDF5 path, for messages                   */
+} rc_tr_col;
+
+typedef struct {
+    char *name;
+    rc_tr_col ts, nodes, ex;
+    int any;               /* a spike was added: last_ex/last_step valid */
+    uint64_t last_ex;
+    int last_step;
+} rc_tr_pop;
+
+typedef struct {
+    char *name;
+    int units;
+    hid_t dset;            /* [examples, T, units] float32              */
+    hsize_t n;             /* examples written                          */
+    rc_tr_col ids;         /* <layer>_example_ids                       */
+} rc_tr_layer;
+
+struct rc_traces {
+    char *path, *tmp;
+    hid_t file, spikes, acts;
+    int T;
+    double dt_ms;
+    int failed;            /* a write failed: refuse more, never publish */
+    int any_example;
+    uint64_t last_example;
+    rc_tr_col tsp, pred, label, spiked, exids;
+    rc_tr_pop **pops;
+    size_t npops;
+    rc_tr_layer **layers;
+    size_t nlayers;
+};
+
+/* ---- HDF5 error text ---------------------------------------------------- */
+
+typedef struct { char outer[200], inner[200]; unsigned n; } rc_tr_h5err;
+
+static herr_t rc_tr_h5walk(unsigned n, const H5E_error2_t *e, void *p)
+{
+    rc_tr_h5err *s = p;
+    const char *d = e->desc && *e->desc ? e->desc : e->func_name;
+    if (n == 0) snprintf(s->outer, sizeof s->outer, "%s", d ? d : "?");
+    snprintf(s->inner, sizeof s->inner, "%s", d ? d : "?");
+    s->n = n + 1;
+    return 0;
+}
+
+/* HDF5 clears its error stack on entry to every API call, the H5?close calls
+ * of our cleanup included, so the reason is copied out where a call fails
+ * (rc_tr_h5note) and put into the message later (rc_tr_h5msg). One line: the
+ * API-level failure plus the innermost cause, e.g. "unable to create file
+ * (Permission denied)". Serial HDF5 is single-threaded anyway. */
+static char rc_tr_why[440];
+
+static void rc_tr_h5note(void)
+{
+    if (H5Eget_num(H5E_DEFAULT) <= 0) return; /* keep the earlier note */
+    rc_tr_h5err s = { "", "", 0 };
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, rc_tr_h5walk, &s);
+    H5Eclear2(H5E_DEFAULT);
+    if (s.n == 1 || !strcmp(s.outer, s.inner)) snprintf(rc_tr_why, sizeof rc_tr_why, "%s", s.outer);
+    else snprintf(rc_tr_why, sizeof rc_tr_why, "%s (%s)", s.outer, s.inner);
+}
+
+static const char *rc_tr_h5msg(char *buf, size_t cap)
+{
+    rc_tr_h5note();
+    snprintf(buf, cap, "%s", *rc_tr_why ? rc_tr_why : "HDF5 call failed");
+    rc_tr_why[0] = 0;
+    return buf;
+}
+
+/* Marks the writer unusable and reports what failed where (file + object). */
+static rc_status rc_tr_fail(rc_traces *tr, rc_err *err, const char *what, const char *where)
+{
+    char h5[440];
+    tr->failed = 1;
+    return rc_err_set(err, RC_ERR_IO, "%s: cannot %s %s: %s", tr->tmp, what, where,
+                      rc_tr_h5msg(h5, sizeof h5));
+}
+
+static char *rc_tr_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+static char *rc_tr_join(const char *a, const char *b, const char *c)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+    char *d = malloc(la + lb + lc + 1);
+    if (!d) return NULL;
+    memcpy(d, a, la);
+    memcpy(d + la, b, lb);
+    memcpy(d + la + lb, c, lc + 1);
+    return d;
+}
+
+/* Cluster file systems are often mounted without flock support; HDF5
+ * >= 1.10.7 can then carry on without locking instead of refusing the file
+ * (the HDF5_USE_FILE_LOCKING=FALSE workaround, built in). */
+static void rc_tr_lenient_locking(hid_t fapl)
+{
+#if H5_VERSION_GE(1, 12, 1) || (H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 10 && H5_VERS_RELEASE >= 7)
+    H5Pset_file_locking(fapl, 1, 1);
+#else
+    (void)fapl;
+#endif
+}
+
+/* ---- attributes --------------------------------------------------------- */
+
+/* Scalar attribute of a fixed-length, NUL-terminated string sized to the text
+ * (strlen + 1), which h5py, MATLAB and libsonata all read. */
+static herr_t rc_tr_attr_str(hid_t loc, const char *name, const char *s, H5T_cset_t cset)
+{
+    herr_t rc = -1;
+    hid_t t = H5Tcopy(H5T_C_S1), sp = H5I_INVALID_HID, a = H5I_INVALID_HID;
+    if (t < 0) return -1;
+    if (H5Tset_size(t, strlen(s) + 1) < 0 || H5Tset_strpad(t, H5T_STR_NULLTERM) < 0 ||
+        H5Tset_cset(t, cset) < 0)
+        goto out;
+    if ((sp = H5Screate(H5S_SCALAR)) < 0) goto out;
+    if ((a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT)) < 0) goto out;
+    rc = H5Awrite(a, t, s);
+out:
+    if (rc < 0) rc_tr_h5note();
+    if (a >= 0) H5Aclose(a);
+    if (sp >= 0) H5Sclose(sp);
+    H5Tclose(t);
+    return rc;
+}
+
+static herr_t rc_tr_attr_num(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v)
+{
+    herr_t rc = -1;
+    hid_t sp = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
+    if (sp < 0) return -1;
+    if ((a = H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0)
+        rc = H5Awrite(a, mtype, v);
+    if (rc < 0) rc_tr_h5note();
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    return rc;
+}
+
+/* SONATA's `sorting` attribute: enum over uint8 {none, by_id, by_time}. */
+static herr_t rc_tr_attr_sorting(hid_t grp)
+{
+    static const char *names[] = { "none", "by_id", "by_time" };
+    hid_t e = H5Tenum_create(H5T_NATIVE_UINT8);
+    if (e < 0) return -1;
+    herr_t rc = 0;
+    for (uint8_t v = 0; v < 3 && rc >= 0; v++) rc = H5Tenum_insert(e, names[v], &v);
+    uint8_t by_time = 2;
+    if (rc >= 0) rc = rc_tr_attr_num(grp, "sorting", e, e, &by_time);
+    if (rc < 0) rc_tr_h5note();
+    H5Tclose(e);
+    return rc;
+}
+
+/* ---- appendable 1-D columns --------------------------------------------- */
+
+static void rc_tr_col_init(rc_tr_col *c)
+{
+    memset(c, 0, sizeof *c);
+    c->dset = H5I_INVALID_HID;
+}
+
+/* Chunked (one buffer long), shuffled + deflate-4 (shuffle groups the bytes of
+ * each word, which roughly halves the size of sorted timestamps and ids),
+ * extendible 1-D dataset starting empty. */
+static hid_t rc_tr_create_1d(hid_t loc, const char *name, hid_t ftype, hsize_t chunk)
+{
+    hsize_t dim = 0, maxdim = H5S_UNLIMITED;
+    hid_t sp = H5Screate_simple(1, &dim, &maxdim), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t d = H5I_INVALID_HID;
+    if (sp >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 1, &chunk) >= 0 && H5Pset_shuffle(dcpl) >= 0 &&
+        H5Pset_deflate(dcpl, 4) >= 0)
+        d = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (d < 0) rc_tr_h5note();
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (sp >= 0) H5Sclose(sp);
+    return d;
+}
+
+static rc_status rc_tr_col_create(rc_traces *tr, rc_tr_col *c, hid_t loc, const char *prefix,
+                                  const char *name, hid_t ftype, hid_t mtype, size_t esize,
+                                  size_t chunk, rc_err *err)
+{
+    c->mtype = mtype;
+    c->esize = esize;
+    c->cap = chunk;
+    if (!(c->where = rc_tr_join(prefix, "/", name))) {
+        tr->failed = 1;
+        return rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory", tr->tmp);
+    }
+    if ((c->dset = rc_tr_create_1d(loc, name, ftype, chunk)) < 0)
+        return rc_tr_fail(tr, err, "create", c->where);
+    return RC_OK;
+}
+
+static rc_status rc_tr_col_flush(rc_traces *tr, rc_tr_col *c, rc_err *err)
+{
+    if (c->n == 0) return RC_OK;
+    hsize_t count = c->n, size = c->done + c->n;
+    hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
+    herr_t rc = -1;
+    if (H5Dset_extent(c->dset, &size) >= 0 && (fs = H5Dget_space(c->dset)) >= 0 &&
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, &c->done, NULL, &count, NULL) >= 0 &&
+        (ms = H5Screate_simple(1, &count, NULL)) >= 0)
+        rc = H5Dwrite(c->dset, c->mtype, ms, fs, H5P_DEFAULT, c->buf);
+    if (rc < 0) rc_tr_h5note();
+    if (ms >= 0) H5Sclose(ms);
+    if (fs >= 0) H5Sclose(fs);
+    if (rc < 0) return rc_tr_fail(tr, err, "write", c->where);
+    c->done = size;
+    c->n = 0;
+    return RC_OK;
+}
+
+static rc_status rc_tr_col_put(rc_traces *tr, rc_tr_col *c, const void *v, rc_err *err)
+{
+    if (!c->buf && !(c->buf = malloc(c->cap * c->esize))) {
+        tr->failed = 1;
+        return rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory buffering %s", tr->tmp, c->where);
+    }
+    if (c->n == c->cap) {
+        rc_status s = rc_tr_col_flush(tr, c, err);
+        if (s != RC_OK) return s;
+    }
+    memcpy(c->buf + c->n * c->esize, v, c->esize);
+    c->n++;
+    return RC_OK;
+}
+
+static void rc_tr_col_free(rc_tr_col *c)
+{
+    if (c->dset >= 0) H5Dclose(c->dset);
+    free(c->buf);
+    free(c->where);
+    rc_tr_col_init(c);
+}
+
+/* ---- teardown ----------------------------------------------------------- */
+
+/* Closes every handle and frees tr except tr->path and tr->tmp, which the
+ * caller still needs and frees; returns the H5Fclose result (where HDF5
+ * writes its remaining metadata, so it can fail on a full disk). */
+static herr_t rc_tr_release(rc_traces *tr)
+{
+    rc_tr_col *cols[] = { &tr->tsp, &tr->pred, &tr->label, &tr->spiked, &tr->exids };
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) rc_tr_col_free(cols[i]);
+    for (size_t i = 0; i < tr->npops; i++) {
+        rc_tr_col_free(&tr->pops[i]->ts);
+        rc_tr_col_free(&tr->pops[i]->nodes);
+        rc_tr_col_free(&tr->pops[i]->ex);
+        free(tr->pops[i]->name);
+        free(tr->pops[i]);
+    }
+    for (size_t i = 0; i < tr->nlayers; i++) {
+        if (tr->layers[i]->dset >= 0) H5Dclose(tr->layers[i]->dset);
+        rc_tr_col_free(&tr->layers[i]->ids);
+        free(tr->layers[i]->name);
+        free(tr->layers[i]);
+    }
+    free(tr->pops);
+    free(tr->layers);
+    if (tr->spikes >= 0) H5Gclose(tr->spikes);
+    if (tr->acts >= 0) H5Gclose(tr->acts);
+    herr_t rc = tr->file >= 0 ? H5Fclose(tr->file) : 0;
+    free(tr);
+    return rc;
+}
+
+void rc_traces_abort(rc_traces *tr)
+{
+    if (!tr) return;
+    char *path = tr->path, *tmp = tr->tmp;
+    int made = tr->file >= 0;
+    rc_tr_release(tr);
+    H5Eclear2(H5E_DEFAULT);
+    /* Only remove the temp file if we created it (never a foreign folder). */
+    if (made && tmp) unlink(tmp);
+    free(path);
+    free(tmp);
+}
+
+/* ---- populations and layers --------------------------------------------- */
+
+/* Link names must be single path components. */
+static int rc_tr_name_ok(const char *s)
+{
+    return s && *s && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
+}
+
+static rc_tr_pop *rc_tr_pop_get(rc_traces *tr, const char *name, rc_err *err, rc_status *st)
+{
+    for (size_t i = 0; i < tr->npops; i++)
+        if (!strcmp(tr->pops[i]->name, name)) return tr->pops[i];
+    *st = RC_OK;
+    if (!rc_tr_name_ok(name)) {
+        *st = rc_err_set(err, RC_ERR_DATA, "%s: invalid population name '%s' (empty or contains '/')",
+                         tr->tmp, name ? name : "(null)");
+        return NULL;
+    }
+    rc_tr_pop **np = realloc(tr->pops, (tr->npops + 1) * sizeof *np);
+    rc_tr_pop *p = calloc(1, sizeof *p);
+    if (np) tr->pops = np;
+    if (!np || !p || !(p->name = rc_tr_strdup(name))) {
+        free(p);
+        tr->failed = 1;
+        *st = rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory", tr->tmp);
+        return NULL;
+    }
+    rc_tr_col_init(&p->ts);
+    rc_tr_col_init(&p->nodes);
+    rc_tr_col_init(&p->ex);
+    tr->pops[tr->npops++] = p; /* owned by tr from here: release frees it */
+
+    char *gpath = rc_tr_join("/spikes/", name, "");
+    if (!gpath) {
+        tr->failed = 1;
+        *st = rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory", tr->tmp);
+        return NULL;
+    }
+    hid_t g = H5Gcreate2(tr->spikes, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) {
+        *st = rc_tr_fail(tr, err, "create", gpath);
+        free(gpath);
+        return NULL;
+    }
+    if (rc_tr_attr_sorting(g) < 0)
+        *st = rc_tr_fail(tr, err, "write attribute 'sorting' of", gpath);
+    if (*st == RC_OK)
+        *st = rc_tr_col_create(tr, &p->ts, g, gpath, "timestamps", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                               sizeof(double), RC_TR_CHUNK, err);
+    if (*st == RC_OK && rc_tr_attr_str(p->ts.dset, "units", "ms", H5T_CSET_ASCII) < 0)
+        *st = rc_tr_fail(tr, err, "write attribute 'units' of", p->ts.where);
+    if (*st == RC_OK)
+        *st = rc_tr_col_create(tr, &p->nodes, g, gpath, "node_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64,
+                               sizeof(uint64_t), RC_TR_CHUNK, err);
+    if (*st == RC_OK)
+        *st = rc_tr_col_create(tr, &p->ex, g, gpath, "example_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64,
+                               sizeof(uint64_t), RC_TR_CHUNK, err);
+    H5Gclose(g);
+    free(gpath);
+    return *st == RC_OK ? p : NULL;
+}
+
+static rc_tr_layer *rc_tr_layer_get(rc_traces *tr, const char *name, int units, rc_err *err,
+                                    rc_status *st)
+{
+    *st = RC_OK;
+    for (size_t i = 0; i < tr->nlayers; i++)
+        if (!strcmp(tr->layers[i]->name, name)) {
+            if (tr->layers[i]->units != units) {
+                *st = rc_err_set(err, RC_ERR_DATA,
+                                 "%s: activations of layer '%s' have %d units, earlier examples had %d",
+                                 tr->tmp, name, units, tr->layers[i]->units);
+                return NULL;
+            }
+            return tr->layers[i];
+        }
+    if (!rc_tr_name_ok(name)) {
+        *st = rc_err_set(err, RC_ERR_DATA, "%s: invalid layer name '%s' (empty or contains '/')",
+                         tr->tmp, name ? name : "(null)");
+        return NULL;
+    }
+    if (units < 1) {
+        *st = rc_err_set(err, RC_ERR_DATA, "%s: layer '%s' has %d units, expected at least 1",
+                         tr->tmp, name, units);
+        return NULL;
+    }
+    rc_tr_layer **nl = realloc(tr->layers, (tr->nlayers + 1) * sizeof *nl);
+    rc_tr_layer *l = calloc(1, sizeof *l);
+    char *idname = rc_tr_join(name, "_example_ids", "");
+    char *where = rc_tr_join("/activations/", name, "");
+    if (nl) tr->layers = nl;
+    if (!nl || !l || !idname || !where || !(l->name = rc_tr_strdup(name))) {
+        free(l);
+        free(idname);
+        free(where);
+        tr->failed = 1;
+        *st = rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory", tr->tmp);
+        return NULL;
+    }
+    l->units = units;
+    l->dset = H5I_INVALID_HID;
+    rc_tr_col_init(&l->ids);
+    tr->layers[tr->nlayers++] = l;
+
+    /* One chunk = one example's [T, units] block, so each call writes whole
+     * chunks and never reads one back; NaN fill marks "not computed". */
+    hsize_t dim[3] = { 0, (hsize_t)tr->T, (hsize_t)units };
+    hsize_t maxdim[3] = { H5S_UNLIMITED, (hsize_t)tr->T, (hsize_t)units };
+    hsize_t chunk[3] = { 1, (hsize_t)tr->T, (hsize_t)units };
+    float nan = NAN;
+    hid_t sp = H5Screate_simple(3, dim, maxdim), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (sp >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 3, chunk) >= 0 && H5Pset_shuffle(dcpl) >= 0 &&
+        H5Pset_deflate(dcpl, 4) >= 0 && H5Pset_fill_value(dcpl, H5T_NATIVE_FLOAT, &nan) >= 0)
+        l->dset = H5Dcreate2(tr->acts, name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (l->dset < 0) rc_tr_h5note();
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (sp >= 0) H5Sclose(sp);
+    if (l->dset < 0) *st = rc_tr_fail(tr, err, "create", where);
+    else
+        *st = rc_tr_col_create(tr, &l->ids, tr->acts, "/activations", idname, H5T_STD_U64LE,
+                               H5T_NATIVE_UINT64, sizeof(uint64_t), RC_TR_IDS_CHUNK, err);
+    free(idname);
+    free(where);
+    return *st == RC_OK ? l : NULL;
+}
+
+/* ---- public API --------------------------------------------------------- */
+
+static rc_status rc_tr_refuse(const rc_traces *tr, rc_err *err)
+{
+    return rc_err_set(err, RC_ERR_IO, "%s: trace file not written further after an earlier error",
+                      tr->tmp);
+}
+
+rc_traces *rc_traces_open(const char *path, const rc_traces_meta *meta, rc_err *err)
+{
+    RC_ASSERT(path && meta);
+    if (meta->T < 1) {
+        rc_err_set(err, RC_ERR_CONFIG, "%s: cannot write traces: T = %d, expected >= 1", path, meta->T);
+        return NULL;
+    }
+    if (!(meta->dt_ms > 0) || !isfinite(meta->dt_ms)) {
+        rc_err_set(err, RC_ERR_CONFIG, "%s: cannot write traces: dt_ms = %g, expected > 0", path,
+                   meta->dt_ms);
+        return NULL;
+    }
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* we report errors ourselves */
+    H5Eclear2(H5E_DEFAULT);
+    rc_tr_why[0] = 0;
+
+    rc_traces *tr = calloc(1, sizeof *tr);
+    if (!tr) {
+        rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    tr->file = tr->spikes = tr->acts = H5I_INVALID_HID;
+    rc_tr_col *cols[] = { &tr->tsp, &tr->pred, &tr->label, &tr->spiked, &tr->exids };
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) rc_tr_col_init(cols[i]);
+    tr->T = meta->T;
+    tr->dt_ms = meta->dt_ms;
+    tr->path = rc_tr_strdup(path);
+    tr->tmp = rc_tr_join(path, ".tmp", "");
+    if (!tr->path || !tr->tmp) {
+        rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory", path);
+        rc_traces_abort(tr);
+        return NULL;
+    }
+
+    /* 1.8 file format or later: checksummed metadata, and attributes larger
+     * than 64 KiB (a long config text) go to dense storage instead of failing.
+     * Strong close so H5Fclose in error paths really closes everything. */
+    char h5[440];
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0) rc_tr_lenient_locking(fapl);
+    if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) < 0 ||
+        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 ||
+        (tr->file = H5Fcreate(tr->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) {
+        rc_err_set(err, RC_ERR_IO, "%s: cannot create trace file: %s", tr->tmp, rc_tr_h5msg(h5, sizeof h5));
+        if (fapl >= 0) H5Pclose(fapl);
+        rc_traces_abort(tr);
+        return NULL;
+    }
+    H5Pclose(fapl);
+
+    const char *mode = meta->mode ? meta->mode : "";
+    uint64_t seed = meta->seed;
+    int32_t T32 = meta->T;
+    rc_status st = RC_OK;
+    hid_t rc = H5I_INVALID_HID;
+    if (rc_tr_attr_str(tr->file, "rcsim_version", meta->version ? meta->version : "", H5T_CSET_UTF8) < 0 ||
+        rc_tr_attr_str(tr->file, "git_revision", meta->git_revision ? meta->git_revision : "",
+                       H5T_CSET_UTF8) < 0 ||
+        rc_tr_attr_str(tr->file, "config", meta->config_text ? meta->config_text : "", H5T_CSET_UTF8) < 0 ||
+        rc_tr_attr_num(tr->file, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed) < 0 ||
+        rc_tr_attr_num(tr->file, "dt_ms", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &meta->dt_ms) < 0) {
+        st = rc_tr_fail(tr, err, "write root attributes of", "/");
+    } else if ((tr->spikes = H5Gcreate2(tr->file, "spikes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+        st = rc_tr_fail(tr, err, "create", "/spikes");
+    } else if ((tr->acts = H5Gcreate2(tr->file, "activations", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+        st = rc_tr_fail(tr, err, "create", "/activations");
+    } else if ((rc = H5Gcreate2(tr->file, "rc", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+        st = rc_tr_fail(tr, err, "create", "/rc");
+    } else if (rc_tr_attr_num(rc, "threshold", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &meta->threshold) < 0 ||
+               rc_tr_attr_num(rc, "beta", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &meta->beta) < 0 ||
+               rc_tr_attr_str(rc, "mode", mode, H5T_CSET_UTF8) < 0 ||
+               rc_tr_attr_num(rc, "T", H5T_STD_I32LE, H5T_NATIVE_INT32, &T32) < 0) {
+        st = rc_tr_fail(tr, err, "write attributes of", "/rc");
+    } else {
+        struct { rc_tr_col *c; const char *name; hid_t ft, mt; size_t es; } spec[] = {
+            { &tr->tsp, "t_sp", H5T_STD_I32LE, H5T_NATIVE_INT32, sizeof(int32_t) },
+            { &tr->pred, "pred", H5T_STD_I32LE, H5T_NATIVE_INT32, sizeof(int32_t) },
+            { &tr->label, "label", H5T_STD_I32LE, H5T_NATIVE_INT32, sizeof(int32_t) },
+            { &tr->spiked, "spiked", H5T_STD_U8LE, H5T_NATIVE_UINT8, sizeof(uint8_t) },
+            { &tr->exids, "example_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64, sizeof(uint64_t) },
+        };
+        for (size_t i = 0; i < sizeof spec / sizeof spec[0] && st == RC_OK; i++)
+            st = rc_tr_col_create(tr, spec[i].c, rc, "/rc", spec[i].name, spec[i].ft, spec[i].mt,
+                                  spec[i].es, RC_TR_CHUNK, err);
+    }
+    if (rc >= 0) H5Gclose(rc);
+    /* Readers expect the output population even when nothing spiked. */
+    if (st == RC_OK) rc_tr_pop_get(tr, "output", err, &st);
+    if (st != RC_OK) {
+        rc_traces_abort(tr);
+        return NULL;
+    }
+    return tr;
+}
+
+rc_status rc_traces_add_example(rc_traces *tr, uint64_t example_id, int tsp, int pred, int label,
+                                int spiked, rc_err *err)
+{
+    RC_ASSERT(tr);
+    if (tr->failed) return rc_tr_refuse(tr, err);
+    /* Rows are per example in id order (see traces.h); anything else is a bug
+     * in the caller, not a user error. */
+    RC_ASSERT(!tr->any_example || example_id >= tr->last_example);
+    RC_ASSERT(tsp < INT32_MAX);
+    tr->any_example = 1;
+    tr->last_example = example_id;
+    int32_t t1 = (int32_t)tsp + 1, p = pred, l = label;
+    uint8_t s = spiked != 0;
+    rc_status st;
+    if ((st = rc_tr_col_put(tr, &tr->tsp, &t1, err)) != RC_OK ||
+        (st = rc_tr_col_put(tr, &tr->pred, &p, err)) != RC_OK ||
+        (st = rc_tr_col_put(tr, &tr->label, &l, err)) != RC_OK ||
+        (st = rc_tr_col_put(tr, &tr->spiked, &s, err)) != RC_OK ||
+        (st = rc_tr_col_put(tr, &tr->exids, &example_id, err)) != RC_OK)
+        return st;
+    return RC_OK;
+}
+
+/* Spikes handed over grouped by neuron are put in time order here (stable:
+ * same-step spikes keep their order), since the file promises by_time. */
+typedef struct { int step; size_t i; } rc_tr_order;
+static int rc_tr_cmp_order(const void *a, const void *b)
+{
+    const rc_tr_order *x = a, *y = b;
+    if (x->step != y->step) return x->step < y->step ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+rc_status rc_traces_add_spikes(rc_traces *tr, const char *population, uint64_t example_id,
+                               const int *steps, const uint64_t *node_ids, size_t n, rc_err *err)
+{
+    RC_ASSERT(tr && (n == 0 || (steps && node_ids)));
+    if (tr->failed) return rc_tr_refuse(tr, err);
+    rc_status st;
+    rc_tr_pop *p = rc_tr_pop_get(tr, population, err, &st);
+    if (!p) return st;
+    if (n == 0) return RC_OK;
+
+    int sorted = 1, lo = steps[0];
+    for (size_t i = 0; i < n; i++) {
+        RC_ASSERT(steps[i] >= 0 && steps[i] < tr->T); /* the engine's steps */
+        if (i && steps[i] < steps[i - 1]) sorted = 0;
+        if (steps[i] < lo) lo = steps[i];
+    }
+    /* Spikes must come in time order across calls too: later examples, or
+     * later steps of the same example (see traces.h). */
+    RC_ASSERT(!p->any || example_id > p->last_ex || (example_id == p->last_ex && lo >= p->last_step));
+
+    rc_tr_order *ord = NULL;
+    if (!sorted) {
+        if (!(ord = malloc(n * sizeof *ord))) {
+            tr->failed = 1;
+            return rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory sorting %zu spikes", tr->tmp, n);
+        }
+        for (size_t i = 0; i < n; i++) ord[i] = (rc_tr_order){ steps[i], i };
+        qsort(ord, n, sizeof *ord, rc_tr_cmp_order);
+    }
+    /* Integer step count first, then one multiply: the timestamp is exact
+     * for integral dt and bit-identical to (i*T + s)*dt computed elsewhere. */
+    uint64_t base = example_id * (uint64_t)tr->T;
+    st = RC_OK;
+    for (size_t k = 0; k < n && st == RC_OK; k++) {
+        size_t i = ord ? ord[k].i : k;
+        double ts = (double)(base + (uint64_t)steps[i]) * tr->dt_ms;
+        if ((st = rc_tr_col_put(tr, &p->ts, &ts, err)) == RC_OK &&
+            (st = rc_tr_col_put(tr, &p->nodes, &node_ids[i], err)) == RC_OK)
+            st = rc_tr_col_put(tr, &p->ex, &example_id, err);
+    }
+    p->any = 1;
+    p->last_ex = example_id;
+    p->last_step = ord ? ord[n - 1].step : steps[n - 1];
+    free(ord);
+    return st;
+}
+
+rc_status rc_traces_add_activations(rc_traces *tr, const char *layer, uint64_t example_id,
+                                    const float *act, int units, rc_err *err)
+{
+    RC_ASSERT(tr && act);
+    if (tr->failed) return rc_tr_refuse(tr, err);
+    rc_status st;
+    rc_tr_layer *l = rc_tr_layer_get(tr, layer, units, err, &st);
+    if (!l) return st;
+
+    hsize_t size[3] = { l->n + 1, (hsize_t)tr->T, (hsize_t)units };
+    hsize_t start[3] = { l->n, 0, 0 }, count[3] = { 1, (hsize_t)tr->T, (hsize_t)units };
+    hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
+    herr_t rc = -1;
+    if (H5Dset_extent(l->dset, size) >= 0 && (fs = H5Dget_space(l->dset)) >= 0 &&
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
+        (ms = H5Screate_simple(3, count, NULL)) >= 0)
+        rc = H5Dwrite(l->dset, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, act);
+    if (rc < 0) rc_tr_h5note();
+    if (ms >= 0) H5Sclose(ms);
+    if (fs >= 0) H5Sclose(fs);
+    if (rc < 0) {
+        char where[300];
+        snprintf(where, sizeof where, "/activations/%s", layer);
+        return rc_tr_fail(tr, err, "write", where);
+    }
+    l->n++;
+    return rc_tr_col_put(tr, &l->ids, &example_id, err);
+}
+
+/* Makes the rename durable: fsync the folder that holds PATH. */
+static int rc_tr_sync_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? malloc((size_t)(slash - path) + 2) : rc_tr_strdup(".");
+    if (!dir) return -1;
+    if (slash) {
+        size_t n = slash == path ? 1 : (size_t)(slash - path); /* "/x" -> "/" */
+        memcpy(dir, path, n);
+        dir[n] = 0;
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    free(dir);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+rc_status rc_traces_close(rc_traces *tr, rc_err *err)
+{
+    RC_ASSERT(tr);
+    if (tr->failed) {
+        rc_status st = rc_tr_refuse(tr, err);
+        rc_traces_abort(tr);
+        return st;
+    }
+    rc_status st = RC_OK;
+    rc_tr_col *cols[] = { &tr->tsp, &tr->pred, &tr->label, &tr->spiked, &tr->exids };
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0] && st == RC_OK; i++)
+        st = rc_tr_col_flush(tr, cols[i], err);
+    for (size_t i = 0; i < tr->npops && st == RC_OK; i++) {
+        rc_tr_pop *p = tr->pops[i];
+        if ((st = rc_tr_col_flush(tr, &p->ts, err)) == RC_OK &&
+            (st = rc_tr_col_flush(tr, &p->nodes, err)) == RC_OK)
+            st = rc_tr_col_flush(tr, &p->ex, err);
+    }
+    for (size_t i = 0; i < tr->nlayers && st == RC_OK; i++)
+        st = rc_tr_col_flush(tr, &tr->layers[i]->ids, err);
+    if (st != RC_OK) {
+        rc_traces_abort(tr);
+        return st;
+    }
+
+    char *path = tr->path, *tmp = tr->tmp;
+    RC_ASSERT(path && tmp); /* set by open; also tells the compiler so */
+    char h5[440];
+    if (rc_tr_release(tr) < 0) {
+        st = rc_err_set(err, RC_ERR_IO, "%s: cannot finish trace file: %s", tmp, rc_tr_h5msg(h5, sizeof h5));
+        unlink(tmp);
+    } else {
+        /* HDF5 does not fsync: do it before the rename makes the file visible. */
+        int fd = open(tmp, O_RDONLY);
+        if (fd < 0 || fsync(fd) != 0) {
+            st = rc_err_set(err, RC_ERR_IO, "%s: cannot flush trace file to disk: %s", tmp, strerror(errno));
+            unlink(tmp);
+        } else if (rename(tmp, path) != 0) {
+            st = rc_err_set(err, RC_ERR_IO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
+            unlink(tmp);
+        } else if (rc_tr_sync_dir(path) != 0) {
+            st = rc_err_set(err, RC_ERR_IO, "%s: written, but cannot sync its folder: %s", path,
+                            strerror(errno));
+        }
+        if (fd >= 0) close(fd);
+    }
+    free(path);
+    free(tmp);
+    return st;
+}
