@@ -45,6 +45,28 @@ void rc_lstm_forward(float *act, float *c, float *h,
     }
 }
 
+/* One row of one tile; restrict parameters let the compiler vectorise it
+ * without run-time alias checks (block-scope restrict is not honoured). */
+static void gates_row_backward(int w, const float *restrict ai, const float *restrict af,
+                               const float *restrict ag, const float *restrict ao,
+                               const float *restrict cr, const float *restrict cpr,
+                               const float *restrict dhr, const float *restrict dcnr,
+                               float *restrict di, float *restrict df, float *restrict dg,
+                               float *restrict dO, float *restrict dcpr)
+{
+    float tcb[RC_LSTM_TILE];
+    for (int j = 0; j < w; j++) tcb[j] = rc_tanhf(cr[j]);
+    for (int j = 0; j < w; j++) {
+        const float tc = tcb[j];
+        const float dc = dcnr[j] + dhr[j] * ao[j] * (1.0f - tc * tc);
+        di[j] = dc * ag[j] * ai[j] * (1.0f - ai[j]);
+        df[j] = dc * cpr[j] * af[j] * (1.0f - af[j]);
+        dg[j] = dc * ai[j] * (1.0f - ag[j] * ag[j]);
+        dO[j] = dhr[j] * tc * ao[j] * (1.0f - ao[j]);
+        dcpr[j] = dc * af[j];
+    }
+}
+
 void rc_lstm_backward_gates(float *dgate, float *dcp,
                             const float *dh, const float *dcn,
                             const float *act, const float *c, const float *cp,
@@ -56,18 +78,10 @@ void rc_lstm_backward_gates(float *dgate, float *dcp,
         const int rb = 4 * RC_LSTM_TILE * k;
         for (int r = 0; r < n; r++) {
             const float *a = act + (size_t)r * G4 + rb;
-            const float *ai = a, *af = a + w, *ag = a + 2 * w, *ao = a + 3 * w;
             float *d = dgate + (size_t)r * G4 + rb;
             const size_t o = (size_t)r * H + u0;
-            for (int j = 0; j < w; j++) {
-                const float tc = rc_tanhf(c[o + j]);
-                const float dc = dcn[o + j] + dh[o + j] * ao[j] * (1.0f - tc * tc);
-                d[j] = dc * ag[j] * ai[j] * (1.0f - ai[j]);
-                d[w + j] = dc * cp[o + j] * af[j] * (1.0f - af[j]);
-                d[2 * w + j] = dc * ai[j] * (1.0f - ag[j] * ag[j]);
-                d[3 * w + j] = dh[o + j] * tc * ao[j] * (1.0f - ao[j]);
-                dcp[o + j] = dc * af[j];
-            }
+            gates_row_backward(w, a, a + w, a + 2 * w, a + 3 * w, c + o, cp + o, dh + o, dcn + o,
+                               d, d + w, d + 2 * w, d + 3 * w, dcp + o);
         }
     }
 }
