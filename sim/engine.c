@@ -177,6 +177,10 @@ static int decide(rc_engine *e, int t)
         const float *h = e->hcur + (size_t)r * H;
         rc_net_head_forward(net, h, e->zbuf, e->hacts);
         rc_output_probs(e->pbuf, e->zbuf, K);
+        if (o->rec_h)
+            memcpy(o->rec_h + ((size_t)slot * T + (size_t)t) * H, h, (size_t)H * sizeof *h);
+        if (o->rec_p)
+            memcpy(o->rec_p + ((size_t)slot * T + (size_t)t) * K, e->pbuf, (size_t)K * sizeof *e->pbuf);
         int cls = 0;
         float pmax = e->pbuf[0];
         if (K == 1) {

@@ -24,6 +24,9 @@ typedef struct {
     int loss_at_end;    /* training loss at T−1 (EOS) instead of at t_sp (RC)     */
     double threshold;   /* θ                                                      */
     double beta;        /* entropy regulariser weight β                           */
+    float *rec_h;       /* optional (n, T, H): h_t of every computed step          */
+    float *rec_p;       /* optional (n, T, K): output probabilities of every step  */
+                        /* (steps not computed are left as the caller set them)  */
 } rc_batch_opts;
 
 typedef struct {

@@ -10,6 +10,7 @@
  *   5. write summary.json atomically.
  * Numbers are identical for any thread count: data, init and every reduction
  * are fixed-order (see engine.c, models/lstm.h). */
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,7 +20,9 @@
 #include <unistd.h>
 #include "encoders/dataset.h"
 #include "io/cfg.h"
+#include "io/checkpoint.h"
 #include "io/fsutil.h"
+#include "io/traces.h"
 #include "io/strbuf.h"
 #include "models/net.h"
 #include "sim/engine.h"
@@ -102,7 +105,25 @@ typedef struct {
     int spotting;
     rc_example_result *res;   /* (batch) */
     int64_t *idx;             /* (batch) */
+    rc_traces *tr;            /* optional: per-example outcomes and output spikes */
 } evaluator;
+
+/* Output population node of a spike: softmax class, or for a single sigmoid
+ * node 1 = positive spike, node 0 = negative spike. */
+static rc_status trace_batch(evaluator *ev, int n, rc_err *err)
+{
+    for (int j = 0; j < n; j++) {
+        const rc_example_result *r = &ev->res[j];
+        const uint64_t id = (uint64_t)ev->idx[j];
+        rc_status st = rc_traces_add_example(ev->tr, id, r->tsp, r->pred, r->label, r->spiked, err);
+        if (st) return st;
+        if (r->spiked) {
+            const uint64_t node = (uint64_t)r->pred;
+            if ((st = rc_traces_add_spikes(ev->tr, "output", id, &r->tsp, &node, 1, err))) return st;
+        }
+    }
+    return RC_OK;
+}
 
 /* Runs `count` examples of a split with RC-inference (stop_at_spike = 1) or a
  * full-length pass; fills m and returns the steps computed. */
@@ -123,6 +144,7 @@ static rc_status evaluate(evaluator *ev, rc_split split, int64_t count, int stop
         if (st) return st;
         total_rows += r;
         rc_metrics_add(&acc, ev->res, n);
+        if (ev->tr && stop && (st = trace_batch(ev, n, err))) return st;
     }
     if (secs) *secs = now_s() - t0;
     if (rows) *rows = total_rows;
@@ -175,6 +197,15 @@ static rc_status configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
         snprintf(buf, sizeof buf, "sim.threads=%s", a->threads);
         if ((st = rc_cfg_set(cfg, buf, err))) return rc_err_set(err, st, "--threads %s: expected an integer in [0, 4096]", a->threads);
     }
+    if (a->model) {
+        /* eval: the model's own folder is the default output folder. */
+        if (!a->out) {
+            const char *slash = strrchr(a->model, '/');
+            if (slash) snprintf(buf, sizeof buf, "output.dir=%.*s", (int)(slash - a->model), a->model);
+            else snprintf(buf, sizeof buf, "output.dir=.");
+            if ((st = rc_cfg_set(cfg, buf, err))) return st;
+        }
+    }
     if (a->out) {
         snprintf(buf, sizeof buf, "output.dir=%s", a->out);
         if ((st = rc_cfg_set(cfg, buf, err))) return st;
@@ -191,75 +222,364 @@ static rc_status configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
     return RC_OK;
 }
 
-rc_status rc_run(const rc_run_args *a, rc_err *err)
+/* ---- everything a run or an eval builds from a config ------------------- */
+
+typedef struct {
+    rc_cfg *cfg;
+    rc_dataset *ds;
+    rc_net *net;
+    rc_pool *pool;
+    rc_engine *eng;
+    rc_example_result *res;
+    int64_t *idx;
+    float *best;                 /* (nparams) the kept model                  */
+    const char *task;
+    uint64_t seed;
+    int T, spotting, eos, batch, tbatch;
+    double theta, beta;
+    char shape[256];             /* model shape, stored in checkpoints        */
+} rc_setup;
+
+static void setup_free(rc_setup *S)
 {
-    rc_status st = RC_OK;
-    rc_cfg *cfg = rc_cfg_new(rc_spec, rc_nspec);
-    rc_dataset *ds = NULL;
-    rc_net *net = NULL;
-    rc_pool *pool = NULL;
-    rc_engine *eng = NULL;
-    float *best = NULL;
-    rc_example_result *res = NULL;
-    int64_t *idx = NULL;
-    FILE *mf = NULL;
-    char *cfg_json = NULL;
-    rc_strbuf sb = { 0 };
-    char path[4200];
-    if (!cfg) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
-    if ((st = configure(cfg, a, err))) goto done;
+    free(S->best);
+    free(S->res);
+    free(S->idx);
+    rc_engine_free(S->eng);
+    rc_pool_free(S->pool);
+    rc_net_free(S->net);
+    rc_dataset_free(S->ds);
+    rc_cfg_free(S->cfg);
+    memset(S, 0, sizeof *S);
+}
 
-    const double t_start = now_s();
-    const uint64_t seed = (uint64_t)rc_cfg_get_int(cfg, "sim.seed");
-    const char *task = rc_cfg_get_str(cfg, "task.name");
+static rc_status setup_build(rc_setup *S, const rc_run_args *a, rc_err *err)
+{
+    rc_status st;
+    memset(S, 0, sizeof *S);
+    S->cfg = rc_cfg_new(rc_spec, rc_nspec);
+    if (!S->cfg) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+    if ((st = configure(S->cfg, a, err))) return st;
+    rc_cfg *cfg = S->cfg;
+    S->seed = (uint64_t)rc_cfg_get_int(cfg, "sim.seed");
+    S->task = rc_cfg_get_str(cfg, "task.name");
     int T = (int)rc_cfg_get_int(cfg, "task.steps");
-    const int spotting = !strcmp(task, "spotting");
-    if (spotting) {
-        ds = rc_spotting_new(seed, T ? T : 25, (int)rc_cfg_get_int(cfg, "task.run_length"));
-    } else {
-        ds = rc_twoseq_new(seed, T ? T : 40, rc_cfg_get_float(cfg, "task.mean"),
-                           rc_cfg_get_float(cfg, "task.sigma_min"), rc_cfg_get_float(cfg, "task.sigma_max"));
-    }
-    if (!ds) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory creating the data set"); goto done; }
-    T = ds->T;
-
-    rc_net_shape shape = { .nin = ds->nin, .H = (int)rc_cfg_get_int(cfg, "model.hidden"),
-                           .K = ds->nclass == 2 ? 1 : ds->nclass };
+    S->spotting = !strcmp(S->task, "spotting");
+    if (S->spotting)
+        S->ds = rc_spotting_new(S->seed, T ? T : 25, (int)rc_cfg_get_int(cfg, "task.run_length"));
+    else
+        S->ds = rc_twoseq_new(S->seed, T ? T : 40, rc_cfg_get_float(cfg, "task.mean"),
+                              rc_cfg_get_float(cfg, "task.sigma_min"), rc_cfg_get_float(cfg, "task.sigma_max"));
+    if (!S->ds) return rc_err_set(err, RC_ERR_NOMEM, "out of memory creating the data set");
+    S->T = S->ds->T;
+    rc_net_shape shape = { .nin = S->ds->nin, .H = (int)rc_cfg_get_int(cfg, "model.hidden"),
+                           .K = S->ds->nclass == 2 ? 1 : S->ds->nclass };
     long long head[RC_NET_MAX_HEAD];
     shape.nhead = (int)rc_cfg_get_int_list(cfg, "model.head", head, RC_NET_MAX_HEAD);
-    for (int l = 0; l < shape.nhead; l++) shape.head[l] = (int)head[l];
-    net = rc_net_new(&shape, seed);
-    if (!net) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory creating the network"); goto done; }
-
+    int off = snprintf(S->shape, sizeof S->shape, "lstm nin=%d hidden=%d head=", shape.nin, shape.H);
+    for (int l = 0; l < shape.nhead; l++) {
+        shape.head[l] = (int)head[l];
+        off += snprintf(S->shape + off, sizeof S->shape - (size_t)off, "%s%d", l ? "," : "", shape.head[l]);
+    }
+    snprintf(S->shape + off, sizeof S->shape - (size_t)off, " outputs=%d", shape.K);
+    S->net = rc_net_new(&shape, S->seed);
+    if (!S->net) return rc_err_set(err, RC_ERR_NOMEM, "out of memory creating the network");
     /* Our threads are the only busy pool: the BLAS runs serially inside them. */
     openblas_set_num_threads(1);
-    const int nthreads = (int)rc_cfg_get_int(cfg, "sim.threads");
-    pool = rc_pool_new(nthreads, strcmp(rc_cfg_get_str(cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD : RC_PLACE_COMPACT, err);
-    if (!pool) { st = RC_ERR_NOMEM; goto done; }
+    S->pool = rc_pool_new((int)rc_cfg_get_int(cfg, "sim.threads"),
+                          strcmp(rc_cfg_get_str(cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD : RC_PLACE_COMPACT, err);
+    if (!S->pool) return RC_ERR_NOMEM;
+    S->batch = (int)rc_cfg_get_int(cfg, "train.batch");
+    S->tbatch = (int)rc_cfg_get_int(cfg, "test.batch");
+    const int maxb = S->batch > S->tbatch ? S->batch : S->tbatch;
+    S->eng = rc_engine_new(S->net, S->ds, S->pool, maxb, err);
+    if (!S->eng) return RC_ERR_NOMEM;
+    S->best = malloc(S->net->nparams * sizeof *S->best);
+    S->res = calloc((size_t)maxb, sizeof *S->res);
+    S->idx = calloc((size_t)maxb, sizeof *S->idx);
+    if (!S->best || !S->res || !S->idx) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+    memcpy(S->best, S->net->params, S->net->nparams * sizeof *S->best);
+    S->eos = !strcmp(rc_cfg_get_str(cfg, "train.mode"), "eos");
+    S->theta = rc_cfg_get_float(cfg, "train.threshold");
+    S->beta = rc_cfg_get_float(cfg, "train.beta");
+    return RC_OK;
+}
 
-    const int batch = (int)rc_cfg_get_int(cfg, "train.batch");
-    const int tbatch = (int)rc_cfg_get_int(cfg, "test.batch");
-    const int maxb = batch > tbatch ? batch : tbatch;
-    eng = rc_engine_new(net, ds, pool, maxb, err);
-    if (!eng) { st = RC_ERR_NOMEM; goto done; }
-    best = malloc(net->nparams * sizeof *best);
-    res = calloc((size_t)maxb, sizeof *res);
-    idx = calloc((size_t)maxb, sizeof *idx);
-    if (!best || !res || !idx) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
+/* The config as INI text without the keys that may change between a run and
+ * its resume or eval (length of training, output, threads). Two configs with
+ * equal fingerprints train the same model. */
+static char *config_fingerprint(const char *ini)
+{
+    static const char *skip[] = { "train.examples", "output.", "sim.threads", "sim.placement", NULL };
+    size_t n = strlen(ini);
+    char *out = malloc(n + 1), sec[128] = "";
+    if (!out) return NULL;
+    size_t o = 0;
+    const char *p = ini;
+    while (*p) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char line[1024];
+        snprintf(line, sizeof line, "%.*s", (int)(len < 1023 ? len : 1023), p);
+        int keep = 1;
+        if (line[0] == '[') {
+            snprintf(sec, sizeof sec, "%.*s", (int)strcspn(line + 1, "]"), line + 1);
+        } else if (line[0] && line[0] != '#') {
+            char full[300];
+            snprintf(full, sizeof full, "%s.%.*s", sec, (int)strcspn(line, " ="), line);
+            for (int i = 0; skip[i]; i++)
+                if (!strncmp(full, skip[i], strlen(skip[i]))) keep = 0;
+        }
+        if (keep) {
+            memcpy(out + o, p, len);
+            o += len;
+            out[o++] = '\n';
+        }
+        p += len + (e ? 1 : 0);
+    }
+    out[o] = 0;
+    return out;
+}
 
+/* ---- training state and checkpoints ------------------------------------- */
+
+typedef struct {
+    int64_t batch;            /* training batches done                      */
+    int64_t trained;          /* training examples done                     */
+    int64_t train_rows;       /* LSTM row-steps computed in training        */
+    int64_t best_batch;
+    int64_t tacc_n, tacc_correct;
+    double tacc_sum_tsp, tacc_sum_loss;
+    double best_score, train_time;
+    rc_metrics best_val;
+    int64_t bv_has_end, bv_has_earliest;  /* best_val's flags, as int64 for the file */
+} train_state;
+
+#define CK_REALS(X)                                                                  \
+    X(tacc_sum_tsp, st->tacc_sum_tsp) X(tacc_sum_loss, st->tacc_sum_loss)            \
+    X(best_score, st->best_score) X(train_time, st->train_time)                      \
+    X(bv_accuracy, st->best_val.accuracy) X(bv_mean_spike_step, st->best_val.mean_spike_step) \
+    X(bv_mean_spike_fraction, st->best_val.mean_spike_fraction)                      \
+    X(bv_no_spike_fraction, st->best_val.no_spike_fraction)                          \
+    X(bv_accuracy_at_end, st->best_val.accuracy_at_end)                              \
+    X(bv_p10, st->best_val.tsp_p10) X(bv_p50, st->best_val.tsp_p50) X(bv_p90, st->best_val.tsp_p90) \
+    X(bv_earliest, st->best_val.earliest_fraction)                                   \
+    X(bv_early_fp, st->best_val.early_false_positive_fraction) X(bv_loss, st->best_val.mean_loss)
+
+/* Builds the list of checkpoint items over S's buffers and st's fields. */
+static void ckpt_items(rc_setup *S, train_state *st, float *kept, char **strs,
+                       rc_ckpt_tensor *tens, rc_ckpt_int *ci, rc_ckpt_real *cr, rc_ckpt_str *cs, rc_ckpt *ck)
+{
+    rc_net *net = S->net;
+    tens[0] = (rc_ckpt_tensor){ "params", net->params, net->nparams };
+    tens[1] = (rc_ckpt_tensor){ "adam_m", net->m, net->nparams };
+    tens[2] = (rc_ckpt_tensor){ "adam_v", net->v, net->nparams };
+    tens[3] = (rc_ckpt_tensor){ "best_params", S->best, net->nparams };
+    tens[4] = (rc_ckpt_tensor){ "kept_params", kept, net->nparams };
+    int64_t *iv[] = { &st->batch, &st->trained, &st->train_rows, &st->best_batch, &st->tacc_n,
+                      &st->tacc_correct, &st->best_val.n, &st->bv_has_end, &st->bv_has_earliest, NULL };
+    static const char *in[] = { "batch", "trained", "train_rows", "best_batch", "tacc_n", "tacc_correct",
+                                "best_val_n", "best_val_has_end", "best_val_has_earliest" };
+    size_t ni = 0;
+    for (; iv[ni]; ni++) ci[ni] = (rc_ckpt_int){ in[ni], iv[ni] };
+    size_t nr = 0;
+#define X(name, field) cr[nr++] = (rc_ckpt_real){ #name, &(field) };
+    CK_REALS(X)
+#undef X
+    cs[0] = (rc_ckpt_str){ "config", &strs[0] };
+    cs[1] = (rc_ckpt_str){ "model_shape", &strs[1] };
+    *ck = (rc_ckpt){ tens, 5, ci, ni, cr, nr, cs, 2 };
+}
+
+static rc_status ckpt_save(rc_setup *S, train_state *st, float *kept, const char *dir, rc_err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/model.h5", dir);
+    rc_ckpt_tensor tens[5];
+    rc_ckpt_int ci[16];
+    rc_ckpt_real cr[32];
+    rc_ckpt_str cs[2];
+    char *strs[2] = { rc_cfg_to_ini(S->cfg), S->shape };
+    rc_ckpt ck;
+    if (!strs[0]) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+    st->bv_has_end = st->best_val.has_end;
+    st->bv_has_earliest = st->best_val.has_earliest;
+    ckpt_items(S, st, kept, strs, tens, ci, cr, cs, &ck);
+    rc_status s = rc_ckpt_save(path, &ck, err);
+    free(strs[0]);
+    return s;
+}
+
+/* Loads PATH into S and st after checking that it was made by the same model
+ * shape and an equivalent config. */
+static rc_status ckpt_load(rc_setup *S, train_state *st, float *kept, const char *path, rc_err *err)
+{
+    rc_ckpt_tensor tens[5];
+    rc_ckpt_int ci[16];
+    rc_ckpt_real cr[32];
+    rc_ckpt_str cs[2];
+    char *strs[2] = { NULL, NULL };
+    rc_ckpt ck;
+    char *shape = NULL, *cfgtext = NULL, *mine = NULL, *fa = NULL, *fb = NULL;
+    rc_status s;
+    /* Shape and config first, so a mismatched checkpoint is refused before any
+     * buffer is touched. */
+    if ((s = rc_ckpt_read_string(path, "model_shape", &shape, err))) goto out;
+    if (strcmp(shape, S->shape)) {
+        s = rc_err_set(err, RC_ERR_DATA, "%s: checkpoint is of another model (%s), the config describes %s",
+                       path, shape, S->shape);
+        goto out;
+    }
+    if ((s = rc_ckpt_read_string(path, "config", &cfgtext, err))) goto out;
+    mine = rc_cfg_to_ini(S->cfg);
+    fa = config_fingerprint(cfgtext);
+    fb = config_fingerprint(mine ? mine : "");
+    if (!fa || !fb) { s = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto out; }
+    if (strcmp(fa, fb)) {
+        /* Name the first differing line. */
+        const char *p = fa, *q = fb;
+        while (*p && *p == *q) { p++; q++; }
+        while (p > fa && p[-1] != '\n') { p--; q--; }
+        s = rc_err_set(err, RC_ERR_DATA, "%s: checkpoint was trained with another config: it has '%.*s', this config has '%.*s'",
+                       path, (int)strcspn(p, "\n"), p, (int)strcspn(q, "\n"), q);
+        goto out;
+    }
+    ckpt_items(S, st, kept, strs, tens, ci, cr, cs, &ck);
+    s = rc_ckpt_load(path, &ck, err);
+    st->best_val.has_end = (int)st->bv_has_end;
+    st->best_val.has_earliest = (int)st->bv_has_earliest;
+    free(strs[0]);
+    free(strs[1]);
+out:
+    free(shape);
+    free(cfgtext);
+    free(mine);
+    free(fa);
+    free(fb);
+    return s;
+}
+
+/* ---- traces ------------------------------------------------------------- */
+
+static rc_traces *traces_open(rc_setup *S, const char *dir, rc_err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/traces.h5", dir);
+    char *ini = rc_cfg_to_ini(S->cfg);
+    rc_traces_meta meta = { RC_VERSION, RC_GIT_REV, ini ? ini : "", S->seed, S->theta, S->beta,
+                            S->eos ? "eos" : "rc", S->T, rc_cfg_get_float(S->cfg, "sim.dt_ms") };
+    rc_traces *tr = rc_traces_open(path, &meta, err);
+    free(ini);
+    return tr;
+}
+
+/* Activations of the traced test examples: LSTM h and output probabilities at
+ * every step until the first spike (or every step, with trace_after_spike). */
+static rc_status trace_activations(rc_setup *S, rc_traces *tr, rc_err *err)
+{
+    long long ids[256];
+    size_t n = rc_cfg_get_int_list(S->cfg, "output.trace_examples", ids, 256);
+    if (n > 256) n = 256;
+    /* Ascending, without repeats: the traces file is ordered by example id. */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && ids[j] < ids[j - 1]; j--) {
+            long long t = ids[j]; ids[j] = ids[j - 1]; ids[j - 1] = t;
+        }
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!u || ids[i] != ids[u - 1]) ids[u++] = ids[i];
+    n = u;
+    const int after = rc_cfg_get_bool(S->cfg, "output.trace_after_spike");
+    const int H = S->net->s.H, K = S->net->s.K, T = S->T;
+    rc_status st = RC_OK;
+    for (size_t i0 = 0; i0 < n && !st; i0 += (size_t)S->tbatch) {
+        int m = (int)(n - i0 < (size_t)S->tbatch ? n - i0 : (size_t)S->tbatch);
+        for (int j = 0; j < m; j++) S->idx[j] = ids[i0 + (size_t)j];
+        size_t nh = (size_t)m * T * H, np = (size_t)m * T * K;
+        float *rh = malloc(nh * sizeof *rh), *rp = malloc(np * sizeof *rp);
+        if (!rh || !rp) { free(rh); free(rp); return rc_err_set(err, RC_ERR_NOMEM, "out of memory"); }
+        for (size_t k = 0; k < nh; k++) rh[k] = NAN;
+        for (size_t k = 0; k < np; k++) rp[k] = NAN;
+        rc_batch_opts o = { .train = 0, .stop_at_spike = !after, .threshold = S->theta, .rec_h = rh, .rec_p = rp };
+        st = rc_engine_batch(S->eng, RC_SPLIT_TEST, S->idx, m, &o, S->res, NULL, err);
+        for (int j = 0; j < m && !st; j++) {
+            st = rc_traces_add_activations(tr, "lstm", (uint64_t)S->idx[j], rh + (size_t)j * T * H, H, err);
+            if (!st) st = rc_traces_add_activations(tr, "output", (uint64_t)S->idx[j], rp + (size_t)j * T * K, K, err);
+        }
+        free(rh);
+        free(rp);
+    }
+    return st;
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+/* Keeps the rows of metrics.csv up to batch `upto` (a resumed run rewrites
+ * what came after its checkpoint). */
+static rc_status metrics_truncate(const char *path, int64_t upto, int64_t every, rc_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return rc_err_set(err, RC_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+    rc_strbuf b = { 0 };
+    char line[4096];
+    int first = 1;
+    while (fgets(line, sizeof line, f)) {
+        const long long bt = atoll(line);
+        if (first || (bt <= upto && bt % every == 0)) rc_sb_printf(&b, "%s", line);
+        first = 0;
+    }
+    fclose(f);
+    rc_status s = b.oom ? rc_err_set(err, RC_ERR_NOMEM, "out of memory")
+                        : rc_write_atomic(path, b.s ? b.s : "", b.len, err);
+    rc_sb_free(&b);
+    return s;
+}
+
+rc_status rc_run(const rc_run_args *a, rc_err *err)
+{
+    rc_setup S;
+    rc_status st = setup_build(&S, a, err);
+    FILE *mf = NULL;
+    char *cfg_json = NULL;
+    rc_traces *tr = NULL;
+    rc_strbuf sb = { 0 };
+    char path[4200];
+    train_state ts = { 0 };
+    float *kept_ck = NULL;
+    ts.best_score = -1;
+    if (st) goto done;
+    rc_cfg *cfg = S.cfg;
+    rc_net *net = S.net;
+    const int T = S.T, batch = S.batch;
+    const double t_start = now_s();
+
+    if (a->resume) {
+        char ck[4200];
+        snprintf(ck, sizeof ck, "%s/model.h5", a->resume);
+        kept_ck = malloc(net->nparams * sizeof *kept_ck);
+        if (!kept_ck) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
+        st = ckpt_load(&S, &ts, kept_ck, ck, err);
+        free(kept_ck);
+        kept_ck = NULL;
+        if (st) goto done;
+    }
     const char *outdir = rc_cfg_get_str(cfg, "output.dir");
+    if (a->resume && !a->out) outdir = a->resume;
     if ((st = rc_mkdir_p(outdir, err))) goto done;
     snprintf(path, sizeof path, "%s/metrics.csv", outdir);
-    mf = fopen(path, "w");
-    if (!mf) { st = rc_err_set(err, RC_ERR_IO, "%s: cannot create", path); goto done; }
-    fprintf(mf, "batch,examples,wall_s,lr,train_loss,train_accuracy,train_mean_spike_step,"
-                "train_steps_fraction,val_accuracy,val_mean_spike_step,val_no_spike_fraction,"
-                "val_accuracy_at_end,val_spike_step_p10,val_spike_step_p50,val_spike_step_p90,best\n");
+    if (a->resume) {
+        if ((st = metrics_truncate(path, ts.batch, rc_cfg_get_int(cfg, "train.val_every"), err))) goto done;
+        mf = fopen(path, "a");
+    } else {
+        mf = fopen(path, "w");
+        if (mf)
+            fprintf(mf, "batch,examples,wall_s,lr,train_loss,train_accuracy,train_mean_spike_step,"
+                        "train_steps_fraction,val_accuracy,val_mean_spike_step,val_no_spike_fraction,"
+                        "val_accuracy_at_end,val_spike_step_p10,val_spike_step_p50,val_spike_step_p90,best\n");
+    }
+    if (!mf) { st = rc_err_set(err, RC_ERR_IO, "%s: cannot write: %s", path, strerror(errno)); goto done; }
 
     /* ---- training ---- */
-    const int eos = !strcmp(rc_cfg_get_str(cfg, "train.mode"), "eos");
-    const double theta = rc_cfg_get_float(cfg, "train.threshold");
-    const double beta = rc_cfg_get_float(cfg, "train.beta");
     const double lr0 = rc_cfg_get_float(cfg, "train.lr");
     const double clip = rc_cfg_get_float(cfg, "train.clip");
     const double b1 = rc_cfg_get_float(cfg, "train.adam_beta1"), b2 = rc_cfg_get_float(cfg, "train.adam_beta2");
@@ -270,27 +590,60 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     const int64_t val_size = rc_cfg_get_int(cfg, "train.val_size");
     const double decay_at = rc_cfg_get_float(cfg, "train.lr_decay_at"), decay = rc_cfg_get_float(cfg, "train.lr_decay");
     const char *sel = rc_cfg_get_str(cfg, "train.select");
-    int select_end = !strcmp(sel, "end") || (!strcmp(sel, "auto") && eos);
-    int select_last = !strcmp(sel, "last");
+    const int select_end = !strcmp(sel, "end") || (!strcmp(sel, "auto") && S.eos);
+    const int select_last = !strcmp(sel, "last");
     const double select_after = rc_cfg_get_float(cfg, "train.select_after");
-    rc_batch_opts to = { .train = 1, .stop_at_spike = !eos, .loss_at_end = eos,
-                         .threshold = theta, .beta = beta };
-    evaluator ev = { eng, ds, tbatch, theta, spotting, res, idx };
+    const int64_t ck_every = rc_cfg_get_int(cfg, "output.checkpoint_every");
+    rc_batch_opts to = { .train = 1, .stop_at_spike = !S.eos, .loss_at_end = S.eos,
+                         .threshold = S.theta, .beta = S.beta };
+    evaluator ev = { S.eng, S.ds, S.tbatch, S.theta, S.spotting, S.res, S.idx, NULL };
+    int64_t *idx = S.idx;
+    rc_example_result *res = S.res;
 
     progress pr;
     progress_init(&pr, rc_cfg_get_str(cfg, "output.progress"), rc_cfg_get_float(cfg, "output.log_every_s"));
+    g_signal = 0;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
-    double train_time = 0, best_score = -1, last_val = 0, last_tsp = 0;
-    int64_t best_batch = 0, train_rows = 0, trained = 0;
-    rc_metrics best_val = { 0 };
-    rc_metrics_acc tacc;
-    rc_metrics_init(&tacc, T, spotting);
-    double run_loss = 0;
+    /* One validation point: metrics.csv row, best-model bookkeeping. A macro
+     * because it updates a dozen locals of this function. */
+#define VALIDATE(b, lr)                                                                         \
+    do {                                                                                        \
+        rc_metrics vm;                                                                          \
+        if ((st = evaluate(&ev, RC_SPLIT_VAL, val_size, !select_end, &vm, NULL, NULL, err))) goto done; \
+        const double score = select_end ? vm.accuracy_at_end : vm.accuracy;                     \
+        const int eligible = (double)((b) + 1) >= select_after * (double)nbatches || (b) + 1 == nbatches; \
+        const int is_best = eligible && (select_last || score > ts.best_score);                  \
+        if (is_best) {                                                                          \
+            ts.best_score = score;                                                              \
+            ts.best_batch = (b) + 1;                                                            \
+            ts.best_val = vm;                                                                   \
+            memcpy(S.best, net->params, net->nparams * sizeof *S.best);                         \
+        }                                                                                       \
+        rc_metrics tm;                                                                          \
+        rc_metrics_finish(&tacc, &tm);                                                          \
+        fprintf(mf, "%lld,%lld,%.3f,%g,%.6f,%.6f,%.4f,%.6f,%.6f,%.4f,%.6f,", (long long)((b) + 1), \
+                (long long)ts.trained, now_s() - t_start, (lr), tm.mean_loss, tm.accuracy,      \
+                tm.mean_spike_step, (double)ts.train_rows / ((double)ts.trained * T), vm.accuracy, \
+                vm.mean_spike_step, vm.no_spike_fraction);                                      \
+        if (vm.has_end) fprintf(mf, "%.6f", vm.accuracy_at_end);                                \
+        fprintf(mf, ",%g,%g,%g,%d\n", vm.tsp_p10, vm.tsp_p50, vm.tsp_p90, is_best);            \
+        fflush(mf);                                                                             \
+        rc_metrics_init(&tacc, T, S.spotting);                                                  \
+        last_val = vm.accuracy;                                                                 \
+        last_tsp = vm.mean_spike_step;                                                          \
+    } while (0)
+
+    double last_val = 0, last_tsp = 0, run_loss = 0;
     int64_t run_n = 0;
-    memcpy(best, net->params, net->nparams * sizeof *best);
-    for (int64_t b = 0; b < nbatches && !g_signal; b++) {
+    rc_metrics_acc tacc;
+    rc_metrics_init(&tacc, T, S.spotting);
+    tacc.n = ts.tacc_n;
+    tacc.correct = ts.tacc_correct;
+    tacc.sum_tsp = ts.tacc_sum_tsp;
+    tacc.sum_loss = ts.tacc_sum_loss;
+    for (int64_t b = ts.batch; b < nbatches && !g_signal; b++) {
         const double lr = (double)b >= decay_at * (double)nbatches ? lr0 * decay : lr0;
         int n = batch;
         if ((b + 1) * batch > total) n = (int)(total - b * batch);
@@ -298,11 +651,12 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
         double t0 = now_s();
         rc_net_zero_grad(net);
         int64_t rows = 0;
-        if ((st = rc_engine_batch(eng, RC_SPLIT_TRAIN, idx, n, &to, res, &rows, err))) goto done;
-        rc_engine_adam(eng, lr, b1, b2, aeps, clip, b + 1);
-        train_time += now_s() - t0;
-        train_rows += rows;
-        trained += n;
+        if ((st = rc_engine_batch(S.eng, RC_SPLIT_TRAIN, idx, n, &to, res, &rows, err))) goto done;
+        rc_engine_adam(S.eng, lr, b1, b2, aeps, clip, b + 1);
+        ts.train_time += now_s() - t0;
+        ts.train_rows += rows;
+        ts.trained += n;
+        ts.batch = b + 1;
         rc_metrics_add(&tacc, res, n);
         for (int j = 0; j < n; j++) {
             if (!isfinite(res[j].loss)) {
@@ -313,73 +667,98 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
             run_loss += res[j].loss;
         }
         run_n += n;
-        if ((b + 1) % val_every == 0 || b + 1 == nbatches) {
-            rc_metrics vm;
-            if ((st = evaluate(&ev, RC_SPLIT_VAL, val_size, !select_end, &vm, NULL, NULL, err))) goto done;
-            const double score = select_end ? vm.accuracy_at_end : vm.accuracy;
-            const int eligible = (double)(b + 1) >= select_after * (double)nbatches || b + 1 == nbatches;
-            const int is_best = eligible && (select_last || score > best_score);
-            if (is_best) {
-                best_score = score;
-                best_batch = b + 1;
-                best_val = vm;
-                memcpy(best, net->params, net->nparams * sizeof *best);
-            }
-            rc_metrics tm;
-            rc_metrics_finish(&tacc, &tm);
-            fprintf(mf, "%lld,%lld,%.3f,%g,%.6f,%.6f,%.4f,%.6f,%.6f,%.4f,%.6f,", (long long)(b + 1),
-                    (long long)trained, now_s() - t_start, lr, tm.mean_loss, tm.accuracy,
-                    tm.mean_spike_step, (double)train_rows / ((double)trained * T), vm.accuracy,
-                    vm.mean_spike_step, vm.no_spike_fraction);
-            if (vm.has_end) fprintf(mf, "%.6f", vm.accuracy_at_end);
-            fprintf(mf, ",%g,%g,%g,%d\n", vm.tsp_p10, vm.tsp_p50, vm.tsp_p90, is_best);
-            fflush(mf);
-            rc_metrics_init(&tacc, T, spotting);
-            last_val = vm.accuracy;
-            last_tsp = vm.mean_spike_step;
+        if ((b + 1) % val_every == 0) {
+            VALIDATE(b, lr);
         }
-        progress_show(&pr, trained, nbatches * (int64_t)batch, trained / (train_time > 0 ? train_time : 1),
+        ts.tacc_n = tacc.n;
+        ts.tacc_correct = tacc.correct;
+        ts.tacc_sum_tsp = tacc.sum_tsp;
+        ts.tacc_sum_loss = tacc.sum_loss;
+        if (ck_every > 0 && (b + 1) % ck_every == 0 && b + 1 < nbatches)
+            if ((st = ckpt_save(&S, &ts, S.best, outdir, err))) goto done;
+        progress_show(&pr, ts.trained, nbatches * (int64_t)batch, ts.trained / (ts.train_time > 0 ? ts.train_time : 1),
                       run_n ? run_loss / run_n : 0, last_val, last_tsp, 0);
         if (run_n >= 20 * batch) { run_loss = 0; run_n = 0; }
     }
     progress_end(&pr);
-    const int interrupted = g_signal != 0;
-    if (interrupted)
-        fprintf(stderr, "rcsim: interrupted after %lld training examples; testing the best model so far\n",
-                (long long)trained);
+    /* The checkpoint holds the state to resume from: as of the last batch,
+     * without the extra validation below, which a longer run would not have
+     * made here. The model this run tests is stored beside it ("kept"). */
+    train_state ts_ck = ts;
+    kept_ck = malloc(net->nparams * sizeof *kept_ck);
+    if (!kept_ck) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
+    memcpy(kept_ck, S.best, net->nparams * sizeof *kept_ck);
+    if (!g_signal && ts.batch == nbatches && nbatches % val_every != 0) {
+        const int64_t b = nbatches - 1;
+        const double lr = (double)b >= decay_at * (double)nbatches ? lr0 * decay : lr0;
+        VALIDATE(b, lr);
+    }
+#undef VALIDATE
+    /* The final state (or the state at the interruption) is always saved. */
+    {
+        float *best_now = S.best;
+        S.best = kept_ck;           /* resume state's best model            */
+        kept_ck = best_now;         /* ... and the model tested below       */
+        st = ckpt_save(&S, &ts_ck, kept_ck, outdir, err);
+        best_now = S.best;
+        S.best = kept_ck;
+        kept_ck = best_now;
+        if (st) goto done;
+    }
+    if (g_signal) {
+        st = rc_err_set(err, RC_ERR_INTERRUPTED,
+                        "interrupted by signal %d after %lld training batches; checkpoint %s/model.h5 "
+                        "(continue with: rcsim run %s --resume %s)",
+                        (int)g_signal, (long long)ts.batch, outdir, a->cfg_path, outdir);
+        goto done;
+    }
 
     /* ---- test the kept model ---- */
-    memcpy(net->params, best, net->nparams * sizeof *best);
+    memcpy(net->params, S.best, net->nparams * sizeof *S.best);
     const int64_t test_size = rc_cfg_get_int(cfg, "test.size");
     rc_metrics rcm, endm;
     int64_t rc_rows = 0, end_rows = 0;
     double rc_secs = 0, end_secs = 0;
     if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 1, &rcm, &rc_rows, &rc_secs, err))) goto done;
     if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 0, &endm, &end_rows, &end_secs, err))) goto done;
+    /* Traces: a second RC pass over the test set writing every outcome (not
+     * timed: the file's compression would count against the engine). */
+    if (rc_cfg_get_bool(cfg, "output.traces")) {
+        if (!(tr = traces_open(&S, outdir, err))) { st = RC_ERR_IO; goto done; }
+        ev.tr = tr;
+        rc_metrics chk;
+        if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 1, &chk, NULL, NULL, err))) goto done;
+        ev.tr = NULL;
+        if ((st = trace_activations(&S, tr, err))) goto done;
+        st = rc_traces_close(tr, err);
+        tr = NULL;
+        if (st) goto done;
+    }
 
     /* ---- summary.json ---- */
     cfg_json = rc_cfg_to_json(cfg, 2);
     const double wall = now_s() - t_start;
     rc_sb_printf(&sb, "{\n  \"rcsim_version\": \"%s\",\n  \"git_revision\": \"%s\",\n", RC_VERSION, RC_GIT_REV);
-    rc_sb_printf(&sb, "  \"task\": "); rc_sb_json_str(&sb, task);
-    rc_sb_printf(&sb, ",\n  \"model\": \"lstm\",\n  \"hidden\": %d,\n  \"parameters\": %zu,\n", shape.H, net->nparams);
-    rc_sb_printf(&sb, "  \"mode\": \"%s\",\n  \"threshold\": ", eos ? "eos" : "rc");
-    rc_sb_json_num(&sb, theta);
-    rc_sb_printf(&sb, ",\n  \"beta\": "); rc_sb_json_num(&sb, beta);
-    rc_sb_printf(&sb, ",\n  \"seed\": %llu,\n  \"threads\": %d,\n  \"steps\": %d,\n", (unsigned long long)seed,
-                 rc_pool_nthreads(pool), T);
-    rc_sb_printf(&sb, "  \"interrupted\": %s,\n", interrupted ? "true" : "false");
-    rc_sb_printf(&sb, "  \"train\": {\n    \"examples\": %lld,\n    \"batches\": %lld,\n", (long long)trained,
-                 (long long)((trained + batch - 1) / batch));
-    rc_sb_printf(&sb, "    \"examples_per_s\": "); rc_sb_json_num(&sb, trained / (train_time > 0 ? train_time : 1));
-    rc_sb_printf(&sb, ",\n    \"wall_s\": "); rc_sb_json_num(&sb, train_time);
+    rc_sb_printf(&sb, "  \"task\": "); rc_sb_json_str(&sb, S.task);
+    rc_sb_printf(&sb, ",\n  \"model\": \"lstm\",\n  \"model_shape\": \"%s\",\n  \"hidden\": %d,\n  \"parameters\": %zu,\n",
+                 S.shape, net->s.H, net->nparams);
+    rc_sb_printf(&sb, "  \"mode\": \"%s\",\n  \"threshold\": ", S.eos ? "eos" : "rc");
+    rc_sb_json_num(&sb, S.theta);
+    rc_sb_printf(&sb, ",\n  \"beta\": "); rc_sb_json_num(&sb, S.beta);
+    rc_sb_printf(&sb, ",\n  \"seed\": %llu,\n  \"threads\": %d,\n  \"steps\": %d,\n", (unsigned long long)S.seed,
+                 rc_pool_nthreads(S.pool), T);
+    rc_sb_printf(&sb, "  \"resumed\": %s,\n", a->resume ? "true" : "false");
+    rc_sb_printf(&sb, "  \"train\": {\n    \"examples\": %lld,\n    \"batches\": %lld,\n", (long long)ts.trained,
+                 (long long)ts.batch);
+    rc_sb_printf(&sb, "    \"examples_per_s\": "); rc_sb_json_num(&sb, ts.trained / (ts.train_time > 0 ? ts.train_time : 1));
+    rc_sb_printf(&sb, ",\n    \"wall_s\": "); rc_sb_json_num(&sb, ts.train_time);
     rc_sb_printf(&sb, ",\n    \"steps_computed_fraction\": ");
-    rc_sb_json_num(&sb, trained ? (double)train_rows / ((double)trained * T) : 0);
+    rc_sb_json_num(&sb, ts.trained ? (double)ts.train_rows / ((double)ts.trained * T) : 0);
     rc_sb_printf(&sb, ",\n    \"selected_by\": \"%s\",\n    \"selected_batch\": %lld\n  },\n",
                  select_last ? "last" : select_end ? "validation accuracy_at_end" : "validation accuracy (RC-inference)",
-                 (long long)best_batch);
+                 (long long)ts.best_batch);
     rc_sb_printf(&sb, "  \"validation\": {\n");
-    json_metrics(&sb, &best_val, "    ");
+    json_metrics(&sb, &ts.best_val, "    ");
     rc_sb_printf(&sb, "\n  },\n  \"test\": {\n    \"inference\": \"rc\",\n");
     rcm.has_end = 1;
     rcm.accuracy_at_end = endm.accuracy_at_end;
@@ -393,8 +772,8 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     rc_sb_json_num(&sb, test_size / (end_secs > 0 ? end_secs : 1e-9));
     rc_sb_printf(&sb, "\n    }\n  },\n");
     rc_sb_printf(&sb, "  \"other_inference\": \"%s\",\n",
-                 eos ? "EOS-trained model under RC-inference: see test.accuracy, test.mean_spike_step"
-                     : "RC-trained model under EOS-inference: see test.accuracy_at_end");
+                 S.eos ? "EOS-trained model under RC-inference: see test.accuracy, test.mean_spike_step"
+                       : "RC-trained model under EOS-inference: see test.accuracy_at_end");
     rc_sb_printf(&sb, "  \"wall_s\": "); rc_sb_json_num(&sb, wall);
     rc_sb_printf(&sb, ",\n  \"config\": %s\n}\n", cfg_json ? cfg_json : "{}");
     if (sb.oom) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory writing summary"); goto done; }
@@ -403,22 +782,82 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     if (!a->quiet)
         fprintf(stderr, "rcsim: %s %s: test accuracy %.4f at mean spike step %.2f/%d (no spike %.4f), "
                         "accuracy at end %.4f; %s/summary.json\n",
-                task, eos ? "eos" : "rc", rcm.accuracy, rcm.mean_spike_step, T, rcm.no_spike_fraction,
+                S.task, S.eos ? "eos" : "rc", rcm.accuracy, rcm.mean_spike_step, T, rcm.no_spike_fraction,
                 endm.accuracy_at_end, outdir);
-    if (interrupted) st = rc_err_set(err, RC_ERR_INTERRUPTED, "interrupted by signal %d", (int)g_signal);
 
 done:
+    rc_traces_abort(tr);
     if (mf) fclose(mf);
     rc_sb_free(&sb);
     free(cfg_json);
-    free(best);
-    free(res);
-    free(idx);
-    rc_engine_free(eng);
-    rc_pool_free(pool);
-    rc_net_free(net);
-    rc_dataset_free(ds);
-    rc_cfg_free(cfg);
+    free(kept_ck);
+    setup_free(&S);
+    return st;
+}
+
+/* ---- eval --------------------------------------------------------------- */
+
+rc_status rc_eval(const rc_run_args *a, rc_err *err)
+{
+    rc_setup S;
+    rc_status st = setup_build(&S, a, err);
+    train_state ts = { 0 };
+    rc_strbuf sb = { 0 };
+    rc_traces *tr = NULL;
+    float *kept = NULL;
+    double th[64];
+    size_t nth = 0;
+    if (st) goto done;
+    /* Thresholds: parse before anything is read or written. */
+    const char *list = a->thresholds ? a->thresholds : "0.5,0.6,0.7,0.8,0.9,0.95,0.99";
+    for (const char *p = list; *p;) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || !(v >= 0.5 && v <= 1.0) || nth == 64 || (*end && *end != ',')) {
+            st = rc_err_set(err, RC_ERR_USAGE, "--thresholds %s: expected up to 64 comma-separated numbers in [0.5, 1]", list);
+            goto done;
+        }
+        th[nth++] = v;
+        p = *end ? end + 1 : end;
+    }
+    kept = malloc(S.net->nparams * sizeof *kept);
+    if (!kept) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
+    if ((st = ckpt_load(&S, &ts, kept, a->model, err))) goto done;
+    memcpy(S.net->params, kept, S.net->nparams * sizeof *kept);
+    const char *outdir = rc_cfg_get_str(S.cfg, "output.dir");
+    if ((st = rc_mkdir_p(outdir, err))) goto done;
+    const int64_t test_size = rc_cfg_get_int(S.cfg, "test.size");
+    evaluator ev = { S.eng, S.ds, S.tbatch, S.theta, S.spotting, S.res, S.idx, NULL };
+    rc_metrics endm, m;
+    if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 0, &endm, NULL, NULL, err))) goto done;
+    rc_sb_printf(&sb, "threshold,accuracy,mean_spike_step,mean_spike_fraction,no_spike_fraction,accuracy_at_end,examples_per_s\n");
+    for (size_t i = 0; i < nth; i++) {
+        ev.threshold = th[i];
+        double secs = 0;
+        if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 1, &m, NULL, &secs, err))) goto done;
+        rc_sb_printf(&sb, "%g,%.6f,%.4f,%.6f,%.6f,%.6f,%.1f\n", th[i], m.accuracy, m.mean_spike_step,
+                     m.mean_spike_fraction, m.no_spike_fraction, endm.accuracy_at_end, test_size / (secs > 0 ? secs : 1e-9));
+        if (!a->quiet)
+            fprintf(stderr, "rcsim eval: threshold %g: accuracy %.4f at mean spike step %.2f/%d (no spike %.4f)\n",
+                    th[i], m.accuracy, m.mean_spike_step, S.T, m.no_spike_fraction);
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/tradeoff.csv", outdir);
+    if (sb.oom) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
+    if ((st = rc_write_atomic(path, sb.s, sb.len, err))) goto done;
+    ev.threshold = S.theta;
+    if (!(tr = traces_open(&S, outdir, err))) { st = RC_ERR_IO; goto done; }
+    ev.tr = tr;
+    if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 1, &m, NULL, NULL, err))) goto done;
+    if ((st = trace_activations(&S, tr, err))) goto done;
+    st = rc_traces_close(tr, err);
+    tr = NULL;
+    if (!st && !a->quiet) fprintf(stderr, "rcsim eval: wrote %s and %s/traces.h5\n", path, outdir);
+done:
+    rc_traces_abort(tr);
+    rc_sb_free(&sb);
+    free(kept);
+    setup_free(&S);
     return st;
 }
 

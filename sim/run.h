@@ -18,10 +18,20 @@ typedef struct {
     const char *seed;      /* --seed, or NULL */
     const char *threads;   /* --threads, or NULL */
     int quiet;             /* no final summary print */
+    const char *resume;    /* run: --resume DIR (continue from DIR/model.h5) */
+    const char *model;     /* eval: --model PATH/model.h5 */
+    const char *thresholds;/* eval: --thresholds "0.5,0.9,..." (NULL = default sweep) */
 } rc_run_args;
 
 /* Runs a whole experiment. Config errors are RC_ERR_CONFIG and are detected
  * before anything is written. */
 rc_status rc_run(const rc_run_args *a, rc_err *err);
+
+/* `rcsim eval`: loads the kept model of a checkpoint, tests it at each
+ * threshold (tradeoff.csv) and writes traces.h5 at the config's threshold. */
+rc_status rc_eval(const rc_run_args *a, rc_err *err);
+
+/* The signal that interrupted a run (0 if none). */
+int rc_run_signal(void);
 
 #endif

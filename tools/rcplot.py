@@ -1,0 +1,165 @@
+#!/usr/bin/python3
+"""rcplot.py — the paper's figures from an rcsim run folder.
+
+    tools/rcplot.py RUN_DIR [--examples N]
+
+Writes into RUN_DIR:
+  fig_spikes.png    (a) Fig. 1-style panels from traces.h5: labels, first
+                    output spikes coloured by class (grey = no spike), and
+                    the output activations of the traced examples until their
+                    first spike (after it too if the run traced that);
+  fig_spike_time.png (b) the spike-time distribution over training, from
+                    metrics.csv (validation quantiles p10/p50/p90 and mean;
+                    Figs. 2B, 4C);
+  fig_tradeoff.png  (c) the speed-accuracy trade-off from tradeoff.csv
+                    (written by `rcsim eval`; Figs. 5, 6B). Skipped with a
+                    message if the folder has no tradeoff.csv.
+Needs python3-h5py, python3-numpy, python3-matplotlib (`make plot-deps`).
+"""
+import argparse
+import csv
+import os
+import sys
+
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import h5py  # noqa: E402
+
+
+def fig_spikes(run, nshow):
+    path = os.path.join(run, "traces.h5")
+    with h5py.File(path, "r") as f:
+        rc = f["rc"]
+        T = int(rc.attrs["T"])
+        tsp = rc["t_sp"][:nshow]          # 1-based
+        pred = rc["pred"][:nshow]
+        label = rc["label"][:nshow]
+        spiked = rc["spiked"][:nshow].astype(bool)
+        act = None
+        if "activations" in f and "output" in f["activations"]:
+            act = f["activations"]["output"][...]          # (examples, T, K)
+            act_ids = f["activations"]["output_example_ids"][...]
+    n = len(tsp)
+    classes = max(int(label.max()) + 1, 2)
+    cmap = plt.get_cmap("tab10")
+    binary = classes == 2 and (act is None or act.shape[2] == 1)
+
+    def colour(c):
+        if binary:
+            return "tab:blue" if c == 1 else "tab:red"
+        return cmap(c % 10)
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, max(3, 0.18 * n + 1.5)),
+                             gridspec_kw={"width_ratios": [1, 4, 4]})
+    ax = axes[0]
+    for i in range(n):
+        ax.barh(i, 1, color=colour(label[i]))
+    ax.set_title("label")
+    ax.set_xticks([])
+    ax.set_ylabel("example")
+    ax.set_ylim(n - 0.5, -0.5)
+    ax = axes[1]
+    for i in range(n):
+        if spiked[i]:
+            ax.scatter(tsp[i], i, color=colour(pred[i]), s=25, marker="|", linewidths=3)
+        else:
+            ax.scatter(T, i, color="grey", s=25, marker="|", linewidths=3)
+    ax.set_xlim(0.5, T + 0.5)
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_xlabel("step (1-based)")
+    ax.set_title("first output spike (grey: none)")
+    ax = axes[2]
+    if act is not None and len(act):
+        if act.shape[2] == 1:
+            img = act[:, :, 0]
+            ax.imshow(img, aspect="auto", cmap="coolwarm_r", vmin=0, vmax=1,
+                      extent=(0.5, T + 0.5, len(img) - 0.5, -0.5))
+            ax.set_title("output activation (blue: positive)")
+        else:
+            img = np.nanmax(act, axis=2)
+            ax.imshow(img, aspect="auto", cmap="viridis", vmin=0, vmax=1,
+                      extent=(0.5, T + 0.5, len(img) - 0.5, -0.5))
+            ax.set_title("max output probability")
+        ax.set_yticks(range(len(act_ids)))
+        ax.set_yticklabels([str(int(i)) for i in act_ids], fontsize=6)
+        ax.set_xlabel("step (1-based); blank = not computed")
+    else:
+        ax.text(0.5, 0.5, "no activations traced", ha="center")
+    fig.tight_layout()
+    out = os.path.join(run, "fig_spikes.png")
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def read_csv(path):
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    return rows
+
+
+def fig_spike_time(run):
+    rows = read_csv(os.path.join(run, "metrics.csv"))
+    ex = np.array([float(r["examples"]) for r in rows])
+    p10 = np.array([float(r["val_spike_step_p10"]) for r in rows])
+    p50 = np.array([float(r["val_spike_step_p50"]) for r in rows])
+    p90 = np.array([float(r["val_spike_step_p90"]) for r in rows])
+    mean = np.array([float(r["val_mean_spike_step"]) for r in rows])
+    acc = np.array([float(r["val_accuracy"]) for r in rows])
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.fill_between(ex, p10, p90, alpha=0.3, label="p10-p90")
+    ax.plot(ex, p50, label="median")
+    ax.plot(ex, mean, "--", label="mean")
+    ax.set_xlabel("training examples")
+    ax.set_ylabel("validation first-spike step")
+    ax2 = ax.twinx()
+    ax2.plot(ex, acc, color="black", alpha=0.4, lw=0.8, label="val accuracy")
+    ax2.set_ylabel("validation accuracy (RC)")
+    ax.legend(loc="upper right")
+    ax.set_title("spike time over training")
+    fig.tight_layout()
+    out = os.path.join(run, "fig_spike_time.png")
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def fig_tradeoff(run):
+    path = os.path.join(run, "tradeoff.csv")
+    if not os.path.exists(path):
+        print(f"rcplot: {path} not found (run `rcsim eval` first); trade-off plot skipped")
+        return None
+    rows = read_csv(path)
+    th = [float(r["threshold"]) for r in rows]
+    acc = [float(r["accuracy"]) for r in rows]
+    st = [float(r["mean_spike_step"]) for r in rows]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(st, acc, "o-")
+    for x, y, t in zip(st, acc, th):
+        ax.annotate(f"θ={t:g}", (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel("mean first-spike step")
+    ax.set_ylabel("accuracy (RC-inference)")
+    ax.set_title("speed-accuracy trade-off")
+    fig.tight_layout()
+    out = os.path.join(run, "fig_tradeoff.png")
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("run", help="run folder (summary.json, metrics.csv, traces.h5)")
+    ap.add_argument("--examples", type=int, default=40, help="examples shown in the spike panels")
+    a = ap.parse_args()
+    if not os.path.isdir(a.run):
+        sys.exit(f"rcplot: {a.run}: not a folder")
+    for p in (fig_spikes(a.run, a.examples), fig_spike_time(a.run), fig_tradeoff(a.run)):
+        if p:
+            print(f"rcplot: wrote {p}")
+
+
+if __name__ == "__main__":
+    main()
