@@ -33,7 +33,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test test-asan test-asan-inner clean bench
+.PHONY: all deps run test test-asan test-asan-inner clean bench plot-deps plot
 
 all: $(BUILD)/.deps $(RCSIM_BIN)
 
@@ -87,6 +87,16 @@ test-asan-inner: $(BUILD)/.deps $(RCSIM_BIN) $(TEST_BIN)
 	  RCSIM=$(RCSIM_BIN) BUILD=$(BUILD) sh tests/run_all.sh $(TEST_BIN)
 
 $(BUILD)/sim/main.o: sim/main.c
+
+# python3-h5py, numpy and matplotlib from Debian for tools/rcplot.py and the
+# h5py read-back tests (the tests skip those checks without them).
+plot-deps:
+	@dpkg-query -W -f='$${Status}' python3-h5py python3-matplotlib 2>/dev/null | grep -q "install ok installed.*install ok installed" || \
+	  { if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-h5py python3-numpy python3-matplotlib; }
+
+plot: plot-deps
+	/usr/bin/python3 tools/rcplot.py runs/spotting
 
 # Benchmarks (not part of the tests: timing belongs here).
 $(BUILD)/bench/%: bench/%.c $(BUILD)/librcsim.a
