@@ -214,6 +214,19 @@ static rc_status configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
     if (rc_cfg_get_float(cfg, "task.sigma_min") > rc_cfg_get_float(cfg, "task.sigma_max"))
         return rc_err_set(err, RC_ERR_CONFIG, "%s: task.sigma_min = %g is larger than task.sigma_max = %g, expected sigma_min <= sigma_max",
                           a->cfg_path, rc_cfg_get_float(cfg, "task.sigma_min"), rc_cfg_get_float(cfg, "task.sigma_max"));
+    /* Spiking populations this model has (LIF layers will add theirs). */
+    const char *tl = rc_cfg_get_str(cfg, "output.trace_layers");
+    for (const char *p = tl; *p;) {
+        size_t len = strcspn(p, ",");
+        const char *q = p;
+        while (len && *q == ' ') { q++; len--; }
+        while (len && q[len - 1] == ' ') len--;
+        if (!(len == 6 && !strncmp(q, "output", 6)))
+            return rc_err_set(err, RC_ERR_CONFIG, "%s: output.trace_layers names '%.*s', expected spiking populations of this model: output",
+                              a->cfg_path, (int)len, q);
+        p += strcspn(p, ",");
+        if (*p) p++;
+    }
     long long head[RC_NET_MAX_HEAD + 1];
     size_t nh = rc_cfg_get_int_list(cfg, "model.head", head, RC_NET_MAX_HEAD + 1);
     if (nh > RC_NET_MAX_HEAD)
