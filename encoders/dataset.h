@@ -42,6 +42,20 @@ struct rc_dataset {
 rc_dataset *rc_spotting_new(uint64_t seed, int T, int run);
 rc_dataset *rc_twoseq_new(uint64_t seed, int T, double mean, double sigma_lo, double sigma_hi);
 
+/* Latency-coded images (temporal MNIST, paper 3.3): T steps; a pixel of value
+ * v > 0 spikes once, at step ((255 − v)·T) / 255 clipped to T − 1 (integer
+ * arithmetic: brighter = earlier, exact at every boundary); v = 0 never spikes
+ * (zero_last = 0) or spikes at T − 1 (zero_last = 1, as the paper's public
+ * code does). Channel = pixel index (row-major). Splits: TRAIN = the first
+ * ntrain − nval training images, VAL = the last nval training images, TEST =
+ * the test images. Takes ownership of the pixel and label arrays (free()d).
+ * Returns NULL on allocation failure. */
+rc_dataset *rc_latency_new(uint64_t seed, int T, int zero_last, int npix, int nclass,
+                           uint8_t *train_pix, uint8_t *train_lab, int64_t ntrain, int64_t nval,
+                           uint8_t *test_pix, uint8_t *test_lab, int64_t ntest);
+/* Latency step of a pixel value (−1 = no spike). */
+int rc_latency_step(int v, int T, int zero_last);
+
 /* Brute-force label and earliest step for a binary sequence (tests use it). */
 void rc_spotting_label(const uint8_t *bits, int T, int run, int *label, int *earliest);
 

@@ -22,12 +22,14 @@
 #include "io/cfg.h"
 #include "io/checkpoint.h"
 #include "io/fsutil.h"
+#include "io/idx.h"
 #include "io/traces.h"
 #include "io/strbuf.h"
 #include "models/net.h"
 #include "sim/engine.h"
 #include "sim/metrics.h"
 #include "sim/pool.h"
+#include "sim/rng.h"
 #include "sim/run.h"
 #include "sim/spec.h"
 
@@ -278,7 +280,26 @@ static rc_status setup_build(rc_setup *S, const rc_run_args *a, rc_err *err)
     S->task = rc_cfg_get_str(cfg, "task.name");
     int T = (int)rc_cfg_get_int(cfg, "task.steps");
     S->spotting = !strcmp(S->task, "spotting");
-    if (S->spotting)
+    if (!strcmp(S->task, "tmnist")) {
+        rc_idx tri = { 0 }, trl = { 0 }, tei = { 0 }, tel = { 0 };
+        const char *dir = rc_cfg_get_str(cfg, "task.data_dir");
+        if ((st = rc_idx_read_set(dir, "train", 10, &tri, &trl, err)) ||
+            (st = rc_idx_read_set(dir, "t10k", 10, &tei, &tel, err))) {
+            rc_idx_free(&tri); rc_idx_free(&trl); rc_idx_free(&tei); rc_idx_free(&tel);
+            return st;
+        }
+        const int64_t nval = rc_cfg_get_int(cfg, "task.validation");
+        if (nval >= (int64_t)tri.count || tri.rows != tei.rows || tri.cols != tei.cols) {
+            rc_status e2 = rc_err_set(err, RC_ERR_CONFIG, "%s: task.validation = %lld must be smaller than the %u training images in %s (and train/test image sizes must agree)",
+                                      a->cfg_path, (long long)nval, tri.count, dir);
+            rc_idx_free(&tri); rc_idx_free(&trl); rc_idx_free(&tei); rc_idx_free(&tel);
+            return e2;
+        }
+        S->ds = rc_latency_new(S->seed, (int)rc_cfg_get_int(cfg, "encoder.steps"),
+                               !strcmp(rc_cfg_get_str(cfg, "encoder.zero"), "last"),
+                               (int)(tri.rows * tri.cols), 10, tri.data, trl.data, tri.count, nval,
+                               tei.data, tel.data, tei.count);
+    } else if (S->spotting)
         S->ds = rc_spotting_new(S->seed, T ? T : 25, (int)rc_cfg_get_int(cfg, "task.run_length"));
     else
         S->ds = rc_twoseq_new(S->seed, T ? T : 40, rc_cfg_get_float(cfg, "task.mean"),
@@ -559,6 +580,7 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     char path[4200];
     train_state ts = { 0 };
     float *kept_ck = NULL;
+    int64_t *perm = NULL;
     ts.best_score = -1;
     if (st) goto done;
     rc_cfg *cfg = S.cfg;
@@ -597,10 +619,21 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     const double clip = rc_cfg_get_float(cfg, "train.clip");
     const double b1 = rc_cfg_get_float(cfg, "train.adam_beta1"), b2 = rc_cfg_get_float(cfg, "train.adam_beta2");
     const double aeps = rc_cfg_get_float(cfg, "train.adam_eps");
-    const int64_t total = rc_cfg_get_int(cfg, "train.examples");
+    const int64_t ntrain = S.ds->size[RC_SPLIT_TRAIN]; /* -1: generator */
+    const double epochs = rc_cfg_get_float(cfg, "train.epochs");
+    const int64_t total = ntrain > 0 && epochs > 0 ? (int64_t)(epochs * (double)ntrain + 0.5)
+                                                   : rc_cfg_get_int(cfg, "train.examples");
     const int64_t nbatches = (total + batch - 1) / batch;
     const int64_t val_every = rc_cfg_get_int(cfg, "train.val_every");
-    const int64_t val_size = rc_cfg_get_int(cfg, "train.val_size");
+    int64_t val_size = rc_cfg_get_int(cfg, "train.val_size");
+    if (S.ds->size[RC_SPLIT_VAL] > 0 && val_size > S.ds->size[RC_SPLIT_VAL]) val_size = S.ds->size[RC_SPLIT_VAL];
+    /* Finite training sets are visited in a new order each epoch: a
+     * Fisher-Yates shuffle driven by the counter-based RNG (seed, epoch). */
+    int64_t perm_epoch = -1;
+    if (ntrain > 0 && !(perm = malloc((size_t)ntrain * sizeof *perm))) {
+        st = rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+        goto done;
+    }
     const double decay_at = rc_cfg_get_float(cfg, "train.lr_decay_at"), decay = rc_cfg_get_float(cfg, "train.lr_decay");
     const char *sel = rc_cfg_get_str(cfg, "train.select");
     const int select_end = !strcmp(sel, "end") || (!strcmp(sel, "auto") && S.eos);
@@ -660,7 +693,22 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
         const double lr = (double)b >= decay_at * (double)nbatches ? lr0 * decay : lr0;
         int n = batch;
         if ((b + 1) * batch > total) n = (int)(total - b * batch);
-        for (int j = 0; j < n; j++) idx[j] = b * batch + j;
+        for (int j = 0; j < n; j++) {
+            int64_t g = b * batch + j;
+            if (perm) {
+                const int64_t ep = g / ntrain;
+                if (ep != perm_epoch) {
+                    for (int64_t i = 0; i < ntrain; i++) perm[i] = i;
+                    for (int64_t i = ntrain - 1; i > 0; i--) {
+                        int64_t k = (int64_t)(rc_rand64(S.seed, RC_STREAM_SHUFFLE, (uint64_t)ep, (uint64_t)i) % (uint64_t)(i + 1));
+                        int64_t t = perm[i]; perm[i] = perm[k]; perm[k] = t;
+                    }
+                    perm_epoch = ep;
+                }
+                g = perm[g % ntrain];
+            }
+            idx[j] = g;
+        }
         double t0 = now_s();
         rc_net_zero_grad(net);
         int64_t rows = 0;
@@ -728,7 +776,8 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
 
     /* ---- test the kept model ---- */
     memcpy(net->params, S.best, net->nparams * sizeof *S.best);
-    const int64_t test_size = rc_cfg_get_int(cfg, "test.size");
+    int64_t test_size = rc_cfg_get_int(cfg, "test.size");
+    if (S.ds->size[RC_SPLIT_TEST] > 0 && test_size > S.ds->size[RC_SPLIT_TEST]) test_size = S.ds->size[RC_SPLIT_TEST];
     rc_metrics rcm, endm;
     int64_t rc_rows = 0, end_rows = 0;
     double rc_secs = 0, end_secs = 0;
@@ -799,6 +848,7 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
                 endm.accuracy_at_end, outdir);
 
 done:
+    free(perm);
     rc_traces_abort(tr);
     if (mf) fclose(mf);
     rc_sb_free(&sb);
@@ -839,7 +889,8 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     memcpy(S.net->params, kept, S.net->nparams * sizeof *kept);
     const char *outdir = rc_cfg_get_str(S.cfg, "output.dir");
     if ((st = rc_mkdir_p(outdir, err))) goto done;
-    const int64_t test_size = rc_cfg_get_int(S.cfg, "test.size");
+    int64_t test_size = rc_cfg_get_int(S.cfg, "test.size");
+    if (S.ds->size[RC_SPLIT_TEST] > 0 && test_size > S.ds->size[RC_SPLIT_TEST]) test_size = S.ds->size[RC_SPLIT_TEST];
     evaluator ev = { S.eng, S.ds, S.tbatch, S.theta, S.spotting, S.res, S.idx, NULL };
     rc_metrics endm, m;
     if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 0, &endm, NULL, NULL, err))) goto done;

@@ -6,8 +6,13 @@
 
 const rc_cfg_spec rc_spec[] = {
     /* [task] */
-    { "task", "name", RC_CFG_ENUM, NULL, 0, 0, "spotting|twoseq",
-      "task: spotting (paper 3.1) or twoseq (2-sequence problem, paper 3.2)" },
+    { "task", "name", RC_CFG_ENUM, NULL, 0, 0, "spotting|twoseq|tmnist",
+      "task: spotting (paper 3.1), twoseq (2-sequence problem, 3.2) or tmnist (latency-coded "
+      "MNIST-format images, 3.3)" },
+    { "task", "data_dir", RC_CFG_STRING, "../shared/data/mnist", 0, 0, NULL,
+      "tmnist: folder with train-/t10k-images-idx3-ubyte and -labels-idx1-ubyte (raw or .gz)" },
+    { "task", "validation", RC_CFG_INT, "5000", 1, 1e9, NULL,
+      "tmnist: the last N training images are the validation set (never trained on)" },
     { "task", "steps", RC_CFG_INT, "0", 0, 4096, NULL,
       "steps per sequence T; 0 = task default (spotting 25, twoseq 40)" },
     { "task", "run_length", RC_CFG_INT, "5", 2, 64, NULL,
@@ -18,6 +23,11 @@ const rc_cfg_spec rc_spec[] = {
       "twoseq: per-sequence noise sigma ~ U(sigma_min, sigma_max)" },
     { "task", "sigma_max", RC_CFG_FLOAT, "0.25", 0, 10, NULL,
       "twoseq: upper end of the sigma range" },
+    /* [encoder] */
+    { "encoder", "steps", RC_CFG_INT, "10", 1, 4096, NULL,
+      "tmnist: latency-code steps T (pixel v spikes at ((255-v)*T)/255)" },
+    { "encoder", "zero", RC_CFG_ENUM, "skip", 0, 0, "skip|last",
+      "tmnist: zero pixels never spike (skip) or spike at the last step (last, as the paper's code)" },
     /* [model] */
     { "model", "hidden", RC_CFG_INT, NULL, 1, 65536, NULL,
       "LSTM hidden units" },
@@ -41,6 +51,8 @@ const rc_cfg_spec rc_spec[] = {
       "training batch size" },
     { "train", "examples", RC_CFG_INT, "1500000", 1, 1e12, NULL,
       "training examples in total (rounded up to whole batches)" },
+    { "train", "epochs", RC_CFG_FLOAT, "0", 0, 1e6, NULL,
+      "finite data sets: passes over the training set (overrides train.examples when > 0)" },
     { "train", "val_every", RC_CFG_INT, "50", 1, 1e9, NULL,
       "validate every N training batches (and after the last)" },
     { "train", "val_size", RC_CFG_INT, "2000", 1, 1e9, NULL,

@@ -119,6 +119,63 @@ static void test_twoseq_stats(void **st)
     rc_dataset_free(ds);
 }
 
+/* Latency code against a brute-force reference: the step is the largest t
+ * with t·255 <= (255 − v)·T, i.e. ⌊(1 − v/255)·T⌋ in exact arithmetic. */
+static void test_latency_steps(void **st)
+{
+    (void)st;
+    for (int T = 1; T <= 32; T++)
+        for (int v = 0; v <= 255; v++) {
+            int want = -1;
+            if (v > 0) {
+                want = 0;
+                while ((want + 1) * 255 <= (255 - v) * T) want++;
+                if (want > T - 1) want = T - 1;
+            }
+            assert_int_equal(rc_latency_step(v, T, 0), want);
+            assert_int_equal(rc_latency_step(v, T, 1), v ? want : T - 1);
+        }
+    /* The float trap of DESIGN.md: v = 204, T = 10 is exactly step 2. */
+    assert_int_equal(rc_latency_step(204, 10, 0), 2);
+    assert_int_equal(rc_latency_step(153, 10, 0), 4);
+    assert_int_equal(rc_latency_step(255, 10, 0), 0);
+    assert_int_equal(rc_latency_step(1, 10, 0), 9);
+}
+
+static void test_latency_events(void **st)
+{
+    (void)st;
+    /* Two 2x3 images; the dataset takes ownership of the arrays. */
+    const uint8_t img[2][6] = { { 0, 255, 204, 1, 0, 128 }, { 9, 9, 9, 9, 9, 9 } };
+    uint8_t *trp = malloc(12), *trl = malloc(2), *tep = malloc(6), *tel = malloc(1);
+    memcpy(trp, img, 12);
+    trl[0] = 3; trl[1] = 7;
+    memcpy(tep, img[0], 6);
+    tel[0] = 1;
+    rc_dataset *ds = rc_latency_new(1, 10, 0, 6, 10, trp, trl, 2, 1, tep, tel, 1);
+    assert_int_equal(ds->size[RC_SPLIT_TRAIN], 1);
+    assert_int_equal(ds->size[RC_SPLIT_VAL], 1);
+    rc_events ev = { 0 };
+    rc_example_info info;
+    assert_int_equal(ds->get(ds, RC_SPLIT_TRAIN, 0, &ev, &info), RC_OK);
+    assert_int_equal(info.label, 3);
+    /* pixel 1 (255) at step 0, pixel 2 (204) at 2, pixel 5 (128) at 4, pixel 3 (1) at 9. */
+    const int want_t[4] = { 0, 2, 4, 9 }, want_ch[4] = { 1, 2, 5, 3 };
+    assert_int_equal(ev.nev, 4);
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(ev.ch[k], want_ch[k]);
+        assert_true(ev.off[want_t[k]] <= k && k < ev.off[want_t[k] + 1]);
+    }
+    assert_int_equal(ds->get(ds, RC_SPLIT_VAL, 0, &ev, &info), RC_OK); /* the last training image */
+    assert_int_equal(info.label, 7);
+    assert_int_equal(ev.nev, 6);
+    assert_int_equal(ev.off[9] , 0); /* v = 9: step ((246·10)/255) = 9 */
+    assert_int_equal(ds->get(ds, RC_SPLIT_TEST, 0, &ev, &info), RC_OK);
+    assert_int_equal(info.label, 1);
+    rc_events_free(&ev);
+    rc_dataset_free(ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -126,6 +183,8 @@ int main(void)
         cmocka_unit_test(test_spotting_labels),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_twoseq_stats),
+        cmocka_unit_test(test_latency_steps),
+        cmocka_unit_test(test_latency_events),
     };
     return cmocka_run_group_tests_name("encoders", tests, NULL, NULL);
 }
