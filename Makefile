@@ -33,7 +33,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test test-asan test-asan-inner clean bench plot-deps plot
+.PHONY: all deps run test test-asan test-asan-inner clean bench plot-deps plot data
 
 all: $(BUILD)/.deps $(RCSIM_BIN)
 
@@ -87,6 +87,15 @@ test-asan-inner: $(BUILD)/.deps $(RCSIM_BIN) $(TEST_BIN)
 	  RCSIM=$(RCSIM_BIN) BUILD=$(BUILD) sh tests/run_all.sh $(TEST_BIN)
 
 $(BUILD)/sim/main.o: sim/main.c
+
+# Data: MNIST is in ../shared/data/mnist; Fashion-MNIST comes from Debian.
+FMNIST_DIR := /usr/share/datasets/fashion-mnist
+data:
+	@dpkg-query -W -f='$${Status}' dataset-fashion-mnist 2>/dev/null | grep -q "install ok installed" || \
+	  { if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dataset-fashion-mnist; }
+	@echo "Fashion-MNIST: $(FMNIST_DIR) (task.data_dir)"
+	@ls ../shared/data/mnist/*.gz >/dev/null 2>&1 && echo "MNIST: ../shared/data/mnist" || echo "MNIST: ../shared/data/mnist not found"
 
 # python3-h5py, numpy and matplotlib from Debian for tools/rcplot.py and the
 # h5py read-back tests (the tests skip those checks without them).

@@ -14,16 +14,13 @@ static char g_dir[256];
 static int setup(void **st)
 {
     (void)st;
-    strcpy(g_dir, "/tmp/rcsim_cli_XXXXXX");
-    return mkdtemp(g_dir) ? 0 : -1;
+    return rc_test_mkdtemp(g_dir, sizeof g_dir, "/tmp/rcsim_cli_");
 }
 
 static int teardown(void **st)
 {
     (void)st;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return rc_test_rmtree(g_dir);
 }
 
 static void write_file(const char *path, const char *text)
@@ -151,11 +148,86 @@ static void test_run_and_thread_invariance(void **st)
     assert_int_equal(lines, 3);
 }
 
+/* Writes an IDX file: magic, big-endian sizes, data. */
+static void write_idx(const char *path, int dims, const uint32_t *size, const uint8_t *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    uint8_t hdr[4] = { 0, 0, 8, (uint8_t)dims };
+    fwrite(hdr, 1, 4, f);
+    for (int d = 0; d < dims; d++) {
+        uint8_t b[4] = { (uint8_t)(size[d] >> 24), (uint8_t)(size[d] >> 16), (uint8_t)(size[d] >> 8), (uint8_t)size[d] };
+        fwrite(b, 1, 4, f);
+    }
+    fwrite(data, 1, n, f);
+    fclose(f);
+}
+
+/* A tiny temporal-MNIST run on generated IDX files (class = which third of
+ * the image is bright): the whole tmnist path, 1 vs 2 threads identical, and
+ * a truncated image file refused with its name, exit 1, nothing written. */
+static void test_tmnist_tiny(void **st)
+{
+    (void)st;
+    char dir[512], p[600];
+    snprintf(dir, sizeof dir, "%s/mn", g_dir);
+    mkdir(dir, 0777);
+    const uint32_t ntr = 240, nte = 60;
+    uint8_t *img = calloc((size_t)ntr * 784, 1), *lab = calloc(ntr, 1);
+    for (uint32_t i = 0; i < ntr; i++) {
+        lab[i] = (uint8_t)(i % 3);
+        for (int r = 0; r < 28; r++)
+            for (int c = 0; c < 28; c++)
+                if (c / 10 == lab[i] && (r + c + (int)i) % 3) img[(size_t)i * 784 + r * 28 + c] = (uint8_t)(100 + (r * 5 + i) % 156);
+    }
+    uint32_t si[3] = { ntr, 28, 28 }, sl[1] = { ntr };
+    snprintf(p, sizeof p, "%s/train-images-idx3-ubyte", dir); write_idx(p, 3, si, img, (size_t)ntr * 784);
+    snprintf(p, sizeof p, "%s/train-labels-idx1-ubyte", dir); write_idx(p, 1, sl, lab, ntr);
+    si[0] = sl[0] = nte;
+    snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte", dir); write_idx(p, 3, si, img, (size_t)nte * 784);
+    snprintf(p, sizeof p, "%s/t10k-labels-idx1-ubyte", dir); write_idx(p, 1, sl, lab, nte);
+    char cfg[600], text[1024], args[2048], err[8192], p1[700], p2[700];
+    snprintf(cfg, sizeof cfg, "%s/tm.cfg", g_dir);
+    snprintf(text, sizeof text,
+             "[task]\nname = tmnist\ndata_dir = %s\nvalidation = 40\n[model]\nhidden = 10\n"
+             "[train]\nlr = 0.01\nbeta = 0.1\nbatch = 20\nepochs = 3\nval_every = 5\nval_size = 40\n"
+             "[test]\nsize = 100000\n[output]\nprogress = off\n", dir);
+    write_file(cfg, text);
+    for (int nt = 1; nt <= 2; nt++) {
+        snprintf(args, sizeof args, "run '%s' --out '%s/tm%d' --threads %d", cfg, g_dir, nt, nt);
+        int rc = run_rcsim(args, err, sizeof err);
+        if (rc != 0) fail_msg("tmnist run with %d threads failed (%d): %s", nt, rc, err);
+    }
+    snprintf(p1, sizeof p1, "%s/tm1/summary.json", g_dir);
+    snprintf(p2, sizeof p2, "%s/tm2/summary.json", g_dir);
+    char *a = load_summary_numbers(p1), *b = load_summary_numbers(p2);
+    assert_non_null(a);
+    assert_string_equal(a, b);
+    /* test.size is clamped to the 60 test images; 3 epochs of 200 images. */
+    assert_non_null(strstr(a, "\"examples\": 60,"));
+    assert_non_null(strstr(a, "\"examples\": 600,"));
+    free(a);
+    free(b);
+    /* Truncate the test images: refused, named, nothing written. */
+    snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte", dir);
+    assert_int_equal(truncate(p, 16 + 784 * 10), 0);
+    snprintf(args, sizeof args, "run '%s' --out '%s/tm_bad'", cfg, g_dir);
+    int rc = run_rcsim(args, err, sizeof err);
+    if (rc != 1 || !strstr(err, "t10k-images-idx3-ubyte") || !strstr(err, "truncated"))
+        fail_msg("truncated IDX: exit %d: %s", rc, err);
+    snprintf(p, sizeof p, "%s/tm_bad", g_dir);
+    struct stat sb;
+    assert_int_not_equal(stat(p, &sb), 0);
+    free(img);
+    free(lab);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_run_and_thread_invariance),
+        cmocka_unit_test(test_tmnist_tiny),
     };
     return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }
