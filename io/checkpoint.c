@@ -24,55 +24,11 @@
 #include <zlib.h>
 
 #include "io/checkpoint.h"
+#include "io/h5err.h"
 
 #define RC_CKPT_FORMAT "rcsim-checkpoint-1"
 
-/* ---- HDF5 error text ---------------------------------------------------- */
-
-typedef struct { char outer[200], inner[200]; unsigned n; } rc_ck_h5err;
-
-static herr_t rc_ck_h5walk(unsigned n, const H5E_error2_t *e, void *p)
-{
-    rc_ck_h5err *s = p;
-    const char *d = e->desc && *e->desc ? e->desc : e->func_name;
-    if (n == 0) snprintf(s->outer, sizeof s->outer, "%s", d ? d : "?");
-    snprintf(s->inner, sizeof s->inner, "%s", d ? d : "?");
-    s->n = n + 1;
-    return 0;
-}
-
-/* HDF5 clears its error stack on entry to every API call, the H5?close calls
- * of our cleanup included, so the reason is copied out where a call fails
- * (rc_ck_h5note) and put into the message later (rc_ck_h5msg). One line: the
- * API-level failure plus the innermost cause, e.g. "unable to open file
- * (truncated file: eof = ...)". Serial HDF5 is single-threaded anyway. */
-static char rc_ck_why[440];
-
-static void rc_ck_h5note(void)
-{
-    if (H5Eget_num(H5E_DEFAULT) <= 0) return; /* keep the earlier note */
-    rc_ck_h5err s = { "", "", 0 };
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, rc_ck_h5walk, &s);
-    H5Eclear2(H5E_DEFAULT);
-    if (s.n == 1 || !strcmp(s.outer, s.inner)) snprintf(rc_ck_why, sizeof rc_ck_why, "%s", s.outer);
-    else snprintf(rc_ck_why, sizeof rc_ck_why, "%s (%s)", s.outer, s.inner);
-}
-
-static const char *rc_ck_h5msg(char *buf, size_t cap)
-{
-    rc_ck_h5note();
-    snprintf(buf, cap, "%s", *rc_ck_why ? rc_ck_why : "HDF5 call failed");
-    rc_ck_why[0] = 0;
-    return buf;
-}
-
-/* Entry of every public function: no stale reason from an earlier call. */
-static void rc_ck_h5reset(void)
-{
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* we report errors ourselves */
-    H5Eclear2(H5E_DEFAULT);
-    rc_ck_why[0] = 0;
-}
+/* ---- HDF5 file access --------------------------------------------------- */
 
 /* Cluster file systems are often mounted without flock support; HDF5
  * >= 1.10.7 can then carry on without locking instead of refusing the file
@@ -119,7 +75,7 @@ static herr_t rc_ck_attr_str(hid_t loc, const char *name, const char *s)
         H5Tset_cset(t, H5T_CSET_UTF8) >= 0 && (sp = H5Screate(H5S_SCALAR)) >= 0 &&
         (a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0)
         rc = H5Awrite(a, t, s);
-    if (rc < 0) rc_ck_h5note();
+    if (rc < 0) rc_h5err_note();
     if (a >= 0) H5Aclose(a);
     if (sp >= 0) H5Sclose(sp);
     H5Tclose(t);
@@ -133,7 +89,7 @@ static herr_t rc_ck_attr_num(hid_t loc, const char *name, hid_t ftype, hid_t mty
     if (sp < 0) return -1;
     if ((a = H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0)
         rc = H5Awrite(a, mtype, v);
-    if (rc < 0) rc_ck_h5note();
+    if (rc < 0) rc_h5err_note();
     if (a >= 0) H5Aclose(a);
     H5Sclose(sp);
     return rc;
@@ -170,9 +126,9 @@ static rc_status rc_ck_write_all(hid_t f, const char *tmp, const rc_ckpt *ck, rc
         (gt = H5Gcreate2(f, "tensors", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
         (gs = H5Gcreate2(f, "scalars", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
         (gx = H5Gcreate2(f, "strings", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
-        rc_ck_h5note();
+        rc_h5err_note();
         st = rc_err_set(err, RC_ERR_IO, "%s: cannot write checkpoint layout: %s", tmp,
-                        rc_ck_h5msg(h5, sizeof h5));
+                        rc_h5err_msg(h5, sizeof h5));
         goto out;
     }
     for (size_t i = 0; i < ck->ntensors; i++) {
@@ -188,12 +144,12 @@ static rc_status rc_ck_write_all(hid_t f, const char *tmp, const rc_ckpt *ck, rc
                                        H5P_DEFAULT)) >= 0 &&
             (t->n == 0 || H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->data) >= 0))
             rc = rc_ck_attr_num(d, "crc32", H5T_STD_U32LE, H5T_NATIVE_UINT32, &crc);
-        if (rc < 0) rc_ck_h5note();
+        if (rc < 0) rc_h5err_note();
         if (d >= 0) H5Dclose(d);
         if (sp >= 0) H5Sclose(sp);
         if (rc < 0) {
             st = rc_err_set(err, RC_ERR_IO, "%s: cannot write tensor '%s' (%zu floats): %s", tmp,
-                            t->name, t->n, rc_ck_h5msg(h5, sizeof h5));
+                            t->name, t->n, rc_h5err_msg(h5, sizeof h5));
             goto out;
         }
     }
@@ -201,7 +157,7 @@ static rc_status rc_ck_write_all(hid_t f, const char *tmp, const rc_ckpt *ck, rc
         RC_ASSERT(ck->ints[i].value);
         if (rc_ck_attr_num(gs, ck->ints[i].name, H5T_STD_I64LE, H5T_NATIVE_INT64, ck->ints[i].value) < 0) {
             st = rc_err_set(err, RC_ERR_IO, "%s: cannot write scalar '%s': %s", tmp, ck->ints[i].name,
-                            rc_ck_h5msg(h5, sizeof h5));
+                            rc_h5err_msg(h5, sizeof h5));
             goto out;
         }
     }
@@ -209,7 +165,7 @@ static rc_status rc_ck_write_all(hid_t f, const char *tmp, const rc_ckpt *ck, rc
         RC_ASSERT(ck->reals[i].value);
         if (rc_ck_attr_num(gs, ck->reals[i].name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, ck->reals[i].value) < 0) {
             st = rc_err_set(err, RC_ERR_IO, "%s: cannot write scalar '%s': %s", tmp, ck->reals[i].name,
-                            rc_ck_h5msg(h5, sizeof h5));
+                            rc_h5err_msg(h5, sizeof h5));
             goto out;
         }
     }
@@ -217,7 +173,7 @@ static rc_status rc_ck_write_all(hid_t f, const char *tmp, const rc_ckpt *ck, rc
         RC_ASSERT(ck->strs[i].value && *ck->strs[i].value);
         if (rc_ck_attr_str(gx, ck->strs[i].name, *ck->strs[i].value) < 0) {
             st = rc_err_set(err, RC_ERR_IO, "%s: cannot write string '%s': %s", tmp, ck->strs[i].name,
-                            rc_ck_h5msg(h5, sizeof h5));
+                            rc_h5err_msg(h5, sizeof h5));
             goto out;
         }
     }
@@ -251,7 +207,7 @@ rc_status rc_ckpt_save(const char *path, const rc_ckpt *ck, rc_err *err)
     RC_ASSERT(path && ck);
     rc_status st = rc_ck_check_names(path, ck, err);
     if (st != RC_OK) return st;
-    rc_ck_h5reset();
+    rc_h5err_reset();
 
     size_t len = strlen(path);
     char *tmp = malloc(len + 5);
@@ -267,18 +223,18 @@ rc_status rc_ckpt_save(const char *path, const rc_ckpt *ck, rc_err *err)
     if (fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) >= 0 &&
         H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0)
         f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    if (f < 0) rc_ck_h5note();
+    if (f < 0) rc_h5err_note();
     if (fapl >= 0) H5Pclose(fapl);
     if (f < 0) {
         /* Nothing of ours exists yet: leave whatever is at tmp alone. */
-        st = rc_err_set(err, RC_ERR_IO, "%s: cannot create checkpoint: %s", tmp, rc_ck_h5msg(h5, sizeof h5));
+        st = rc_err_set(err, RC_ERR_IO, "%s: cannot create checkpoint: %s", tmp, rc_h5err_msg(h5, sizeof h5));
         free(tmp);
         return st;
     }
     st = rc_ck_write_all(f, tmp, ck, err);
     /* H5Fclose writes the remaining metadata, so it can fail (disk full). */
     if (H5Fclose(f) < 0 && st == RC_OK)
-        st = rc_err_set(err, RC_ERR_IO, "%s: cannot finish checkpoint: %s", tmp, rc_ck_h5msg(h5, sizeof h5));
+        st = rc_err_set(err, RC_ERR_IO, "%s: cannot finish checkpoint: %s", tmp, rc_h5err_msg(h5, sizeof h5));
     if (st == RC_OK) {
         int fd = open(tmp, O_RDONLY); /* HDF5 does not fsync */
         if (fd < 0 || fsync(fd) != 0)
@@ -312,7 +268,7 @@ static rc_status rc_ck_read_str_attr(const char *path, hid_t loc, const char *na
     hid_t mt = H5I_INVALID_HID;
     *out = NULL;
     if (a < 0 || (ft = H5Aget_type(a)) < 0 || (sp = H5Aget_space(a)) < 0) {
-        st = rc_err_set(err, RC_ERR_DATA, "%s: cannot open %s: %s", path, what, rc_ck_h5msg(h5, sizeof h5));
+        st = rc_err_set(err, RC_ERR_DATA, "%s: cannot open %s: %s", path, what, rc_h5err_msg(h5, sizeof h5));
         goto out;
     }
     if (H5Tget_class(ft) != H5T_STRING || H5Sget_simple_extent_npoints(sp) != 1) {
@@ -324,7 +280,7 @@ static rc_status rc_ck_read_str_attr(const char *path, hid_t loc, const char *na
         char *s = NULL;
         if ((mt = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 ||
             H5Tset_cset(mt, H5Tget_cset(ft)) < 0 || H5Aread(a, mt, &s) < 0) {
-            st = rc_err_set(err, RC_ERR_DATA, "%s: cannot read %s: %s", path, what, rc_ck_h5msg(h5, sizeof h5));
+            st = rc_err_set(err, RC_ERR_DATA, "%s: cannot read %s: %s", path, what, rc_h5err_msg(h5, sizeof h5));
             goto out;
         }
         size_t n = s ? strlen(s) : 0;
@@ -338,7 +294,7 @@ static rc_status rc_ck_read_str_attr(const char *path, hid_t loc, const char *na
          * (strings have no byte order) and terminate them ourselves. */
         size_t n = H5Tget_size(ft);
         if (var < 0 || n == 0 || (mt = H5Tcopy(ft)) < 0) {
-            st = rc_err_set(err, RC_ERR_DATA, "%s: cannot read %s: %s", path, what, rc_ck_h5msg(h5, sizeof h5));
+            st = rc_err_set(err, RC_ERR_DATA, "%s: cannot read %s: %s", path, what, rc_h5err_msg(h5, sizeof h5));
             goto out;
         }
         if ((*out = malloc(n + 1))) {
@@ -346,7 +302,7 @@ static rc_status rc_ck_read_str_attr(const char *path, hid_t loc, const char *na
                 free(*out);
                 *out = NULL;
                 st = rc_err_set(err, RC_ERR_DATA, "%s: cannot read %s: %s", path, what,
-                                rc_ck_h5msg(h5, sizeof h5));
+                                rc_h5err_msg(h5, sizeof h5));
                 goto out;
             }
             (*out)[n] = 0;
@@ -382,18 +338,18 @@ static rc_status rc_ck_open(const char *path, hid_t *file, rc_err *err)
     if (fapl >= 0) rc_ck_lenient_locking(fapl);
     if (fapl >= 0 && H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0)
         f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    if (f < 0) rc_ck_h5note();
+    if (f < 0) rc_h5err_note();
     if (fapl >= 0) H5Pclose(fapl);
     if (f < 0)
         return rc_err_set(err, RC_ERR_DATA, "%s: not a readable HDF5 checkpoint (truncated or corrupt?): %s",
-                          path, rc_ck_h5msg(h5, sizeof h5));
+                          path, rc_h5err_msg(h5, sizeof h5));
 
     char *fmt = NULL;
     rc_status st = RC_OK;
     htri_t has = H5Aexists(f, "format");
     if (has < 0) {
         st = rc_err_set(err, RC_ERR_DATA, "%s: cannot read the root attributes (corrupt?): %s", path,
-                        rc_ck_h5msg(h5, sizeof h5));
+                        rc_h5err_msg(h5, sizeof h5));
     } else if (has == 0) {
         st = rc_err_set(err, RC_ERR_DATA, "%s: no 'format' attribute: not an rcsim checkpoint", path);
     } else {
@@ -422,7 +378,7 @@ static rc_status rc_ck_group(const char *path, hid_t f, const char *name, hid_t 
     if (has == 0) return RC_OK;
     if (has < 0 || (*g = H5Gopen2(f, name, H5P_DEFAULT)) < 0)
         return rc_err_set(err, RC_ERR_DATA, "%s: cannot open group /%s (corrupt?): %s", path, name,
-                          rc_ck_h5msg(h5, sizeof h5));
+                          rc_h5err_msg(h5, sizeof h5));
     return RC_OK;
 }
 
@@ -435,7 +391,7 @@ static rc_status rc_ck_present(const char *path, hid_t g, const char *kind, cons
     htri_t has = g < 0 ? 0 : is_attr ? H5Aexists(g, name) : H5Lexists(g, name, H5P_DEFAULT);
     if (has < 0)
         return rc_err_set(err, RC_ERR_DATA, "%s: cannot look up %s '%s' (corrupt?): %s", path, kind, name,
-                          rc_ck_h5msg(h5, sizeof h5));
+                          rc_h5err_msg(h5, sizeof h5));
     if (has == 0) return rc_err_set(err, RC_ERR_DATA, "%s: checkpoint has no %s '%s'", path, kind, name);
     return RC_OK;
 }
@@ -451,7 +407,7 @@ static rc_status rc_ck_load_tensor(const char *path, hid_t g, rc_ckpt_tensor *t,
     uint32_t stored = 0;
     if (d < 0 || (sp = H5Dget_space(d)) < 0 || (ty = H5Dget_type(d)) < 0) {
         st = rc_err_set(err, RC_ERR_DATA, "%s: cannot open tensor '%s': %s", path, t->name,
-                        rc_ck_h5msg(h5, sizeof h5));
+                        rc_h5err_msg(h5, sizeof h5));
         goto out;
     }
     if (H5Sget_simple_extent_ndims(sp) != 1 || H5Sget_simple_extent_dims(sp, &dim, NULL) != 1) {
@@ -477,7 +433,7 @@ static rc_status rc_ck_load_tensor(const char *path, hid_t g, rc_ckpt_tensor *t,
     RC_ASSERT(t->n == 0 || t->data);
     if (t->n > 0 && H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->data) < 0) {
         st = rc_err_set(err, RC_ERR_DATA, "%s: cannot read tensor '%s' (truncated or corrupt?): %s", path,
-                        t->name, rc_ck_h5msg(h5, sizeof h5));
+                        t->name, rc_h5err_msg(h5, sizeof h5));
         goto out;
     }
     uint32_t crc = rc_ck_crc(t->data, t->n);
@@ -506,12 +462,12 @@ static rc_status rc_ck_load_scalar(const char *path, hid_t g, const char *name, 
     hid_t a = H5Aopen(g, name, H5P_DEFAULT), ty = H5I_INVALID_HID, sp = H5I_INVALID_HID;
     if (a < 0 || (ty = H5Aget_type(a)) < 0 || (sp = H5Aget_space(a)) < 0)
         st = rc_err_set(err, RC_ERR_DATA, "%s: cannot open scalar '%s': %s", path, name,
-                        rc_ck_h5msg(h5, sizeof h5));
+                        rc_h5err_msg(h5, sizeof h5));
     else if (H5Tget_class(ty) != cls || H5Sget_simple_extent_npoints(sp) != 1)
         st = rc_err_set(err, RC_ERR_DATA, "%s: scalar '%s' is not a single %s", path, name, kind);
     else if (H5Aread(a, mtype, v) < 0)
         st = rc_err_set(err, RC_ERR_DATA, "%s: cannot read scalar '%s': %s", path, name,
-                        rc_ck_h5msg(h5, sizeof h5));
+                        rc_h5err_msg(h5, sizeof h5));
     if (sp >= 0) H5Sclose(sp);
     if (ty >= 0) H5Tclose(ty);
     if (a >= 0) H5Aclose(a);
@@ -531,7 +487,7 @@ static rc_status rc_ck_load_string(const char *path, hid_t g, const char *name, 
 rc_status rc_ckpt_load(const char *path, rc_ckpt *ck, rc_err *err)
 {
     RC_ASSERT(path && ck);
-    rc_ck_h5reset();
+    rc_h5err_reset();
     hid_t f, gt = H5I_INVALID_HID, gs = H5I_INVALID_HID, gx = H5I_INVALID_HID;
     rc_status st = rc_ck_check_names(path, ck, err);
     if (st == RC_OK) st = rc_ck_open(path, &f, err);
@@ -571,7 +527,7 @@ rc_status rc_ckpt_load(const char *path, rc_ckpt *ck, rc_err *err)
     if (gs >= 0) H5Gclose(gs);
     if (gt >= 0) H5Gclose(gt);
     H5Fclose(f);
-    rc_ck_h5reset();
+    rc_h5err_reset();
     return st;
 }
 
@@ -581,7 +537,7 @@ rc_status rc_ckpt_read_string(const char *path, const char *name, char **out, rc
     *out = NULL;
     if (!rc_ck_name_ok(name))
         return rc_err_set(err, RC_ERR_DATA, "%s: invalid string name '%s' (empty or contains '/')", path, name);
-    rc_ck_h5reset();
+    rc_h5err_reset();
     hid_t f, g = H5I_INVALID_HID;
     rc_status st = rc_ck_open(path, &f, err);
     if (st != RC_OK) return st;
@@ -589,6 +545,6 @@ rc_status rc_ckpt_read_string(const char *path, const char *name, char **out, rc
     if (st == RC_OK) st = rc_ck_load_string(path, g, name, out, err);
     if (g >= 0) H5Gclose(g);
     H5Fclose(f);
-    rc_ck_h5reset();
+    rc_h5err_reset();
     return st;
 }

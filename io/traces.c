@@ -24,6 +24,7 @@
 
 #include <hdf5.h>
 
+#include "io/h5err.h"
 #include "io/traces.h"
 
 /* Chunk length (elements) of the spike and per-example columns; one such
@@ -74,50 +75,13 @@ struct rc_traces {
 
 /* ---- HDF5 error text ---------------------------------------------------- */
 
-typedef struct { char outer[200], inner[200]; unsigned n; } rc_tr_h5err;
-
-static herr_t rc_tr_h5walk(unsigned n, const H5E_error2_t *e, void *p)
-{
-    rc_tr_h5err *s = p;
-    const char *d = e->desc && *e->desc ? e->desc : e->func_name;
-    if (n == 0) snprintf(s->outer, sizeof s->outer, "%s", d ? d : "?");
-    snprintf(s->inner, sizeof s->inner, "%s", d ? d : "?");
-    s->n = n + 1;
-    return 0;
-}
-
-/* HDF5 clears its error stack on entry to every API call, the H5?close calls
- * of our cleanup included, so the reason is copied out where a call fails
- * (rc_tr_h5note) and put into the message later (rc_tr_h5msg). One line: the
- * API-level failure plus the innermost cause, e.g. "unable to create file
- * (Permission denied)". Serial HDF5 is single-threaded anyway. */
-static char rc_tr_why[440];
-
-static void rc_tr_h5note(void)
-{
-    if (H5Eget_num(H5E_DEFAULT) <= 0) return; /* keep the earlier note */
-    rc_tr_h5err s = { "", "", 0 };
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, rc_tr_h5walk, &s);
-    H5Eclear2(H5E_DEFAULT);
-    if (s.n == 1 || !strcmp(s.outer, s.inner)) snprintf(rc_tr_why, sizeof rc_tr_why, "%s", s.outer);
-    else snprintf(rc_tr_why, sizeof rc_tr_why, "%s (%s)", s.outer, s.inner);
-}
-
-static const char *rc_tr_h5msg(char *buf, size_t cap)
-{
-    rc_tr_h5note();
-    snprintf(buf, cap, "%s", *rc_tr_why ? rc_tr_why : "HDF5 call failed");
-    rc_tr_why[0] = 0;
-    return buf;
-}
-
 /* Marks the writer unusable and reports what failed where (file + object). */
 static rc_status rc_tr_fail(rc_traces *tr, rc_err *err, const char *what, const char *where)
 {
     char h5[440];
     tr->failed = 1;
     return rc_err_set(err, RC_ERR_IO, "%s: cannot %s %s: %s", tr->tmp, what, where,
-                      rc_tr_h5msg(h5, sizeof h5));
+                      rc_h5err_msg(h5, sizeof h5));
 }
 
 static char *rc_tr_strdup(const char *s)
@@ -167,7 +131,7 @@ static herr_t rc_tr_attr_str(hid_t loc, const char *name, const char *s, H5T_cse
     if ((a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT)) < 0) goto out;
     rc = H5Awrite(a, t, s);
 out:
-    if (rc < 0) rc_tr_h5note();
+    if (rc < 0) rc_h5err_note();
     if (a >= 0) H5Aclose(a);
     if (sp >= 0) H5Sclose(sp);
     H5Tclose(t);
@@ -181,7 +145,7 @@ static herr_t rc_tr_attr_num(hid_t loc, const char *name, hid_t ftype, hid_t mty
     if (sp < 0) return -1;
     if ((a = H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0)
         rc = H5Awrite(a, mtype, v);
-    if (rc < 0) rc_tr_h5note();
+    if (rc < 0) rc_h5err_note();
     if (a >= 0) H5Aclose(a);
     H5Sclose(sp);
     return rc;
@@ -197,7 +161,7 @@ static herr_t rc_tr_attr_sorting(hid_t grp)
     for (uint8_t v = 0; v < 3 && rc >= 0; v++) rc = H5Tenum_insert(e, names[v], &v);
     uint8_t by_time = 2;
     if (rc >= 0) rc = rc_tr_attr_num(grp, "sorting", e, e, &by_time);
-    if (rc < 0) rc_tr_h5note();
+    if (rc < 0) rc_h5err_note();
     H5Tclose(e);
     return rc;
 }
@@ -221,7 +185,7 @@ static hid_t rc_tr_create_1d(hid_t loc, const char *name, hid_t ftype, hsize_t c
     if (sp >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 1, &chunk) >= 0 && H5Pset_shuffle(dcpl) >= 0 &&
         H5Pset_deflate(dcpl, 4) >= 0)
         d = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    if (d < 0) rc_tr_h5note();
+    if (d < 0) rc_h5err_note();
     if (dcpl >= 0) H5Pclose(dcpl);
     if (sp >= 0) H5Sclose(sp);
     return d;
@@ -253,7 +217,7 @@ static rc_status rc_tr_col_flush(rc_traces *tr, rc_tr_col *c, rc_err *err)
         H5Sselect_hyperslab(fs, H5S_SELECT_SET, &c->done, NULL, &count, NULL) >= 0 &&
         (ms = H5Screate_simple(1, &count, NULL)) >= 0)
         rc = H5Dwrite(c->dset, c->mtype, ms, fs, H5P_DEFAULT, c->buf);
-    if (rc < 0) rc_tr_h5note();
+    if (rc < 0) rc_h5err_note();
     if (ms >= 0) H5Sclose(ms);
     if (fs >= 0) H5Sclose(fs);
     if (rc < 0) return rc_tr_fail(tr, err, "write", c->where);
@@ -443,7 +407,7 @@ static rc_tr_layer *rc_tr_layer_get(rc_traces *tr, const char *name, int units, 
     if (sp >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 3, chunk) >= 0 && H5Pset_shuffle(dcpl) >= 0 &&
         H5Pset_deflate(dcpl, 4) >= 0 && H5Pset_fill_value(dcpl, H5T_NATIVE_FLOAT, &nan) >= 0)
         l->dset = H5Dcreate2(tr->acts, name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    if (l->dset < 0) rc_tr_h5note();
+    if (l->dset < 0) rc_h5err_note();
     if (dcpl >= 0) H5Pclose(dcpl);
     if (sp >= 0) H5Sclose(sp);
     if (l->dset < 0) *st = rc_tr_fail(tr, err, "create", where);
@@ -475,9 +439,7 @@ rc_traces *rc_traces_open(const char *path, const rc_traces_meta *meta, rc_err *
                    meta->dt_ms);
         return NULL;
     }
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* we report errors ourselves */
-    H5Eclear2(H5E_DEFAULT);
-    rc_tr_why[0] = 0;
+    rc_h5err_reset();
 
     rc_traces *tr = calloc(1, sizeof *tr);
     if (!tr) {
@@ -506,7 +468,7 @@ rc_traces *rc_traces_open(const char *path, const rc_traces_meta *meta, rc_err *
     if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) < 0 ||
         H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 ||
         (tr->file = H5Fcreate(tr->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) {
-        rc_err_set(err, RC_ERR_IO, "%s: cannot create trace file: %s", tr->tmp, rc_tr_h5msg(h5, sizeof h5));
+        rc_err_set(err, RC_ERR_IO, "%s: cannot create trace file: %s", tr->tmp, rc_h5err_msg(h5, sizeof h5));
         if (fapl >= 0) H5Pclose(fapl);
         rc_traces_abort(tr);
         return NULL;
@@ -655,7 +617,7 @@ rc_status rc_traces_add_activations(rc_traces *tr, const char *layer, uint64_t e
         H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
         (ms = H5Screate_simple(3, count, NULL)) >= 0)
         rc = H5Dwrite(l->dset, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, act);
-    if (rc < 0) rc_tr_h5note();
+    if (rc < 0) rc_h5err_note();
     if (ms >= 0) H5Sclose(ms);
     if (fs >= 0) H5Sclose(fs);
     if (rc < 0) {
@@ -715,7 +677,7 @@ rc_status rc_traces_close(rc_traces *tr, rc_err *err)
     RC_ASSERT(path && tmp); /* set by open; also tells the compiler so */
     char h5[440];
     if (rc_tr_release(tr) < 0) {
-        st = rc_err_set(err, RC_ERR_IO, "%s: cannot finish trace file: %s", tmp, rc_tr_h5msg(h5, sizeof h5));
+        st = rc_err_set(err, RC_ERR_IO, "%s: cannot finish trace file: %s", tmp, rc_h5err_msg(h5, sizeof h5));
         unlink(tmp);
     } else {
         /* HDF5 does not fsync: do it before the rename makes the file visible. */

@@ -7,7 +7,6 @@
  * teardown removes. */
 #include "tests/testutil.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -751,32 +750,19 @@ static void test_asserts(void **state)
 
 /* ---- fixtures ------------------------------------------------------------ */
 
+static char g_dir[256];
+
 static int group_setup(void **state)
 {
-    char tmpl[] = "/tmp/rc_test_cfg.XXXXXX";
-    if (!mkdtemp(tmpl)) return -1;
-    *state = strdup(tmpl);
-    return *state ? 0 : -1;
+    if (rc_test_mkdtemp(g_dir, sizeof g_dir, "/tmp/rc_test_cfg.") != 0) return -1;
+    *state = g_dir;
+    return 0;
 }
 
 /* Removes whatever a failed test left behind, then the folder. */
 static int group_teardown(void **state)
 {
-    char *dir = *state;
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        char path[4200];
-        while ((e = readdir(d)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-                unlink(path);
-            }
-        closedir(d);
-    }
-    int rc = rmdir(dir);
-    free(dir);
-    return rc;
+    return rc_test_rmtree(*state);
 }
 
 int main(void)

@@ -733,16 +733,13 @@ static void test_read_string(void **state)
 static int setup(void **state)
 {
     (void)state;
-    strcpy(g_dir, "/tmp/rcsim_ckpt_XXXXXX");
-    return mkdtemp(g_dir) ? 0 : -1;
+    return rc_test_mkdtemp(g_dir, sizeof g_dir, "/tmp/rcsim_ckpt_");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return rc_test_rmtree(g_dir);
 }
 
 int main(void)

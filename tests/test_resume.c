@@ -17,16 +17,13 @@ static char g_dir[256];
 static int setup(void **st)
 {
     (void)st;
-    strcpy(g_dir, "/tmp/rcsim_resume_XXXXXX");
-    return mkdtemp(g_dir) ? 0 : -1;
+    return rc_test_mkdtemp(g_dir, sizeof g_dir, "/tmp/rcsim_resume_");
 }
 
 static int teardown(void **st)
 {
     (void)st;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return rc_test_rmtree(g_dir);
 }
 
 static const char *CFG =

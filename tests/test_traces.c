@@ -770,16 +770,13 @@ static void test_order_asserts(void **state)
 static int setup(void **state)
 {
     (void)state;
-    strcpy(g_dir, "/tmp/rcsim_traces_XXXXXX");
-    return mkdtemp(g_dir) ? 0 : -1;
+    return rc_test_mkdtemp(g_dir, sizeof g_dir, "/tmp/rcsim_traces_");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return rc_test_rmtree(g_dir);
 }
 
 int main(void)
