@@ -639,6 +639,7 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     const int select_end = !strcmp(sel, "end") || (!strcmp(sel, "auto") && S.eos);
     const int select_last = !strcmp(sel, "last");
     const double select_after = rc_cfg_get_float(cfg, "train.select_after");
+    const double select_budget = rc_cfg_get_float(cfg, "train.select_max_spike_step");
     const int64_t ck_every = rc_cfg_get_int(cfg, "output.checkpoint_every");
     rc_batch_opts to = { .train = 1, .stop_at_spike = !S.eos, .loss_at_end = S.eos,
                          .threshold = S.theta, .beta = S.beta };
@@ -659,7 +660,9 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
         rc_metrics vm;                                                                          \
         if ((st = evaluate(&ev, RC_SPLIT_VAL, val_size, !select_end, &vm, NULL, NULL, err))) goto done; \
         const double score = select_end ? vm.accuracy_at_end : vm.accuracy;                     \
-        const int eligible = (double)((b) + 1) >= select_after * (double)nbatches || (b) + 1 == nbatches; \
+        const int in_budget = select_budget <= 0 || vm.mean_spike_step <= select_budget;        \
+        const int eligible = ((double)((b) + 1) >= select_after * (double)nbatches && in_budget) \
+                             || ((b) + 1 == nbatches && ts.best_batch == 0);                    \
         const int is_best = eligible && (select_last || score > ts.best_score);                  \
         if (is_best) {                                                                          \
             ts.best_score = score;                                                              \

@@ -63,6 +63,9 @@ const rc_cfg_spec rc_spec[] = {
     { "train", "select_after", RC_CFG_FLOAT, "0", 0, 1, NULL,
       "only validation points after this fraction of training may be selected (RC keeps "
       "speeding answers up during training; 0 = any point)" },
+    { "train", "select_max_spike_step", RC_CFG_FLOAT, "0", 0, 1e9, NULL,
+      "latency budget for selection: only validation points whose mean spike step is at most "
+      "this may be selected (0 = no budget; the last point is kept if none qualifies)" },
     { "train", "lr_decay_at", RC_CFG_FLOAT, "1", 0, 1, NULL,
       "multiply lr by lr_decay after this fraction of training (1 = never)" },
     { "train", "lr_decay", RC_CFG_FLOAT, "1", 0, 1, NULL,
