@@ -1,0 +1,145 @@
+/* convlstm.h — one ConvLSTM layer (Shi et al. 2015), stepped over a compacted
+ * set of active examples, with event-driven input.
+ *
+ * Equations (gate order i, f, g, o; stride 1, "same" zero padding k/2):
+ *   a = conv(x_t, W_x) + conv(h_{t-1}, W_h) + b          (4C, Hh, Ww)
+ *   i = σ(a_i), f = σ(a_f), g = tanh(a_g), o = σ(a_o)
+ *   c_t = f ⊙ c_{t-1} + i ⊙ g,   h_t = o ⊙ tanh(c_t)
+ * This is PyTorch's usual ConvLSTM cell: one Conv2d(Cin + C, 4C, k, padding=k/2)
+ * over the concatenation [x, h], whose weight (4C, Cin + C, k, k) is split here
+ * into W_x = weight[:, :Cin] and W_h = weight[:, Cin:], and one bias.
+ *
+ * Sizes: P = Hh·Ww positions per map, KK = k·k (k odd), CKK = C·KK.
+ * Parameters, PyTorch layout, output rows gate-major (row o = gate·C + ch):
+ *   w_x (4C, Cin, k, k)   input weights
+ *   w_h (4C, C, k, k)     recurrent weights; row o is CKK contiguous floats
+ *   b   (4C)              bias
+ * Activations per step, n = active rows (examples):
+ *   act (n, 4C, Hh, Ww)   gate activations i, f, g, o, gate-major rows
+ *   c, h (n, C, Hh, Ww)   cell and hidden state
+ *
+ * Input: events only, never dense frames. Row r of a step reads events
+ * [beg[r], end[r]) of ch[r] / val[r] (rc_step_input of models/lstm.h), with
+ * channel = cin·P + y·Ww + x. The input convolution scatters each event into
+ * its k×k output neighbourhood: value · W_x[o, cin, kr, kc] is added at output
+ * (y + k/2 − kr, x + k/2 − kc) where that lies inside the map. Channels must
+ * be in [0, Cin·P) (not checked). Repeated channels add up.
+ *
+ * conv(h) is im2col (CKK, P) of each row's h_{t−1} followed by cblas_sgemm.
+ *
+ * Threads. Hidden channels are grouped in tiles of RC_CONVLSTM_TILE; a thread
+ * owns a contiguous range of tiles [k0, k1), i.e. hidden channels
+ * [k0·TILE, min(k1·TILE, C)), and all four gates of them. Every sgemm is issued
+ * per tile (all four gates of one tile in one product, M = 4·w), with a shape
+ * that does not depend on the thread count, and every sum runs in a fixed
+ * order — so results are bit-identical for any number of threads. Each thread
+ * passes its own scratch buffer of rc_convlstm_scratch_floats() floats (its
+ * contents on entry do not matter; they are clobbered). OpenBLAS's own
+ * threading should be off (openblas_set_num_threads(1)), as for lstm.h.
+ *
+ * Backward functions accumulate into weight gradients (+=) and overwrite
+ * per-step gradients. A step's backward is, per thread:
+ *   rc_convlstm_backward_gates (own channels)  — barrier —
+ *   rc_convlstm_backward_dh    (own channels; reads every channel's dgate)
+ * and after the last step rc_convlstm_backward_weights over all cached rows. */
+#ifndef RC_CONVLSTM_H
+#define RC_CONVLSTM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "models/lstm.h" /* rc_step_input */
+
+#define RC_CONVLSTM_TILE 4
+
+typedef struct {
+    int C;      /* hidden channels                    */
+    int Cin;    /* input channels                     */
+    int Hh, Ww; /* map height and width (in = out)    */
+    int k;      /* kernel size, odd (padding k/2)     */
+} rc_convlstm_shape;
+
+static inline int rc_convlstm_ntiles(int C) { return (C + RC_CONVLSTM_TILE - 1) / RC_CONVLSTM_TILE; }
+static inline int rc_convlstm_tile_c0(int kt) { return kt * RC_CONVLSTM_TILE; }
+static inline int rc_convlstm_tile_w(int C, int kt)
+{
+    int w = C - kt * RC_CONVLSTM_TILE;
+    return w < RC_CONVLSTM_TILE ? w : RC_CONVLSTM_TILE;
+}
+
+/* Parameter counts: w_x, w_h and b. */
+static inline size_t rc_convlstm_nwx(const rc_convlstm_shape *s)
+{
+    return (size_t)4 * (size_t)s->C * (size_t)s->Cin * (size_t)s->k * (size_t)s->k;
+}
+static inline size_t rc_convlstm_nwh(const rc_convlstm_shape *s)
+{
+    return (size_t)4 * (size_t)s->C * (size_t)s->C * (size_t)s->k * (size_t)s->k;
+}
+static inline size_t rc_convlstm_nb(const rc_convlstm_shape *s) { return (size_t)4 * (size_t)s->C; }
+
+/* 1 if the shape is usable (all sizes positive, k odd), else 0. */
+int rc_convlstm_shape_ok(const rc_convlstm_shape *s);
+
+/* Floats of per-thread scratch every function below needs:
+ *   max(C, TILE)·KK·P     im2col of h_{t−1} (CKK, P), or ∂im2col of a tile
+ * + 4·C·CKK               own tiles' packed W_h rows / ∂W_h accumulators
+ * + 4·TILE·P              one tile's pre-activations / packed gate gradients
+ * (C = 20, k = 5, 28×28: 444 544 floats, 1.7 MiB). */
+size_t rc_convlstm_scratch_floats(const rc_convlstm_shape *s);
+
+/* PyTorch Conv2d initialisation of the concatenated conv: every entry of w_x,
+ * w_h and b is U(−1/√fan_in, 1/√fan_in) with fan_in = (Cin + C)·k·k. Entry j
+ * (flat PyTorch index within its tensor) is drawn from
+ * rc_uniform(seed, RC_STREAM_INIT, tensor0 + {0: w_x, 1: w_h, 2: b}, j), so
+ * pick tensor0 apart from the other layers' tensor ids. */
+void rc_convlstm_init(float *w_x, float *w_h, float *b, const rc_convlstm_shape *s,
+                      uint64_t seed, int tensor0);
+
+/* Forward one step, own tiles [k0, k1). hp, cp (n, C, Hh, Ww): previous h and
+ * c of the same n rows (zeros at t = 0); all C channels of hp are read.
+ * Writes act's gate rows {i,f,g,o}×own channels and c, h of own channels. */
+void rc_convlstm_forward(float *act, float *c, float *h,
+                         const float *hp, const float *cp, const rc_step_input *in,
+                         const float *w_x, const float *w_h, const float *b,
+                         int n, const rc_convlstm_shape *s, int k0, int k1,
+                         float *scratch);
+
+/* Input convolution of one row's events, for the contiguous output rows
+ * [o0, o1) of the 4C: out (o1 − o0, Hh, Ww) += conv(x, W_x)[o0:o1], x the
+ * dense frame of the nev events (ch, val). Used by rc_convlstm_forward. */
+void rc_convlstm_input_conv(float *out, const int32_t *ch, const float *val, int nev,
+                            const float *w_x, const rc_convlstm_shape *s, int o0, int o1);
+
+/* Backward through the gates of one step, own tiles: given dh = ∂L/∂h_t and
+ * dcn = ∂L/∂c_t arriving from step t+1 (n, C, Hh, Ww), writes
+ * dgate = ∂L/∂a (n, 4C, Hh, Ww; own gate rows) and dcp = ∂L/∂c_{t−1}
+ * (n, C, Hh, Ww; own channels). act, c, cp: the step's forward values. */
+void rc_convlstm_backward_gates(float *dgate, float *dcp,
+                                const float *dh, const float *dcn,
+                                const float *act, const float *c, const float *cp,
+                                int n, const rc_convlstm_shape *s, int k0, int k1);
+
+/* dhp = ∂L/∂h_{t−1} (n, C, Hh, Ww) for the own tiles' channels: the
+ * transposed convolution of dgate (n, 4C, Hh, Ww) with W_h (sgemm into an
+ * im2col-shaped buffer, then col2im). Reads every row of dgate, so all
+ * threads' rc_convlstm_backward_gates must be done (barrier). */
+void rc_convlstm_backward_dh(float *dhp, const float *dgate, const float *w_h,
+                             int n, const rc_convlstm_shape *s, int k0, int k1,
+                             float *scratch);
+
+/* Weight gradients of the own tiles' output rows over all N = Σ_t n_t cached
+ * rows at once (rows in any order; each row r is one example at one step):
+ *   dw_h[o] += Σ_r dgate_all[r, o] ⋆ hp_all[r]   (im2col + one sgemm per tile
+ *              and row into a per-tile accumulator, added to dw_h at the end)
+ *   db[o]   += Σ_r Σ_positions dgate_all[r, o]
+ *   dw_x[o] += for each event of row r: value · the k×k window of
+ *              dgate_all[r, o] the event was scattered into.
+ * dgate_all (N, 4C, Hh, Ww), hp_all (N, C, Hh, Ww) h_{t−1} of each row,
+ * in_all: the rows' events. dw_x, dw_h, db as w_x, w_h, b. */
+void rc_convlstm_backward_weights(float *dw_x, float *dw_h, float *db,
+                                  const float *dgate_all, const float *hp_all,
+                                  const rc_step_input *in_all, int N,
+                                  const rc_convlstm_shape *s, int k0, int k1,
+                                  float *scratch);
+
+#endif
