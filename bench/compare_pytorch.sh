@@ -173,3 +173,36 @@ try:
           "via", os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3"))
 except (OSError, AttributeError):
     print("torch BLAS: not OpenBLAS (", os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3"), ")")'
+
+# ---- the same fully trained model on both sides ----
+# MODEL (default runs/tmnist_lstm340/model.h5, from `rcsim run
+# configs/tmnist_lstm340.cfg`): rcsim's kept model, loaded into PyTorch with
+# --load-rcsim (same weights: both sides must print the same accuracy and
+# mean spike step). This is the headline inference comparison.
+MODEL=${MODEL:-runs/tmnist_lstm340/model.h5}
+if [ -f "$MODEL" ] && "$PY" -c 'import h5py' 2>/dev/null; then
+    echo "== same trained model on both sides: $MODEL ==" >&2
+    ./rcsim eval "$CFG" --model "$MODEL" --out "$WORK/ev" --thresholds 0.95 \
+        --set task.data_dir="$DATA_DIR" --set test.size="$TEST" --set output.progress=off 2>/dev/null
+    RC_SAME=$(awk -F, 'NR == 2 {print $7}' "$WORK/ev/tradeoff.csv")
+    RC_SAME_ACC=$(awk -F, 'NR == 2 {print $2}' "$WORK/ev/tradeoff.csv")
+    RC_SAME_TSP=$(awk -F, 'NR == 2 {print $3}' "$WORK/ev/tradeoff.csv")
+    for mode in infer-rc infer-full; do
+        tune "$mode" "$TUNE_TEST" --load-rcsim "$MODEL"
+        pt "$mode" "$TEST" "$BEST_TH" "$BEST_BT" "$BEST_POL" "$WORK/same_$mode.json" --load-rcsim "$MODEL"
+        PT_EPS[same_$mode]=$(jget "$WORK/same_$mode.json" examples_per_s)
+        PT_SET[same_$mode]="torch ${BEST_TH}t, BLAS ${BEST_BT}t, OMP_WAIT_POLICY $BEST_POL"
+    done
+    echo
+    echo "Same trained model ($MODEL) on both sides, $TEST test examples, threshold 0.95:"
+    echo "rcsim accuracy $RC_SAME_ACC at mean spike step $RC_SAME_TSP; PyTorch accuracy" \
+         "$(jget "$WORK/same_infer-rc.json" accuracy) at mean spike step $(jget "$WORK/same_infer-rc.json" mean_spike_step)"
+    echo
+    echo "| mode | rcsim ex/s | PyTorch ex/s (setting) | ratio rcsim/PyTorch |"
+    echo "|---|---|---|---|"
+    row "RC-inference (PyTorch masks the batch)" "$RC_SAME" "${PT_EPS[same_infer-rc]}" "${PT_SET[same_infer-rc]}"
+    row "**rcsim RC-inference vs PyTorch full-length inference**" "$RC_SAME" "${PT_EPS[same_infer-full]}" "${PT_SET[same_infer-full]}"
+else
+    echo "(no $MODEL, or no h5py: skipped the same-model comparison; train it with" \
+         "./rcsim run $CFG --out runs/tmnist_lstm340)" >&2
+fi

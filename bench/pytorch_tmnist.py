@@ -163,6 +163,39 @@ def rc_forward(net, x, y, train):
     return loss, pred, tsp, ran
 
 
+def rcsim_row(g, u, H, tile=16):
+    """rcsim's tiled gate row of gate g, unit u (models/lstm.h)."""
+    k = u // tile
+    w = min(tile, H - k * tile)
+    return 4 * tile * k + g * w + (u - k * tile)
+
+
+def load_rcsim(net, path):
+    """Copies rcsim's kept model (model.h5 /tensors/kept_params) into net.
+    Layout (models/net.h): w_ih (nin, 4H) tiled, w_hh (4H tiled, H), b_ih, b_hh
+    (4H tiled), then the output layer W (10, H), b (10)."""
+    import h5py
+    with h5py.File(path, "r") as f:
+        p = np.asarray(f["tensors/kept_params"][...], dtype=np.float32)
+    H, nin, K = HIDDEN, NPIX, NCLASS
+    o = 0
+    w_ih = p[o:o + nin * 4 * H].reshape(nin, 4 * H); o += nin * 4 * H
+    w_hh = p[o:o + 4 * H * H].reshape(4 * H, H); o += 4 * H * H
+    b_ih = p[o:o + 4 * H]; o += 4 * H
+    b_hh = p[o:o + 4 * H]; o += 4 * H
+    fw = p[o:o + K * H].reshape(K, H); o += K * H
+    fb = p[o:o + K]; o += K
+    assert o == len(p), f"{path}: {len(p)} parameters, expected {o} (LSTM-{H}, no head)"
+    rows = np.array([rcsim_row(g, u, H) for g in range(4) for u in range(H)])
+    with torch.no_grad():
+        net.lstm.weight_ih_l0.copy_(torch.from_numpy(w_ih[:, rows].T.copy()))
+        net.lstm.weight_hh_l0.copy_(torch.from_numpy(w_hh[rows, :].copy()))
+        net.lstm.bias_ih_l0.copy_(torch.from_numpy(b_ih[rows].copy()))
+        net.lstm.bias_hh_l0.copy_(torch.from_numpy(b_hh[rows].copy()))
+        net.fc.weight.copy_(torch.from_numpy(fw.copy()))
+        net.fc.bias.copy_(torch.from_numpy(fb.copy()))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mode", choices=["rc", "eos", "infer-rc", "infer-full"], required=True)
@@ -174,6 +207,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--save", default=None, help="training modes: write the state_dict here at the end")
     ap.add_argument("--load", default=None, help="start from this state_dict (inference: the model to test)")
+    ap.add_argument("--load-rcsim", default=None,
+                    help="inference: test rcsim's kept model from this model.h5 (same weights on both sides)")
     a = ap.parse_args()
 
     train = a.mode in ("rc", "eos")
@@ -193,6 +228,8 @@ def main():
     net = Net()
     if a.load:
         net.load_state_dict(torch.load(a.load))
+    if a.load_rcsim:
+        load_rcsim(net, a.load_rcsim)
     opt = torch.optim.Adam(net.parameters(), lr=LR) if train else None
 
     # Batch order: training visits a fresh permutation each epoch (as rcsim
