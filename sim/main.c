@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "io/cfg.h"
+#include "models/lstm.h"
 #include "sim/pool.h"
 #include "sim/run.h"
 #include "sim/spec.h"
@@ -20,7 +21,9 @@ static void usage_main(FILE *f)
         "  rcsim run CFG [options]   train and test the network described by CFG\n"
         "  rcsim eval CFG --model DIR/model.h5 [--thresholds LIST] [options]\n"
         "                            test a trained model at several thresholds\n"
-        "  rcsim info                build options, BLAS, cores\n"
+        "  rcsim info [CFG] [--threads N]\n"
+        "                            build options, BLAS, cores, thread placement, and\n"
+        "                            the partition plan of CFG's layers over the threads\n"
         "  rcsim --help | --version\n\n"
         "`rcsim run --help` lists the run options and every config key.\n", RC_VERSION);
 }
@@ -118,21 +121,69 @@ out:
     return rc;
 }
 
-static int cmd_info(void)
+/* The partition plan of a config's LSTM over nthreads: contiguous tile
+ * ranges, units and recurrent multiply-accumulates per thread and row-step. */
+static int info_plan(const char *cfg_path, int nthreads)
 {
+    rc_cfg *cfg = rc_cfg_new(rc_spec, rc_nspec);
+    rc_err err = { "" };
+    if (!cfg) return 1;
+    rc_status st = rc_cfg_load_file(cfg, cfg_path, &err);
+    if (!st) st = rc_cfg_check_required(cfg, &err);
+    if (st) {
+        fprintf(stderr, "rcsim: %s\n", err.msg);
+        rc_cfg_free(cfg);
+        return st == RC_ERR_CONFIG ? 2 : 1;
+    }
+    const int H = (int)rc_cfg_get_int(cfg, "model.hidden");
+    const int ntiles = (H + RC_LSTM_TILE - 1) / RC_LSTM_TILE;
+    printf("\npartition plan of %s (LSTM %d units = %d tiles of %d) on %d thread%s:\n",
+           cfg_path, H, ntiles, RC_LSTM_TILE, nthreads, nthreads > 1 ? "s" : "");
+    double maxc = 0, sum = 0;
+    for (int i = 0; i < nthreads; i++) {
+        size_t k0, k1;
+        rc_partition((size_t)ntiles, i, nthreads, &k0, &k1);
+        int u0 = (int)k0 * RC_LSTM_TILE, u1 = (int)k1 * RC_LSTM_TILE;
+        if (u1 > H) u1 = H;
+        if (u0 > H) u0 = H;
+        double cost = 4.0 * (u1 - u0) * H; /* recurrent MACs per row-step, forward */
+        printf("  thread %d: tiles [%zu, %zu), units [%d, %d), %.0f MAC per row-step%s\n", i, k0, k1, u0, u1,
+               cost, i == 0 ? " (+ head, spike decisions)" : "");
+        maxc = cost > maxc ? cost : maxc;
+        sum += cost;
+    }
+    printf("  imbalance max/mean: %.3f\n", sum > 0 ? maxc / (sum / nthreads) : 1.0);
+    rc_cfg_free(cfg);
+    return 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    const char *cfg_path = NULL;
+    int nthreads = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--threads") && i + 1 < argc) nthreads = atoi(argv[++i]);
+        else if (argv[i][0] != '-' && !cfg_path) cfg_path = argv[i];
+        else {
+            fprintf(stderr, "rcsim info: unexpected argument '%s'; usage: rcsim info [CFG] [--threads N]\n", argv[i]);
+            return 2;
+        }
+    }
     printf("rcsim %s (git %s)\n", RC_VERSION, RC_GIT_REV);
     printf("cores: %d\n", rc_hw_ncores());
     printf("BLAS: %s (core %s)\n", openblas_get_config(), openblas_get_corename());
     printf("compiler: gcc %s, C11, -O2 -Wall -Wextra, no -ffast-math\n", __VERSION__);
     rc_err err = { "" };
-    rc_pool *p = rc_pool_new(0, RC_PLACE_SPREAD, &err);
+    rc_pool *p = rc_pool_new(nthreads, RC_PLACE_SPREAD, &err);
     if (p) {
         char buf[8192];
         rc_pool_placement(p, buf, sizeof buf);
         printf("thread placement (--threads %d):\n%s", rc_pool_nthreads(p), buf);
+        if (!nthreads) nthreads = rc_pool_nthreads(p);
         rc_pool_free(p);
     }
-    return 0;
+    if (nthreads < 1) nthreads = 1;
+    return cfg_path ? info_plan(cfg_path, nthreads) : 0;
 }
 
 int main(int argc, char **argv)
@@ -143,7 +194,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "--version")) { printf("rcsim %s (git %s)\n", RC_VERSION, RC_GIT_REV); return 0; }
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2, 0);
     if (!strcmp(cmd, "eval")) return cmd_run(argc - 2, argv + 2, 1);
-    if (!strcmp(cmd, "info")) return cmd_info();
+    if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
     fprintf(stderr, "rcsim: unknown command '%s'; expected run, eval, info (see rcsim --help)\n", cmd);
     return 2;
 }
