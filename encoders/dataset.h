@@ -28,6 +28,7 @@ struct rc_dataset {
     int T;                   /* steps per example                            */
     int nin;                 /* input channels                               */
     int nclass;              /* classes (2 for the binary tasks)             */
+    int rows, cols;          /* image tasks: channel = row·cols + col; else 0 */
     int64_t size[3];         /* examples per split; -1 = generator (any)     */
     uint64_t seed;
     /* Fills ev (reset + pushes + finish) and info for example `index` of `split`.

@@ -3,7 +3,9 @@
  *
  * Parameters, gradients and the two Adam moments are each one allocation of
  * nparams floats with the same layout; named views are offsets into it:
- *   w_ih (nin, 4H)  w_hh (4H, H)  b_ih (4H)  b_hh (4H)     — models/lstm.h layout
+ *   LSTM:     w_ih (nin, 4H)  w_hh (4H, H)  b_ih (4H)  b_hh (4H) — models/lstm.h
+ *   ConvLSTM: w_ih = w_x (4C, Cin, k, k), w_hh = w_h (4C, C, k, k), b_ih = b (4C),
+ *             b_hh empty — models/convlstm.h
  *   for each head layer l: W_l (out_l, in_l), b_l (out_l); the last is the output.
  * Initialisation follows PyTorch: LSTM weights and biases U(−1/√H, 1/√H);
  * Linear weights and biases U(−1/√fan_in, 1/√fan_in). Each value is drawn from
@@ -14,12 +16,18 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "models/convlstm.h"
 
 #define RC_NET_MAX_HEAD 4
 
+typedef enum { RC_CORE_LSTM = 0, RC_CORE_CONVLSTM = 1 } rc_core;
+
 typedef struct {
+    rc_core core;                  /* recurrent layer type                   */
+    rc_convlstm_shape conv;        /* RC_CORE_CONVLSTM: C, Cin, Hh, Ww, k     */
     int nin;                       /* input channels                         */
-    int H;                         /* LSTM hidden units                      */
+    int H;                         /* state units per example: LSTM hidden
+                                      units, or C·Hh·Ww for the ConvLSTM     */
     int nhead;                     /* hidden dense layers in the head (ReLU) */
     int head[RC_NET_MAX_HEAD];     /* their widths                           */
     int K;                         /* output units: 1 = sigmoid, >1 = softmax */

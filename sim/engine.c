@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "models/dense.h"
+#include "models/convlstm.h"
 #include "models/lstm.h"
 #include "sim/engine.h"
 
@@ -22,6 +23,9 @@ struct rc_engine {
     const rc_dataset *ds;
     rc_pool *pool;
     int B, T, H, G4, ntiles;
+    int conv;                 /* RC_CORE_CONVLSTM: the ConvLSTM kernels     */
+    int tile_units;           /* state units per tile (16, or 4·Hh·Ww)      */
+    float **scratch;          /* (threads) ConvLSTM im2col scratch          */
     rc_events *ev;            /* (B) event streams of the batch's examples */
     rc_example_info *info;    /* (B) */
     /* Per-step bookkeeping, rows concatenated over steps (B·T rows max). */
@@ -84,7 +88,15 @@ rc_engine *rc_engine_new(rc_net *net, const rc_dataset *ds, rc_pool *pool,
     e->T = ds->T;
     e->H = net->s.H;
     e->G4 = 4 * e->H;
-    e->ntiles = rc_lstm_ntiles(e->H);
+    e->conv = net->s.core == RC_CORE_CONVLSTM;
+    if (e->conv) {
+        const rc_convlstm_shape *cs = &net->s.conv;
+        e->ntiles = rc_convlstm_ntiles(cs->C);
+        e->tile_units = RC_CONVLSTM_TILE * cs->Hh * cs->Ww;
+    } else {
+        e->ntiles = rc_lstm_ntiles(e->H);
+        e->tile_units = RC_LSTM_TILE;
+    }
     const size_t B = (size_t)max_batch, T = (size_t)ds->T, H = (size_t)e->H, BT = B * T;
     e->ev = xcalloc(B, sizeof *e->ev, &fail);
     e->info = xcalloc(B, sizeof *e->info, &fail);
@@ -117,6 +129,10 @@ rc_engine *rc_engine_new(rc_net *net, const rc_dataset *ds, rc_pool *pool,
     e->maxthreads = rc_pool_nthreads(pool);
     e->tstat = xcalloc((size_t)e->maxthreads, sizeof(rc_status), &fail);
     e->terr = xcalloc((size_t)e->maxthreads, sizeof(rc_err), &fail);
+    e->scratch = xcalloc((size_t)e->maxthreads, sizeof(float *), &fail);
+    if (e->conv && e->scratch)
+        for (int i = 0; i < e->maxthreads; i++)
+            e->scratch[i] = xcalloc(rc_convlstm_scratch_floats(&net->s.conv), sizeof(float), &fail);
     e->nchunks = (net->nparams + CHUNK - 1) / CHUNK;
     e->chunk_sq = xcalloc(e->nchunks, sizeof(double), &fail);
     if (fail) goto nomem;
@@ -138,6 +154,9 @@ void rc_engine_free(rc_engine *e)
     free(e->dgate_all); free(e->hcur); free(e->dh); free(e->dcn); free(e->dhp);
     free(e->dcp); free(e->inj); free(e->lstep); free(e->zbuf); free(e->pbuf); free(e->dz);
     free(e->hacts); free(e->hscratch); free(e->tstat); free(e->terr); free(e->chunk_sq);
+    if (e->scratch)
+        for (int i = 0; i < e->maxthreads; i++) free(e->scratch[i]);
+    free(e->scratch);
     free(e);
 }
 
@@ -258,8 +277,11 @@ static void batch_fn(void *arg, int ith, int nth)
 
     size_t k0, k1;
     rc_partition((size_t)e->ntiles, ith, nth, &k0, &k1);
-    const size_t u0 = k0 * RC_LSTM_TILE < (size_t)H ? k0 * RC_LSTM_TILE : (size_t)H;
-    const size_t u1 = k1 * RC_LSTM_TILE < (size_t)H ? k1 * RC_LSTM_TILE : (size_t)H;
+    const size_t tu = (size_t)e->tile_units;
+    const size_t u0 = k0 * tu < (size_t)H ? k0 * tu : (size_t)H;
+    const size_t u1 = k1 * tu < (size_t)H ? k1 * tu : (size_t)H;
+    const rc_convlstm_shape *cs = &net->s.conv;
+    float *scr = e->conv ? e->scratch[ith] : NULL;
 
     if (ith == 0) {
         set_step_inputs(e, 0);
@@ -272,10 +294,15 @@ static void batch_fn(void *arg, int ith, int nth)
     for (t = 0; t < T; t++) {
         const int r0 = e->rowoff[t], n = e->nrow[t];
         rc_step_input in = step_input(e, r0);
-        rc_lstm_forward(e->act_all + (size_t)r0 * G4, e->c_all + (size_t)r0 * H, e->hcur,
-                        e->hp_all + (size_t)r0 * H, e->cp_all + (size_t)r0 * H, &in,
-                        P + net->w_ih, P + net->w_hh, P + net->b_ih, P + net->b_hh,
-                        n, H, (int)k0, (int)k1);
+        if (e->conv)
+            rc_convlstm_forward(e->act_all + (size_t)r0 * G4, e->c_all + (size_t)r0 * H, e->hcur,
+                                e->hp_all + (size_t)r0 * H, e->cp_all + (size_t)r0 * H, &in,
+                                P + net->w_ih, P + net->w_hh, P + net->b_ih, n, cs, (int)k0, (int)k1, scr);
+        else
+            rc_lstm_forward(e->act_all + (size_t)r0 * G4, e->c_all + (size_t)r0 * H, e->hcur,
+                            e->hp_all + (size_t)r0 * H, e->cp_all + (size_t)r0 * H, &in,
+                            P + net->w_ih, P + net->w_hh, P + net->b_ih, P + net->b_hh,
+                            n, H, (int)k0, (int)k1);
         /* Barrier: h_t of all units is complete before the head reads it. */
         rc_pool_barrier(e->pool);
         if (ith == 0) {
@@ -325,20 +352,32 @@ static void batch_fn(void *arg, int ith, int nth)
                 }
             }
         }
-        rc_lstm_backward_gates(e->dgate_all + (size_t)r0 * G4, e->dcp, e->dh, e->dcn,
-                               e->act_all + (size_t)r0 * G4, e->c_all + (size_t)r0 * H,
-                               e->cp_all + (size_t)r0 * H, n, H, (int)k0, (int)k1);
+        if (e->conv)
+            rc_convlstm_backward_gates(e->dgate_all + (size_t)r0 * G4, e->dcp, e->dh, e->dcn,
+                                       e->act_all + (size_t)r0 * G4, e->c_all + (size_t)r0 * H,
+                                       e->cp_all + (size_t)r0 * H, n, cs, (int)k0, (int)k1);
+        else
+            rc_lstm_backward_gates(e->dgate_all + (size_t)r0 * G4, e->dcp, e->dh, e->dcn,
+                                   e->act_all + (size_t)r0 * G4, e->c_all + (size_t)r0 * H,
+                                   e->cp_all + (size_t)r0 * H, n, H, (int)k0, (int)k1);
         /* Barrier: all gate gradients of step t exist before dh_{t−1} reads them. */
         rc_pool_barrier(e->pool);
-        if (t > 0)
+        if (t > 0 && e->conv)
+            rc_convlstm_backward_dh(e->dhp, e->dgate_all + (size_t)r0 * G4, P + net->w_hh,
+                                    n, cs, (int)k0, (int)k1, scr);
+        else if (t > 0)
             rc_lstm_backward_dh(e->dhp, e->dgate_all + (size_t)r0 * G4, P + net->w_hh,
                                 n, H, (int)k0, (int)k1);
         /* dhp and dcp of own units are read by this same thread next; no barrier. */
     }
     const int N = e->rowoff[tmax] + e->nrow[tmax];
     rc_step_input all = step_input(e, 0);
-    rc_lstm_backward_weights(Gr + net->w_ih, Gr + net->w_hh, Gr + net->b_ih, Gr + net->b_hh,
-                             e->dgate_all, e->hp_all, &all, N, H, (int)k0, (int)k1);
+    if (e->conv)
+        rc_convlstm_backward_weights(Gr + net->w_ih, Gr + net->w_hh, Gr + net->b_ih,
+                                     e->dgate_all, e->hp_all, &all, N, cs, (int)k0, (int)k1, scr);
+    else
+        rc_lstm_backward_weights(Gr + net->w_ih, Gr + net->w_hh, Gr + net->b_ih, Gr + net->b_hh,
+                                 e->dgate_all, e->hp_all, &all, N, H, (int)k0, (int)k1);
 }
 
 rc_status rc_engine_batch(rc_engine *e, rc_split split, const int64_t *idx, int n,

@@ -229,6 +229,15 @@ static rc_status configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
         p += strcspn(p, ",");
         if (*p) p++;
     }
+    const int conv = !strcmp(rc_cfg_get_str(cfg, "model.type"), "convlstm");
+    if (!conv && rc_cfg_get_int(cfg, "model.hidden") < 1)
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: missing required key model.hidden (LSTM hidden units, >= 1)", a->cfg_path);
+    if (conv && strcmp(rc_cfg_get_str(cfg, "task.name"), "tmnist"))
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: model.type = convlstm needs image input (task.name = tmnist), found task.name = %s",
+                          a->cfg_path, rc_cfg_get_str(cfg, "task.name"));
+    if (conv && rc_cfg_get_int(cfg, "model.kernel") % 2 == 0)
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: model.kernel = %lld, expected an odd size (same padding)",
+                          a->cfg_path, rc_cfg_get_int(cfg, "model.kernel"));
     long long head[RC_NET_MAX_HEAD + 1];
     size_t nh = rc_cfg_get_int_list(cfg, "model.head", head, RC_NET_MAX_HEAD + 1);
     if (nh > RC_NET_MAX_HEAD)
@@ -299,6 +308,10 @@ static rc_status setup_build(rc_setup *S, const rc_run_args *a, rc_err *err)
                                !strcmp(rc_cfg_get_str(cfg, "encoder.zero"), "last"),
                                (int)(tri.rows * tri.cols), 10, tri.data, trl.data, tri.count, nval,
                                tei.data, tel.data, tei.count);
+        if (S->ds) {
+            S->ds->rows = (int)tri.rows;
+            S->ds->cols = (int)tri.cols;
+        }
     } else if (S->spotting)
         S->ds = rc_spotting_new(S->seed, T ? T : 25, (int)rc_cfg_get_int(cfg, "task.run_length"));
     else
@@ -310,7 +323,18 @@ static rc_status setup_build(rc_setup *S, const rc_run_args *a, rc_err *err)
                            .K = S->ds->nclass == 2 ? 1 : S->ds->nclass };
     long long head[RC_NET_MAX_HEAD];
     shape.nhead = (int)rc_cfg_get_int_list(cfg, "model.head", head, RC_NET_MAX_HEAD);
-    int off = snprintf(S->shape, sizeof S->shape, "lstm nin=%d hidden=%d head=", shape.nin, shape.H);
+    int off;
+    if (!strcmp(rc_cfg_get_str(cfg, "model.type"), "convlstm")) {
+        shape.core = RC_CORE_CONVLSTM;
+        shape.conv = (rc_convlstm_shape){ .C = (int)rc_cfg_get_int(cfg, "model.channels"), .Cin = 1,
+                                          .Hh = S->ds->rows, .Ww = S->ds->cols,
+                                          .k = (int)rc_cfg_get_int(cfg, "model.kernel") };
+        shape.H = shape.conv.C * shape.conv.Hh * shape.conv.Ww;
+        off = snprintf(S->shape, sizeof S->shape, "convlstm C=%d k=%d map=%dx%d head=", shape.conv.C,
+                       shape.conv.k, shape.conv.Hh, shape.conv.Ww);
+    } else {
+        off = snprintf(S->shape, sizeof S->shape, "lstm nin=%d hidden=%d head=", shape.nin, shape.H);
+    }
     for (int l = 0; l < shape.nhead; l++) {
         shape.head[l] = (int)head[l];
         off += snprintf(S->shape + off, sizeof S->shape - (size_t)off, "%s%d", l ? "," : "", shape.head[l]);
@@ -805,8 +829,8 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     const double wall = now_s() - t_start;
     rc_sb_printf(&sb, "{\n  \"rcsim_version\": \"%s\",\n  \"git_revision\": \"%s\",\n", RC_VERSION, RC_GIT_REV);
     rc_sb_printf(&sb, "  \"task\": "); rc_sb_json_str(&sb, S.task);
-    rc_sb_printf(&sb, ",\n  \"model\": \"lstm\",\n  \"model_shape\": \"%s\",\n  \"hidden\": %d,\n  \"parameters\": %zu,\n",
-                 S.shape, net->s.H, net->nparams);
+    rc_sb_printf(&sb, ",\n  \"model\": \"%s\",\n  \"model_shape\": \"%s\",\n  \"hidden\": %d,\n  \"parameters\": %zu,\n",
+                 rc_cfg_get_str(cfg, "model.type"), S.shape, net->s.H, net->nparams);
     rc_sb_printf(&sb, "  \"mode\": \"%s\",\n  \"threshold\": ", S.eos ? "eos" : "rc");
     rc_sb_json_num(&sb, S.theta);
     rc_sb_printf(&sb, ",\n  \"beta\": "); rc_sb_json_num(&sb, S.beta);

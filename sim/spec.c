@@ -29,8 +29,14 @@ const rc_cfg_spec rc_spec[] = {
     { "encoder", "zero", RC_CFG_ENUM, "skip", 0, 0, "skip|last",
       "tmnist: zero pixels never spike (skip) or spike at the last step (last, as the paper's code)" },
     /* [model] */
-    { "model", "hidden", RC_CFG_INT, NULL, 1, 65536, NULL,
-      "LSTM hidden units" },
+    { "model", "type", RC_CFG_ENUM, "lstm", 0, 0, "lstm|convlstm",
+      "recurrent layer: lstm, or convlstm (tmnist images only)" },
+    { "model", "hidden", RC_CFG_INT, "0", 0, 65536, NULL,
+      "LSTM hidden units (required for model.type = lstm)" },
+    { "model", "channels", RC_CFG_INT, "20", 1, 4096, NULL,
+      "convlstm: hidden channels C on the image-sized maps" },
+    { "model", "kernel", RC_CFG_INT, "5", 1, 31, NULL,
+      "convlstm: k x k kernels (odd), same padding, stride 1" },
     { "model", "head", RC_CFG_INT_LIST, "", 1, 65536, NULL,
       "widths of dense ReLU layers between the LSTM and the output (e.g. 32); empty = none" },
     /* [train] */

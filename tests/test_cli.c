@@ -208,6 +208,22 @@ static void test_tmnist_tiny(void **st)
     assert_non_null(strstr(a, "\"examples\": 600,"));
     free(a);
     free(b);
+    /* The same through a ConvLSTM (2 channels, 3x3): 1 and 2 threads identical. */
+    for (int nt = 1; nt <= 2; nt++) {
+        snprintf(args, sizeof args, "run '%s' --out '%s/cv%d' --threads %d --set model.type=convlstm "
+                 "--set model.channels=5 --set model.kernel=3 --set train.epochs=1", cfg, g_dir, nt, nt);
+        int rc = run_rcsim(args, err, sizeof err);
+        if (rc != 0) fail_msg("convlstm run with %d threads failed (%d): %s", nt, rc, err);
+    }
+    snprintf(p1, sizeof p1, "%s/cv1/summary.json", g_dir);
+    snprintf(p2, sizeof p2, "%s/cv2/summary.json", g_dir);
+    a = load_summary_numbers(p1);
+    b = load_summary_numbers(p2);
+    assert_non_null(a);
+    assert_non_null(strstr(a, "\"model\": \"convlstm\""));
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
     /* Truncate the test images: refused, named, nothing written. */
     snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte", dir);
     assert_int_equal(truncate(p, 16 + 784 * 10), 0);

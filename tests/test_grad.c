@@ -345,6 +345,115 @@ static void test_thread_invariance(void **st)
     rc_dataset_free(ds);
 }
 
+/* ConvLSTM through the engine: an RC step's gradient equals the EOS gradient
+ * of the same example cut at t_sp, and gradients, Adam steps and results are
+ * bit-identical for 1, 2 and 3 threads (5 channels = tiles of 4 + 1). The
+ * kernels themselves are checked against finite differences in
+ * tests/test_convlstm.c. */
+static rc_net_shape conv_shape(int K)
+{
+    rc_net_shape s = { .core = RC_CORE_CONVLSTM, .conv = { .C = 5, .Cin = 1, .Hh = 6, .Ww = 5, .k = 3 },
+                       .nin = 30, .H = 5 * 30, .nhead = 0, .K = K };
+    return s;
+}
+
+static void test_conv_thread_invariance(void **st)
+{
+    (void)st;
+    openblas_set_num_threads(1);
+    const int T = 6, K = 4, n = 12;
+    rc_net_shape s = conv_shape(K);
+    rc_dataset *ds = tab_new(T, s.nin, K);
+    float *ref = NULL;
+    rc_example_result rref[16];
+    for (int nt = 1; nt <= 3; nt++) {
+        rc_err err;
+        rc_pool *pool = rc_pool_new(nt, RC_PLACE_SPREAD, &err);
+        rc_net *net = rc_net_new(&s, 13);
+        for (size_t i = 0; i < net->nparams; i++) net->params[i] *= 3.0f;
+        rc_engine *eng = rc_engine_new(net, ds, pool, n, &err);
+        assert_non_null(eng);
+        int64_t idx[16];
+        for (int i = 0; i < n; i++) idx[i] = 50 + i;
+        rc_batch_opts o = { .train = 1, .stop_at_spike = 1, .threshold = 0.4, .beta = 0.1 };
+        rc_example_result res[16];
+        rc_net_zero_grad(net);
+        assert_int_equal(rc_engine_batch(eng, RC_SPLIT_TRAIN, idx, n, &o, res, NULL, &err), RC_OK);
+        rc_engine_adam(eng, 1e-3, 0.9, 0.999, 1e-8, 0, 1);
+        double gn = 0;
+        for (size_t i = 0; i < net->nparams; i++) gn += fabs(net->grads[i]);
+        assert_true(gn > 0);
+        if (!ref) {
+            ref = malloc(2 * net->nparams * sizeof(float));
+            memcpy(ref, net->grads, net->nparams * sizeof(float));
+            memcpy(ref + net->nparams, net->params, net->nparams * sizeof(float));
+            memcpy(rref, res, sizeof res);
+        } else {
+            assert_memory_equal(ref, net->grads, net->nparams * sizeof(float));
+            assert_memory_equal(ref + net->nparams, net->params, net->nparams * sizeof(float));
+            for (int i = 0; i < n; i++) {
+                assert_int_equal(res[i].tsp, rref[i].tsp);
+                assert_true(res[i].loss == rref[i].loss);
+            }
+        }
+        rc_engine_free(eng);
+        rc_net_free(net);
+        rc_pool_free(pool);
+    }
+    free(ref);
+    rc_dataset_free(ds);
+}
+
+static void test_conv_rc_equals_cut_eos(void **st)
+{
+    (void)st;
+    openblas_set_num_threads(1);
+    const int T = 7, K = 3;
+    rc_net_shape s = conv_shape(K);
+    rc_err err;
+    rc_pool *pool = rc_pool_new(2, RC_PLACE_SPREAD, &err);
+    rc_dataset *ds = tab_new(T, s.nin, K);
+    rc_net *net = rc_net_new(&s, 21);
+    for (size_t i = 0; i < net->nparams; i++) net->params[i] *= 3.0f;
+    rc_engine *eng = rc_engine_new(net, ds, pool, 1, &err);
+    rc_example_result res;
+    int64_t idx = -1;
+    double theta = 0;
+    for (int64_t i = 0; i < 60 && idx < 0; i++)
+        for (double th = 0.4; th < 0.95; th += 0.05) {
+            rc_batch_opts o = { .train = 0, .stop_at_spike = 1, .threshold = th };
+            rc_engine_batch(eng, RC_SPLIT_TRAIN, &i, 1, &o, &res, NULL, &err);
+            if (res.spiked && res.tsp >= 2 && res.tsp < T - 1) { idx = i; theta = th; break; }
+        }
+    assert_true(idx >= 0);
+    rc_batch_opts orc = { .train = 1, .stop_at_spike = 1, .threshold = theta, .beta = 0.2 };
+    rc_net_zero_grad(net);
+    rc_engine_batch(eng, RC_SPLIT_TRAIN, &idx, 1, &orc, &res, NULL, &err);
+    float *g_rc = malloc(net->nparams * sizeof(float));
+    memcpy(g_rc, net->grads, net->nparams * sizeof(float));
+    rc_dataset *cut = tab_new(res.tsp + 1, s.nin, K);
+    rc_engine *eng2 = rc_engine_new(net, cut, pool, 1, &err);
+    rc_batch_opts oeos = { .train = 1, .stop_at_spike = 0, .loss_at_end = 1, .threshold = 1.0, .beta = 0.2 };
+    rc_net_zero_grad(net);
+    rc_example_result r2;
+    rc_engine_batch(eng2, RC_SPLIT_TRAIN, &idx, 1, &oeos, &r2, NULL, &err);
+    assert_true(fabs(r2.loss - res.loss) < 1e-6);
+    double maxd = 0, maxg = 0;
+    for (size_t i = 0; i < net->nparams; i++) {
+        maxd = fmax(maxd, fabs((double)g_rc[i] - net->grads[i]));
+        maxg = fmax(maxg, fabs(g_rc[i]));
+    }
+    assert_true(maxg > 1e-4);
+    assert_true(maxd <= 1e-6 * maxg);
+    free(g_rc);
+    rc_engine_free(eng2);
+    rc_engine_free(eng);
+    rc_dataset_free(cut);
+    rc_dataset_free(ds);
+    rc_net_free(net);
+    rc_pool_free(pool);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +465,8 @@ int main(void)
         cmocka_unit_test(test_grad_sigmoid_eos_beta),
         cmocka_unit_test(test_rc_equals_cut_eos),
         cmocka_unit_test(test_thread_invariance),
+        cmocka_unit_test(test_conv_thread_invariance),
+        cmocka_unit_test(test_conv_rc_equals_cut_eos),
     };
     return cmocka_run_group_tests_name("gradients", tests, NULL, NULL);
 }
