@@ -47,6 +47,9 @@ struct rc_engine {
     int *lstep;               /* (B)       step the loss was taken, or −1  */
     float *zbuf, *pbuf, *dz;  /* (K)                                       */
     float *hacts;             /* head activations (Σ head widths)          */
+    int hsum;                 /* Σ hidden head widths (≥ 1)                */
+    float *zall;              /* (B, K)    logits of the current step      */
+    float *hacts_all;         /* (B, hsum) head activations, current step  */
     float *hscratch;          /* 2·head width                              */
     int tmax;                 /* last step computed in this batch          */
     /* Current call. */
@@ -125,6 +128,10 @@ rc_engine *rc_engine_new(rc_net *net, const rc_dataset *ds, rc_pool *pool,
     e->pbuf = xcalloc((size_t)K, sizeof(float), &fail);
     e->dz = xcalloc((size_t)K, sizeof(float), &fail);
     e->hacts = xcalloc((size_t)W * RC_NET_MAX_HEAD, sizeof(float), &fail);
+    e->hsum = 1;
+    for (int l = 0; l < net->s.nhead; l++) e->hsum += net->s.head[l];
+    e->zall = xcalloc(B * (size_t)K, sizeof(float), &fail);
+    e->hacts_all = xcalloc(B * (size_t)e->hsum, sizeof(float), &fail);
     e->hscratch = xcalloc(2 * (size_t)W, sizeof(float), &fail);
     e->maxthreads = rc_pool_nthreads(pool);
     e->tstat = xcalloc((size_t)e->maxthreads, sizeof(rc_status), &fail);
@@ -153,7 +160,7 @@ void rc_engine_free(rc_engine *e)
     free(e->act_all); free(e->c_all); free(e->hp_all); free(e->cp_all);
     free(e->dgate_all); free(e->hcur); free(e->dh); free(e->dcn); free(e->dhp);
     free(e->dcp); free(e->inj); free(e->lstep); free(e->zbuf); free(e->pbuf); free(e->dz);
-    free(e->hacts); free(e->hscratch); free(e->tstat); free(e->terr); free(e->chunk_sq);
+    free(e->hacts); free(e->zall); free(e->hacts_all); free(e->hscratch); free(e->tstat); free(e->terr); free(e->chunk_sq);
     if (e->scratch)
         for (int i = 0; i < e->maxthreads; i++) free(e->scratch[i]);
     free(e->scratch);
@@ -194,8 +201,9 @@ static int decide(rc_engine *e, int t)
         const int slot = e->row_ex[r0 + r];
         rc_example_result *res = &e->res[slot];
         const float *h = e->hcur + (size_t)r * H;
-        rc_net_head_forward(net, h, e->zbuf, e->hacts);
-        rc_output_probs(e->pbuf, e->zbuf, K);
+        const float *z = e->zall + (size_t)r * K;
+        const float *acts = e->hacts_all + (size_t)r * e->hsum;
+        rc_output_probs(e->pbuf, z, K);
         if (o->rec_h)
             memcpy(o->rec_h + ((size_t)slot * T + (size_t)t) * H, h, (size_t)H * sizeof *h);
         if (o->rec_p)
@@ -227,11 +235,11 @@ static int decide(rc_engine *e, int t)
         const int loss_now = o->train && (o->loss_at_end ? last : (just || last));
         if (loss_now) {
             const double scale = 1.0 / e->n;
-            double l = rc_output_loss(e->dz, e->zbuf, K, res->label, o->beta, scale);
+            double l = rc_output_loss(e->dz, z, K, res->label, o->beta, scale);
             res->loss = (float)l;
             e->lstep[slot] = t;
             e->loss_sum += l;
-            rc_net_head_backward(net, h, e->hacts, e->dz, e->inj + (size_t)slot * H, e->hscratch);
+            rc_net_head_backward(net, h, acts, e->dz, e->inj + (size_t)slot * H, e->hscratch);
         }
         const int keep = !last && !(o->stop_at_spike && res->spiked);
         if (keep) {
@@ -304,6 +312,17 @@ static void batch_fn(void *arg, int ith, int nth)
                             P + net->w_ih, P + net->w_hh, P + net->b_ih, P + net->b_hh,
                             n, H, (int)k0, (int)k1);
         /* Barrier: h_t of all units is complete before the head reads it. */
+        rc_pool_barrier(e->pool);
+        /* Head forward, rows split across threads (a ConvLSTM's head reads
+         * C·28·28 units per row); each row is computed whole by one thread. */
+        {
+            size_t h0, h1;
+            rc_partition((size_t)n, ith, nth, &h0, &h1);
+            for (size_t r = h0; r < h1; r++)
+                rc_net_head_forward(net, e->hcur + r * (size_t)H, e->zall + r * (size_t)net->s.K,
+                                    e->hacts_all + r * (size_t)e->hsum);
+        }
+        /* Barrier: every row's logits exist before the spike decisions. */
         rc_pool_barrier(e->pool);
         if (ith == 0) {
             decide(e, t);
