@@ -40,20 +40,34 @@ static rc_status latency_get(const rc_dataset *ds, rc_split split, int64_t index
     const uint8_t *img = pix + (size_t)i * (size_t)p->npix;
     rc_status st = rc_events_reset(ev, p->T);
     if (st) return st;
-    /* Counting sort by step: events of one step stay in pixel order. */
-    int cnt[4097] = { 0 };
-    RC_ASSERT(p->T <= 4096);
+    /* Counting sort by step (events of one step stay in pixel order): one
+     * pass for the steps and counts, one to place, O(npix + T). */
+    RC_ASSERT(p->T <= 4096 && p->npix <= 65536);
+    int16_t step[65536];
+    int start[4097] = { 0 };
     for (int k = 0; k < p->npix; k++) {
-        int t = rc_latency_step(img[k], p->T, p->zero_last);
-        if (t >= 0) cnt[t]++;
+        step[k] = (int16_t)rc_latency_step(img[k], p->T, p->zero_last);
+        if (step[k] >= 0) start[step[k] + 1]++;
     }
-    for (int t = 0; t < p->T; t++) {
-        if (!cnt[t]) continue;
-        for (int k = 0; k < p->npix; k++)
-            if (rc_latency_step(img[k], p->T, p->zero_last) == t && (st = rc_events_push(ev, t, k, 1.0f)))
-                return st;
+    for (int t = 0; t < p->T; t++) start[t + 1] += start[t];
+    const int n = start[p->T];
+    if (ev->cap < n) {
+        int32_t *c = realloc(ev->ch, (size_t)n * sizeof *c);
+        if (!c) return RC_ERR_NOMEM;
+        ev->ch = c;
+        float *v = realloc(ev->val, (size_t)n * sizeof *v);
+        if (!v) return RC_ERR_NOMEM;
+        ev->val = v;
+        ev->cap = n;
     }
-    rc_events_finish(ev);
+    for (int t = 0; t <= p->T; t++) ev->off[t] = start[t];
+    for (int k = 0; k < p->npix; k++)
+        if (step[k] >= 0) {
+            const int at = start[step[k]]++;
+            ev->ch[at] = k;
+            ev->val[at] = 1.0f;
+        }
+    ev->nev = n;
     info->label = lab[i];
     info->earliest = -1;
     return RC_OK;

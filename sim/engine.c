@@ -45,8 +45,7 @@ struct rc_engine {
     float *dh, *dcn, *dhp, *dcp; /* (B, H) backward scratch                */
     float *inj;               /* (B, H)    ∂L/∂h at t_sp, per batch slot   */
     int *lstep;               /* (B)       step the loss was taken, or −1  */
-    float *zbuf, *pbuf, *dz;  /* (K)                                       */
-    float *hacts;             /* head activations (Σ head widths)          */
+    float *pbuf, *dz;         /* (K)                                       */
     int hsum;                 /* Σ hidden head widths (≥ 1)                */
     float *zall;              /* (B, K)    logits of the current step      */
     float *hacts_all;         /* (B, hsum) head activations, current step  */
@@ -124,10 +123,8 @@ rc_engine *rc_engine_new(rc_net *net, const rc_dataset *ds, rc_pool *pool,
     e->inj = xcalloc(B * H, sizeof(float), &fail);
     e->lstep = xcalloc(B, sizeof(int), &fail);
     const int K = net->s.K, W = rc_net_head_width(net);
-    e->zbuf = xcalloc((size_t)K, sizeof(float), &fail);
     e->pbuf = xcalloc((size_t)K, sizeof(float), &fail);
     e->dz = xcalloc((size_t)K, sizeof(float), &fail);
-    e->hacts = xcalloc((size_t)W * RC_NET_MAX_HEAD, sizeof(float), &fail);
     e->hsum = 1;
     for (int l = 0; l < net->s.nhead; l++) e->hsum += net->s.head[l];
     e->zall = xcalloc(B * (size_t)K, sizeof(float), &fail);
@@ -159,8 +156,8 @@ void rc_engine_free(rc_engine *e)
     free(e->pos); free(e->beg); free(e->end); free(e->ich); free(e->ival);
     free(e->act_all); free(e->c_all); free(e->hp_all); free(e->cp_all);
     free(e->dgate_all); free(e->hcur); free(e->dh); free(e->dcn); free(e->dhp);
-    free(e->dcp); free(e->inj); free(e->lstep); free(e->zbuf); free(e->pbuf); free(e->dz);
-    free(e->hacts); free(e->zall); free(e->hacts_all); free(e->hscratch); free(e->tstat); free(e->terr); free(e->chunk_sq);
+    free(e->dcp); free(e->inj); free(e->lstep); free(e->pbuf); free(e->dz);
+    free(e->zall); free(e->hacts_all); free(e->hscratch); free(e->tstat); free(e->terr); free(e->chunk_sq);
     if (e->scratch)
         for (int i = 0; i < e->maxthreads; i++) free(e->scratch[i]);
     free(e->scratch);
