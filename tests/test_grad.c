@@ -246,24 +246,23 @@ static void test_entropy_grad(void **st)
 }
 
 /* RC gradient of an example that spikes at s equals the EOS gradient of the
- * same example cut to s+1 steps. */
-static void test_rc_equals_cut_eos(void **st)
+ * same example cut to s+1 steps (any core: LSTM or ConvLSTM). */
+static void check_rc_equals_cut_eos(const rc_net_shape *s, int T, uint64_t seed, int nsearch)
 {
-    (void)st;
     openblas_set_num_threads(1);
-    const int T = 8, nin = 2, H = 18, K = 3;
-    rc_net_shape s = { .nin = nin, .H = H, .K = K };
+    const int K = s->K;
     rc_err err;
     rc_pool *pool = rc_pool_new(2, RC_PLACE_SPREAD, &err);
-    rc_dataset *ds = tab_new(T, nin, K);
-    rc_net *net = rc_net_new(&s, 5);
+    rc_dataset *ds = tab_new(T, s->nin, K == 1 ? 2 : K);
+    rc_net *net = rc_net_new(s, seed);
     for (size_t i = 0; i < net->nparams; i++) net->params[i] *= 3.0f;
     rc_engine *eng = rc_engine_new(net, ds, pool, 1, &err);
+    assert_non_null(eng);
     /* Find an example and θ such that it spikes strictly inside the sequence. */
     rc_example_result res;
     int64_t idx = -1;
     double theta = 0;
-    for (int64_t i = 0; i < 50 && idx < 0; i++)
+    for (int64_t i = 0; i < nsearch && idx < 0; i++)
         for (double th = 0.4; th < 0.95; th += 0.05) {
             rc_batch_opts o = { .train = 0, .stop_at_spike = 1, .threshold = th };
             rc_engine_batch(eng, RC_SPLIT_TRAIN, &i, 1, &o, &res, NULL, &err);
@@ -273,11 +272,10 @@ static void test_rc_equals_cut_eos(void **st)
     rc_batch_opts orc = { .train = 1, .stop_at_spike = 1, .threshold = theta, .beta = 0.2 };
     rc_net_zero_grad(net);
     rc_engine_batch(eng, RC_SPLIT_TRAIN, &idx, 1, &orc, &res, NULL, &err);
-    const int ts = res.tsp;
     float *g_rc = malloc(net->nparams * sizeof(float));
     memcpy(g_rc, net->grads, net->nparams * sizeof(float));
-    /* Same data, sequences cut to ts+1 steps, trained EOS. */
-    rc_dataset *cut = tab_new(ts + 1, nin, K);
+    /* Same data, sequences cut to t_sp + 1 steps, trained EOS. */
+    rc_dataset *cut = tab_new(res.tsp + 1, s->nin, K == 1 ? 2 : K);
     rc_engine *eng2 = rc_engine_new(net, cut, pool, 1, &err);
     rc_batch_opts oeos = { .train = 1, .stop_at_spike = 0, .loss_at_end = 1, .threshold = 1.0, .beta = 0.2 };
     rc_net_zero_grad(net);
@@ -300,34 +298,38 @@ static void test_rc_equals_cut_eos(void **st)
     rc_pool_free(pool);
 }
 
-/* Gradients and results are bit-identical for 1, 2 and 3 threads. */
-static void test_thread_invariance(void **st)
+/* Gradients, one Adam step and per-example results are bit-identical for 1,
+ * 2 and 3 threads (the tile counts below give uneven splits). */
+static void check_thread_invariance(const rc_net_shape *s, int T, int n, int64_t first, float scale,
+                                    double theta, double clip, uint64_t seed)
 {
-    (void)st;
     openblas_set_num_threads(1);
-    const int T = 10, nin = 5, H = 70, K = 4, n = 32; /* 5 tiles: uneven splits */
-    rc_net_shape s = { .nin = nin, .H = H, .nhead = 1, .head = { 9 }, .K = K };
-    rc_dataset *ds = tab_new(T, nin, K);
+    RC_ASSERT(n <= 32);
+    rc_dataset *ds = tab_new(T, s->nin, s->K == 1 ? 2 : s->K);
     float *ref = NULL;
     rc_example_result rref[32];
     for (int nt = 1; nt <= 3; nt++) {
         rc_err err;
         rc_pool *pool = rc_pool_new(nt, RC_PLACE_SPREAD, &err);
-        rc_net *net = rc_net_new(&s, 11);
-        for (size_t i = 0; i < net->nparams; i++) net->params[i] *= 2.0f;
+        rc_net *net = rc_net_new(s, seed);
+        for (size_t i = 0; i < net->nparams; i++) net->params[i] *= scale;
         rc_engine *eng = rc_engine_new(net, ds, pool, n, &err);
+        assert_non_null(eng);
         int64_t idx[32];
-        for (int i = 0; i < n; i++) idx[i] = 100 + i;
-        rc_batch_opts o = { .train = 1, .stop_at_spike = 1, .threshold = 0.5, .beta = 0.1 };
+        for (int i = 0; i < n; i++) idx[i] = first + i;
+        rc_batch_opts o = { .train = 1, .stop_at_spike = 1, .threshold = theta, .beta = 0.1 };
         rc_example_result res[32];
         rc_net_zero_grad(net);
         assert_int_equal(rc_engine_batch(eng, RC_SPLIT_TRAIN, idx, n, &o, res, NULL, &err), RC_OK);
-        rc_engine_adam(eng, 1e-3, 0.9, 0.999, 1e-8, 0.5, 1);
+        double gn = 0;
+        for (size_t i = 0; i < net->nparams; i++) gn += fabs(net->grads[i]);
+        assert_true(gn > 0);
+        rc_engine_adam(eng, 1e-3, 0.9, 0.999, 1e-8, clip, 1);
         if (!ref) {
             ref = malloc(2 * net->nparams * sizeof(float));
             memcpy(ref, net->grads, net->nparams * sizeof(float));
             memcpy(ref + net->nparams, net->params, net->nparams * sizeof(float));
-            memcpy(rref, res, sizeof res);
+            memcpy(rref, res, (size_t)n * sizeof *res);
         } else {
             assert_memory_equal(ref, net->grads, net->nparams * sizeof(float));
             assert_memory_equal(ref + net->nparams, net->params, net->nparams * sizeof(float));
@@ -345,11 +347,22 @@ static void test_thread_invariance(void **st)
     rc_dataset_free(ds);
 }
 
-/* ConvLSTM through the engine: an RC step's gradient equals the EOS gradient
- * of the same example cut at t_sp, and gradients, Adam steps and results are
- * bit-identical for 1, 2 and 3 threads (5 channels = tiles of 4 + 1). The
- * kernels themselves are checked against finite differences in
- * tests/test_convlstm.c. */
+static void test_rc_equals_cut_eos(void **st)
+{
+    (void)st;
+    rc_net_shape s = { .nin = 2, .H = 18, .K = 3 };
+    check_rc_equals_cut_eos(&s, 8, 5, 50);
+}
+
+static void test_thread_invariance(void **st)
+{
+    (void)st;
+    rc_net_shape s = { .nin = 5, .H = 70, .nhead = 1, .head = { 9 }, .K = 4 }; /* 5 tiles */
+    check_thread_invariance(&s, 10, 32, 100, 2.0f, 0.5, 0.5, 11);
+}
+
+/* ConvLSTM through the engine (the kernels themselves are checked against
+ * finite differences in tests/test_convlstm.c): 5 channels = tiles of 4 + 1. */
 static rc_net_shape conv_shape(int K)
 {
     rc_net_shape s = { .core = RC_CORE_CONVLSTM, .conv = { .C = 5, .Cin = 1, .Hh = 6, .Ww = 5, .k = 3 },
@@ -360,98 +373,15 @@ static rc_net_shape conv_shape(int K)
 static void test_conv_thread_invariance(void **st)
 {
     (void)st;
-    openblas_set_num_threads(1);
-    const int T = 6, K = 4, n = 12;
-    rc_net_shape s = conv_shape(K);
-    rc_dataset *ds = tab_new(T, s.nin, K);
-    float *ref = NULL;
-    rc_example_result rref[16];
-    for (int nt = 1; nt <= 3; nt++) {
-        rc_err err;
-        rc_pool *pool = rc_pool_new(nt, RC_PLACE_SPREAD, &err);
-        rc_net *net = rc_net_new(&s, 13);
-        for (size_t i = 0; i < net->nparams; i++) net->params[i] *= 3.0f;
-        rc_engine *eng = rc_engine_new(net, ds, pool, n, &err);
-        assert_non_null(eng);
-        int64_t idx[16];
-        for (int i = 0; i < n; i++) idx[i] = 50 + i;
-        rc_batch_opts o = { .train = 1, .stop_at_spike = 1, .threshold = 0.4, .beta = 0.1 };
-        rc_example_result res[16];
-        rc_net_zero_grad(net);
-        assert_int_equal(rc_engine_batch(eng, RC_SPLIT_TRAIN, idx, n, &o, res, NULL, &err), RC_OK);
-        rc_engine_adam(eng, 1e-3, 0.9, 0.999, 1e-8, 0, 1);
-        double gn = 0;
-        for (size_t i = 0; i < net->nparams; i++) gn += fabs(net->grads[i]);
-        assert_true(gn > 0);
-        if (!ref) {
-            ref = malloc(2 * net->nparams * sizeof(float));
-            memcpy(ref, net->grads, net->nparams * sizeof(float));
-            memcpy(ref + net->nparams, net->params, net->nparams * sizeof(float));
-            memcpy(rref, res, sizeof res);
-        } else {
-            assert_memory_equal(ref, net->grads, net->nparams * sizeof(float));
-            assert_memory_equal(ref + net->nparams, net->params, net->nparams * sizeof(float));
-            for (int i = 0; i < n; i++) {
-                assert_int_equal(res[i].tsp, rref[i].tsp);
-                assert_true(res[i].loss == rref[i].loss);
-            }
-        }
-        rc_engine_free(eng);
-        rc_net_free(net);
-        rc_pool_free(pool);
-    }
-    free(ref);
-    rc_dataset_free(ds);
+    rc_net_shape s = conv_shape(4);
+    check_thread_invariance(&s, 6, 12, 50, 3.0f, 0.4, 0, 13);
 }
 
 static void test_conv_rc_equals_cut_eos(void **st)
 {
     (void)st;
-    openblas_set_num_threads(1);
-    const int T = 7, K = 3;
-    rc_net_shape s = conv_shape(K);
-    rc_err err;
-    rc_pool *pool = rc_pool_new(2, RC_PLACE_SPREAD, &err);
-    rc_dataset *ds = tab_new(T, s.nin, K);
-    rc_net *net = rc_net_new(&s, 21);
-    for (size_t i = 0; i < net->nparams; i++) net->params[i] *= 3.0f;
-    rc_engine *eng = rc_engine_new(net, ds, pool, 1, &err);
-    rc_example_result res;
-    int64_t idx = -1;
-    double theta = 0;
-    for (int64_t i = 0; i < 60 && idx < 0; i++)
-        for (double th = 0.4; th < 0.95; th += 0.05) {
-            rc_batch_opts o = { .train = 0, .stop_at_spike = 1, .threshold = th };
-            rc_engine_batch(eng, RC_SPLIT_TRAIN, &i, 1, &o, &res, NULL, &err);
-            if (res.spiked && res.tsp >= 2 && res.tsp < T - 1) { idx = i; theta = th; break; }
-        }
-    assert_true(idx >= 0);
-    rc_batch_opts orc = { .train = 1, .stop_at_spike = 1, .threshold = theta, .beta = 0.2 };
-    rc_net_zero_grad(net);
-    rc_engine_batch(eng, RC_SPLIT_TRAIN, &idx, 1, &orc, &res, NULL, &err);
-    float *g_rc = malloc(net->nparams * sizeof(float));
-    memcpy(g_rc, net->grads, net->nparams * sizeof(float));
-    rc_dataset *cut = tab_new(res.tsp + 1, s.nin, K);
-    rc_engine *eng2 = rc_engine_new(net, cut, pool, 1, &err);
-    rc_batch_opts oeos = { .train = 1, .stop_at_spike = 0, .loss_at_end = 1, .threshold = 1.0, .beta = 0.2 };
-    rc_net_zero_grad(net);
-    rc_example_result r2;
-    rc_engine_batch(eng2, RC_SPLIT_TRAIN, &idx, 1, &oeos, &r2, NULL, &err);
-    assert_true(fabs(r2.loss - res.loss) < 1e-6);
-    double maxd = 0, maxg = 0;
-    for (size_t i = 0; i < net->nparams; i++) {
-        maxd = fmax(maxd, fabs((double)g_rc[i] - net->grads[i]));
-        maxg = fmax(maxg, fabs(g_rc[i]));
-    }
-    assert_true(maxg > 1e-4);
-    assert_true(maxd <= 1e-6 * maxg);
-    free(g_rc);
-    rc_engine_free(eng2);
-    rc_engine_free(eng);
-    rc_dataset_free(cut);
-    rc_dataset_free(ds);
-    rc_net_free(net);
-    rc_pool_free(pool);
+    rc_net_shape s = conv_shape(3);
+    check_rc_equals_cut_eos(&s, 7, 21, 60);
 }
 
 int main(void)
