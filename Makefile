@@ -57,7 +57,9 @@ $(BUILD)/%.o: %.c $(BUILD)/.deps $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# Rebuilt whole, so objects of removed or renamed sources do not linger in it.
 $(BUILD)/librcsim.a: $(LIB_OBJ)
+	rm -f $@
 	ar rcs $@ $^
 
 $(RCSIM_BIN): $(BUILD)/sim/main.o $(BUILD)/librcsim.a

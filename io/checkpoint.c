@@ -24,23 +24,11 @@
 #include <zlib.h>
 
 #include "io/checkpoint.h"
-#include "io/h5err.h"
+#include "io/h5util.h"
 
 #define RC_CKPT_FORMAT "rcsim-checkpoint-1"
 
 /* ---- HDF5 file access --------------------------------------------------- */
-
-/* Cluster file systems are often mounted without flock support; HDF5
- * >= 1.10.7 can then carry on without locking instead of refusing the file
- * (the HDF5_USE_FILE_LOCKING=FALSE workaround, built in). */
-static void rc_ck_lenient_locking(hid_t fapl)
-{
-#if H5_VERSION_GE(1, 12, 1) || (H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 10 && H5_VERS_RELEASE >= 7)
-    H5Pset_file_locking(fapl, 1, 1);
-#else
-    (void)fapl;
-#endif
-}
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -59,60 +47,6 @@ static uint32_t rc_ck_crc(const float *data, size_t n)
     return (uint32_t)c;
 }
 
-/* Item names become HDF5 link or attribute names: one path component. */
-static int rc_ck_name_ok(const char *s)
-{
-    return s && *s && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
-}
-
-/* Fixed-length, NUL-terminated UTF-8 string attribute sized to the text. */
-static herr_t rc_ck_attr_str(hid_t loc, const char *name, const char *s)
-{
-    herr_t rc = -1;
-    hid_t t = H5Tcopy(H5T_C_S1), sp = H5I_INVALID_HID, a = H5I_INVALID_HID;
-    if (t < 0) return -1;
-    if (H5Tset_size(t, strlen(s) + 1) >= 0 && H5Tset_strpad(t, H5T_STR_NULLTERM) >= 0 &&
-        H5Tset_cset(t, H5T_CSET_UTF8) >= 0 && (sp = H5Screate(H5S_SCALAR)) >= 0 &&
-        (a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0)
-        rc = H5Awrite(a, t, s);
-    if (rc < 0) rc_h5err_note();
-    if (a >= 0) H5Aclose(a);
-    if (sp >= 0) H5Sclose(sp);
-    H5Tclose(t);
-    return rc;
-}
-
-static herr_t rc_ck_attr_num(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v)
-{
-    herr_t rc = -1;
-    hid_t sp = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
-    if (sp < 0) return -1;
-    if ((a = H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0)
-        rc = H5Awrite(a, mtype, v);
-    if (rc < 0) rc_h5err_note();
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    return rc;
-}
-
-/* fsync the folder holding path, so the rename itself survives a crash. */
-static int rc_ck_sync_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    size_t n = !slash ? 1 : slash == path ? 1 : (size_t)(slash - path);
-    char *dir = malloc(n + 1);
-    if (!dir) return -1;
-    if (slash) memcpy(dir, path, n);
-    else dir[0] = '.';
-    dir[n] = 0;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    free(dir);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 /* ---- save --------------------------------------------------------------- */
 
 /* Writes every item into the open file; on failure sets err (naming tmp and
@@ -122,7 +56,7 @@ static rc_status rc_ck_write_all(hid_t f, const char *tmp, const rc_ckpt *ck, rc
     char h5[440];
     rc_status st = RC_OK;
     hid_t gt = H5I_INVALID_HID, gs = H5I_INVALID_HID, gx = H5I_INVALID_HID;
-    if (rc_ck_attr_str(f, "format", RC_CKPT_FORMAT) < 0 ||
+    if (rc_h5_attr_str(f, "format", RC_CKPT_FORMAT, H5T_CSET_UTF8) < 0 ||
         (gt = H5Gcreate2(f, "tensors", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
         (gs = H5Gcreate2(f, "scalars", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
         (gx = H5Gcreate2(f, "strings", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
@@ -143,7 +77,7 @@ static rc_status rc_ck_write_all(hid_t f, const char *tmp, const rc_ckpt *ck, rc
         if (sp >= 0 && (d = H5Dcreate2(gt, t->name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT,
                                        H5P_DEFAULT)) >= 0 &&
             (t->n == 0 || H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->data) >= 0))
-            rc = rc_ck_attr_num(d, "crc32", H5T_STD_U32LE, H5T_NATIVE_UINT32, &crc);
+            rc = rc_h5_attr_num(d, "crc32", H5T_STD_U32LE, H5T_NATIVE_UINT32, &crc);
         if (rc < 0) rc_h5err_note();
         if (d >= 0) H5Dclose(d);
         if (sp >= 0) H5Sclose(sp);
@@ -155,7 +89,7 @@ static rc_status rc_ck_write_all(hid_t f, const char *tmp, const rc_ckpt *ck, rc
     }
     for (size_t i = 0; i < ck->nints; i++) {
         RC_ASSERT(ck->ints[i].value);
-        if (rc_ck_attr_num(gs, ck->ints[i].name, H5T_STD_I64LE, H5T_NATIVE_INT64, ck->ints[i].value) < 0) {
+        if (rc_h5_attr_num(gs, ck->ints[i].name, H5T_STD_I64LE, H5T_NATIVE_INT64, ck->ints[i].value) < 0) {
             st = rc_err_set(err, RC_ERR_IO, "%s: cannot write scalar '%s': %s", tmp, ck->ints[i].name,
                             rc_h5err_msg(h5, sizeof h5));
             goto out;
@@ -163,7 +97,7 @@ static rc_status rc_ck_write_all(hid_t f, const char *tmp, const rc_ckpt *ck, rc
     }
     for (size_t i = 0; i < ck->nreals; i++) {
         RC_ASSERT(ck->reals[i].value);
-        if (rc_ck_attr_num(gs, ck->reals[i].name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, ck->reals[i].value) < 0) {
+        if (rc_h5_attr_num(gs, ck->reals[i].name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, ck->reals[i].value) < 0) {
             st = rc_err_set(err, RC_ERR_IO, "%s: cannot write scalar '%s': %s", tmp, ck->reals[i].name,
                             rc_h5err_msg(h5, sizeof h5));
             goto out;
@@ -171,7 +105,7 @@ static rc_status rc_ck_write_all(hid_t f, const char *tmp, const rc_ckpt *ck, rc
     }
     for (size_t i = 0; i < ck->nstrs; i++) {
         RC_ASSERT(ck->strs[i].value && *ck->strs[i].value);
-        if (rc_ck_attr_str(gx, ck->strs[i].name, *ck->strs[i].value) < 0) {
+        if (rc_h5_attr_str(gx, ck->strs[i].name, *ck->strs[i].value, H5T_CSET_UTF8) < 0) {
             st = rc_err_set(err, RC_ERR_IO, "%s: cannot write string '%s': %s", tmp, ck->strs[i].name,
                             rc_h5err_msg(h5, sizeof h5));
             goto out;
@@ -189,13 +123,13 @@ static rc_status rc_ck_check_names(const char *path, const rc_ckpt *ck, rc_err *
 {
     struct { const char *kind; const char *name; } bad = { NULL, NULL };
     for (size_t i = 0; i < ck->ntensors && !bad.kind; i++)
-        if (!rc_ck_name_ok(ck->tensors[i].name)) bad.kind = "tensor", bad.name = ck->tensors[i].name;
+        if (!rc_h5_name_ok(ck->tensors[i].name)) bad.kind = "tensor", bad.name = ck->tensors[i].name;
     for (size_t i = 0; i < ck->nints && !bad.kind; i++)
-        if (!rc_ck_name_ok(ck->ints[i].name)) bad.kind = "scalar", bad.name = ck->ints[i].name;
+        if (!rc_h5_name_ok(ck->ints[i].name)) bad.kind = "scalar", bad.name = ck->ints[i].name;
     for (size_t i = 0; i < ck->nreals && !bad.kind; i++)
-        if (!rc_ck_name_ok(ck->reals[i].name)) bad.kind = "scalar", bad.name = ck->reals[i].name;
+        if (!rc_h5_name_ok(ck->reals[i].name)) bad.kind = "scalar", bad.name = ck->reals[i].name;
     for (size_t i = 0; i < ck->nstrs && !bad.kind; i++)
-        if (!rc_ck_name_ok(ck->strs[i].name)) bad.kind = "string", bad.name = ck->strs[i].name;
+        if (!rc_h5_name_ok(ck->strs[i].name)) bad.kind = "string", bad.name = ck->strs[i].name;
     if (bad.kind)
         return rc_err_set(err, RC_ERR_DATA, "%s: invalid %s name '%s' (empty or contains '/')", path,
                           bad.kind, bad.name ? bad.name : "(null)");
@@ -219,7 +153,7 @@ rc_status rc_ckpt_save(const char *path, const rc_ckpt *ck, rc_err *err)
      * 64 KiB (a long config text). Strong close: H5Fclose closes everything. */
     char h5[440];
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = H5I_INVALID_HID;
-    if (fapl >= 0) rc_ck_lenient_locking(fapl);
+    if (fapl >= 0) rc_h5_lenient_locking(fapl);
     if (fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) >= 0 &&
         H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0)
         f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
@@ -249,7 +183,7 @@ rc_status rc_ckpt_save(const char *path, const rc_ckpt *ck, rc_err *err)
         return st;
     }
     free(tmp);
-    if (rc_ck_sync_dir(path) != 0)
+    if (rc_h5_sync_dir(path) != 0)
         return rc_err_set(err, RC_ERR_IO, "%s: written, but cannot sync its folder: %s", path,
                           strerror(errno));
     return RC_OK;
@@ -335,7 +269,7 @@ static rc_status rc_ck_open(const char *path, hid_t *file, rc_err *err)
 
     char h5[440];
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = H5I_INVALID_HID;
-    if (fapl >= 0) rc_ck_lenient_locking(fapl);
+    if (fapl >= 0) rc_h5_lenient_locking(fapl);
     if (fapl >= 0 && H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0)
         f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
     if (f < 0) rc_h5err_note();
@@ -535,7 +469,7 @@ rc_status rc_ckpt_read_string(const char *path, const char *name, char **out, rc
 {
     RC_ASSERT(path && name && out);
     *out = NULL;
-    if (!rc_ck_name_ok(name))
+    if (!rc_h5_name_ok(name))
         return rc_err_set(err, RC_ERR_DATA, "%s: invalid string name '%s' (empty or contains '/')", path, name);
     rc_h5err_reset();
     hid_t f, g = H5I_INVALID_HID;

@@ -24,7 +24,7 @@
 
 #include <hdf5.h>
 
-#include "io/h5err.h"
+#include "io/h5util.h"
 #include "io/traces.h"
 
 /* Chunk length (elements) of the spike and per-example columns; one such
@@ -103,53 +103,7 @@ static char *rc_tr_join(const char *a, const char *b, const char *c)
     return d;
 }
 
-/* Cluster file systems are often mounted without flock support; HDF5
- * >= 1.10.7 can then carry on without locking instead of refusing the file
- * (the HDF5_USE_FILE_LOCKING=FALSE workaround, built in). */
-static void rc_tr_lenient_locking(hid_t fapl)
-{
-#if H5_VERSION_GE(1, 12, 1) || (H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 10 && H5_VERS_RELEASE >= 7)
-    H5Pset_file_locking(fapl, 1, 1);
-#else
-    (void)fapl;
-#endif
-}
-
 /* ---- attributes --------------------------------------------------------- */
-
-/* Scalar attribute of a fixed-length, NUL-terminated string sized to the text
- * (strlen + 1), which h5py, MATLAB and libsonata all read. */
-static herr_t rc_tr_attr_str(hid_t loc, const char *name, const char *s, H5T_cset_t cset)
-{
-    herr_t rc = -1;
-    hid_t t = H5Tcopy(H5T_C_S1), sp = H5I_INVALID_HID, a = H5I_INVALID_HID;
-    if (t < 0) return -1;
-    if (H5Tset_size(t, strlen(s) + 1) < 0 || H5Tset_strpad(t, H5T_STR_NULLTERM) < 0 ||
-        H5Tset_cset(t, cset) < 0)
-        goto out;
-    if ((sp = H5Screate(H5S_SCALAR)) < 0) goto out;
-    if ((a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT)) < 0) goto out;
-    rc = H5Awrite(a, t, s);
-out:
-    if (rc < 0) rc_h5err_note();
-    if (a >= 0) H5Aclose(a);
-    if (sp >= 0) H5Sclose(sp);
-    H5Tclose(t);
-    return rc;
-}
-
-static herr_t rc_tr_attr_num(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v)
-{
-    herr_t rc = -1;
-    hid_t sp = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
-    if (sp < 0) return -1;
-    if ((a = H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0)
-        rc = H5Awrite(a, mtype, v);
-    if (rc < 0) rc_h5err_note();
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    return rc;
-}
 
 /* SONATA's `sorting` attribute: enum over uint8 {none, by_id, by_time}. */
 static herr_t rc_tr_attr_sorting(hid_t grp)
@@ -160,7 +114,7 @@ static herr_t rc_tr_attr_sorting(hid_t grp)
     herr_t rc = 0;
     for (uint8_t v = 0; v < 3 && rc >= 0; v++) rc = H5Tenum_insert(e, names[v], &v);
     uint8_t by_time = 2;
-    if (rc >= 0) rc = rc_tr_attr_num(grp, "sorting", e, e, &by_time);
+    if (rc >= 0) rc = rc_h5_attr_num(grp, "sorting", e, e, &by_time);
     if (rc < 0) rc_h5err_note();
     H5Tclose(e);
     return rc;
@@ -295,18 +249,12 @@ void rc_traces_abort(rc_traces *tr)
 
 /* ---- populations and layers --------------------------------------------- */
 
-/* Link names must be single path components. */
-static int rc_tr_name_ok(const char *s)
-{
-    return s && *s && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
-}
-
 static rc_tr_pop *rc_tr_pop_get(rc_traces *tr, const char *name, rc_err *err, rc_status *st)
 {
     for (size_t i = 0; i < tr->npops; i++)
         if (!strcmp(tr->pops[i]->name, name)) return tr->pops[i];
     *st = RC_OK;
-    if (!rc_tr_name_ok(name)) {
+    if (!rc_h5_name_ok(name)) {
         *st = rc_err_set(err, RC_ERR_DATA, "%s: invalid population name '%s' (empty or contains '/')",
                          tr->tmp, name ? name : "(null)");
         return NULL;
@@ -342,7 +290,7 @@ static rc_tr_pop *rc_tr_pop_get(rc_traces *tr, const char *name, rc_err *err, rc
     if (*st == RC_OK)
         *st = rc_tr_col_create(tr, &p->ts, g, gpath, "timestamps", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
                                sizeof(double), RC_TR_CHUNK, err);
-    if (*st == RC_OK && rc_tr_attr_str(p->ts.dset, "units", "ms", H5T_CSET_ASCII) < 0)
+    if (*st == RC_OK && rc_h5_attr_str(p->ts.dset, "units", "ms", H5T_CSET_ASCII) < 0)
         *st = rc_tr_fail(tr, err, "write attribute 'units' of", p->ts.where);
     if (*st == RC_OK)
         *st = rc_tr_col_create(tr, &p->nodes, g, gpath, "node_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64,
@@ -369,7 +317,7 @@ static rc_tr_layer *rc_tr_layer_get(rc_traces *tr, const char *name, int units, 
             }
             return tr->layers[i];
         }
-    if (!rc_tr_name_ok(name)) {
+    if (!rc_h5_name_ok(name)) {
         *st = rc_err_set(err, RC_ERR_DATA, "%s: invalid layer name '%s' (empty or contains '/')",
                          tr->tmp, name ? name : "(null)");
         return NULL;
@@ -464,7 +412,7 @@ rc_traces *rc_traces_open(const char *path, const rc_traces_meta *meta, rc_err *
      * Strong close so H5Fclose in error paths really closes everything. */
     char h5[440];
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl >= 0) rc_tr_lenient_locking(fapl);
+    if (fapl >= 0) rc_h5_lenient_locking(fapl);
     if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) < 0 ||
         H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 ||
         (tr->file = H5Fcreate(tr->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) {
@@ -480,12 +428,12 @@ rc_traces *rc_traces_open(const char *path, const rc_traces_meta *meta, rc_err *
     int32_t T32 = meta->T;
     rc_status st = RC_OK;
     hid_t rc = H5I_INVALID_HID;
-    if (rc_tr_attr_str(tr->file, "rcsim_version", meta->version ? meta->version : "", H5T_CSET_UTF8) < 0 ||
-        rc_tr_attr_str(tr->file, "git_revision", meta->git_revision ? meta->git_revision : "",
+    if (rc_h5_attr_str(tr->file, "rcsim_version", meta->version ? meta->version : "", H5T_CSET_UTF8) < 0 ||
+        rc_h5_attr_str(tr->file, "git_revision", meta->git_revision ? meta->git_revision : "",
                        H5T_CSET_UTF8) < 0 ||
-        rc_tr_attr_str(tr->file, "config", meta->config_text ? meta->config_text : "", H5T_CSET_UTF8) < 0 ||
-        rc_tr_attr_num(tr->file, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed) < 0 ||
-        rc_tr_attr_num(tr->file, "dt_ms", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &meta->dt_ms) < 0) {
+        rc_h5_attr_str(tr->file, "config", meta->config_text ? meta->config_text : "", H5T_CSET_UTF8) < 0 ||
+        rc_h5_attr_num(tr->file, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed) < 0 ||
+        rc_h5_attr_num(tr->file, "dt_ms", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &meta->dt_ms) < 0) {
         st = rc_tr_fail(tr, err, "write root attributes of", "/");
     } else if ((tr->spikes = H5Gcreate2(tr->file, "spikes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
         st = rc_tr_fail(tr, err, "create", "/spikes");
@@ -493,10 +441,10 @@ rc_traces *rc_traces_open(const char *path, const rc_traces_meta *meta, rc_err *
         st = rc_tr_fail(tr, err, "create", "/activations");
     } else if ((rc = H5Gcreate2(tr->file, "rc", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
         st = rc_tr_fail(tr, err, "create", "/rc");
-    } else if (rc_tr_attr_num(rc, "threshold", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &meta->threshold) < 0 ||
-               rc_tr_attr_num(rc, "beta", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &meta->beta) < 0 ||
-               rc_tr_attr_str(rc, "mode", mode, H5T_CSET_UTF8) < 0 ||
-               rc_tr_attr_num(rc, "T", H5T_STD_I32LE, H5T_NATIVE_INT32, &T32) < 0) {
+    } else if (rc_h5_attr_num(rc, "threshold", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &meta->threshold) < 0 ||
+               rc_h5_attr_num(rc, "beta", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &meta->beta) < 0 ||
+               rc_h5_attr_str(rc, "mode", mode, H5T_CSET_UTF8) < 0 ||
+               rc_h5_attr_num(rc, "T", H5T_STD_I32LE, H5T_NATIVE_INT32, &T32) < 0) {
         st = rc_tr_fail(tr, err, "write attributes of", "/rc");
     } else {
         struct { rc_tr_col *c; const char *name; hid_t ft, mt; size_t es; } spec[] = {
@@ -629,25 +577,6 @@ rc_status rc_traces_add_activations(rc_traces *tr, const char *layer, uint64_t e
     return rc_tr_col_put(tr, &l->ids, &example_id, err);
 }
 
-/* Makes the rename durable: fsync the folder that holds PATH. */
-static int rc_tr_sync_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? malloc((size_t)(slash - path) + 2) : rc_tr_strdup(".");
-    if (!dir) return -1;
-    if (slash) {
-        size_t n = slash == path ? 1 : (size_t)(slash - path); /* "/x" -> "/" */
-        memcpy(dir, path, n);
-        dir[n] = 0;
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    free(dir);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 rc_status rc_traces_close(rc_traces *tr, rc_err *err)
 {
     RC_ASSERT(tr);
@@ -688,7 +617,7 @@ rc_status rc_traces_close(rc_traces *tr, rc_err *err)
         } else if (rename(tmp, path) != 0) {
             st = rc_err_set(err, RC_ERR_IO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
             unlink(tmp);
-        } else if (rc_tr_sync_dir(path) != 0) {
+        } else if (rc_h5_sync_dir(path) != 0) {
             st = rc_err_set(err, RC_ERR_IO, "%s: written, but cannot sync its folder: %s", path,
                             strerror(errno));
         }

@@ -1,0 +1,42 @@
+/* h5util.h — what checkpoint.c and traces.c share about HDF5: its error
+ * stack folded into one-line rcsim messages, lenient file locking, scalar
+ * attributes, link-name checks, and a durable rename (fsync the folder).
+ *
+ * What and why: checkpoint.c and traces.c switch HDF5's own error printing
+ * off and report failures through rc_err instead, naming the file and the
+ * object. The reason HDF5 gives has to be copied out of its error stack at
+ * the failing call, since the next API call (a cleanup H5?close included)
+ * clears that stack; these helpers do that for both writers.
+ * Serial HDF5 is not thread-safe, and neither is this: call from one thread. */
+#ifndef RC_H5UTIL_H
+#define RC_H5UTIL_H
+#include <stddef.h>
+#include <hdf5.h>
+
+/* Entry of every public function: HDF5's error printing off, its stack and
+ * any stale reason from an earlier call cleared. */
+void rc_h5err_reset(void);
+/* Right after a failing HDF5 call: copies the reason off HDF5's error stack
+ * (a no-op when the stack is empty, so an earlier note is kept). */
+void rc_h5err_note(void);
+/* The noted reason (noting first) as one line in buf, e.g. "unable to open
+ * file (truncated file: eof = ...)", or "HDF5 call failed" if there is none;
+ * forgets the reason and returns buf. */
+const char *rc_h5err_msg(char *buf, size_t cap);
+
+/* Cluster file systems often lack flock: HDF5 >= 1.10.7 then carries on
+ * without locking instead of refusing the file. */
+void rc_h5_lenient_locking(hid_t fapl);
+/* Scalar fixed-length NUL-terminated string attribute sized to the text
+ * (h5py, MATLAB and libsonata read it); notes the HDF5 reason on failure. */
+herr_t rc_h5_attr_str(hid_t loc, const char *name, const char *s, H5T_cset_t cset);
+/* Scalar numeric attribute: file type ftype, memory type mtype. */
+herr_t rc_h5_attr_num(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v);
+/* Names that become HDF5 links or attributes: one non-empty path component. */
+static inline int rc_h5_name_ok(const char *s)
+{
+    return s && *s && !__builtin_strchr(s, '/') && __builtin_strcmp(s, ".") && __builtin_strcmp(s, "..");
+}
+/* fsync the folder holding path, so a rename into it survives a crash. */
+int rc_h5_sync_dir(const char *path);
+#endif
