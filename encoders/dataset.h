@@ -62,4 +62,11 @@ void rc_spotting_label(const uint8_t *bits, int T, int run, int *label, int *ear
 
 void rc_dataset_free(rc_dataset *ds); /* NULL is a no-op */
 
+/* A dataset with the given fields and sizes -1 (a generator) that owns priv
+ * (freed with free() after fr, if fr is not NULL). On allocation failure
+ * frees priv and returns NULL. */
+rc_dataset *rc_dataset_new(const char *name, int T, int nin, int nclass, uint64_t seed,
+                           rc_status (*get)(const rc_dataset *, rc_split, int64_t, rc_events *, rc_example_info *),
+                           void (*fr)(rc_dataset *), void *priv);
+
 #endif

@@ -76,33 +76,22 @@ static rc_status latency_get(const rc_dataset *ds, rc_split split, int64_t index
 static void latency_free(rc_dataset *ds)
 {
     latency_priv *p = ds->priv;
-    if (!p) return;
     free(p->trp); free(p->trl); free(p->tep); free(p->tel);
-    free(p);
 }
 
 rc_dataset *rc_latency_new(uint64_t seed, int T, int zero_last, int npix, int nclass,
                            uint8_t *train_pix, uint8_t *train_lab, int64_t ntrain, int64_t nval,
                            uint8_t *test_pix, uint8_t *test_lab, int64_t ntest)
 {
-    rc_dataset *ds = calloc(1, sizeof *ds);
     latency_priv *p = calloc(1, sizeof *p);
-    if (!ds || !p) {
-        free(ds); free(p);
+    if (p) *p = (latency_priv){ T, zero_last, npix, train_pix, train_lab, test_pix, test_lab, ntrain, nval, ntest };
+    rc_dataset *ds = rc_dataset_new("tmnist", T, npix, nclass, seed, latency_get, latency_free, p);
+    if (!ds) {
         free(train_pix); free(train_lab); free(test_pix); free(test_lab);
         return NULL;
     }
-    *p = (latency_priv){ T, zero_last, npix, train_pix, train_lab, test_pix, test_lab, ntrain, nval, ntest };
-    ds->name = "tmnist";
-    ds->T = T;
-    ds->nin = npix;
-    ds->nclass = nclass;
     ds->size[RC_SPLIT_TRAIN] = ntrain - nval;
     ds->size[RC_SPLIT_VAL] = nval;
     ds->size[RC_SPLIT_TEST] = ntest;
-    ds->seed = seed;
-    ds->get = latency_get;
-    ds->free = latency_free;
-    ds->priv = p;
     return ds;
 }

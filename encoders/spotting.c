@@ -44,26 +44,9 @@ static rc_status spotting_get(const rc_dataset *ds, rc_split split, int64_t inde
     return RC_OK;
 }
 
-static void spotting_free(rc_dataset *ds) { free(ds->priv); }
-
 rc_dataset *rc_spotting_new(uint64_t seed, int T, int run)
 {
-    rc_dataset *ds = calloc(1, sizeof *ds);
     spotting_priv *p = calloc(1, sizeof *p);
-    if (!ds || !p) {
-        free(ds);
-        free(p);
-        return NULL;
-    }
-    p->run = run;
-    ds->name = "spotting";
-    ds->T = T;
-    ds->nin = 1;
-    ds->nclass = 2;
-    ds->size[0] = ds->size[1] = ds->size[2] = -1;
-    ds->seed = seed;
-    ds->get = spotting_get;
-    ds->free = spotting_free;
-    ds->priv = p;
-    return ds;
+    if (p) p->run = run;
+    return rc_dataset_new("spotting", T, 1, 2, seed, spotting_get, NULL, p);
 }

@@ -33,28 +33,9 @@ static rc_status twoseq_get(const rc_dataset *ds, rc_split split, int64_t index,
     return RC_OK;
 }
 
-static void twoseq_free(rc_dataset *ds) { free(ds->priv); }
-
 rc_dataset *rc_twoseq_new(uint64_t seed, int T, double mean, double lo, double hi)
 {
-    rc_dataset *ds = calloc(1, sizeof *ds);
     twoseq_priv *p = calloc(1, sizeof *p);
-    if (!ds || !p) {
-        free(ds);
-        free(p);
-        return NULL;
-    }
-    p->mean = mean;
-    p->lo = lo;
-    p->hi = hi;
-    ds->name = "twoseq";
-    ds->T = T;
-    ds->nin = 1;
-    ds->nclass = 2;
-    ds->size[0] = ds->size[1] = ds->size[2] = -1;
-    ds->seed = seed;
-    ds->get = twoseq_get;
-    ds->free = twoseq_free;
-    ds->priv = p;
-    return ds;
+    if (p) *p = (twoseq_priv){ mean, lo, hi };
+    return rc_dataset_new("twoseq", T, 1, 2, seed, twoseq_get, NULL, p);
 }
