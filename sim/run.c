@@ -107,25 +107,9 @@ typedef struct {
     int spotting;
     rc_example_result *res;   /* (batch) */
     int64_t *idx;             /* (batch) */
-    rc_traces *tr;            /* optional: per-example outcomes and output spikes */
+    rc_example_result *keep;  /* optional (count): every example's result, kept
+                                 for traces.h5 so no second pass is needed     */
 } evaluator;
-
-/* Output population node of a spike: softmax class, or for a single sigmoid
- * node 1 = positive spike, node 0 = negative spike. */
-static rc_status trace_batch(evaluator *ev, int n, rc_err *err)
-{
-    for (int j = 0; j < n; j++) {
-        const rc_example_result *r = &ev->res[j];
-        const uint64_t id = (uint64_t)ev->idx[j];
-        rc_status st = rc_traces_add_example(ev->tr, id, r->tsp, r->pred, r->label, r->spiked, err);
-        if (st) return st;
-        if (r->spiked) {
-            const uint64_t node = (uint64_t)r->pred;
-            if ((st = rc_traces_add_spikes(ev->tr, "output", id, &r->tsp, &node, 1, err))) return st;
-        }
-    }
-    return RC_OK;
-}
 
 /* Runs `count` examples of a split with RC-inference (stop_at_spike = 1) or a
  * full-length pass; fills m and returns the steps computed. */
@@ -146,7 +130,7 @@ static rc_status evaluate(evaluator *ev, rc_split split, int64_t count, int stop
         if (st) return st;
         total_rows += r;
         rc_metrics_add(&acc, ev->res, n);
-        if (ev->tr && stop && (st = trace_batch(ev, n, err))) return st;
+        if (ev->keep) memcpy(ev->keep + i, ev->res, (size_t)n * sizeof *ev->res);
     }
     if (secs) *secs = now_s() - t0;
     if (rows) *rows = total_rows;
@@ -570,6 +554,32 @@ static rc_status trace_activations(rc_setup *S, rc_traces *tr, rc_err *err)
     return st;
 }
 
+/* traces.h5 from the kept RC-inference results of test examples 0..n-1
+ * (example i has id i), plus the traced examples' activations. Output node
+ * of a spike: the softmax class, or for a single sigmoid 1 = positive spike,
+ * 0 = negative spike. */
+static rc_status write_traces(rc_setup *S, const char *dir, const rc_example_result *res, int64_t n,
+                              rc_err *err)
+{
+    rc_traces *tr = traces_open(S, dir, err);
+    if (!tr) return RC_ERR_IO;
+    rc_status st = RC_OK;
+    for (int64_t i = 0; i < n && !st; i++) {
+        const rc_example_result *r = &res[i];
+        st = rc_traces_add_example(tr, (uint64_t)i, r->tsp, r->pred, r->label, r->spiked, err);
+        if (!st && r->spiked) {
+            const uint64_t node = (uint64_t)r->pred;
+            st = rc_traces_add_spikes(tr, "output", (uint64_t)i, &r->tsp, &node, 1, err);
+        }
+    }
+    if (!st) st = trace_activations(S, tr, err);
+    if (st) {
+        rc_traces_abort(tr);
+        return st;
+    }
+    return rc_traces_close(tr, err);
+}
+
 /* ---- the run ------------------------------------------------------------ */
 
 /* Keeps the rows of metrics.csv up to batch `upto` (a resumed run rewrites
@@ -599,12 +609,12 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     rc_status st = setup_build(&S, a, err);
     FILE *mf = NULL;
     char *cfg_json = NULL;
-    rc_traces *tr = NULL;
     rc_strbuf sb = { 0 };
     char path[4200];
     train_state ts = { 0 };
     float *kept_ck = NULL;
     int64_t *perm = NULL;
+    rc_example_result *test_res = NULL;
     ts.best_score = -1;
     if (st) goto done;
     rc_cfg *cfg = S.cfg;
@@ -808,21 +818,18 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     rc_metrics rcm, endm;
     int64_t rc_rows = 0, end_rows = 0;
     double rc_secs = 0, end_secs = 0;
-    if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 1, &rcm, &rc_rows, &rc_secs, err))) goto done;
-    if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 0, &endm, &end_rows, &end_secs, err))) goto done;
-    /* Traces: a second RC pass over the test set writing every outcome (not
-     * timed: the file's compression would count against the engine). */
-    if (rc_cfg_get_bool(cfg, "output.traces")) {
-        if (!(tr = traces_open(&S, outdir, err))) { st = RC_ERR_IO; goto done; }
-        ev.tr = tr;
-        rc_metrics chk;
-        if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 1, &chk, NULL, NULL, err))) goto done;
-        ev.tr = NULL;
-        if ((st = trace_activations(&S, tr, err))) goto done;
-        st = rc_traces_close(tr, err);
-        tr = NULL;
-        if (st) goto done;
+    /* The timed RC pass keeps every result; traces.h5 is written from them
+     * afterwards, so its compression is not timed and no pass is repeated. */
+    const int want_traces = rc_cfg_get_bool(cfg, "output.traces");
+    if (want_traces && !(test_res = malloc((size_t)test_size * sizeof *test_res))) {
+        st = rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+        goto done;
     }
+    ev.keep = test_res;
+    if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 1, &rcm, &rc_rows, &rc_secs, err))) goto done;
+    ev.keep = NULL;
+    if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 0, &endm, &end_rows, &end_secs, err))) goto done;
+    if (want_traces && (st = write_traces(&S, outdir, test_res, test_size, err))) goto done;
 
     /* ---- summary.json ---- */
     cfg_json = rc_cfg_to_json(cfg, 2);
@@ -876,7 +883,7 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
 
 done:
     free(perm);
-    rc_traces_abort(tr);
+    free(test_res);
     if (mf) fclose(mf);
     rc_sb_free(&sb);
     free(cfg_json);
@@ -893,7 +900,7 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     rc_status st = setup_build(&S, a, err);
     train_state ts = { 0 };
     rc_strbuf sb = { 0 };
-    rc_traces *tr = NULL;
+    rc_example_result *keep = NULL;
     float *kept = NULL;
     double th[64];
     size_t nth = 0;
@@ -920,10 +927,14 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     if (S.ds->size[RC_SPLIT_TEST] > 0 && test_size > S.ds->size[RC_SPLIT_TEST]) test_size = S.ds->size[RC_SPLIT_TEST];
     evaluator ev = { S.eng, S.ds, S.tbatch, S.theta, S.spotting, S.res, S.idx, NULL };
     rc_metrics endm, m;
+    if (!(keep = malloc((size_t)test_size * sizeof *keep))) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
     if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 0, &endm, NULL, NULL, err))) goto done;
+    int kept_theta = 0; /* keep holds the results at train.threshold */
     rc_sb_printf(&sb, "threshold,accuracy,mean_spike_step,mean_spike_fraction,no_spike_fraction,accuracy_at_end,examples_per_s\n");
     for (size_t i = 0; i < nth; i++) {
         ev.threshold = th[i];
+        ev.keep = th[i] == S.theta ? keep : NULL;
+        kept_theta |= ev.keep != NULL;
         double secs = 0;
         if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 1, &m, NULL, &secs, err))) goto done;
         rc_sb_printf(&sb, "%g,%.6f,%.4f,%.6f,%.6f,%.6f,%.1f\n", th[i], m.accuracy, m.mean_spike_step,
@@ -936,16 +947,15 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     snprintf(path, sizeof path, "%s/tradeoff.csv", outdir);
     if (sb.oom) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
     if ((st = rc_write_atomic(path, sb.s, sb.len, err))) goto done;
-    ev.threshold = S.theta;
-    if (!(tr = traces_open(&S, outdir, err))) { st = RC_ERR_IO; goto done; }
-    ev.tr = tr;
-    if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 1, &m, NULL, NULL, err))) goto done;
-    if ((st = trace_activations(&S, tr, err))) goto done;
-    st = rc_traces_close(tr, err);
-    tr = NULL;
-    if (!st && !a->quiet) fprintf(stderr, "rcsim eval: wrote %s and %s/traces.h5\n", path, outdir);
+    if (!kept_theta) { /* train.threshold was not in the sweep: one pass at it */
+        ev.threshold = S.theta;
+        ev.keep = keep;
+        if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 1, &m, NULL, NULL, err))) goto done;
+    }
+    if ((st = write_traces(&S, outdir, keep, test_size, err))) goto done;
+    if (!a->quiet) fprintf(stderr, "rcsim eval: wrote %s and %s/traces.h5\n", path, outdir);
 done:
-    rc_traces_abort(tr);
+    free(keep);
     rc_sb_free(&sb);
     free(kept);
     setup_free(&S);
