@@ -86,11 +86,21 @@ static void write_cfg(const char *name, const char *extra)
     fclose(f);
 }
 
+/* The reference run straight/ (a.cfg, 40 batches): made once, shared by the
+ * tests below, remade when a test runs alone. */
+static void ensure_straight(void)
+{
+    char p[512];
+    write_cfg("a.cfg", NULL);
+    snprintf(p, sizeof p, "%s/straight/summary.json", g_dir);
+    if (access(p, R_OK))
+        assert_int_equal(sh("%s run %s/a.cfg --out %s/straight 2>/dev/null", rc_test_bin(), g_dir, g_dir), 0);
+}
+
 static void test_traces_with_h5py(void **st)
 {
     (void)st;
-    write_cfg("a.cfg", NULL);
-    assert_int_equal(sh("%s run %s/a.cfg --out %s/straight 2>/dev/null", rc_test_bin(), g_dir, g_dir), 0);
+    ensure_straight();
     char p[512];
     struct stat sb;
     snprintf(p, sizeof p, "%s/straight/traces.h5", g_dir);
@@ -107,12 +117,8 @@ static void test_traces_with_h5py(void **st)
 static void test_resume_equals_straight(void **st)
 {
     (void)st;
-    /* straight/ exists from the previous test; make it again if run alone. */
-    write_cfg("a.cfg", NULL);
+    ensure_straight();
     char p[512];
-    snprintf(p, sizeof p, "%s/straight/summary.json", g_dir);
-    if (access(p, R_OK))
-        assert_int_equal(sh("%s run %s/a.cfg --out %s/straight 2>/dev/null", rc_test_bin(), g_dir, g_dir), 0);
     /* 17 batches (not a validation or checkpoint multiple), then resume to 40. */
     assert_int_equal(sh("%s run %s/a.cfg --out %s/part --set train.examples=544 2>/dev/null", rc_test_bin(), g_dir, g_dir), 0);
     assert_int_equal(sh("%s run %s/a.cfg --resume %s/part 2>/dev/null", rc_test_bin(), g_dir, g_dir), 0);
@@ -191,11 +197,9 @@ static void test_sigint_then_resume(void **st)
 static void test_bad_checkpoints(void **st)
 {
     (void)st;
-    write_cfg("a.cfg", NULL);
+    ensure_straight();
     char src[512];
     snprintf(src, sizeof src, "%s/straight/model.h5", g_dir);
-    if (access(src, R_OK))
-        assert_int_equal(sh("%s run %s/a.cfg --out %s/straight 2>/dev/null", rc_test_bin(), g_dir, g_dir), 0);
     size_t n;
     char *good = slurp(src, &n);
     assert_non_null(good);
@@ -250,11 +254,9 @@ static void test_bad_checkpoints(void **st)
 static void test_eval(void **st)
 {
     (void)st;
-    write_cfg("a.cfg", NULL);
+    ensure_straight();
     char p[512];
     snprintf(p, sizeof p, "%s/straight/model.h5", g_dir);
-    if (access(p, R_OK))
-        assert_int_equal(sh("%s run %s/a.cfg --out %s/straight 2>/dev/null", rc_test_bin(), g_dir, g_dir), 0);
     assert_int_equal(sh("%s eval %s/a.cfg --model %s --out %s/ev --thresholds 0.6,0.95,0.99 2>/dev/null",
                         rc_test_bin(), g_dir, p, g_dir), 0);
     snprintf(p, sizeof p, "%s/ev/tradeoff.csv", g_dir);
