@@ -18,18 +18,25 @@ rc_status rc_events_reset(rc_events *ev, int T)
     return RC_OK;
 }
 
+rc_status rc_events_reserve(rc_events *ev, int n)
+{
+    if (n <= ev->cap) return RC_OK;
+    int32_t *c = realloc(ev->ch, (size_t)n * sizeof *c);
+    if (!c) return RC_ERR_NOMEM;
+    ev->ch = c;
+    float *w = realloc(ev->val, (size_t)n * sizeof *w);
+    if (!w) return RC_ERR_NOMEM;
+    ev->val = w;
+    ev->cap = n;
+    return RC_OK;
+}
+
 rc_status rc_events_push(rc_events *ev, int t, int ch, float v)
 {
     RC_ASSERT(t >= 0 && t < ev->T);
     if (ev->nev == ev->cap) {
-        int nc = ev->cap ? 2 * ev->cap : 64;
-        int32_t *c = realloc(ev->ch, (size_t)nc * sizeof *c);
-        if (!c) return RC_ERR_NOMEM;
-        ev->ch = c;
-        float *w = realloc(ev->val, (size_t)nc * sizeof *w);
-        if (!w) return RC_ERR_NOMEM;
-        ev->val = w;
-        ev->cap = nc;
+        rc_status st = rc_events_reserve(ev, ev->cap ? 2 * ev->cap : 64);
+        if (st) return st;
     }
     /* Open every step up to t that has not been opened: they start here. */
     for (int s = t; s >= 0 && ev->off[s] < 0; s--) ev->off[s] = ev->nev;

@@ -21,6 +21,8 @@ typedef struct {
 
 /* Prepares ev for a new example of T steps (keeps allocations). */
 rc_status rc_events_reset(rc_events *ev, int T);
+/* Makes room for at least n events (keeps the ones there). */
+rc_status rc_events_reserve(rc_events *ev, int n);
 /* Appends an event at step t; steps must be appended in non-decreasing order. */
 rc_status rc_events_push(rc_events *ev, int t, int ch, float v);
 /* Closes the stream: fills off[] up to T. Must be called after the last push. */

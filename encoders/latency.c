@@ -51,15 +51,7 @@ static rc_status latency_get(const rc_dataset *ds, rc_split split, int64_t index
     }
     for (int t = 0; t < p->T; t++) start[t + 1] += start[t];
     const int n = start[p->T];
-    if (ev->cap < n) {
-        int32_t *c = realloc(ev->ch, (size_t)n * sizeof *c);
-        if (!c) return RC_ERR_NOMEM;
-        ev->ch = c;
-        float *v = realloc(ev->val, (size_t)n * sizeof *v);
-        if (!v) return RC_ERR_NOMEM;
-        ev->val = v;
-        ev->cap = n;
-    }
+    if ((st = rc_events_reserve(ev, n))) return st;
     for (int t = 0; t <= p->T; t++) ev->off[t] = start[t];
     for (int k = 0; k < p->npix; k++)
         if (step[k] >= 0) {

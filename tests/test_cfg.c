@@ -49,14 +49,6 @@ static const rc_cfg_spec SMALL[] = {
 
 /* ---- helpers ------------------------------------------------------------- */
 
-#define assert_contains(hay, needle)                                               \
-    do {                                                                           \
-        const char *h_ = (hay), *n_ = (needle);                                   \
-        if (!strstr(h_, n_)) {                                                     \
-            print_error("expected \"%s\"\n     in \"%s\"\n", n_, h_);              \
-            fail();                                                                \
-        }                                                                          \
-    } while (0)
 
 #define assert_starts_with(s, prefix)                                              \
     do {                                                                           \
@@ -690,21 +682,6 @@ static void test_print_help(void **state)
 
 /* ---- programming errors abort (RC_ASSERT) -------------------------------- */
 
-static int aborts(void (*fn)(void))
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        FILE *null = freopen("/dev/null", "w", stderr);
-        (void)null;
-        fn();
-        _exit(0);
-    }
-    int ws = 0;
-    assert_int_equal(waitpid(pid, &ws, 0), pid);
-    return WIFSIGNALED(ws) && WTERMSIG(ws) == SIGABRT;
-}
 
 static void get_ok(void)
 {

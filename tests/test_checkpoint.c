@@ -23,14 +23,6 @@
 
 static char g_dir[256];
 
-#define assert_contains(hay, needle)                                               \
-    do {                                                                           \
-        const char *h_ = (hay), *n_ = (needle);                                   \
-        if (!strstr(h_, n_)) {                                                     \
-            print_error("expected \"%s\"\n     in \"%s\"\n", n_, h_);              \
-            fail();                                                                \
-        }                                                                          \
-    } while (0)
 
 static void path_in(char *buf, size_t cap, const char *name)
 {

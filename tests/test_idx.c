@@ -24,14 +24,6 @@
 
 #include "io/idx.h"
 
-#define assert_contains(hay, needle)                                               \
-    do {                                                                           \
-        const char *h_ = (hay), *n_ = (needle);                                   \
-        if (!strstr(h_, n_)) {                                                     \
-            print_error("expected \"%s\"\n     in \"%s\"\n", n_, h_);              \
-            fail();                                                                \
-        }                                                                          \
-    } while (0)
 
 static char g_dir[256];
 

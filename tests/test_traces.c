@@ -22,14 +22,6 @@
 
 #include "io/traces.h"
 
-#define assert_contains(hay, needle)                                               \
-    do {                                                                           \
-        const char *h_ = (hay), *n_ = (needle);                                   \
-        if (!strstr(h_, n_)) {                                                     \
-            print_error("expected \"%s\"\n     in \"%s\"\n", n_, h_);              \
-            fail();                                                                \
-        }                                                                          \
-    } while (0)
 
 static char g_dir[256];
 
@@ -691,21 +683,6 @@ static void test_errors(void **state)
 }
 
 /* Out-of-order input is a caller bug: RC_ASSERT aborts (checked in a child). */
-static int aborts(void (*fn)(void))
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        FILE *null = freopen("/dev/null", "w", stderr);
-        (void)null;
-        fn();
-        _exit(0);
-    }
-    int ws = 0;
-    assert_int_equal(waitpid(pid, &ws, 0), pid);
-    return WIFSIGNALED(ws) && WTERMSIG(ws) == SIGABRT;
-}
 
 static rc_traces *g_tr; /* the writer the child processes use */
 

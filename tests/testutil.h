@@ -9,7 +9,11 @@
 #include <ftw.h>
 #include <math.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* Path of the rcsim binary under test (env RCSIM, default ./rcsim). */
 static inline const char *rc_test_bin(void)
@@ -46,5 +50,31 @@ static inline int rc_test_rmtree_one(const char *path, const struct stat *sb, in
 static inline int rc_test_rmtree(const char *dir)
 {
     return nftw(dir, rc_test_rmtree_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}
+/* Fails the test unless hay contains needle, printing both. */
+#define assert_contains(hay, needle)                                               \
+    do {                                                                           \
+        const char *h_ = (hay), *n_ = (needle);                                   \
+        if (!strstr(h_, n_)) {                                                     \
+            print_error("expected \"%s\"\n     in \"%s\"\n", n_, h_);              \
+            fail();                                                                \
+        }                                                                          \
+    } while (0)
+
+/* Runs fn in a child process: true if it died of SIGABRT (an RC_ASSERT). */
+static inline int aborts(void (*fn)(void))
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        FILE *null = freopen("/dev/null", "w", stderr);
+        (void)null;
+        fn();
+        _exit(0);
+    }
+    int ws = 0;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    return WIFSIGNALED(ws) && WTERMSIG(ws) == SIGABRT;
 }
 #endif
