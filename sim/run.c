@@ -473,6 +473,22 @@ static rc_status ckpt_load(rc_setup *S, train_state *st, float *kept, const char
         goto out;
     }
     if ((s = rc_ckpt_read_string(path, "config", &cfgtext, err))) goto out;
+    /* Read the stored config through today's schema, so keys added since it
+     * was written take their defaults on both sides instead of differing. */
+    {
+        rc_cfg *then = rc_cfg_new(rc_spec, rc_nspec);
+        rc_err e2;
+        if (!then || rc_cfg_load_string(then, path, cfgtext, &e2)) {
+            s = then ? rc_err_set(err, RC_ERR_DATA, "%s: its stored config does not parse: %s", path, e2.msg)
+                     : rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+            rc_cfg_free(then);
+            goto out;
+        }
+        free(cfgtext);
+        cfgtext = rc_cfg_to_ini(then);
+        rc_cfg_free(then);
+        if (!cfgtext) { s = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto out; }
+    }
     mine = rc_cfg_to_ini(S->cfg);
     fa = config_fingerprint(cfgtext);
     fb = config_fingerprint(mine ? mine : "");
