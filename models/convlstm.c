@@ -1,19 +1,16 @@
-/* convlstm.c — ConvLSTM forward/backward kernels over channel tiles (see
- * convlstm.h).
+/* convlstm.c — ConvLSTM forward/backward kernels (see convlstm.h).
  *
  * Cost per step and active row: 4C·CKK·P multiply-accumulates for conv(h)
- * (im2col, then one sgemm of M = 4·w, N = P, K = CKK per tile), 4C·KK per
- * input event, O(C·P) elementwise. Backward: ∂h_{t−1} is one sgemm per tile
- * (M = w·KK, N = P, K = 4C) plus col2im; ∂W_h one sgemm per tile and row
- * (M = 4·w, N = CKK, K = P). Same MAC count as the forward each.
+ * (im2col, then one sgemm of M = 4C, N = P, K = CKK per row), 4C·KK per
+ * input event, O(C·P) elementwise. Backward: ∂h_{t−1} is one sgemm per row
+ * (M = CKK, N = P, K = 4C) plus col2im; ∂W_h one sgemm per row (M = 4C,
+ * N = CKK, K = P). Same MAC count as the forward each. Rows whose h_{t−1} is
+ * zero (t = 0) skip conv(h) and their ∂W_h product.
  *
- * Gate rows are gate-major (o = g·C + ch), so a tile's four gates are four
- * blocks of w rows, C rows apart. To keep M = 4·w (a product with M = w runs
- * at half the speed), the forward packs the tile's W_h rows into scratch once
- * per call and writes pre-activations to a (4w, P) scratch block; ∂W_h packs
- * the tile's gradient rows and accumulates into a packed (4w, CKK) block that
- * is added to dw_h at the end. The elementwise loops are plain C in a fixed
- * order; no -ffast-math. */
+ * Each row is computed whole (all 4C gate rows) by one call, so the sgemm
+ * shapes and every sum's order are fixed by the row alone: splitting rows
+ * across threads changes no bit. The elementwise loops are plain C in a
+ * fixed order; no -ffast-math. */
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
@@ -21,8 +18,6 @@
 #include "models/fastmath.h"
 #include "sim/rng.h"
 #include "sim/status.h"
-
-#define TILE RC_CONVLSTM_TILE
 
 static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline int imax(int a, int b) { return a > b ? a : b; }
@@ -32,16 +27,16 @@ int rc_convlstm_shape_ok(const rc_convlstm_shape *s)
     return s->C > 0 && s->Cin > 0 && s->Hh > 0 && s->Ww > 0 && s->k > 0 && (s->k & 1);
 }
 
-/* Floats of the im2col region (also holds a tile's ∂im2col). */
+/* Floats of the im2col region (also holds ∂im2col). */
 static size_t cols_floats(const rc_convlstm_shape *s)
 {
-    return (size_t)imax(s->C, TILE) * (size_t)(s->k * s->k) * (size_t)(s->Hh * s->Ww);
+    return (size_t)s->C * (size_t)(s->k * s->k) * (size_t)(s->Hh * s->Ww);
 }
 
 size_t rc_convlstm_scratch_floats(const rc_convlstm_shape *s)
 {
     RC_ASSERT(rc_convlstm_shape_ok(s));
-    return cols_floats(s) + rc_convlstm_nwh(s) + (size_t)4 * TILE * (size_t)(s->Hh * s->Ww);
+    return cols_floats(s) + (size_t)4 * s->C * (size_t)(s->Hh * s->Ww);
 }
 
 void rc_convlstm_init(float *w_x, float *w_h, float *b, const rc_convlstm_shape *s,
@@ -91,6 +86,16 @@ static void im2col(float *restrict cols, const float *restrict x, const rc_convl
                     if (hi < Ww) memset(d + hi, 0, (size_t)(Ww - hi) * sizeof(float));
                 }
             }
+}
+
+/* 1 if the m floats are all +0 or −0. A row whose h_{t−1} is zero (every
+ * row at t = 0) skips conv(h) and its ∂W_h product: both would add exact
+ * zeros, so skipping changes no bit of the result. */
+static int all_zero(size_t m, const float *a)
+{
+    for (size_t j = 0; j < m; j++)
+        if (a[j] != 0.0f) return 0;
+    return 1;
 }
 
 static void add_to(int m, float *restrict d, const float *restrict a)
@@ -180,46 +185,28 @@ static void gates_forward(int P, const float *restrict zi, const float *restrict
 void rc_convlstm_forward(float *act, float *c, float *h,
                          const float *hp, const float *cp, const rc_step_input *in,
                          const float *w_x, const float *w_h, const float *b,
-                         int n, const rc_convlstm_shape *s, int k0, int k1,
-                         float *scratch)
+                         int r0, int r1, const rc_convlstm_shape *s, float *scratch)
 {
     const int C = s->C, P = s->Hh * s->Ww;
     const size_t CKK = (size_t)C * (size_t)(s->k * s->k), CP = (size_t)C * P;
-    if (n <= 0 || k0 >= k1) return;
-    float *cols = scratch, *wp = cols + cols_floats(s), *z = wp + rc_convlstm_nwh(s);
-    const int cbase = rc_convlstm_tile_c0(k0);
-    /* Pack the own tiles' W_h rows: tile kt's 4w rows, gate by gate. */
-    for (int kt = k0; kt < k1; kt++) {
-        const int w = rc_convlstm_tile_w(C, kt), c0 = rc_convlstm_tile_c0(kt);
-        float *wt = wp + (size_t)4 * (c0 - cbase) * CKK;
-        for (int g = 0; g < 4; g++)
-            memcpy(wt + (size_t)g * w * CKK, w_h + ((size_t)g * C + c0) * CKK,
-                   (size_t)w * CKK * sizeof(float));
-    }
-    for (int r = 0; r < n; r++) {
-        im2col(cols, hp + (size_t)r * CP, s, C);
+    float *cols = scratch, *z = cols + cols_floats(s);
+    for (int r = r0; r < r1; r++) {
+        if (all_zero(CP, hp + (size_t)r * CP)) {
+            memset(z, 0, (size_t)4 * CP * sizeof(float));
+        } else {
+            im2col(cols, hp + (size_t)r * CP, s, C);
+            /* z (4C, P) = W_h (4C, CKK) × cols (CKK, P). */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 4 * C, P, (int)CKK, 1.0f,
+                        w_h, (int)CKK, cols, P, 0.0f, z, P);
+        }
         const int eb = in->beg[r], nev = in->end[r] - in->beg[r];
-        const int32_t *ech = in->ch[r] + eb;
-        const float *eval = in->val[r] + eb;
-        for (int kt = k0; kt < k1; kt++) {
-            const int w = rc_convlstm_tile_w(C, kt), c0 = rc_convlstm_tile_c0(kt);
-            const float *wt = wp + (size_t)4 * (c0 - cbase) * CKK;
-            /* z (4w, P) = packed W_h rows (4w, CKK) × cols (CKK, P). */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 4 * w, P, (int)CKK, 1.0f,
-                        wt, (int)CKK, cols, P, 0.0f, z, P);
-            if (nev > 0)
-                for (int g = 0; g < 4; g++)
-                    rc_convlstm_input_conv(z + (size_t)g * w * P, ech, eval, nev, w_x, s,
-                                           g * C + c0, g * C + c0 + w);
-            for (int j = 0; j < w; j++) {
-                const int ch = c0 + j;
-                float *a = act + ((size_t)r * 4 * C + ch) * P;
-                const size_t o = (size_t)r * CP + (size_t)ch * P;
-                gates_forward(P, z + (size_t)j * P, z + (size_t)(w + j) * P,
-                              z + (size_t)(2 * w + j) * P, z + (size_t)(3 * w + j) * P,
-                              b[ch], b[C + ch], b[2 * C + ch], b[3 * C + ch], cp + o,
-                              a, a + CP, a + 2 * CP, a + 3 * CP, c + o, h + o);
-            }
+        if (nev > 0) rc_convlstm_input_conv(z, in->ch[r] + eb, in->val[r] + eb, nev, w_x, s, 0, 4 * C);
+        float *a = act + (size_t)r * 4 * CP;
+        for (int ch = 0; ch < C; ch++) {
+            const size_t o = (size_t)r * CP + (size_t)ch * P, zc = (size_t)ch * P;
+            gates_forward(P, z + zc, z + CP + zc, z + 2 * CP + zc, z + 3 * CP + zc,
+                          b[ch], b[C + ch], b[2 * C + ch], b[3 * C + ch], cp + o,
+                          a + zc, a + CP + zc, a + 2 * CP + zc, a + 3 * CP + zc, c + o, h + o);
         }
     }
 }
@@ -262,21 +249,17 @@ void rc_convlstm_backward_gates(float *dgate, float *dcp,
 }
 
 void rc_convlstm_backward_dh(float *dhp, const float *dgate, const float *w_h,
-                             int n, const rc_convlstm_shape *s, int k0, int k1,
-                             float *scratch)
+                             int r0, int r1, const rc_convlstm_shape *s, float *scratch)
 {
     const int C = s->C, P = s->Hh * s->Ww, KK = s->k * s->k;
     const size_t CKK = (size_t)C * KK, CP = (size_t)C * P;
     float *dcols = scratch;
-    for (int r = 0; r < n; r++)
-        for (int kt = k0; kt < k1; kt++) {
-            const int w = rc_convlstm_tile_w(C, kt), c0 = rc_convlstm_tile_c0(kt);
-            /* dcols (w·KK, P) = W_h[:, c0·KK : (c0+w)·KK]ᵀ × dgate_r (4C, P). */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, w * KK, P, 4 * C, 1.0f,
-                        w_h + (size_t)c0 * KK, (int)CKK, dgate + (size_t)r * 4 * CP, P,
-                        0.0f, dcols, P);
-            col2im(dhp + (size_t)r * CP + (size_t)c0 * P, dcols, s, w);
-        }
+    for (int r = r0; r < r1; r++) {
+        /* dcols (CKK, P) = W_hᵀ (CKK, 4C) × dgate_r (4C, P). */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)CKK, P, 4 * C, 1.0f,
+                    w_h, (int)CKK, dgate + (size_t)r * 4 * CP, P, 0.0f, dcols, P);
+        col2im(dhp + (size_t)r * CP, dcols, s, C);
+    }
 }
 
 /* Sum of m floats in a fixed order: 8 interleaved partial sums, then a
@@ -291,55 +274,49 @@ static float sum_fixed(int m, const float *restrict a)
     return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
-void rc_convlstm_backward_weights(float *dw_x, float *dw_h, float *db,
-                                  const float *dgate_all, const float *hp_all,
-                                  const rc_step_input *in_all, int N,
-                                  const rc_convlstm_shape *s, int k0, int k1,
-                                  float *scratch)
+void rc_convlstm_backward_wx(float *dw_x, float *db, const float *dgate_all,
+                             const rc_step_input *in_all, int N,
+                             const rc_convlstm_shape *s, int k0, int k1)
 {
     const int C = s->C, Cin = s->Cin, k = s->k, KK = k * k, Ww = s->Ww, P = s->Hh * s->Ww;
-    const size_t CKK = (size_t)C * KK, CP = (size_t)C * P;
-    if (N <= 0 || k0 >= k1) return;
-    float *cols = scratch, *acc = cols + cols_floats(s), *dgp = acc + rc_convlstm_nwh(s);
-    const int cbase = rc_convlstm_tile_c0(k0), ch1 = imin(rc_convlstm_tile_c0(k1), C);
-    memset(acc, 0, (size_t)4 * (ch1 - cbase) * CKK * sizeof(float));
+    const size_t CP = (size_t)C * P;
+    const int ch0 = imin(rc_convlstm_tile_c0(k0), C), ch1 = imin(rc_convlstm_tile_c0(k1), C);
     for (int r = 0; r < N; r++) {
         const float *dg = dgate_all + (size_t)r * 4 * CP;
-        im2col(cols, hp_all + (size_t)r * CP, s, C);
-        const int eb = in_all->beg[r], ee = in_all->end[r];
-        for (int kt = k0; kt < k1; kt++) {
-            const int w = rc_convlstm_tile_w(C, kt), c0 = rc_convlstm_tile_c0(kt);
-            for (int g = 0; g < 4; g++)
-                memcpy(dgp + (size_t)g * w * P, dg + ((size_t)g * C + c0) * P,
-                       (size_t)w * P * sizeof(float));
-            /* acc_tile (4w, CKK) += dgate tile (4w, P) × colsᵀ (P, CKK). */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 4 * w, (int)CKK, P, 1.0f,
-                        dgp, P, cols, P, 1.0f, acc + (size_t)4 * (c0 - cbase) * CKK, (int)CKK);
-            for (int g = 0; g < 4; g++)
-                for (int j = 0; j < w; j++) {
-                    const int o = g * C + c0 + j;
-                    db[o] += sum_fixed(P, dg + (size_t)o * P);
-                }
-            /* ∂W_x: each event's k×k window of the gate gradient, per row. */
-            for (int e = eb; e < ee; e++) {
-                const event_window ew = event_decode(in_all->ch[r][e], s);
-                const float v = in_all->val[r][e];
-                for (int g = 0; g < 4; g++)
-                    for (int j = 0; j < w; j++) {
-                        const int o = g * C + c0 + j;
-                        float *wr = dw_x + ((size_t)o * Cin + ew.ci) * KK;
-                        const float *src = dg + (size_t)o * P;
-                        for (int kr = ew.kr0; kr < ew.kr1; kr++)
-                            for (int kc = ew.kc0; kc < ew.kc1; kc++)
-                                wr[kr * k + kc] += v * src[ew.base - kr * Ww - kc];
-                    }
+        for (int g = 0; g < 4; g++)
+            for (int ch = ch0; ch < ch1; ch++) {
+                const int o = g * C + ch;
+                db[o] += sum_fixed(P, dg + (size_t)o * P);
             }
+        /* Each event's k×k window of the gate gradient. */
+        for (int e = in_all->beg[r]; e < in_all->end[r]; e++) {
+            const event_window ew = event_decode(in_all->ch[r][e], s);
+            const float v = in_all->val[r][e];
+            for (int g = 0; g < 4; g++)
+                for (int ch = ch0; ch < ch1; ch++) {
+                    const int o = g * C + ch;
+                    float *wr = dw_x + ((size_t)o * Cin + ew.ci) * KK;
+                    const float *src = dg + (size_t)o * P;
+                    for (int kr = ew.kr0; kr < ew.kr1; kr++)
+                        for (int kc = ew.kc0; kc < ew.kc1; kc++)
+                            wr[kr * k + kc] += v * src[ew.base - kr * Ww - kc];
+                }
         }
     }
-    for (int kt = k0; kt < k1; kt++) {
-        const int w = rc_convlstm_tile_w(C, kt), c0 = rc_convlstm_tile_c0(kt);
-        const float *at = acc + (size_t)4 * (c0 - cbase) * CKK;
-        for (int g = 0; g < 4; g++)
-            add_to((int)((size_t)w * CKK), dw_h + ((size_t)g * C + c0) * CKK, at + (size_t)g * w * CKK);
+}
+
+void rc_convlstm_backward_wh_rows(float *part, const float *dgate_all, const float *hp_all,
+                                  int r0, int r1, const rc_convlstm_shape *s, float *scratch)
+{
+    const int C = s->C, P = s->Hh * s->Ww;
+    const size_t CKK = (size_t)C * (size_t)(s->k * s->k), CP = (size_t)C * P;
+    float *cols = scratch;
+    for (int r = r0; r < r1; r++) {
+        const float *hp = hp_all + (size_t)r * CP;
+        if (all_zero(CP, hp)) continue;
+        im2col(cols, hp, s, C);
+        /* part (4C, CKK) += dgate_r (4C, P) × colsᵀ (P, CKK). */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 4 * C, (int)CKK, P, 1.0f,
+                    dgate_all + (size_t)r * 4 * CP, P, cols, P, 1.0f, part, (int)CKK);
     }
 }

@@ -27,21 +27,26 @@
  *
  * conv(h) is im2col (CKK, P) of each row's h_{t−1} followed by cblas_sgemm.
  *
- * Threads. Hidden channels are grouped in tiles of RC_CONVLSTM_TILE; a thread
- * owns a contiguous range of tiles [k0, k1), i.e. hidden channels
- * [k0·TILE, min(k1·TILE, C)), and all four gates of them. Every sgemm is issued
- * per tile (all four gates of one tile in one product, M = 4·w), with a shape
- * that does not depend on the thread count, and every sum runs in a fixed
- * order — so results are bit-identical for any number of threads. Each thread
- * passes its own scratch buffer of rc_convlstm_scratch_floats() floats (its
- * contents on entry do not matter; they are clobbered). OpenBLAS's own
- * threading should be off (openblas_set_num_threads(1)), as for lstm.h.
+ * Threads. The forward, ∂h_{t−1} and ∂W_h work on whole rows (a thread takes
+ * a contiguous range of rows and computes all 4C gate rows of each), so the
+ * products have M = 4C or CKK whatever the thread count. The elementwise
+ * gate backward, ∂W_x and ∂b are split by hidden channels: channels are
+ * grouped in tiles of RC_CONVLSTM_TILE, a thread owns tiles [k0, k1), i.e.
+ * channels [k0·TILE, min(k1·TILE, C)) and all four gates of them. ∂W_h is
+ * summed per fixed chunk of rows into its own buffer, and the chunks are
+ * added in chunk order (see rc_convlstm_backward_wh_rows). Every sum thus
+ * runs in an order that does not depend on the thread count — results are
+ * bit-identical for any number of threads. Each thread passes its own
+ * scratch buffer of rc_convlstm_scratch_floats() floats (contents on entry
+ * do not matter; they are clobbered). OpenBLAS's own threading should be off
+ * (openblas_set_num_threads(1)), as for lstm.h.
  *
  * Backward functions accumulate into weight gradients (+=) and overwrite
  * per-step gradients. A step's backward is, per thread:
  *   rc_convlstm_backward_gates (own channels)  — barrier —
- *   rc_convlstm_backward_dh    (own channels; reads every channel's dgate)
- * and after the last step rc_convlstm_backward_weights over all cached rows. */
+ *   rc_convlstm_backward_dh    (own rows; reads all channels of them) — barrier —
+ * and after the last step rc_convlstm_backward_wx (own channels) and
+ * rc_convlstm_backward_wh_rows (per chunk of rows) over all cached rows. */
 #ifndef RC_CONVLSTM_H
 #define RC_CONVLSTM_H
 
@@ -81,10 +86,9 @@ static inline size_t rc_convlstm_nb(const rc_convlstm_shape *s) { return (size_t
 int rc_convlstm_shape_ok(const rc_convlstm_shape *s);
 
 /* Floats of per-thread scratch every function below needs:
- *   max(C, TILE)·KK·P     im2col of h_{t−1} (CKK, P), or ∂im2col of a tile
- * + 4·C·CKK               own tiles' packed W_h rows / ∂W_h accumulators
- * + 4·TILE·P              one tile's pre-activations / packed gate gradients
- * (C = 20, k = 5, 28×28: 444 544 floats, 1.7 MiB). */
+ *   C·KK·P     im2col of h_{t−1} (CKK, P), or its gradient
+ * + 4·C·P      one row's pre-activations
+ * (C = 20, k = 5, 28×28: 454 720 floats, 1.7 MiB). */
 size_t rc_convlstm_scratch_floats(const rc_convlstm_shape *s);
 
 /* PyTorch Conv2d initialisation of the concatenated conv: every entry of w_x,
@@ -95,14 +99,13 @@ size_t rc_convlstm_scratch_floats(const rc_convlstm_shape *s);
 void rc_convlstm_init(float *w_x, float *w_h, float *b, const rc_convlstm_shape *s,
                       uint64_t seed, int tensor0);
 
-/* Forward one step, own tiles [k0, k1). hp, cp (n, C, Hh, Ww): previous h and
- * c of the same n rows (zeros at t = 0); all C channels of hp are read.
- * Writes act's gate rows {i,f,g,o}×own channels and c, h of own channels. */
+/* Forward one step for rows [r0, r1), all channels. hp, cp (n, C, Hh, Ww):
+ * previous h and c of the step's rows (zeros at t = 0). Writes act, c and h
+ * of those rows. */
 void rc_convlstm_forward(float *act, float *c, float *h,
                          const float *hp, const float *cp, const rc_step_input *in,
                          const float *w_x, const float *w_h, const float *b,
-                         int n, const rc_convlstm_shape *s, int k0, int k1,
-                         float *scratch);
+                         int r0, int r1, const rc_convlstm_shape *s, float *scratch);
 
 /* Input convolution of one row's events, for the contiguous output rows
  * [o0, o1) of the 4C: out (o1 − o0, Hh, Ww) += conv(x, W_x)[o0:o1], x the
@@ -119,27 +122,31 @@ void rc_convlstm_backward_gates(float *dgate, float *dcp,
                                 const float *act, const float *c, const float *cp,
                                 int n, const rc_convlstm_shape *s, int k0, int k1);
 
-/* dhp = ∂L/∂h_{t−1} (n, C, Hh, Ww) for the own tiles' channels: the
+/* dhp = ∂L/∂h_{t−1} (n, C, Hh, Ww) for rows [r0, r1), all channels: the
  * transposed convolution of dgate (n, 4C, Hh, Ww) with W_h (sgemm into an
- * im2col-shaped buffer, then col2im). Reads every row of dgate, so all
+ * im2col-shaped buffer, then col2im). Reads every channel of dgate, so all
  * threads' rc_convlstm_backward_gates must be done (barrier). */
 void rc_convlstm_backward_dh(float *dhp, const float *dgate, const float *w_h,
-                             int n, const rc_convlstm_shape *s, int k0, int k1,
-                             float *scratch);
+                             int r0, int r1, const rc_convlstm_shape *s, float *scratch);
 
-/* Weight gradients of the own tiles' output rows over all N = Σ_t n_t cached
- * rows at once (rows in any order; each row r is one example at one step):
- *   dw_h[o] += Σ_r dgate_all[r, o] ⋆ hp_all[r]   (im2col + one sgemm per tile
- *              and row into a per-tile accumulator, added to dw_h at the end)
+/* Gradients of W_x and b for the own tiles' output rows over all N cached
+ * rows (rows in any order; each row r is one example at one step):
  *   db[o]   += Σ_r Σ_positions dgate_all[r, o]
  *   dw_x[o] += for each event of row r: value · the k×k window of
  *              dgate_all[r, o] the event was scattered into.
- * dgate_all (N, 4C, Hh, Ww), hp_all (N, C, Hh, Ww) h_{t−1} of each row,
- * in_all: the rows' events. dw_x, dw_h, db as w_x, w_h, b. */
-void rc_convlstm_backward_weights(float *dw_x, float *dw_h, float *db,
-                                  const float *dgate_all, const float *hp_all,
-                                  const rc_step_input *in_all, int N,
-                                  const rc_convlstm_shape *s, int k0, int k1,
-                                  float *scratch);
+ * dgate_all (N, 4C, Hh, Ww), in_all: the rows' events. */
+void rc_convlstm_backward_wx(float *dw_x, float *db, const float *dgate_all,
+                             const rc_step_input *in_all, int N,
+                             const rc_convlstm_shape *s, int k0, int k1);
+
+/* part (4C, C, k, k) += Σ_{r in [r0, r1)} dgate_all[r] ⋆ hp_all[r], the W_h
+ * gradient of rows r0..r1−1 in row order (im2col + one sgemm per row; rows
+ * with zero h_{t−1} add nothing and are skipped). hp_all (N, C, Hh, Ww) is
+ * h_{t−1} of each row. For results independent of the thread count, sum
+ * fixed chunks of rows into separate buffers and add the buffers in chunk
+ * order (the engine uses RC_CONVLSTM_WH_CHUNK rows). */
+#define RC_CONVLSTM_WH_CHUNK 8
+void rc_convlstm_backward_wh_rows(float *part, const float *dgate_all, const float *hp_all,
+                                  int r0, int r1, const rc_convlstm_shape *s, float *scratch);
 
 #endif

@@ -26,6 +26,8 @@ struct rc_engine {
     int conv;                 /* RC_CORE_CONVLSTM: the ConvLSTM kernels     */
     int tile_units;           /* state units per tile (16, or 4·Hh·Ww)      */
     float **scratch;          /* (threads) ConvLSTM im2col scratch          */
+    float *whpart;            /* (chunks, 4C·CKK) ConvLSTM ∂W_h per chunk   */
+    size_t nwh;               /* 4C·CKK                                    */
     rc_events *ev;            /* (B) event streams of the batch's examples */
     rc_example_info *info;    /* (B) */
     /* Per-step bookkeeping, rows concatenated over steps (B·T rows max). */
@@ -137,6 +139,11 @@ rc_engine *rc_engine_new(rc_net *net, const rc_dataset *ds, rc_pool *pool,
     if (e->conv && e->scratch)
         for (int i = 0; i < e->maxthreads; i++)
             e->scratch[i] = xcalloc(rc_convlstm_scratch_floats(&net->s.conv), sizeof(float), &fail);
+    if (e->conv) {
+        const size_t nch = (BT + RC_CONVLSTM_WH_CHUNK - 1) / RC_CONVLSTM_WH_CHUNK;
+        e->nwh = rc_convlstm_nwh(&net->s.conv);
+        e->whpart = xcalloc(nch * e->nwh, sizeof(float), &fail);
+    }
     e->nchunks = (net->nparams + CHUNK - 1) / CHUNK;
     e->chunk_sq = xcalloc(e->nchunks, sizeof(double), &fail);
     if (fail) goto nomem;
@@ -161,6 +168,7 @@ void rc_engine_free(rc_engine *e)
     if (e->scratch)
         for (int i = 0; i < e->maxthreads; i++) free(e->scratch[i]);
     free(e->scratch);
+    free(e->whpart);
     free(e);
 }
 
@@ -299,11 +307,13 @@ static void batch_fn(void *arg, int ith, int nth)
     for (t = 0; t < T; t++) {
         const int r0 = e->rowoff[t], n = e->nrow[t];
         rc_step_input in = step_input(e, r0);
-        if (e->conv)
+        if (e->conv) {
+            size_t ra, rb; /* whole rows per thread */
+            rc_partition((size_t)n, ith, nth, &ra, &rb);
             rc_convlstm_forward(e->act_all + (size_t)r0 * G4, e->c_all + (size_t)r0 * H, e->hcur,
                                 e->hp_all + (size_t)r0 * H, e->cp_all + (size_t)r0 * H, &in,
-                                P + net->w_ih, P + net->w_hh, P + net->b_ih, n, cs, (int)k0, (int)k1, scr);
-        else
+                                P + net->w_ih, P + net->w_hh, P + net->b_ih, (int)ra, (int)rb, cs, scr);
+        } else
             rc_lstm_forward(e->act_all + (size_t)r0 * G4, e->c_all + (size_t)r0 * H, e->hcur,
                             e->hp_all + (size_t)r0 * H, e->cp_all + (size_t)r0 * H, &in,
                             P + net->w_ih, P + net->w_hh, P + net->b_ih, P + net->b_hh,
@@ -378,20 +388,45 @@ static void batch_fn(void *arg, int ith, int nth)
                                    e->cp_all + (size_t)r0 * H, n, H, (int)k0, (int)k1);
         /* Barrier: all gate gradients of step t exist before dh_{t−1} reads them. */
         rc_pool_barrier(e->pool);
-        if (t > 0 && e->conv)
+        if (t > 0 && e->conv) {
+            size_t ra, rb; /* whole rows per thread */
+            rc_partition((size_t)n, ith, nth, &ra, &rb);
             rc_convlstm_backward_dh(e->dhp, e->dgate_all + (size_t)r0 * G4, P + net->w_hh,
-                                    n, cs, (int)k0, (int)k1, scr);
-        else if (t > 0)
+                                    (int)ra, (int)rb, cs, scr);
+            /* Barrier: dhp of every row is complete before step t−1 reads its own units. */
+            rc_pool_barrier(e->pool);
+        } else if (t > 0) {
             rc_lstm_backward_dh(e->dhp, e->dgate_all + (size_t)r0 * G4, P + net->w_hh,
                                 n, H, (int)k0, (int)k1);
-        /* dhp and dcp of own units are read by this same thread next; no barrier. */
+            /* dhp and dcp of own units are read by this same thread next; no barrier. */
+        }
     }
     const int N = e->rowoff[tmax] + e->nrow[tmax];
     rc_step_input all = step_input(e, 0);
-    if (e->conv)
-        rc_convlstm_backward_weights(Gr + net->w_ih, Gr + net->w_hh, Gr + net->b_ih,
-                                     e->dgate_all, e->hp_all, &all, N, cs, (int)k0, (int)k1, scr);
-    else
+    if (e->conv) {
+        rc_convlstm_backward_wx(Gr + net->w_ih, Gr + net->b_ih, e->dgate_all, &all, N, cs,
+                                (int)k0, (int)k1);
+        /* ∂W_h: fixed chunks of rows, each into its own buffer, then the
+         * buffers added in chunk order (split by parameter across threads). */
+        const size_t CH = RC_CONVLSTM_WH_CHUNK, nch = ((size_t)N + CH - 1) / CH;
+        size_t c0, c1;
+        rc_partition(nch, ith, nth, &c0, &c1);
+        for (size_t c = c0; c < c1; c++) {
+            float *part = e->whpart + c * e->nwh;
+            memset(part, 0, e->nwh * sizeof(float));
+            const size_t ra = c * CH, rb = ra + CH < (size_t)N ? ra + CH : (size_t)N;
+            rc_convlstm_backward_wh_rows(part, e->dgate_all, e->hp_all, (int)ra, (int)rb, cs, scr);
+        }
+        /* Barrier: every chunk's ∂W_h is summed before they are added up. */
+        rc_pool_barrier(e->pool);
+        size_t j0, j1;
+        rc_partition(e->nwh, ith, nth, &j0, &j1);
+        float *dwh = Gr + net->w_hh;
+        for (size_t c = 0; c < nch; c++) {
+            const float *part = e->whpart + c * e->nwh;
+            for (size_t j = j0; j < j1; j++) dwh[j] += part[j];
+        }
+    } else
         rc_lstm_backward_weights(Gr + net->w_ih, Gr + net->w_hh, Gr + net->b_ih, Gr + net->b_hh,
                                  e->dgate_all, e->hp_all, &all, N, H, (int)k0, (int)k1);
 }

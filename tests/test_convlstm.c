@@ -176,6 +176,9 @@ static void problem_make(problem *pr, rc_convlstm_shape s, int n, int T, uint64_
         pr->h0[i] = (float)(0.8 * usym(&g));
         pr->c0[i] = (float)(1.5 * usym(&g));
     }
+    /* Row 0 starts from h = 0, as every row does at t = 0 in the engine: its
+     * first step takes the kernels' zero-h shortcut (no conv(h), no ∂W_h). */
+    for (int i = 0; i < pr->CP; i++) pr->h0[i] = 0.0f;
     for (size_t i = 0; i < (size_t)T * ns; i++) pr->wl[i] = (float)usym(&g);
     evset_make(&pr->E, &s, n, T, 6, &g);
 }
@@ -298,10 +301,10 @@ static void run_kernels(const problem *pr, int nparts, int backward, result *R)
         const rc_step_input in = step_in(&pr->E, t);
         const size_t o = (size_t)t * ns;
         for (int p = 0; p < nparts; p++) {
-            int k0, k1;
-            part(nt, p, nparts, &k0, &k1);
+            int r0, r1;
+            part(n, p, nparts, &r0, &r1);
             rc_convlstm_forward(R->act + (size_t)t * n * G, R->c + o, R->h + o, R->hp + o, R->cp + o,
-                                &in, pr->wx, pr->wh, pr->b, n, s, k0, k1, scr[p]);
+                                &in, pr->wx, pr->wh, pr->b, r0, r1, s, scr[p]);
         }
         /* barrier */
         if (t + 1 < T) {
@@ -331,9 +334,9 @@ static void run_kernels(const problem *pr, int nparts, int backward, result *R)
             }
             /* barrier */
             for (int p = 0; p < nparts; p++) {
-                int k0, k1;
-                part(nt, p, nparts, &k0, &k1);
-                rc_convlstm_backward_dh(dhp, R->dgate + (size_t)t * n * G, pr->wh, n, s, k0, k1, scr[p]);
+                int r0, r1;
+                part(n, p, nparts, &r0, &r1);
+                rc_convlstm_backward_dh(dhp, R->dgate + (size_t)t * n * G, pr->wh, r0, r1, s, scr[p]);
             }
         }
         R->dh0 = dhp;
@@ -344,9 +347,24 @@ static void run_kernels(const problem *pr, int nparts, int backward, result *R)
         for (int p = 0; p < nparts; p++) {
             int k0, k1;
             part(nt, p, nparts, &k0, &k1);
-            rc_convlstm_backward_weights(R->dwx, R->dwh, R->db, R->dgate, R->hp, &all, (int)N,
-                                         s, k0, k1, scr[p]);
+            rc_convlstm_backward_wx(R->dwx, R->db, R->dgate, &all, (int)N, s, k0, k1);
         }
+        /* ∂W_h as the engine sums it: fixed chunks of rows, each into its own
+         * buffer (chunks dealt to the "threads"), added in chunk order. */
+        const size_t CH = RC_CONVLSTM_WH_CHUNK, nch = (N + CH - 1) / CH, nwh = rc_convlstm_nwh(s);
+        float *parts = calloc(nch * nwh, sizeof(float));
+        for (int p = 0; p < nparts; p++) {
+            int c0, c1;
+            part((int)nch, p, nparts, &c0, &c1);
+            for (int c = c0; c < c1; c++) {
+                const size_t ra = (size_t)c * CH, rb = ra + CH < N ? ra + CH : N;
+                rc_convlstm_backward_wh_rows(parts + (size_t)c * nwh, R->dgate, R->hp, (int)ra,
+                                             (int)rb, s, scr[p]);
+            }
+        }
+        for (size_t c = 0; c < nch; c++)
+            for (size_t j = 0; j < nwh; j++) R->dwh[j] += parts[c * nwh + j];
+        free(parts);
     }
     for (int p = 0; p < nparts; p++) free(sbase[p]);
 }
