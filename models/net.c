@@ -102,6 +102,37 @@ void rc_net_zero_grad(rc_net *net)
     memset(net->grads, 0, net->nparams * sizeof(float));
 }
 
+static double head_macs(const rc_net *net)
+{
+    double m = 0;
+    for (int l = 0; l < net->nlayers; l++) m += (double)net->hin[l] * net->hout[l];
+    return m;
+}
+
+double rc_net_step_macs(const rc_net *net, int64_t events, int h_zero)
+{
+    const rc_net_shape *s = &net->s;
+    if (s->core == RC_CORE_CONVLSTM) {
+        const rc_convlstm_shape *c = &s->conv;
+        const double P = (double)c->Hh * c->Ww, KK = (double)c->k * c->k;
+        return (h_zero ? 0.0 : 4.0 * c->C * c->C * KK * P) + (double)events * 4.0 * c->C * KK +
+               head_macs(net);
+    }
+    (void)h_zero;
+    return 4.0 * s->H * s->H + (double)events * 4.0 * s->H + head_macs(net);
+}
+
+double rc_net_dense_step_macs(const rc_net *net)
+{
+    const rc_net_shape *s = &net->s;
+    if (s->core == RC_CORE_CONVLSTM) {
+        const rc_convlstm_shape *c = &s->conv;
+        const double P = (double)c->Hh * c->Ww, KK = (double)c->k * c->k;
+        return 4.0 * c->C * (c->C + c->Cin) * KK * P + head_macs(net);
+    }
+    return 4.0 * s->H * (s->H + s->nin) + head_macs(net);
+}
+
 int rc_net_head_width(const rc_net *net)
 {
     int w = net->s.H;

@@ -209,6 +209,11 @@ static int decide(rc_engine *e, int t)
         const float *z = e->zall + (size_t)r * K;
         const float *acts = e->hacts_all + (size_t)r * e->hsum;
         rc_output_probs(e->pbuf, z, K);
+        {
+            const int64_t nev = e->end[r0 + r] - e->beg[r0 + r];
+            res->events += nev;
+            res->macs += rc_net_step_macs(net, nev, t == 0);
+        }
         if (o->rec_h)
             memcpy(o->rec_h + ((size_t)slot * T + (size_t)t) * H, h, (size_t)H * sizeof *h);
         if (o->rec_p)
@@ -444,7 +449,8 @@ rc_status rc_engine_batch(rc_engine *e, rc_split split, const int64_t *idx, int 
     e->loss_sum = 0;
     for (int i = 0; i < n; i++) {
         res[i] = (rc_example_result){ .label = 0, .earliest = -1, .spiked = 0,
-                                      .tsp = e->T - 1, .pred = 0, .pred_end = -1, .loss = 0 };
+                                      .tsp = e->T - 1, .pred = 0, .pred_end = -1, .loss = 0,
+                                      .events = 0, .macs = 0 };
         e->row_ex[i] = i;
         e->lstep[i] = -1;
         e->pos[i] = i;

@@ -37,6 +37,8 @@ typedef struct {
     int pred;           /* class of the first spike (argmax at T−1 if none)      */
     int pred_end;       /* class at T−1 (−1 if the example stopped earlier)      */
     float loss;         /* training loss of this example (train only)            */
+    int64_t events;     /* input events read over the steps computed             */
+    double macs;        /* forward multiply-accumulates executed (rc_net_step_macs) */
 } rc_example_result;
 
 typedef struct rc_engine rc_engine;

@@ -19,6 +19,8 @@ void rc_metrics_add(rc_metrics_acc *a, const rc_example_result *r, int n)
         a->nospike += !x->spiked;
         a->sum_tsp += x->tsp + 1;
         a->sum_loss += x->loss;
+        a->sum_events += (double)x->events;
+        a->sum_macs += x->macs;
         if (x->tsp >= 0 && x->tsp <= 4096) a->hist[x->tsp]++;
         if (x->pred_end >= 0) {
             a->nend++;
@@ -57,6 +59,8 @@ void rc_metrics_finish(const rc_metrics_acc *a, rc_metrics *m)
     m->mean_spike_fraction = m->mean_spike_step / a->T;
     m->no_spike_fraction = a->nospike / n;
     m->mean_loss = a->sum_loss / n;
+    m->events_per_example = a->sum_events / n;
+    m->macs_per_example = a->sum_macs / n;
     m->has_end = a->nend == a->n;
     m->accuracy_at_end = m->has_end ? a->correct_end / n : 0;
     m->tsp_p10 = quantile(a, 0.1);

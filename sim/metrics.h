@@ -20,13 +20,15 @@ typedef struct {
                                            the earliest possible step              */
     double early_false_positive_fraction; /* answered positive before any run      */
     double mean_loss;
+    double events_per_example;      /* input events read over the steps computed  */
+    double macs_per_example;        /* forward multiply-accumulates executed      */
 } rc_metrics;
 
 /* Accumulates results; T is the sequence length. */
 typedef struct {
     int T;
     int64_t n, correct, correct_end, nend, nospike, pos, pos_earliest, early_fp;
-    double sum_tsp, sum_loss;
+    double sum_tsp, sum_loss, sum_events, sum_macs;
     int64_t hist[4097];    /* spike-step histogram, 0-based step */
     int spotting;
 } rc_metrics_acc;

@@ -878,6 +878,13 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     rc_sb_printf(&sb, ",\n    \"steps_computed_fraction\": ");
     rc_sb_json_num(&sb, (double)rc_rows / ((double)test_size * T));
     rc_sb_printf(&sb, ",\n    \"examples_per_s\": "); rc_sb_json_num(&sb, test_size / (rc_secs > 0 ? rc_secs : 1e-9));
+    {
+        const double dense = (double)T * rc_net_dense_step_macs(S.net);
+        rc_sb_printf(&sb, ",\n    \"events_per_example\": "); rc_sb_json_num(&sb, rcm.events_per_example);
+        rc_sb_printf(&sb, ",\n    \"macs_per_example\": "); rc_sb_json_num(&sb, rcm.macs_per_example);
+        rc_sb_printf(&sb, ",\n    \"macs_dense_full\": "); rc_sb_json_num(&sb, dense);
+        rc_sb_printf(&sb, ",\n    \"macs_fraction_of_dense\": "); rc_sb_json_num(&sb, rcm.macs_per_example / dense);
+    }
     rc_sb_printf(&sb, ",\n    \"eos_inference\": {\n      \"accuracy\": ");
     rc_sb_json_num(&sb, endm.accuracy_at_end);
     rc_sb_printf(&sb, ",\n      \"steps_computed_fraction\": 1,\n      \"examples_per_s\": ");

@@ -47,6 +47,19 @@ with h5py.File(f"{run}/traces.h5", "r") as f:
     check(abs(tsp.mean() - s["test"]["mean_spike_step"]) < 1e-6,
           f"mean t_sp {tsp.mean()} vs summary {s['test']['mean_spike_step']}")
     check(abs((pred == label).mean() - s["test"]["accuracy"]) < 1e-9, "accuracy differs from summary")
+    # Work accounting, hand-derived for an LSTM core with the plain head
+    # (H -> K): each computed step costs 4H*H (recurrent) + H*K (head), each
+    # input event 4H; a dense full pass reads all nin inputs at all T steps.
+    st = s["test"]
+    H = int(s["config"]["model"]["hidden"])
+    K = 1 if s["config"]["task"]["name"] == "spotting" else 10
+    nin = 1 if K == 1 else 784
+    rows = st["steps_computed_fraction"] * T
+    want = rows * (4 * H * H + H * K) + st["events_per_example"] * 4 * H
+    check(abs(st["macs_per_example"] - want) <= 1e-6 * want,
+          f"macs_per_example {st['macs_per_example']} vs hand count {want}")
+    check(abs(st["macs_dense_full"] - T * (4 * H * (H + nin) + H * K)) < 1e-6, "macs_dense_full")
+    check(0 < st["events_per_example"] <= rows, "events_per_example (one input channel)")
     t = ts[...]
     check(bool(np.all(np.diff(t) >= 0)), "timestamps not sorted")
     e = ei[...].astype(np.int64)
