@@ -241,9 +241,13 @@ static int cmd_info(int argc, char **argv)
         st = rc_cfg_set(cfg, set, &err);
     }
     rc_topo *topo = NULL;
-    if (!st) st = rc_topo_new(&topo, rc_cfg_get_str(cfg, "sim.topology"), topo_s ? "--topology" : "sim.topology", &err);
+    int from_cfg = 0; /* a bad sim.topology in CFG: name the file too */
+    if (!st) {
+        st = rc_topo_new(&topo, rc_cfg_get_str(cfg, "sim.topology"), topo_s ? "--topology" : "sim.topology", &err);
+        from_cfg = st && cfg_path && !topo_s;
+    }
     if (st) {
-        fprintf(stderr, "rcsim: %s%s%s\n", cfg_path && !topo_s ? cfg_path : "", cfg_path && !topo_s ? ": " : "", err.msg);
+        fprintf(stderr, "rcsim: %s%s%s\n", from_cfg ? cfg_path : "", from_cfg ? ": " : "", err.msg);
         rc_cfg_free(cfg);
         return st == RC_ERR_CONFIG || st == RC_ERR_USAGE ? 2 : 1;
     }
