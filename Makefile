@@ -5,6 +5,7 @@
 #   make test       build and run the cmocka suite
 #   make test-asan  the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make deps       only install the Debian packages rcsim needs
+#   make scaling    thread and sparsity scaling sweeps (QUICK=1: seconds)
 #
 # No -ffast-math anywhere: it breaks NaN checks and bit-reproducibility.
 # -fno-trapping-math and -fno-math-errno change no result (they only let the
@@ -116,6 +117,12 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/librcsim.a
 
 bench: all $(BUILD)/bench/floor
 	$(BUILD)/bench/floor 125 128 25 2
+
+# Strong and weak scaling and the input-sparsity sweep (bench/scaling.sh):
+# runs/scaling/scaling.csv and PNGs. QUICK=1 make scaling: a smoke test.
+.PHONY: scaling
+scaling: all $(BUILD)/bench/scaling
+	BIN=$(BUILD)/bench/scaling sh bench/scaling.sh runs/scaling
 
 clean:
 	rm -rf build build-asan rcsim

@@ -9,7 +9,14 @@
  *                            order without per-thread gradient copies)
  * Per-step caches are stored for the rows actually computed, concatenated
  * over steps (rowoff[t] .. rowoff[t] + nrow[t]), so the recurrent weight
- * gradient is one sgemm per tile over all Σ_t n_t rows. */
+ * gradient is one sgemm per tile over all Σ_t n_t rows.
+ *
+ * Which tiles a thread owns comes from sim/plan.c (contiguous, weighted by
+ * cost). At creation each thread binds the pages of what it owns (its w_hh
+ * rows in params, grads and Adam moments; its ConvLSTM scratch) to its NUMA
+ * node, and the Adam update of its w_hh rows runs on it; shared buffers are
+ * interleaved over the threads' nodes. Binding only moves pages: a failure
+ * costs speed, never a result. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +24,8 @@
 #include "models/convlstm.h"
 #include "models/lstm.h"
 #include "sim/engine.h"
+#include "sim/plan.h"
+#include "sim/topo.h"
 
 struct rc_engine {
     rc_net *net;
@@ -68,6 +77,12 @@ struct rc_engine {
     int64_t a_step;
     double *chunk_sq;         /* per-chunk sums of squares                 */
     size_t nchunks;
+    /* Partition (sim/plan.c) and NUMA binding. */
+    size_t *tb;               /* (threads+1) tile bounds of each thread    */
+    size_t *own_lo, *own_hi;  /* (threads) owned floats, relative to w_hh  */
+    int *bind_err;            /* (threads) errno of a failed bind, or 0    */
+    int shared_bind_err;      /* errno of a failed interleave, or 0        */
+    const char *bind_why;     /* why nothing was bound (static), or NULL   */
 };
 
 #define CHUNK 4096
@@ -77,6 +92,127 @@ static void *xcalloc(size_t n, size_t sz, int *fail)
     void *p = calloc(n ? n : 1, sz);
     if (!p) *fail = 1;
     return p;
+}
+
+/* ---- NUMA binding ---------------------------------------------------------- */
+
+/* Each thread binds the pages it owns to its node, then touches its scratch
+ * (first touch places fresh pages by the policy just set). */
+static void bind_fn(void *arg, int ith, int nth)
+{
+    (void)nth;
+    rc_engine *e = arg;
+    rc_net *net = e->net;
+    const rc_topo *topo = rc_pool_topo(e->pool);
+    const int node = rc_pool_thread_numa(e->pool, ith);
+    if (node < 0) return;
+    float *blocks[4] = { net->params, net->grads, net->m, net->v };
+    const size_t len = (e->own_hi[ith] - e->own_lo[ith]) * sizeof(float);
+    for (int b = 0; b < 4 && len; b++) {
+        int rc = rc_topo_membind(topo, blocks[b] + net->w_hh + e->own_lo[ith], len, node, 0);
+        if (rc && !e->bind_err[ith]) e->bind_err[ith] = rc;
+    }
+    if (e->conv) {
+        const size_t n = rc_convlstm_scratch_floats(&net->s.conv) * sizeof(float);
+        int rc = rc_topo_membind(topo, e->scratch[ith], n, node, 0);
+        if (rc && !e->bind_err[ith]) e->bind_err[ith] = rc;
+        memset(e->scratch[ith], 0, n);
+    }
+}
+
+/* Shared buffers interleaved over the threads' nodes (on one node: bound to
+ * it), then every thread binds its own. */
+static void engine_bind(rc_engine *e)
+{
+    const rc_topo *topo = rc_pool_topo(e->pool);
+    if (!topo) {
+        e->bind_why = "hwloc could not load this machine's topology";
+        return;
+    }
+    if (!rc_topo_can_membind(topo, &e->bind_why)) return;
+    unsigned long long mask = 0;
+    for (int i = 0; i < e->maxthreads; i++) {
+        const int k = rc_pool_thread_numa(e->pool, i);
+        if (k >= 0 && k < 64) mask |= 1ull << k;
+    }
+    if (!mask) {
+        e->bind_why = "the threads' NUMA nodes are unknown";
+        return;
+    }
+    rc_net *net = e->net;
+    const size_t B = (size_t)e->B, T = (size_t)e->T, H = (size_t)e->H, BT = B * T;
+    struct { void *p; size_t bytes; } sh[] = {
+        { net->params, net->nparams * sizeof(float) }, { net->grads, net->nparams * sizeof(float) },
+        { net->m, net->nparams * sizeof(float) },      { net->v, net->nparams * sizeof(float) },
+        { e->act_all, BT * 4 * H * sizeof(float) },    { e->dgate_all, BT * 4 * H * sizeof(float) },
+        { e->c_all, BT * H * sizeof(float) },          { e->hp_all, BT * H * sizeof(float) },
+        { e->cp_all, BT * H * sizeof(float) },
+    };
+    for (size_t k = 0; k < sizeof sh / sizeof sh[0]; k++) {
+        int rc = rc_topo_membind(topo, sh[k].p, sh[k].bytes, -1, mask);
+        if (rc && !e->shared_bind_err) e->shared_bind_err = rc;
+    }
+    rc_pool_run(e->pool, bind_fn, e);
+}
+
+int rc_engine_numa_check(const rc_engine *e, FILE *f)
+{
+    const rc_topo *topo = rc_pool_topo(e->pool);
+    const char *why = NULL;
+    if (!topo) why = "hwloc could not load this machine's topology";
+    else if (!rc_topo_can_memlocate(topo, &why)) {
+    } else if (e->bind_why) why = e->bind_why;
+    if (why) {
+        fprintf(f, "NUMA check: unsupported here: %s\n", why);
+        return -1;
+    }
+    if (e->shared_bind_err)
+        fprintf(f, "NUMA check: interleaving the shared buffers failed: %s\n", strerror(e->shared_bind_err));
+    const rc_net *net = e->net;
+    const char *names[4] = { "params", "grads", "adam_m", "adam_v" };
+    const float *blocks[4] = { net->params, net->grads, net->m, net->v };
+    int bad = 0, checked = 0, unknown = 0;
+    for (int i = 0; i < e->maxthreads; i++) {
+        const int node = rc_pool_thread_numa(e->pool, i);
+        if (e->bind_err[i])
+            fprintf(f, "  thread %d: binding to NUMA %d failed: %s\n", i, node, strerror(e->bind_err[i]));
+        const size_t len = (e->own_hi[i] - e->own_lo[i]) * sizeof(float);
+        for (int b = 0; b < 5; b++) {
+            const void *p;
+            size_t n;
+            if (b < 4) {
+                p = blocks[b] + net->w_hh + e->own_lo[i];
+                n = len;
+            } else if (e->conv) {
+                p = e->scratch[i];
+                n = rc_convlstm_scratch_floats(&net->s.conv) * sizeof(float);
+            } else
+                continue;
+            if (n < rc_topo_pagesize()) continue;
+            unsigned long long mask = 0;
+            const int at = rc_topo_memlocation(topo, p, n, &mask);
+            const char *what = b < 4 ? names[b] : "scratch";
+            if (at == -3) {
+                fprintf(f, "NUMA check: unsupported here: hwloc_get_area_memlocation failed\n");
+                return -1;
+            }
+            if (at == -2) {
+                unknown++;
+                fprintf(f, "  thread %d %s: no page allocated yet\n", i, what);
+                continue;
+            }
+            checked++;
+            if (at != node) {
+                bad++;
+                fprintf(f, "  MISMATCH thread %d %s (%zu KiB): expected NUMA %d, pages on node mask 0x%llx\n", i,
+                        what, n >> 10, node, mask);
+            } else
+                fprintf(f, "  thread %d %s (%zu KiB): NUMA %d, ok\n", i, what, n >> 10, at);
+        }
+    }
+    fprintf(f, "NUMA check: %d partition area%s checked, %d mismatch%s%s\n", checked, checked == 1 ? "" : "s", bad,
+            bad == 1 ? "" : "es", unknown ? " (some areas not yet touched)" : "");
+    return bad;
 }
 
 rc_engine *rc_engine_new(rc_net *net, const rc_dataset *ds, rc_pool *pool,
@@ -146,7 +282,21 @@ rc_engine *rc_engine_new(rc_net *net, const rc_dataset *ds, rc_pool *pool,
     }
     e->nchunks = (net->nparams + CHUNK - 1) / CHUNK;
     e->chunk_sq = xcalloc(e->nchunks, sizeof(double), &fail);
+    e->tb = xcalloc((size_t)e->maxthreads + 1, sizeof(size_t), &fail);
+    e->own_lo = xcalloc((size_t)e->maxthreads, sizeof(size_t), &fail);
+    e->own_hi = xcalloc((size_t)e->maxthreads, sizeof(size_t), &fail);
+    e->bind_err = xcalloc((size_t)e->maxthreads, sizeof(int), &fail);
     if (fail) goto nomem;
+    {
+        rc_plan *plan = rc_plan_new(&net->s, max_batch, e->maxthreads, NULL, err);
+        if (!plan) goto nomem;
+        RC_ASSERT(plan->tiles_layer >= 0 && plan->layer[plan->tiles_layer].nitems == (size_t)e->ntiles);
+        memcpy(e->tb, plan->layer[plan->tiles_layer].bounds, ((size_t)e->maxthreads + 1) * sizeof(size_t));
+        memcpy(e->own_lo, plan->own_lo, (size_t)e->maxthreads * sizeof(size_t));
+        memcpy(e->own_hi, plan->own_hi, (size_t)e->maxthreads * sizeof(size_t));
+        rc_plan_free(plan);
+    }
+    engine_bind(e);
     return e;
 nomem:
     rc_engine_free(e);
@@ -169,6 +319,7 @@ void rc_engine_free(rc_engine *e)
         for (int i = 0; i < e->maxthreads; i++) free(e->scratch[i]);
     free(e->scratch);
     free(e->whpart);
+    free(e->tb); free(e->own_lo); free(e->own_hi); free(e->bind_err);
     free(e);
 }
 
@@ -293,8 +444,7 @@ static void batch_fn(void *arg, int ith, int nth)
     for (int i = 0; i < nth; i++)
         if (e->tstat[i]) return; /* every thread sees the same error and leaves */
 
-    size_t k0, k1;
-    rc_partition((size_t)e->ntiles, ith, nth, &k0, &k1);
+    const size_t k0 = e->tb[ith], k1 = e->tb[ith + 1]; /* own tiles (sim/plan.c) */
     const size_t tu = (size_t)e->tile_units;
     const size_t u0 = k0 * tu < (size_t)H ? k0 * tu : (size_t)H;
     const size_t u1 = k1 * tu < (size_t)H ? k1 * tu : (size_t)H;
@@ -490,12 +640,10 @@ static void sq_fn(void *arg, int ith, int nth)
     }
 }
 
-static void adam_fn(void *arg, int ith, int nth)
+/* Adam on params [lo, hi). Elementwise: who runs it changes no result. */
+static void adam_span(rc_engine *e, size_t lo, size_t hi)
 {
-    rc_engine *e = arg;
     rc_net *net = e->net;
-    size_t lo, hi;
-    rc_partition(net->nparams, ith, nth, &lo, &hi);
     const float b1 = (float)e->a_b1, b2 = (float)e->a_b2, sc = (float)e->a_scale;
     const double bc1 = 1.0 - pow(e->a_b1, (double)e->a_step);
     const double bc2 = 1.0 - pow(e->a_b2, (double)e->a_step);
@@ -509,6 +657,20 @@ static void adam_fn(void *arg, int ith, int nth)
         /* PyTorch's form: p −= lr/bc1 · m / (sqrt(v)/sqrt(bc2) + eps). */
         p[i] -= lr_t * m[i] / (sqrtf(v[i]) * isq + eps);
     }
+}
+
+/* Each thread updates the w_hh rows it owns (pages on its node), plus an
+ * equal share of the parameters nobody owns: [0, A) and [B, nparams). */
+static void adam_fn(void *arg, int ith, int nth)
+{
+    rc_engine *e = arg;
+    rc_net *net = e->net;
+    const size_t A = net->w_hh + e->own_lo[0], B = net->w_hh + e->own_hi[nth - 1];
+    adam_span(e, net->w_hh + e->own_lo[ith], net->w_hh + e->own_hi[ith]);
+    size_t lo, hi;
+    rc_partition(net->nparams - (B - A), ith, nth, &lo, &hi);
+    if (lo < A) adam_span(e, lo, hi < A ? hi : A);
+    if (hi > A) adam_span(e, (lo > A ? lo : A) + (B - A), hi + (B - A));
 }
 
 double rc_engine_adam(rc_engine *e, double lr, double b1, double b2, double eps,

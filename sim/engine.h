@@ -13,6 +13,7 @@
 #define RC_ENGINE_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include "encoders/dataset.h"
 #include "models/net.h"
 #include "sim/pool.h"
@@ -61,5 +62,13 @@ rc_status rc_engine_batch(rc_engine *e, rc_split split, const int64_t *idx, int 
  * counter `step` ≥ 1, bias-corrected). Returns the pre-clip norm. */
 double rc_engine_adam(rc_engine *e, double lr, double b1, double b2, double eps,
                       double clip, int64_t step);
+
+/* `rcsim info --check`: for each thread, on which NUMA node the pages of
+ * what it owns landed (its w_hh rows in params, grads and Adam moments; its
+ * ConvLSTM scratch), against the node it runs on; one line each to f.
+ * Returns the number of mismatches, or -1 when this system cannot tell (the
+ * line printed says why: no memory binding or page query support, e.g. in a
+ * container). Areas under a page are skipped. */
+int rc_engine_numa_check(const rc_engine *e, FILE *f);
 
 #endif

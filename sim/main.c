@@ -6,6 +6,7 @@
 #include <string.h>
 #include "io/cfg.h"
 #include "models/lstm.h"
+#include "sim/plan.h"
 #include "sim/pool.h"
 #include "sim/run.h"
 #include "sim/spec.h"
@@ -21,9 +22,10 @@ static void usage_main(FILE *f)
         "  rcsim run CFG [options]   train and test the network described by CFG\n"
         "  rcsim eval CFG --model DIR/model.h5 [--thresholds LIST] [options]\n"
         "                            test a trained model at several thresholds\n"
-        "  rcsim info [CFG] [--threads N]\n"
-        "                            build options, BLAS, cores, thread placement, and\n"
-        "                            the partition plan of CFG's layers over the threads\n"
+        "  rcsim info [CFG] [--threads N] [--placement P] [--topology DESC] [--check]\n"
+        "                            build options, BLAS, hwloc topology, thread placement,\n"
+        "                            the partition plan of CFG's layers over the threads,\n"
+        "                            and (--check) where each partition's pages landed\n"
         "  rcsim --help | --version\n\n"
         "`rcsim run --help` lists the run options and every config key.\n", RC_VERSION);
 }
@@ -121,69 +123,235 @@ out:
     return rc;
 }
 
-/* The partition plan of a config's LSTM over nthreads: contiguous tile
- * ranges, units and recurrent multiply-accumulates per thread and row-step. */
-static int info_plan(const char *cfg_path, int nthreads)
+/* Build facts from the compiler's own macros, so they cannot drift from
+ * the Makefile. */
+static void info_build(void)
 {
-    rc_cfg *cfg = rc_cfg_new(rc_spec, rc_nspec);
-    rc_err err = { "" };
-    if (!cfg) return 1;
-    rc_status st = rc_cfg_load_file(cfg, cfg_path, &err);
-    if (!st) st = rc_cfg_check_required(cfg, &err);
-    if (st) {
-        fprintf(stderr, "rcsim: %s\n", err.msg);
-        rc_cfg_free(cfg);
-        return st == RC_ERR_CONFIG ? 2 : 1;
-    }
-    const int H = (int)rc_cfg_get_int(cfg, "model.hidden");
-    const int ntiles = (H + RC_LSTM_TILE - 1) / RC_LSTM_TILE;
-    printf("\npartition plan of %s (LSTM %d units = %d tiles of %d) on %d thread%s:\n",
-           cfg_path, H, ntiles, RC_LSTM_TILE, nthreads, nthreads > 1 ? "s" : "");
-    double maxc = 0, sum = 0;
-    for (int i = 0; i < nthreads; i++) {
-        size_t k0, k1;
-        rc_partition((size_t)ntiles, i, nthreads, &k0, &k1);
-        int u0 = (int)k0 * RC_LSTM_TILE, u1 = (int)k1 * RC_LSTM_TILE;
-        if (u1 > H) u1 = H;
-        if (u0 > H) u0 = H;
-        double cost = 4.0 * (u1 - u0) * H; /* recurrent MACs per row-step, forward */
-        printf("  thread %d: tiles [%zu, %zu), units [%d, %d), %.0f MAC per row-step%s\n", i, k0, k1, u0, u1,
-               cost, i == 0 ? " (+ head, spike decisions)" : "");
-        maxc = cost > maxc ? cost : maxc;
-        sum += cost;
-    }
-    printf("  imbalance max/mean: %.3f\n", sum > 0 ? maxc / (sum / nthreads) : 1.0);
-    rc_cfg_free(cfg);
-    return 0;
+    printf("build: gcc %s, C11", __VERSION__);
+#if defined(__OPTIMIZE__)
+    printf(", optimised");
+#else
+    printf(", not optimised (-O0)");
+#endif
+#if defined(__FAST_MATH__)
+    printf(", -ffast-math (unsupported!)");
+#else
+    printf(", no -ffast-math");
+#endif
+#if defined(__AVX512F__)
+    printf(", AVX-512");
+#elif defined(__AVX2__)
+    printf(", AVX2");
+#elif defined(__SSE2__)
+    printf(", SSE2");
+#endif
+#if defined(__FMA__)
+    printf(" + FMA");
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+    printf(", AddressSanitizer");
+#endif
+#if defined(NDEBUG)
+    printf(", NDEBUG (RC_ASSERT stays on)");
+#endif
+    printf("; Makefile: -O2 -march=native -Wall -Wextra (OPT=, ARCH= override)\n");
+}
+
+/* The network shape a config describes, without reading its data: image
+ * tasks are MNIST-format 28x28 (what the tmnist reader accepts today). */
+static void info_shape(const rc_cfg *cfg, rc_net_shape *s)
+{
+    memset(s, 0, sizeof *s);
+    s->K = 10;
+    s->nin = 1;
+    if (!strcmp(rc_cfg_get_str(cfg, "model.type"), "convlstm")) {
+        s->core = RC_CORE_CONVLSTM;
+        s->conv = (rc_convlstm_shape){ .C = (int)rc_cfg_get_int(cfg, "model.channels"), .Cin = 1, .Hh = 28,
+                                       .Ww = 28, .k = (int)rc_cfg_get_int(cfg, "model.kernel") };
+        s->H = s->conv.C * 28 * 28;
+    } else
+        s->H = (int)rc_cfg_get_int(cfg, "model.hidden");
+}
+
+static int info_usage_err(const char *what)
+{
+    fprintf(stderr, "rcsim info: %s; usage: rcsim info [CFG] [--threads N] [--placement spread|compact] "
+                    "[--topology DESC] [--check]\n", what);
+    return 2;
 }
 
 static int cmd_info(int argc, char **argv)
 {
-    const char *cfg_path = NULL;
-    int nthreads = 0;
+    const char *cfg_path = NULL, *threads_s = NULL, *place_s = NULL, *topo_s = NULL;
+    int check = 0;
+    char msg[512];
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--threads") && i + 1 < argc) nthreads = atoi(argv[++i]);
-        else if (argv[i][0] != '-' && !cfg_path) cfg_path = argv[i];
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            printf("usage: rcsim info [CFG] [--threads N] [--placement spread|compact] [--topology DESC] [--check]\n\n"
+                   "  prints the version, BLAS, build flags, the hwloc topology (packages, NUMA nodes\n"
+                   "  with memory, cores, PUs), the thread placement and, with CFG, the partition plan\n"
+                   "  of CFG's layers over the threads (neurons and estimated cost per thread,\n"
+                   "  imbalance max/mean). Options override CFG's sim.* keys:\n"
+                   "  --threads N          worker threads, 0 = one per core (sim.threads)\n"
+                   "  --placement P        spread | compact (sim.placement)\n"
+                   "  --topology DESC      host | synthetic:<hwloc synthetic description> |\n"
+                   "                       xml:<file> (sim.topology): plan for another machine\n"
+                   "  --check              (with CFG, host only) build the run's engine and report on\n"
+                   "                       which NUMA node each thread's partition pages landed;\n"
+                   "                       exit 1 if any is on the wrong node\n");
+            return 0;
+        } else if (!strcmp(a, "--threads") || !strcmp(a, "--placement") || !strcmp(a, "--topology")) {
+            if (i + 1 >= argc) {
+                snprintf(msg, sizeof msg, "%s needs a value", a);
+                return info_usage_err(msg);
+            }
+            const char **dst = a[2] == 't' && a[3] == 'h' ? &threads_s : a[2] == 'p' ? &place_s : &topo_s;
+            *dst = argv[++i];
+        } else if (!strcmp(a, "--check")) check = 1;
+        else if (a[0] != '-' && !cfg_path) cfg_path = a;
         else {
-            fprintf(stderr, "rcsim info: unexpected argument '%s'; usage: rcsim info [CFG] [--threads N]\n", argv[i]);
-            return 2;
+            snprintf(msg, sizeof msg, "unexpected argument '%s'", a);
+            return info_usage_err(msg);
         }
     }
-    printf("rcsim %s (git %s)\n", RC_VERSION, RC_GIT_REV);
-    printf("cores: %d\n", rc_hw_ncores());
-    printf("BLAS: %s (core %s)\n", openblas_get_config(), openblas_get_corename());
-    printf("compiler: gcc %s, C11, -O2 -Wall -Wextra, no -ffast-math\n", __VERSION__);
     rc_err err = { "" };
-    rc_pool *p = rc_pool_new(nthreads, RC_PLACE_SPREAD, &err);
-    if (p) {
-        char buf[8192];
-        rc_pool_placement(p, buf, sizeof buf);
-        printf("thread placement (--threads %d):\n%s", rc_pool_nthreads(p), buf);
-        if (!nthreads) nthreads = rc_pool_nthreads(p);
-        rc_pool_free(p);
+    rc_cfg *cfg = rc_cfg_new(rc_spec, rc_nspec);
+    if (!cfg) return 1;
+    int rc = 0;
+    rc_status st = RC_OK;
+    char set[600];
+    if (cfg_path) {
+        st = rc_cfg_load_file(cfg, cfg_path, &err);
+        if (!st) st = rc_cfg_check_required(cfg, &err);
     }
-    if (nthreads < 1) nthreads = 1;
-    return cfg_path ? info_plan(cfg_path, nthreads) : 0;
+    /* The options go through the config's own checks (ranges, enum values). */
+    if (!st && threads_s) {
+        snprintf(set, sizeof set, "sim.threads=%s", threads_s);
+        if ((st = rc_cfg_set(cfg, set, &err)))
+            rc_err_set(&err, st, "--threads %s: expected an integer in [0, 4096]", threads_s);
+    }
+    if (!st && place_s) {
+        snprintf(set, sizeof set, "sim.placement=%s", place_s);
+        if ((st = rc_cfg_set(cfg, set, &err)))
+            rc_err_set(&err, st, "--placement %s: expected spread or compact", place_s);
+    }
+    if (!st && topo_s) {
+        snprintf(set, sizeof set, "sim.topology=%s", topo_s);
+        st = rc_cfg_set(cfg, set, &err);
+    }
+    rc_topo *topo = NULL;
+    int from_cfg = 0; /* a bad sim.topology in CFG: name the file too */
+    if (!st) {
+        st = rc_topo_new(&topo, rc_cfg_get_str(cfg, "sim.topology"), topo_s ? "--topology" : "sim.topology", &err);
+        from_cfg = st && cfg_path && !topo_s;
+    }
+    if (st) {
+        fprintf(stderr, "rcsim: %s%s%s\n", from_cfg ? cfg_path : "", from_cfg ? ": " : "", err.msg);
+        rc_cfg_free(cfg);
+        return st == RC_ERR_CONFIG || st == RC_ERR_USAGE ? 2 : 1;
+    }
+    if (check && (!cfg_path || !rc_topo_is_host(topo))) {
+        rc_topo_free(topo);
+        rc_cfg_free(cfg);
+        return info_usage_err(!cfg_path ? "--check needs a config (CFG) to build"
+                                        : "--check verifies this machine only; a planned topology has no pages to check");
+    }
+    const rc_placement place = strcmp(rc_cfg_get_str(cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD
+                                                                                        : RC_PLACE_COMPACT;
+    int nth = (int)rc_cfg_get_int(cfg, "sim.threads");
+    if (nth == 0) nth = rc_topo_ncores(topo);
+
+    printf("rcsim %s (git %s)\n", RC_VERSION, RC_GIT_REV);
+    printf("BLAS: %s (core %s)\n", openblas_get_config(), openblas_get_corename());
+    info_build();
+    rc_topo_print(topo, stdout);
+    rc_thread_place *pl = calloc((size_t)nth, sizeof *pl);
+    if (!pl || rc_topo_place(topo, nth, place, pl, &err) != RC_OK) {
+        fprintf(stderr, "rcsim: out of memory planning %d threads\n", nth);
+        rc = 1;
+        goto out;
+    }
+    const char *pname = place == RC_PLACE_SPREAD ? "spread" : "compact";
+    if (rc_topo_is_host(topo)) {
+        /* The real pool: its lines say whether each thread did get bound. */
+        rc_pool *p = rc_pool_new(nth, place, &err);
+        if (p) {
+            char buf[16384];
+            rc_pool_placement(p, buf, sizeof buf);
+            printf("thread placement (%d thread%s, %s):\n%s", nth, nth > 1 ? "s" : "", pname, buf);
+            rc_pool_free(p);
+        } else
+            printf("thread placement: cannot create the pool: %s\n", err.msg);
+        const char *why = NULL;
+        if (rc_topo_can_membind(topo, &why))
+            printf("memory: each thread's partition is bound to its NUMA node (hwloc membind, migrating touched pages)\n");
+        else
+            printf("memory: not bound (%s)\n", why);
+    } else {
+        printf("thread placement (%d thread%s, %s; planned, nothing is bound):\n", nth, nth > 1 ? "s" : "", pname);
+        for (int i = 0; i < nth; i++)
+            printf("thread %d -> core %d (PU %d, NUMA %d, package %d)%s\n", i, pl[i].core, pl[i].pu, pl[i].numa,
+                   pl[i].package, pl[i].shared ? " [shares its PU: more threads than PUs]" : "");
+    }
+    if (cfg_path) {
+        rc_net_shape shape;
+        info_shape(cfg, &shape);
+        rc_plan *plan = rc_plan_new(&shape, (int)rc_cfg_get_int(cfg, "train.batch"), nth, pl, &err);
+        if (!plan) {
+            fprintf(stderr, "rcsim: %s\n", err.msg);
+            rc = 1;
+            goto out;
+        }
+        printf("\npartition plan of %s on %d thread%s (%s, train.batch %lld):\n", cfg_path, nth, nth > 1 ? "s" : "",
+               pname, rc_cfg_get_int(cfg, "train.batch"));
+        rc_plan_print(plan, stdout);
+        /* Locality: every owned partition lives on its thread's node. */
+        int nn = rc_topo_nnuma(topo), nonlocal = 0;
+        printf("  per NUMA node:");
+        for (int k = 0; k < nn; k++) {
+            int t = 0;
+            long long neur = 0;
+            const rc_layer_plan *L = &plan->layer[plan->tiles_layer];
+            for (int i = 0; i < nth; i++)
+                if (pl[i].numa == k) { t++; neur += L->neurons[i]; }
+            printf("%s node %d: %d thread%s, %lld %s", k ? ";" : "", k, t, t == 1 ? "" : "s", neur, L->neuron);
+        }
+        for (int i = 0; i < nth; i++) nonlocal += pl[i].numa < 0;
+        printf("\n  locality: %s\n", nonlocal ? "some threads have no NUMA node (their memory is not bound)"
+                                   : shape.core == RC_CORE_CONVLSTM
+                                       ? "each thread's im2col scratch is bound to its own NUMA node; the ConvLSTM "
+                                         "weights, read by every thread, are interleaved over the threads' nodes"
+                                       : "each thread's w_hh rows, gradients and Adam moments are bound to its own "
+                                         "NUMA node; shared tensors are interleaved over the threads' nodes");
+        printf("  thread 0 also runs the head's backward and the spike decisions (serial, in row order)\n");
+        rc_plan_free(plan);
+    }
+    if (check) {
+        char tbuf[32];
+        snprintf(tbuf, sizeof tbuf, "%d", nth);
+        const char *sets[3];
+        int nset = 0;
+        char s1[600], s2[600];
+        snprintf(s1, sizeof s1, "sim.placement=%s", pname);
+        sets[nset++] = s1;
+        if (topo_s) { snprintf(s2, sizeof s2, "sim.topology=%s", topo_s); sets[nset++] = s2; }
+        rc_run_args a = { .cfg_path = cfg_path, .sets = sets, .nset = nset, .threads = tbuf, .quiet = 1 };
+        int bad = 0;
+        printf("\nNUMA check (%s, building the run's engine):\n", cfg_path);
+        fflush(stdout);
+        st = rc_run_numa_check(&a, &bad, &err);
+        if (st) {
+            fprintf(stderr, "rcsim: %s\n", err.msg);
+            rc = st == RC_ERR_CONFIG || st == RC_ERR_USAGE ? 2 : 1;
+        } else if (bad > 0)
+            rc = 1;
+    }
+out:
+    free(pl);
+    rc_topo_free(topo);
+    rc_cfg_free(cfg);
+    return rc;
 }
 
 int main(int argc, char **argv)

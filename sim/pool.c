@@ -14,7 +14,7 @@
  *  - Barrier: generation-counting barrier on two atomics, spin then
  *    sched_yield (never a fixed sleep: that would put a floor on every step).
  *  - Placement: one hwloc topology per pool; thread i binds itself to the
- *    first PU of core order(i). Binding failures leave the thread unbound
+ *    PU rc_topo_place (sim/topo.c) plans for it. Binding failures leave the thread unbound
  *    and are reported by rc_pool_placement(), they are never fatal.
  *
  * Thread 0 is whoever calls rc_pool_run. It is bound in rc_pool_new and its
@@ -106,20 +106,14 @@ struct rc_pool {
     pthread_cond_t ready_cv; /* rc_pool_new waits here for workers to bind */
     int nready;
 
-    hwloc_topology_t topo;      /* NULL when hwloc could not load one */
+    rc_topo *rtopo;             /* this machine; NULL when hwloc could not load it */
+    hwloc_topology_t topo;      /* rtopo's hwloc topology, or NULL */
     hwloc_bitmap_t caller_orig; /* caller's binding before rc_pool_new */
     int caller_bound;           /* restore caller_orig in rc_pool_free */
     rc_pool_thread *t;          /* nth entries; t[0] is the caller */
 };
 
 /* ---- hardware discovery ------------------------------------------------ */
-
-/* Cores are the unit of placement; a topology without core objects (some VMs,
- * exotic platforms) falls back to PUs so there is still something to bind to. */
-static hwloc_obj_type_t rc_pool_unit_type(hwloc_topology_t topo)
-{
-    return hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE) > 0 ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
-}
 
 static int rc_pool_count_cores(hwloc_topology_t topo)
 {
@@ -156,61 +150,8 @@ void rc_partition(size_t n, int ith, int nth, size_t *lo, size_t *hi)
     *hi = *lo + base + (i < rem ? 1 : 0);
 }
 
-/* NUMA node (logical index) whose cpuset contains the whole unit, or -1. */
-static int rc_pool_numa_of(hwloc_topology_t topo, hwloc_obj_t unit)
-{
-    int nn = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
-    for (int k = 0; k < nn; k++) {
-        hwloc_obj_t node = hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE, (unsigned)k);
-        if (node && node->cpuset && unit->cpuset &&
-            hwloc_bitmap_isincluded(unit->cpuset, node->cpuset))
-            return k;
-    }
-    return -1;
-}
-
-/* order[0..ncores) = core indices in placement order. "spread" deals cores
- * round-robin over NUMA nodes so that the first threads get the most memory
- * bandwidth; "compact" keeps threads on as few nodes (shared caches) as
- * possible. Cores with no NUMA node form one extra bucket. */
-static int rc_pool_core_order(hwloc_topology_t topo, hwloc_obj_type_t type, int ncores,
-                              rc_placement place, int *order, int *numa)
-{
-    for (int c = 0; c < ncores; c++) {
-        hwloc_obj_t o = hwloc_get_obj_by_type(topo, type, (unsigned)c);
-        numa[c] = o ? rc_pool_numa_of(topo, o) : -1;
-    }
-    if (place == RC_PLACE_COMPACT) {
-        for (int c = 0; c < ncores; c++)
-            order[c] = c;
-        return 0;
-    }
-    int nn = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
-    if (nn < 0)
-        nn = 0;
-    int nb = nn + 1; /* bucket nn = "no node" */
-    int *cursor = calloc((size_t)nb, sizeof *cursor);
-    if (!cursor)
-        return -1;
-    int filled = 0;
-    while (filled < ncores) {
-        for (int k = 0; k < nb && filled < ncores; k++) {
-            int want = k < nn ? k : -1;
-            int c = cursor[k];
-            while (c < ncores && numa[c] != want)
-                c++;
-            if (c < ncores) {
-                order[filled++] = c;
-                c++;
-            }
-            cursor[k] = c;
-        }
-    }
-    free(cursor);
-    return 0;
-}
-
-/* Fills every thread's target (core, PU, cpuset) or its reason for none. */
+/* Fills every thread's target (core, PU, cpuset) or its reason for none.
+ * The plan itself is rc_topo_place's, the same that `rcsim info` prints. */
 static rc_status rc_pool_plan(rc_pool *pool, rc_placement place, rc_err *err)
 {
     if (!pool->topo) {
@@ -218,44 +159,32 @@ static rc_status rc_pool_plan(rc_pool *pool, rc_placement place, rc_err *err)
             pool->t[i].why_not = "hwloc topology unavailable";
         return RC_OK;
     }
-    const struct hwloc_topology_support *sup = hwloc_topology_get_support(pool->topo);
-    if (!sup || !sup->cpubind || !sup->cpubind->set_thisthread_cpubind) {
-        for (int i = 0; i < pool->nth; i++)
-            pool->t[i].why_not = "hwloc cannot bind threads on this system";
-        return RC_OK;
-    }
-    hwloc_obj_type_t type = rc_pool_unit_type(pool->topo);
-    int nc = hwloc_get_nbobjs_by_type(pool->topo, type);
-    if (nc <= 0) {
-        for (int i = 0; i < pool->nth; i++)
-            pool->t[i].why_not = "hwloc found no cores";
-        return RC_OK;
-    }
-    int *order = malloc((size_t)nc * sizeof *order);
-    int *numa = malloc((size_t)nc * sizeof *numa);
-    if (!order || !numa || rc_pool_core_order(pool->topo, type, nc, place, order, numa) != 0) {
-        free(order);
-        free(numa);
+    rc_thread_place *pl = malloc((size_t)pool->nth * sizeof *pl);
+    if (!pl || rc_topo_place(pool->rtopo, pool->nth, place, pl, err) != RC_OK) {
+        free(pl);
         return rc_err_set(err, RC_ERR_NOMEM, "thread pool: out of memory planning placement of %d threads",
                           pool->nth);
     }
+    const struct hwloc_topology_support *sup = hwloc_topology_get_support(pool->topo);
+    const int can_bind = sup && sup->cpubind && sup->cpubind->set_thisthread_cpubind;
     for (int i = 0; i < pool->nth; i++) {
         rc_pool_thread *t = &pool->t[i];
-        int c = order[i % nc]; /* wrap around when oversubscribed */
-        hwloc_obj_t o = hwloc_get_obj_by_type(pool->topo, type, (unsigned)c);
-        if (!o || !o->cpuset || !(t->cpuset = hwloc_bitmap_dup(o->cpuset))) {
+        t->numa = pl[i].numa; /* memory binding follows the plan even when the thread is unbound */
+        if (!can_bind) {
+            t->why_not = "hwloc cannot bind threads on this system";
+            continue;
+        }
+        if (pl[i].pu < 0 || !(t->cpuset = hwloc_bitmap_alloc())) {
             t->why_not = "hwloc core object without cpuset";
             continue;
         }
         /* One PU, not the whole core: on SMT machines the OS would otherwise
          * still migrate the thread between siblings. */
-        hwloc_bitmap_singlify(t->cpuset);
-        t->core = c;
-        t->pu = hwloc_bitmap_first(t->cpuset);
-        t->numa = numa[c];
+        hwloc_bitmap_only(t->cpuset, (unsigned)pl[i].pu);
+        t->core = pl[i].core;
+        t->pu = pl[i].pu;
     }
-    free(order);
-    free(numa);
+    free(pl);
     return RC_OK;
 }
 
@@ -385,8 +314,7 @@ void rc_pool_free(rc_pool *pool)
                 hwloc_bitmap_free(pool->t[i].cpuset);
         free(pool->t);
     }
-    if (pool->topo)
-        hwloc_topology_destroy(pool->topo);
+    rc_topo_free(pool->rtopo);
     pthread_cond_destroy(&pool->ready_cv);
     pthread_cond_destroy(&pool->wake_cv);
     pthread_mutex_destroy(&pool->mu);
@@ -424,11 +352,10 @@ rc_pool *rc_pool_new(int nthreads, rc_placement place, rc_err *err)
     pthread_cond_init(&pool->ready_cv, NULL);
 
     /* A missing topology only costs placement, so it is not an error. */
-    if (hwloc_topology_init(&pool->topo) != 0) {
-        pool->topo = NULL;
-    } else if (hwloc_topology_load(pool->topo) != 0) {
-        hwloc_topology_destroy(pool->topo);
-        pool->topo = NULL;
+    {
+        rc_err terr = { "" };
+        rc_topo_new(&pool->rtopo, NULL, "thread pool", &terr);
+        pool->topo = rc_topo_hwloc(pool->rtopo);
     }
     pool->ncores = pool->topo ? rc_pool_count_cores(pool->topo) : rc_hw_ncores();
     pool->nth = nthreads ? nthreads : pool->ncores;
@@ -591,4 +518,15 @@ void rc_pool_placement(const rc_pool *pool, char *buf, size_t cap)
             break;
         used += (size_t)n < cap - used ? (size_t)n : cap - used - 1;
     }
+}
+
+const rc_topo *rc_pool_topo(const rc_pool *pool)
+{
+    return pool->rtopo;
+}
+
+int rc_pool_thread_numa(const rc_pool *pool, int ith)
+{
+    RC_ASSERT(ith >= 0 && ith < pool->nth);
+    return pool->t[ith].numa;
 }

@@ -9,8 +9,9 @@
  * yields (2 cores must not be burned by idle spinners for long).
  *
  * Placement: thread ith is bound (hwloc_set_cpubind, HWLOC_CPUBIND_THREAD) to
- * the ith core of the machine, spread across NUMA nodes first ("spread") or
- * filling one node first ("compact"). If binding fails (containers,
+ * one PU of the core rc_topo_place (sim/topo.h) gives it: spread across
+ * packages and NUMA nodes first ("spread") or filling one node first
+ * ("compact"). If binding fails (containers,
  * oversubscription: more threads than cores) the pool still works, unbound,
  * and rc_pool_placement() says so. */
 #ifndef RC_POOL_H
@@ -18,11 +19,10 @@
 
 #include <stddef.h>
 #include "sim/status.h"
+#include "sim/topo.h" /* rc_placement */
 
 typedef struct rc_pool rc_pool;
 typedef void (*rc_pool_fn)(void *arg, int ith, int nth);
-
-typedef enum { RC_PLACE_SPREAD = 0, RC_PLACE_COMPACT = 1 } rc_placement;
 
 /* nthreads >= 1; 0 means "one per core". Returns NULL and fills err on failure. */
 rc_pool *rc_pool_new(int nthreads, rc_placement place, rc_err *err);
@@ -39,6 +39,14 @@ void rc_pool_barrier(rc_pool *pool);
 
 /* Human-readable placement, one line per thread: "thread 0 -> core 0 (PU 0, NUMA 0)". */
 void rc_pool_placement(const rc_pool *pool, char *buf, size_t cap);
+
+/* This machine's topology as the pool loaded it (NULL if hwloc could not),
+ * for NUMA binding (rc_topo_membind). */
+const rc_topo *rc_pool_topo(const rc_pool *pool);
+
+/* Logical index of the NUMA node thread ith was placed on (its memory's
+ * home), or -1 if unknown. */
+int rc_pool_thread_numa(const rc_pool *pool, int ith);
 
 /* Number of cores hwloc sees (>= 1). */
 int rc_hw_ncores(void);

@@ -29,6 +29,7 @@
 #include "sim/engine.h"
 #include "sim/metrics.h"
 #include "sim/pool.h"
+#include "sim/topo.h"
 #include "sim/rng.h"
 #include "sim/run.h"
 #include "sim/spec.h"
@@ -222,6 +223,19 @@ static rc_status configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
     if (conv && rc_cfg_get_int(cfg, "model.kernel") % 2 == 0)
         return rc_err_set(err, RC_ERR_CONFIG, "%s: model.kernel = %lld, expected an odd size (same padding)",
                           a->cfg_path, rc_cfg_get_int(cfg, "model.kernel"));
+    /* sim.topology plans for other machines (rcsim info); a run always runs
+     * here, but a bad value is still a config error. */
+    const char *topo_desc = rc_cfg_get_str(cfg, "sim.topology");
+    if (strcmp(topo_desc, "host")) {
+        rc_topo *topo = NULL;
+        rc_err terr = { "" };
+        if ((st = rc_topo_new(&topo, topo_desc, "sim.topology", &terr)))
+            return rc_err_set(err, st, "%s: %s", a->cfg_path, terr.msg);
+        if (!rc_topo_is_host(topo))
+            fprintf(stderr, "rcsim: note: sim.topology = %s is for planning (rcsim info); this %s runs on this machine\n",
+                    topo_desc, a->model ? "eval" : "run");
+        rc_topo_free(topo);
+    }
     long long head[RC_NET_MAX_HEAD + 1];
     size_t nh = rc_cfg_get_int_list(cfg, "model.head", head, RC_NET_MAX_HEAD + 1);
     if (nh > RC_NET_MAX_HEAD)
@@ -352,7 +366,7 @@ static rc_status setup_build(rc_setup *S, const rc_run_args *a, rc_err *err)
  * equal fingerprints train the same model. */
 static char *config_fingerprint(const char *ini)
 {
-    static const char *skip[] = { "train.examples", "output.", "test.", "sim.threads", "sim.placement", "sim.dt_ms", NULL };
+    static const char *skip[] = { "train.examples", "output.", "test.", "sim.threads", "sim.placement", "sim.topology", "sim.dt_ms", NULL };
     size_t n = strlen(ini);
     char *out = malloc(n + 1), sec[128] = "";
     if (!out) return NULL;
@@ -981,6 +995,15 @@ done:
     free(keep);
     rc_sb_free(&sb);
     free(kept);
+    setup_free(&S);
+    return st;
+}
+
+rc_status rc_run_numa_check(const rc_run_args *a, int *mismatches, rc_err *err)
+{
+    rc_setup S;
+    rc_status st = setup_build(&S, a, err);
+    if (!st) *mismatches = rc_engine_numa_check(S.eng, stdout);
     setup_free(&S);
     return st;
 }

@@ -31,6 +31,12 @@ rc_status rc_run(const rc_run_args *a, rc_err *err);
  * threshold (tradeoff.csv) and writes traces.h5 at the config's threshold. */
 rc_status rc_eval(const rc_run_args *a, rc_err *err);
 
+/* `rcsim info CFG --check`: builds what a run builds (data, network,
+ * pinned pool, engine with its NUMA binding; nothing is trained or written)
+ * and prints, per thread, where the pages of its partition landed.
+ * *mismatches: the number of mismatches, or -1 if this system cannot tell. */
+rc_status rc_run_numa_check(const rc_run_args *a, int *mismatches, rc_err *err);
+
 /* The signal that interrupted a run (0 if none). */
 int rc_run_signal(void);
 

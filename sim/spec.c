@@ -88,6 +88,10 @@ const rc_cfg_spec rc_spec[] = {
       "worker threads; 0 = one per core" },
     { "sim", "placement", RC_CFG_ENUM, "spread", 0, 0, "spread|compact",
       "thread pinning: spread over NUMA nodes first, or fill cores in order" },
+    { "sim", "topology", RC_CFG_STRING, "host", 0, 0, NULL,
+      "machine to plan for: host (this one), synthetic:<hwloc synthetic description> (e.g. "
+      "synthetic:pack:2 numa:2 core:8 pu:2) or xml:<hwloc XML file> (or a path ending in .xml); "
+      "only host binds threads and memory, the others are for rcsim info" },
     { "sim", "dt_ms", RC_CFG_FLOAT, "1", 1e-9, 1e9, NULL,
       "duration of one step in ms (for spike timestamps)" },
     /* [output] */
