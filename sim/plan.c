@@ -233,8 +233,10 @@ void rc_plan_print(const rc_plan *p, FILE *f)
             human(L->cost[i], c, sizeof c);
             fprintf(f, "    thread %d", i);
             if (p->place) fprintf(f, " (core %d, NUMA %d)", p->place[i].core, p->place[i].numa);
-            fprintf(f, ": %ss [%zu, %zu), %lld %s, %s MAC per row-step", L->item, L->bounds[i],
-                    L->bounds[i + 1], L->neurons[i], L->neuron, c);
+            /* Row layers: the thread's rows of a full batch; unit tiles: one example. */
+            fprintf(f, ": %ss [%zu, %zu), %lld %s, %s MAC per %s (training)", L->item, L->bounds[i],
+                    L->bounds[i + 1], L->neurons[i], L->neuron, c,
+                    strcmp(L->item, "row") == 0 ? "step of the batch" : "example-step");
             if (l == p->tiles_layer && p->own_hi[i] > p->own_lo[i]) {
                 const double kib = (double)(p->own_hi[i] - p->own_lo[i]) * sizeof(float) / 1024.0;
                 fprintf(f, "; owns %.0f KiB of w_hh (x4: params, grads, Adam m, v)", kib);
