@@ -20,7 +20,10 @@ typedef struct {
                                            the earliest possible step              */
     double early_false_positive_fraction; /* answered positive before any run      */
     double mean_loss;
+    double majority_fraction;      /* share of the most frequent label             */
 } rc_metrics;
+
+#define RC_METRICS_MAX_CLASS 64
 
 /* Accumulates results; T is the sequence length. */
 typedef struct {
@@ -29,6 +32,11 @@ typedef struct {
     double sum_tsp, sum_loss;
     int64_t hist[4097];    /* spike-step histogram, 0-based step */
     int spotting;
+    /* Per class (labels and predictions below RC_METRICS_MAX_CLASS): */
+    int64_t cls_n[RC_METRICS_MAX_CLASS];        /* examples with this label     */
+    int64_t cls_correct[RC_METRICS_MAX_CLASS];  /* ... answered right (1st spike) */
+    double cls_sum_tsp[RC_METRICS_MAX_CLASS];   /* ... sum of 1-based spike steps */
+    int64_t confusion[RC_METRICS_MAX_CLASS][RC_METRICS_MAX_CLASS]; /* [label][pred] */
 } rc_metrics_acc;
 
 void rc_metrics_init(rc_metrics_acc *a, int T, int spotting);
