@@ -33,7 +33,8 @@ static char *attr_text(hid_t loc, const char *name)
     if ((t = H5Aget_type(a)) < 0 || H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) != 0) goto out;
     const size_t n = H5Tget_size(t);
     if (!n || !(s = calloc(n + 1, 1))) goto out;
-    if ((mt = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(mt, n) < 0 || H5Aread(a, mt, s) < 0) {
+    /* Read with the stored type itself: HDF5 does not convert UTF-8 <-> ASCII. */
+    if ((mt = H5Tcopy(t)) < 0 || H5Aread(a, mt, s) < 0) {
         free(s);
         s = NULL;
     }

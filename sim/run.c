@@ -649,8 +649,9 @@ static rc_status trace_activations(rc_setup *S, rc_traces *tr, rc_err *err)
             long long t = ids[j]; ids[j] = ids[j - 1]; ids[j - 1] = t;
         }
     size_t u = 0;
+    const int64_t avail = S->ds->size[RC_SPLIT_TEST]; /* finite test sets: ids beyond it do not exist */
     for (size_t i = 0; i < n; i++)
-        if (!u || ids[i] != ids[u - 1]) ids[u++] = ids[i];
+        if ((!u || ids[i] != ids[u - 1]) && (avail < 0 || ids[i] < avail)) ids[u++] = ids[i];
     n = u;
     const int after = rc_cfg_get_bool(S->cfg, "output.trace_after_spike");
     const int H = S->net->s.H, K = S->net->s.K, T = S->T;
