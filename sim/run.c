@@ -453,7 +453,8 @@ static rc_status setup_build(rc_setup *S, const rc_run_args *a, rc_err *err)
  * equal fingerprints train the same model. */
 static char *config_fingerprint(const char *ini)
 {
-    static const char *skip[] = { "train.examples", "output.", "test.", "sim.threads", "sim.placement", "sim.dt_ms", NULL };
+    static const char *skip[] = { "train.examples", "output.", "test.", "sim.threads", "sim.placement", "sim.dt_ms",
+                                  "task.cache_dir", NULL };
     size_t n = strlen(ini);
     char *out = malloc(n + 1), sec[128] = "";
     if (!out) return NULL;
