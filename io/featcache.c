@@ -111,7 +111,8 @@ rc_status rc_featcache_save(const char *path, const char *key, const float *data
 {
     rc_h5err_reset();
     char tmp[4200], m[512];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    /* Per-process temporary name: two runs filling the same cache do not clash. */
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
     rc_status st = RC_OK;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = H5I_INVALID_HID, d = H5I_INVALID_HID, sp = H5I_INVALID_HID;
     if (fapl >= 0) rc_h5_lenient_locking(fapl);

@@ -8,7 +8,7 @@
  * sizes and modification times). A file whose key differs (stale), or that is
  * unreadable, truncated or fails its CRC (corrupt), is reported as a miss
  * with the reason, never used: the caller recomputes and saves over it.
- * Saving writes PATH.tmp, fsyncs and renames it, so a crash never leaves a
+ * Saving writes PATH.<pid>.tmp, fsyncs and renames it, so a crash never leaves a
  * half-written cache under PATH. Call from one thread (serial HDF5). */
 #ifndef RC_FEATCACHE_H
 #define RC_FEATCACHE_H
