@@ -12,8 +12,8 @@
 # compiler if-convert and vectorise the elementwise loops).
 
 CC       ?= gcc
-DEB_PKGS := libcmocka-dev libhwloc-dev libhdf5-dev libopenblas-dev zlib1g-dev pkg-config
-PKGS     := hdf5 hwloc openblas zlib
+DEB_PKGS := libcmocka-dev libhwloc-dev libhdf5-dev libopenblas-dev zlib1g-dev pkg-config libfftw3-dev
+PKGS     := hdf5 hwloc openblas zlib fftw3
 
 OPT      ?= -O2
 ARCH     ?= native

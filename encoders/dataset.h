@@ -37,6 +37,18 @@ struct rc_dataset {
                      rc_events *ev, rc_example_info *info);
     void (*free)(rc_dataset *ds);
     void *priv;
+    /* Optional (NULL / 0 unless a task sets them): */
+    const char *const *class_names; /* (nclass) names for per-class metrics      */
+    float *norm;             /* (nnorm) feature normalisation the examples are
+                                encoded with (speech: mean (nin), then 1/std
+                                (nin)); owned by the task, read by get(). The
+                                driver stores it in model.h5 and overwrites it
+                                from there on eval and resume, so a model is
+                                always fed as it was trained.                 */
+    size_t nnorm;
+    int train_pass_index;    /* TRAIN get() takes index = pass·size[TRAIN] + i
+                                (example i of that pass over the training set),
+                                so per-example augmentation differs by pass   */
 };
 
 /* Synthetic tasks (encoders/spotting.c, encoders/twoseq.c). */
@@ -59,6 +71,31 @@ int rc_latency_step(int v, int T, int zero_last);
 
 /* Brute-force label and earliest step for a binary sequence (tests use it). */
 void rc_spotting_label(const uint8_t *bits, int T, int run, int *label, int *earliest);
+
+/* Speech Commands keyword spotting (paper 3.4, B.4; encoders/speech.c). */
+typedef struct {
+    const char *data_dir;    /* <word>/<speaker>_nohash_<n>.wav, validation_list.txt,
+                                testing_list.txt, optional _background_noise_/ */
+    const char *keywords;    /* comma-separated; every other word is "unknown"  */
+    int silence;             /* add _silence_/ clips as the last class          */
+    const char *cache_dir;   /* feature cache folder; NULL = no cache           */
+    const char *noise_dir;   /* noise clips for mixing; NULL = no noise mixing  */
+    double time_shift_ms;    /* augmentation: uniform shift in [-s, s] ms        */
+    double noise_prob;       /* augmentation: chance of mixing noise in          */
+    double noise_volume;     /* augmentation: noise gain ~ U(0, noise_volume)    */
+    int bands, context;      /* mel filters; frames of context on either side    */
+    double fmin, fmax;       /* filterbank edges (Hz)                            */
+    int quiet;               /* no note on stderr when features are computed     */
+} rc_speech_opts;
+/* Scans data_dir, loads or computes the features (cache), computes the
+ * training-set normalisation. Errors name the file or folder. */
+rc_status rc_speech_new(const rc_speech_opts *o, uint64_t seed, rc_dataset **out, rc_err *err);
+/* Relative path ("yes/abc_nohash_0.wav") of example idx of a split. */
+const char *rc_speech_file(const rc_dataset *ds, rc_split split, int64_t idx);
+/* How the features were obtained: 0 computed (no cache), 1 loaded from the
+ * cache, 2 computed because the cache was missing, 3 computed because it was
+ * stale or corrupt. */
+int rc_speech_cache_state(const rc_dataset *ds);
 
 void rc_dataset_free(rc_dataset *ds); /* NULL is a no-op */
 

@@ -22,6 +22,12 @@ void rc_metrics_add(rc_metrics_acc *a, const rc_example_result *r, int n)
         a->sum_events += (double)x->events;
         a->sum_macs += x->macs;
         if (x->tsp >= 0 && x->tsp <= 4096) a->hist[x->tsp]++;
+        if (x->label >= 0 && x->label < RC_METRICS_MAX_CLASS) {
+            a->cls_n[x->label]++;
+            a->cls_correct[x->label] += x->pred == x->label;
+            a->cls_sum_tsp[x->label] += x->tsp + 1;
+            if (x->pred >= 0 && x->pred < RC_METRICS_MAX_CLASS) a->confusion[x->label][x->pred]++;
+        }
         if (x->pred_end >= 0) {
             a->nend++;
             a->correct_end += x->pred_end == x->label;
@@ -66,6 +72,10 @@ void rc_metrics_finish(const rc_metrics_acc *a, rc_metrics *m)
     m->tsp_p10 = quantile(a, 0.1);
     m->tsp_p50 = quantile(a, 0.5);
     m->tsp_p90 = quantile(a, 0.9);
+    int64_t most = 0;
+    for (int c = 0; c < RC_METRICS_MAX_CLASS; c++)
+        if (a->cls_n[c] > most) most = a->cls_n[c];
+    m->majority_fraction = most / n;
     m->has_earliest = a->spotting;
     if (a->spotting) {
         m->earliest_fraction = a->pos ? (double)a->pos_earliest / (double)a->pos : 0;

@@ -22,7 +22,10 @@ typedef struct {
     double mean_loss;
     double events_per_example;      /* input events read over the steps computed  */
     double macs_per_example;        /* forward multiply-accumulates executed      */
+    double majority_fraction;      /* share of the most frequent label             */
 } rc_metrics;
+
+#define RC_METRICS_MAX_CLASS 64
 
 /* Accumulates results; T is the sequence length. */
 typedef struct {
@@ -31,6 +34,11 @@ typedef struct {
     double sum_tsp, sum_loss, sum_events, sum_macs;
     int64_t hist[4097];    /* spike-step histogram, 0-based step */
     int spotting;
+    /* Per class (labels and predictions below RC_METRICS_MAX_CLASS): */
+    int64_t cls_n[RC_METRICS_MAX_CLASS];        /* examples with this label     */
+    int64_t cls_correct[RC_METRICS_MAX_CLASS];  /* ... answered right (1st spike) */
+    double cls_sum_tsp[RC_METRICS_MAX_CLASS];   /* ... sum of 1-based spike steps */
+    int64_t confusion[RC_METRICS_MAX_CLASS][RC_METRICS_MAX_CLASS]; /* [label][pred] */
 } rc_metrics_acc;
 
 void rc_metrics_init(rc_metrics_acc *a, int T, int spotting);

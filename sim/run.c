@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "encoders/dataset.h"
@@ -110,6 +111,7 @@ typedef struct {
     int64_t *idx;             /* (batch) */
     rc_example_result *keep;  /* optional (count): every example's result, kept
                                  for traces.h5 so no second pass is needed     */
+    rc_metrics_acc *acc_out;  /* optional: the accumulator (per-class counts)  */
 } evaluator;
 
 /* Runs `count` examples of a split with RC-inference (stop_at_spike = 1) or a
@@ -136,16 +138,18 @@ static rc_status evaluate(evaluator *ev, rc_split split, int64_t count, int stop
     if (secs) *secs = now_s() - t0;
     if (rows) *rows = total_rows;
     rc_metrics_finish(&acc, m);
+    if (ev->acc_out) *ev->acc_out = acc;
     return RC_OK;
 }
 
 /* ---- summary.json ------------------------------------------------------- */
 
-static void json_metrics(rc_strbuf *b, const rc_metrics *m, const char *ind)
+static void json_metrics(rc_strbuf *b, const rc_metrics *m, const char *ind, double dt_ms)
 {
     rc_sb_printf(b, "%s\"examples\": %lld,\n", ind, (long long)m->n);
     rc_sb_printf(b, "%s\"accuracy\": ", ind); rc_sb_json_num(b, m->accuracy);
     rc_sb_printf(b, ",\n%s\"mean_spike_step\": ", ind); rc_sb_json_num(b, m->mean_spike_step);
+    rc_sb_printf(b, ",\n%s\"mean_spike_ms\": ", ind); rc_sb_json_num(b, m->mean_spike_step * dt_ms);
     rc_sb_printf(b, ",\n%s\"mean_spike_fraction\": ", ind); rc_sb_json_num(b, m->mean_spike_fraction);
     rc_sb_printf(b, ",\n%s\"no_spike_fraction\": ", ind); rc_sb_json_num(b, m->no_spike_fraction);
     rc_sb_printf(b, ",\n%s\"spike_step_p10\": ", ind); rc_sb_json_num(b, m->tsp_p10);
@@ -160,6 +164,42 @@ static void json_metrics(rc_strbuf *b, const rc_metrics *m, const char *ind)
         rc_sb_printf(b, ",\n%s\"early_false_positive_fraction\": ", ind);
         rc_sb_json_num(b, m->early_false_positive_fraction);
     }
+}
+
+/* Per-class RC-inference accuracy and spike time, and the confusion matrix
+ * (rows: true class, columns: the class of the first spike; without a
+ * spike, the class at the last step), for tasks with more than two classes. */
+static void json_classes(rc_strbuf *b, const rc_metrics_acc *a, const rc_dataset *ds, double dt_ms)
+{
+    const int K = ds->nclass < RC_METRICS_MAX_CLASS ? ds->nclass : RC_METRICS_MAX_CLASS;
+    if (K <= 2) return;
+    rc_sb_printf(b, ",\n    \"per_class\": [");
+    for (int c = 0; c < K; c++) {
+        char dflt[16];
+        snprintf(dflt, sizeof dflt, "%d", c);
+        const double n = (double)a->cls_n[c];
+        rc_sb_printf(b, "%s\n      { \"class\": ", c ? "," : "");
+        rc_sb_json_str(b, ds->class_names ? ds->class_names[c] : dflt);
+        rc_sb_printf(b, ", \"examples\": %lld, \"accuracy\": ", (long long)a->cls_n[c]);
+        rc_sb_json_num(b, n > 0 ? (double)a->cls_correct[c] / n : 0);
+        rc_sb_printf(b, ", \"mean_spike_step\": "); rc_sb_json_num(b, n > 0 ? a->cls_sum_tsp[c] / n : 0);
+        rc_sb_printf(b, ", \"mean_spike_ms\": "); rc_sb_json_num(b, n > 0 ? a->cls_sum_tsp[c] / n * dt_ms : 0);
+        rc_sb_printf(b, " }");
+    }
+    rc_sb_printf(b, "\n    ],\n    \"confusion\": {\n      \"classes\": [");
+    for (int c = 0; c < K; c++) {
+        char dflt[16];
+        snprintf(dflt, sizeof dflt, "%d", c);
+        rc_sb_printf(b, "%s", c ? ", " : "");
+        rc_sb_json_str(b, ds->class_names ? ds->class_names[c] : dflt);
+    }
+    rc_sb_printf(b, "],\n      \"rows_true_columns_predicted\": [");
+    for (int r = 0; r < K; r++) {
+        rc_sb_printf(b, "%s\n        [", r ? "," : "");
+        for (int c = 0; c < K; c++) rc_sb_printf(b, "%s%lld", c ? ", " : "", (long long)a->confusion[r][c]);
+        rc_sb_printf(b, "]");
+    }
+    rc_sb_printf(b, "\n      ]\n    }");
 }
 
 /* ---- SIGINT / SIGTERM: finish the batch, then stop cleanly -------------- */
@@ -275,6 +315,65 @@ static void setup_free(rc_setup *S)
     memset(S, 0, sizeof *S);
 }
 
+static int is_dir(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* The speech data set from the [task] and [encoder] keys. */
+static rc_status speech_build(rc_setup *S, const char *cfg_path, rc_err *err)
+{
+    const rc_cfg *cfg = S->cfg;
+    const char *dir = rc_cfg_get_str(cfg, "task.data_dir");
+    const char *nd = rc_cfg_get_str(cfg, "task.noise_dir");
+    const char *cd = rc_cfg_get_str(cfg, "task.cache_dir");
+    const int silence = rc_cfg_get_bool(cfg, "task.silence");
+    char noise[4200] = "";
+    if (!is_dir(dir))
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: task.data_dir = %s is not a folder, expected a Speech Commands folder "
+                                              "(<word>/*.wav, validation_list.txt, testing_list.txt)", cfg_path, dir);
+    if (!strcmp(nd, "auto")) {
+        snprintf(noise, sizeof noise, "%s/_background_noise_", dir);
+        if (!is_dir(noise)) noise[0] = 0;
+    } else if (strcmp(nd, "none")) {
+        if (nd[0] == '/') snprintf(noise, sizeof noise, "%s", nd);
+        else snprintf(noise, sizeof noise, "%s/%s", dir, nd);
+        if (!is_dir(noise))
+            return rc_err_set(err, RC_ERR_CONFIG, "%s: task.noise_dir = %s: %s is not a folder, expected WAV noise clips (or auto, none)",
+                              cfg_path, nd, noise);
+        char *a1 = realpath(noise, NULL), *a2 = NULL;
+        char sil[4200];
+        snprintf(sil, sizeof sil, "%s/_silence_", dir);
+        a2 = realpath(sil, NULL);
+        const int same = a1 && a2 && !strcmp(a1, a2);
+        free(a1);
+        free(a2);
+        if (silence && same)
+            return rc_err_set(err, RC_ERR_CONFIG, "%s: task.noise_dir = %s is the _silence_ class's folder while task.silence = true; "
+                                                  "expected another noise folder (or none)", cfg_path, nd);
+    }
+    if (rc_cfg_get_float(cfg, "encoder.fmin_hz") >= rc_cfg_get_float(cfg, "encoder.fmax_hz"))
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: encoder.fmin_hz = %g is not below encoder.fmax_hz = %g", cfg_path,
+                          rc_cfg_get_float(cfg, "encoder.fmin_hz"), rc_cfg_get_float(cfg, "encoder.fmax_hz"));
+    rc_speech_opts o = {
+        .data_dir = dir, .keywords = rc_cfg_get_str(cfg, "task.keywords"), .silence = silence,
+        .cache_dir = strcmp(cd, "none") ? cd : NULL, .noise_dir = noise[0] ? noise : NULL,
+        .time_shift_ms = rc_cfg_get_float(cfg, "task.time_shift_ms"),
+        .noise_prob = rc_cfg_get_float(cfg, "task.noise_prob"), .noise_volume = rc_cfg_get_float(cfg, "task.noise_volume"),
+        .bands = (int)rc_cfg_get_int(cfg, "encoder.mel_bands"), .context = (int)rc_cfg_get_int(cfg, "encoder.context"),
+        .fmin = rc_cfg_get_float(cfg, "encoder.fmin_hz"), .fmax = rc_cfg_get_float(cfg, "encoder.fmax_hz"),
+        .quiet = !strcmp(rc_cfg_get_str(cfg, "output.progress"), "off"),
+    };
+    rc_status st = rc_speech_new(&o, S->seed, &S->ds, err);
+    if (st == RC_ERR_CONFIG) {
+        char m[sizeof err->msg];
+        snprintf(m, sizeof m, "%s", err->msg);
+        return rc_err_set(err, st, "%s: %s", cfg_path, m);
+    }
+    return st;
+}
+
 static rc_status setup_build(rc_setup *S, const rc_run_args *a, rc_err *err)
 {
     rc_status st;
@@ -310,6 +409,8 @@ static rc_status setup_build(rc_setup *S, const rc_run_args *a, rc_err *err)
             S->ds->rows = (int)tri.rows;
             S->ds->cols = (int)tri.cols;
         }
+    } else if (!strcmp(S->task, "speech")) {
+        if ((st = speech_build(S, a->cfg_path, err))) return st;
     } else if (S->spotting)
         S->ds = rc_spotting_new(S->seed, T ? T : 25, (int)rc_cfg_get_int(cfg, "task.run_length"));
     else
@@ -366,7 +467,8 @@ static rc_status setup_build(rc_setup *S, const rc_run_args *a, rc_err *err)
  * equal fingerprints train the same model. */
 static char *config_fingerprint(const char *ini)
 {
-    static const char *skip[] = { "train.examples", "output.", "test.", "sim.threads", "sim.placement", "sim.topology", "sim.dt_ms", NULL };
+    static const char *skip[] = { "train.examples", "output.", "test.", "sim.threads", "sim.placement",
+                                  "sim.topology", "sim.dt_ms", "task.cache_dir", NULL };
     size_t n = strlen(ini);
     char *out = malloc(n + 1), sec[128] = "";
     if (!out) return NULL;
@@ -432,6 +534,10 @@ static void ckpt_items(rc_setup *S, train_state *st, float *kept, char **strs,
     tens[2] = (rc_ckpt_tensor){ "adam_v", net->v, net->nparams };
     tens[3] = (rc_ckpt_tensor){ "best_params", S->best, net->nparams };
     tens[4] = (rc_ckpt_tensor){ "kept_params", kept, net->nparams };
+    /* Tasks that normalise their inputs (speech) keep the statistics with the
+     * model: eval and resume feed it exactly as in training. */
+    const size_t ntens = S->ds->nnorm ? 6 : 5;
+    if (S->ds->nnorm) tens[5] = (rc_ckpt_tensor){ "feature_norm", S->ds->norm, S->ds->nnorm };
     int64_t *iv[] = { &st->batch, &st->trained, &st->train_rows, &st->best_batch, &st->tacc_n,
                       &st->tacc_correct, &st->best_val.n, &st->bv_has_end, &st->bv_has_earliest, NULL };
     static const char *in[] = { "batch", "trained", "train_rows", "best_batch", "tacc_n", "tacc_correct",
@@ -444,14 +550,14 @@ static void ckpt_items(rc_setup *S, train_state *st, float *kept, char **strs,
 #undef X
     cs[0] = (rc_ckpt_str){ "config", &strs[0] };
     cs[1] = (rc_ckpt_str){ "model_shape", &strs[1] };
-    *ck = (rc_ckpt){ tens, 5, ci, ni, cr, nr, cs, 2 };
+    *ck = (rc_ckpt){ tens, ntens, ci, ni, cr, nr, cs, 2 };
 }
 
 static rc_status ckpt_save(rc_setup *S, train_state *st, float *kept, const char *dir, rc_err *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/model.h5", dir);
-    rc_ckpt_tensor tens[5];
+    rc_ckpt_tensor tens[6];
     rc_ckpt_int ci[16];
     rc_ckpt_real cr[32];
     rc_ckpt_str cs[2];
@@ -470,7 +576,7 @@ static rc_status ckpt_save(rc_setup *S, train_state *st, float *kept, const char
  * shape and an equivalent config. */
 static rc_status ckpt_load(rc_setup *S, train_state *st, float *kept, const char *path, rc_err *err)
 {
-    rc_ckpt_tensor tens[5];
+    rc_ckpt_tensor tens[6];
     rc_ckpt_int ci[16];
     rc_ckpt_real cr[32];
     rc_ckpt_str cs[2];
@@ -558,8 +664,9 @@ static rc_status trace_activations(rc_setup *S, rc_traces *tr, rc_err *err)
             long long t = ids[j]; ids[j] = ids[j - 1]; ids[j - 1] = t;
         }
     size_t u = 0;
+    const int64_t avail = S->ds->size[RC_SPLIT_TEST]; /* finite test sets: ids beyond it do not exist */
     for (size_t i = 0; i < n; i++)
-        if (!u || ids[i] != ids[u - 1]) ids[u++] = ids[i];
+        if ((!u || ids[i] != ids[u - 1]) && (avail < 0 || ids[i] < avail)) ids[u++] = ids[i];
     n = u;
     const int after = rc_cfg_get_bool(S->cfg, "output.trace_after_spike");
     const int H = S->net->s.H, K = S->net->s.K, T = S->T;
@@ -645,12 +752,14 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     float *kept_ck = NULL;
     int64_t *perm = NULL;
     rc_example_result *test_res = NULL;
+    rc_metrics_acc *test_acc = NULL;
     ts.best_score = -1;
     if (st) goto done;
     rc_cfg *cfg = S.cfg;
     rc_net *net = S.net;
     const int T = S.T, batch = S.batch;
     const double t_start = now_s();
+    const double dt_ms = rc_cfg_get_float(cfg, "sim.dt_ms");
 
     if (a->resume) {
         char ck[4200];
@@ -707,7 +816,7 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     const int64_t ck_every = rc_cfg_get_int(cfg, "output.checkpoint_every");
     rc_batch_opts to = { .train = 1, .stop_at_spike = !S.eos, .loss_at_end = S.eos,
                          .threshold = S.theta, .beta = S.beta };
-    evaluator ev = { S.eng, S.ds, S.tbatch, S.theta, S.spotting, S.res, S.idx, NULL };
+    evaluator ev = { S.eng, S.ds, S.tbatch, S.theta, S.spotting, S.res, S.idx, NULL, NULL };
     int64_t *idx = S.idx;
     rc_example_result *res = S.res;
 
@@ -743,12 +852,20 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
         if (vm.has_end) fprintf(mf, "%.6f", vm.accuracy_at_end);                                \
         fprintf(mf, ",%g,%g,%g,%d\n", vm.tsp_p10, vm.tsp_p50, vm.tsp_p90, is_best);            \
         fflush(mf);                                                                             \
+        val_majority = vm.majority_fraction;                                                    \
+        /* Early stopping (paper B.4): RC accuracy fell below the majority-class                \
+         * fraction after the kept model had been above it. */                                  \
+        if (stop_majority && ts.best_batch > 0 && ts.best_val.accuracy >= vm.majority_fraction  \
+            && vm.accuracy < vm.majority_fraction)                                              \
+            early_stop = 1;                                                                     \
         rc_metrics_init(&tacc, T, S.spotting);                                                  \
         last_val = vm.accuracy;                                                                 \
         last_tsp = vm.mean_spike_step;                                                          \
     } while (0)
 
-    double last_val = 0, last_tsp = 0, run_loss = 0;
+    double last_val = 0, last_tsp = 0, run_loss = 0, val_majority = 0;
+    const int stop_majority = rc_cfg_get_bool(cfg, "train.stop_below_majority");
+    int early_stop = 0;
     int64_t run_n = 0;
     rc_metrics_acc tacc;
     rc_metrics_init(&tacc, T, S.spotting);
@@ -756,7 +873,7 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     tacc.correct = ts.tacc_correct;
     tacc.sum_tsp = ts.tacc_sum_tsp;
     tacc.sum_loss = ts.tacc_sum_loss;
-    for (int64_t b = ts.batch; b < nbatches && !g_signal; b++) {
+    for (int64_t b = ts.batch; b < nbatches && !g_signal && !early_stop; b++) {
         const double lr = (double)b >= decay_at * (double)nbatches ? lr0 * decay : lr0;
         int n = batch;
         if ((b + 1) * batch > total) n = (int)(total - b * batch);
@@ -772,7 +889,8 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
                     }
                     perm_epoch = ep;
                 }
-                g = perm[g % ntrain];
+                /* Tasks with augmentation also get the pass (train_pass_index). */
+                g = perm[g % ntrain] + (S.ds->train_pass_index ? ep * ntrain : 0);
             }
             idx[j] = g;
         }
@@ -856,8 +974,11 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
         goto done;
     }
     ev.keep = test_res;
+    if (!(test_acc = malloc(sizeof *test_acc))) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
+    ev.acc_out = test_acc;
     if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 1, &rcm, &rc_rows, &rc_secs, err))) goto done;
     ev.keep = NULL;
+    ev.acc_out = NULL;
     if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 0, &endm, &end_rows, &end_secs, err))) goto done;
     if (want_traces && (st = write_traces(&S, outdir, test_res, test_size, err))) goto done;
 
@@ -880,15 +1001,17 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     rc_sb_printf(&sb, ",\n    \"wall_s\": "); rc_sb_json_num(&sb, ts.train_time);
     rc_sb_printf(&sb, ",\n    \"steps_computed_fraction\": ");
     rc_sb_json_num(&sb, ts.trained ? (double)ts.train_rows / ((double)ts.trained * T) : 0);
+    rc_sb_printf(&sb, ",\n    \"early_stopped\": %s", early_stop ? "true" : "false");
     rc_sb_printf(&sb, ",\n    \"selected_by\": \"%s\",\n    \"selected_batch\": %lld\n  },\n",
                  select_last ? "last" : select_end ? "validation accuracy_at_end" : "validation accuracy (RC-inference)",
                  (long long)ts.best_batch);
     rc_sb_printf(&sb, "  \"validation\": {\n");
-    json_metrics(&sb, &ts.best_val, "    ");
+    json_metrics(&sb, &ts.best_val, "    ", dt_ms);
+    rc_sb_printf(&sb, ",\n    \"majority_fraction\": "); rc_sb_json_num(&sb, val_majority);
     rc_sb_printf(&sb, "\n  },\n  \"test\": {\n    \"inference\": \"rc\",\n");
     rcm.has_end = 1;
     rcm.accuracy_at_end = endm.accuracy_at_end;
-    json_metrics(&sb, &rcm, "    ");
+    json_metrics(&sb, &rcm, "    ", dt_ms);
     rc_sb_printf(&sb, ",\n    \"steps_computed_fraction\": ");
     rc_sb_json_num(&sb, (double)rc_rows / ((double)test_size * T));
     rc_sb_printf(&sb, ",\n    \"examples_per_s\": "); rc_sb_json_num(&sb, test_size / (rc_secs > 0 ? rc_secs : 1e-9));
@@ -903,7 +1026,9 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     rc_sb_json_num(&sb, endm.accuracy_at_end);
     rc_sb_printf(&sb, ",\n      \"steps_computed_fraction\": 1,\n      \"examples_per_s\": ");
     rc_sb_json_num(&sb, test_size / (end_secs > 0 ? end_secs : 1e-9));
-    rc_sb_printf(&sb, "\n    }\n  },\n");
+    rc_sb_printf(&sb, "\n    }");
+    json_classes(&sb, test_acc, S.ds, dt_ms);
+    rc_sb_printf(&sb, "\n  },\n");
     rc_sb_printf(&sb, "  \"other_inference\": \"%s\",\n",
                  S.eos ? "EOS-trained model under RC-inference: see test.accuracy, test.mean_spike_step"
                        : "RC-trained model under EOS-inference: see test.accuracy_at_end");
@@ -921,6 +1046,7 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
 done:
     free(perm);
     free(test_res);
+    free(test_acc);
     if (mf) fclose(mf);
     rc_sb_free(&sb);
     free(cfg_json);
@@ -962,20 +1088,22 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     if ((st = rc_mkdir_p(outdir, err))) goto done;
     int64_t test_size = rc_cfg_get_int(S.cfg, "test.size");
     if (S.ds->size[RC_SPLIT_TEST] > 0 && test_size > S.ds->size[RC_SPLIT_TEST]) test_size = S.ds->size[RC_SPLIT_TEST];
-    evaluator ev = { S.eng, S.ds, S.tbatch, S.theta, S.spotting, S.res, S.idx, NULL };
+    evaluator ev = { S.eng, S.ds, S.tbatch, S.theta, S.spotting, S.res, S.idx, NULL, NULL };
     rc_metrics endm, m;
     if (!(keep = malloc((size_t)test_size * sizeof *keep))) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
     if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 0, &endm, NULL, NULL, err))) goto done;
     int kept_theta = 0; /* keep holds the results at train.threshold */
-    rc_sb_printf(&sb, "threshold,accuracy,mean_spike_step,mean_spike_fraction,no_spike_fraction,accuracy_at_end,examples_per_s\n");
+    const double dt_ms = rc_cfg_get_float(S.cfg, "sim.dt_ms");
+    rc_sb_printf(&sb, "threshold,accuracy,mean_spike_step,mean_spike_fraction,no_spike_fraction,accuracy_at_end,examples_per_s,mean_spike_ms\n");
     for (size_t i = 0; i < nth; i++) {
         ev.threshold = th[i];
         ev.keep = th[i] == S.theta ? keep : NULL;
         kept_theta |= ev.keep != NULL;
         double secs = 0;
         if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 1, &m, NULL, &secs, err))) goto done;
-        rc_sb_printf(&sb, "%g,%.6f,%.4f,%.6f,%.6f,%.6f,%.1f\n", th[i], m.accuracy, m.mean_spike_step,
-                     m.mean_spike_fraction, m.no_spike_fraction, endm.accuracy_at_end, test_size / (secs > 0 ? secs : 1e-9));
+        rc_sb_printf(&sb, "%g,%.6f,%.4f,%.6f,%.6f,%.6f,%.1f,%.2f\n", th[i], m.accuracy, m.mean_spike_step,
+                     m.mean_spike_fraction, m.no_spike_fraction, endm.accuracy_at_end, test_size / (secs > 0 ? secs : 1e-9),
+                     m.mean_spike_step * dt_ms);
         if (!a->quiet)
             fprintf(stderr, "rcsim eval: threshold %g: accuracy %.4f at mean spike step %.2f/%d (no spike %.4f)\n",
                     th[i], m.accuracy, m.mean_spike_step, S.T, m.no_spike_fraction);

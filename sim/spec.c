@@ -6,11 +6,27 @@
 
 const rc_cfg_spec rc_spec[] = {
     /* [task] */
-    { "task", "name", RC_CFG_ENUM, NULL, 0, 0, "spotting|twoseq|tmnist",
-      "task: spotting (paper 3.1), twoseq (2-sequence problem, 3.2) or tmnist (latency-coded "
-      "MNIST-format images, 3.3)" },
+    { "task", "name", RC_CFG_ENUM, NULL, 0, 0, "spotting|twoseq|tmnist|speech",
+      "task: spotting (paper 3.1), twoseq (2-sequence problem, 3.2), tmnist (latency-coded "
+      "MNIST-format images, 3.3) or speech (Speech Commands keywords, 3.4)" },
     { "task", "data_dir", RC_CFG_STRING, "../shared/data/mnist", 0, 0, NULL,
-      "tmnist: folder with train-/t10k-images-idx3-ubyte and -labels-idx1-ubyte (raw or .gz)" },
+      "tmnist: folder with train-/t10k-images-idx3-ubyte and -labels-idx1-ubyte (raw or .gz); "
+      "speech: Speech Commands folder (<word>/*.wav, validation_list.txt, testing_list.txt)" },
+    { "task", "keywords", RC_CFG_STRING, "yes,no,up,down,left,right,on,off,stop,go", 0, 0, NULL,
+      "speech: the keyword classes, in class order; every other word is the class _unknown_" },
+    { "task", "silence", RC_CFG_BOOL, "false", 0, 0, NULL,
+      "speech: add the clips of <data_dir>/_silence_ as a last class _silence_" },
+    { "task", "cache_dir", RC_CFG_STRING, "runs/cache", 0, 0, NULL,
+      "speech: folder of the HDF5 feature cache (keyed by feature parameters and file list); none = no cache" },
+    { "task", "noise_dir", RC_CFG_STRING, "auto", 0, 0, NULL,
+      "speech: WAV folder mixed into training clips as noise; auto = <data_dir>/_background_noise_ "
+      "if it exists; none = no noise; a relative path is inside data_dir" },
+    { "task", "noise_prob", RC_CFG_FLOAT, "0.8", 0, 1, NULL,
+      "speech: chance that a training clip gets noise mixed in" },
+    { "task", "noise_volume", RC_CFG_FLOAT, "0.1", 0, 10, NULL,
+      "speech: noise gain ~ U(0, noise_volume) (clips and noise in [-1, 1])" },
+    { "task", "time_shift_ms", RC_CFG_FLOAT, "100", 0, 1000, NULL,
+      "speech: training clips are shifted by a uniform random time in [-s, s] ms (0 = off)" },
     { "task", "validation", RC_CFG_INT, "5000", 1, 1e9, NULL,
       "tmnist: the last N training images are the validation set (never trained on)" },
     { "task", "steps", RC_CFG_INT, "0", 0, 4096, NULL,
@@ -28,6 +44,15 @@ const rc_cfg_spec rc_spec[] = {
       "tmnist: latency-code steps T (pixel v spikes at ((255-v)*T)/255)" },
     { "encoder", "zero", RC_CFG_ENUM, "skip", 0, 0, "skip|last",
       "tmnist: zero pixels never spike (skip) or spike at the last step (last, as the paper's code)" },
+    { "encoder", "mel_bands", RC_CFG_INT, "20", 1, 128, NULL,
+      "speech: mel filterbank log energies per 10 ms frame" },
+    { "encoder", "context", RC_CFG_INT, "10", 0, 40, NULL,
+      "speech: frames of context on either side stacked into one step, without padding "
+      "(steps = 101 - 2*context, inputs = (2*context+1)*mel_bands)" },
+    { "encoder", "fmin_hz", RC_CFG_FLOAT, "20", 0, 8000, NULL,
+      "speech: lower edge of the mel filterbank (Hz)" },
+    { "encoder", "fmax_hz", RC_CFG_FLOAT, "8000", 1, 8000, NULL,
+      "speech: upper edge of the mel filterbank (Hz)" },
     /* [model] */
     { "model", "type", RC_CFG_ENUM, "lstm", 0, 0, "lstm|convlstm",
       "recurrent layer: lstm, or convlstm (tmnist images only)" },
@@ -72,6 +97,9 @@ const rc_cfg_spec rc_spec[] = {
     { "train", "select_max_spike_step", RC_CFG_FLOAT, "0", 0, 1e9, NULL,
       "latency budget for selection: only validation points whose mean spike step is at most "
       "this may be selected (0 = no budget; the last point is kept if none qualifies)" },
+    { "train", "stop_below_majority", RC_CFG_BOOL, "false", 0, 0, NULL,
+      "early stopping (paper B.4): stop training at a validation point whose RC-inference accuracy is "
+      "below the validation set's majority-class fraction, once the kept model was above it" },
     { "train", "lr_decay_at", RC_CFG_FLOAT, "1", 0, 1, NULL,
       "multiply lr by lr_decay after this fraction of training (1 = never)" },
     { "train", "lr_decay", RC_CFG_FLOAT, "1", 0, 1, NULL,
