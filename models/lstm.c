@@ -3,6 +3,8 @@
  * Cost per step and active row: 4H·H multiply-accumulates for the recurrent
  * product (sgemm), 4H per input event, O(H) elementwise. Backward doubles the
  * dense part (dh and the weight gradient) and adds the events' outer products.
+ * Steps with dense inputs (rc_step_input.x) run the input product and its
+ * weight gradient as sgemm instead.
  * The elementwise loops are plain C in a fixed order; no -ffast-math. */
 #include <cblas.h>
 #include <string.h>
@@ -23,11 +25,15 @@ void rc_lstm_forward(float *act, float *c, float *h,
         if (n > 0)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, nr, H, 1.0f,
                         hp, H, w_hh + (size_t)rb * H, H, 0.0f, act + rb, G4);
+        /* Dense input: act[:, rb:rb+nr] += x (n, nin) × w_ih[:, rb:rb+nr]. */
+        if (n > 0 && in->x)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, nr, in->nin, 1.0f,
+                        in->x, in->nin, w_ih + rb, G4, 1.0f, act + rb, G4);
         for (int r = 0; r < n; r++) {
             float *a = act + (size_t)r * G4 + rb;
             for (int j = 0; j < nr; j++) a[j] += b_ih[rb + j] + b_hh[rb + j];
             /* Event-driven input: add the weight column of each event. */
-            for (int e = in->beg[r]; e < in->end[r]; e++) {
+            for (int e = in->beg[r]; e < in->end[r] && !in->x; e++) {
                 const float v = in->val[r][e];
                 const float *wc = w_ih + (size_t)in->ch[r][e] * G4 + rb;
                 for (int j = 0; j < nr; j++) a[j] += v * wc[j];
@@ -114,6 +120,19 @@ void rc_lstm_backward_weights(float *dw_ih, float *dw_hh, float *db_ih, float *d
             for (int j = 0; j < nr; j++) {
                 db_ih[rb + j] += d[j];
                 db_hh[rb + j] += d[j];
+            }
+        }
+        for (int r = 0; r < N; r++) {
+            const float *d = dgate_all + (size_t)r * G4 + rb;
+            if (in_all->x && in_all->xrow[r]) {
+                /* A run of rows with dense inputs: dw_ih[:, tile] += xᵀ × dgate. */
+                int r1 = r + 1;
+                while (r1 < N && in_all->xrow[r1]) r1++;
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in_all->nin, nr, r1 - r, 1.0f,
+                            in_all->x + (size_t)r * in_all->nin, in_all->nin, d, G4, 1.0f,
+                            dw_ih + rb, G4);
+                r = r1 - 1;
+                continue;
             }
             for (int e = in_all->beg[r]; e < in_all->end[r]; e++) {
                 const float v = in_all->val[r][e];

@@ -35,6 +35,10 @@ struct rc_engine {
     int conv;                 /* RC_CORE_CONVLSTM: the ConvLSTM kernels     */
     int tile_units;           /* state units per tile (16, or 4·Hh·Ww)      */
     float **scratch;          /* (threads) ConvLSTM im2col scratch          */
+    float *xd;                /* (B·T, nin) LSTM: dense inputs of dense steps */
+    unsigned char *xrow;      /* (B·T) 1 where the row's xd copy is valid   */
+    unsigned char *xstep;     /* (T)   1 where step t runs the dense path   */
+    int nin;
     float *whpart;            /* (chunks, 4C·CKK) ConvLSTM ∂W_h per chunk   */
     size_t nwh;               /* 4C·CKK                                    */
     rc_events *ev;            /* (B) event streams of the batch's examples */
@@ -248,6 +252,10 @@ rc_engine *rc_engine_new(rc_net *net, const rc_dataset *ds, rc_pool *pool,
     e->end = xcalloc(BT, sizeof(int), &fail);
     e->ich = xcalloc(BT, sizeof(*e->ich), &fail);
     e->ival = xcalloc(BT, sizeof(*e->ival), &fail);
+    e->nin = net->s.nin;
+    e->xrow = xcalloc(BT, 1, &fail);
+    e->xstep = xcalloc(T, 1, &fail);
+    if (!e->conv) e->xd = xcalloc(BT * (size_t)e->nin, sizeof(float), &fail);
     e->act_all = xcalloc(BT * 4 * H, sizeof(float), &fail);
     e->c_all = xcalloc(BT * H, sizeof(float), &fail);
     e->hp_all = xcalloc(BT * H, sizeof(float), &fail);
@@ -319,26 +327,47 @@ void rc_engine_free(rc_engine *e)
         for (int i = 0; i < e->maxthreads; i++) free(e->scratch[i]);
     free(e->scratch);
     free(e->whpart);
+    free(e->xd); free(e->xrow); free(e->xstep);
     free(e->tb); free(e->own_lo); free(e->own_hi); free(e->bind_err);
     free(e);
 }
 
-/* Fills the input ranges of the rows of step t (rows already listed). */
+/* Fills the input ranges of the rows of step t (rows already listed). An
+ * LSTM step whose rows carry events on at least a quarter of the input
+ * channels (speech features: all of them) also gets dense copies of its
+ * inputs, so the input products run as sgemm (see rc_step_input). The
+ * choice depends on the data only. */
 static void set_step_inputs(rc_engine *e, int t)
 {
-    const int r0 = e->rowoff[t];
-    for (int r = 0; r < e->nrow[t]; r++) {
+    const int r0 = e->rowoff[t], n = e->nrow[t];
+    int64_t nev = 0;
+    for (int r = 0; r < n; r++) {
         const rc_events *ev = &e->ev[e->row_ex[r0 + r]];
         e->beg[r0 + r] = ev->off[t];
         e->end[r0 + r] = ev->off[t + 1];
         e->ich[r0 + r] = ev->ch;
         e->ival[r0 + r] = ev->val;
+        nev += ev->off[t + 1] - ev->off[t];
+    }
+    const int dense = e->xd && n > 0 && e->nin >= 32 && 4 * nev >= (int64_t)n * e->nin;
+    e->xstep[t] = (unsigned char)dense;
+    for (int r = 0; r < n; r++) {
+        e->xrow[r0 + r] = (unsigned char)dense;
+        if (!dense) continue;
+        float *x = e->xd + (size_t)(r0 + r) * e->nin;
+        memset(x, 0, (size_t)e->nin * sizeof *x);
+        for (int q = e->beg[r0 + r]; q < e->end[r0 + r]; q++) x[e->ich[r0 + r][q]] += e->ival[r0 + r][q];
     }
 }
 
-static rc_step_input step_input(rc_engine *e, int r0)
+/* Input of step t's rows (t = −1: all cached rows, for the weight gradients). */
+static rc_step_input step_input(rc_engine *e, int r0, int t)
 {
-    rc_step_input in = { e->beg + r0, e->end + r0, e->ich + r0, e->ival + r0 };
+    rc_step_input in = { e->beg + r0, e->end + r0, e->ich + r0, e->ival + r0, NULL, NULL, e->nin };
+    if (e->xd && (t < 0 || e->xstep[t])) {
+        in.x = e->xd + (size_t)r0 * e->nin;
+        in.xrow = e->xrow + r0;
+    }
     return in;
 }
 
@@ -461,7 +490,7 @@ static void batch_fn(void *arg, int ith, int nth)
     int t;
     for (t = 0; t < T; t++) {
         const int r0 = e->rowoff[t], n = e->nrow[t];
-        rc_step_input in = step_input(e, r0);
+        rc_step_input in = step_input(e, r0, t);
         if (e->conv) {
             size_t ra, rb; /* whole rows per thread */
             rc_partition((size_t)n, ith, nth, &ra, &rb);
@@ -557,7 +586,7 @@ static void batch_fn(void *arg, int ith, int nth)
         }
     }
     const int N = e->rowoff[tmax] + e->nrow[tmax];
-    rc_step_input all = step_input(e, 0);
+    rc_step_input all = step_input(e, 0, -1);
     if (e->conv) {
         rc_convlstm_backward_wx(Gr + net->w_ih, Gr + net->b_ih, e->dgate_all, &all, N, cs,
                                 (int)k0, (int)k1);

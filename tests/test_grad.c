@@ -124,10 +124,10 @@ static double batch_ref_loss(fixture *fx, const double *dp, const rc_example_res
 }
 
 /* Runs one training batch, checks every gradient against central differences. */
-static void check_grads(int K, int nhead, int eos, double beta, int nthreads)
+static void check_grads_nin(int K, int nhead, int eos, double beta, int nthreads, int nin)
 {
     openblas_set_num_threads(1);
-    const int T = 6, nin = 3, H = 20, n = 8;
+    const int T = 6, H = 20, n = 8;
     rc_dataset *ds = tab_new(T, nin, K == 1 ? 2 : K);
     rc_net_shape s = { .nin = nin, .H = H, .nhead = nhead, .head = { 7 }, .K = K };
     rc_net *net = rc_net_new(&s, 42);
@@ -195,8 +195,9 @@ static void check_grads(int K, int nhead, int eos, double beta, int nthreads)
         if (e > 1e-3)
             fail_msg("param %zu: analytic %.8g, finite difference %.8g (rel err %.2g)", i, an, fd, e);
     }
-    print_message("K=%d head=%d %s beta=%.2f threads=%d: worst rel err %.2e over %zu params\n",
-                  K, nhead, eos ? "eos" : "rc", beta, nthreads, worst, net->nparams);
+    print_message("K=%d head=%d %s beta=%.2f threads=%d nin=%d%s: worst rel err %.2e over %zu params\n",
+                  K, nhead, eos ? "eos" : "rc", beta, nthreads, nin,
+                  nin >= 32 ? " (dense input path)" : "", worst, net->nparams);
     for (int i = 0; i < n; i++) rc_events_free(&fx.ev[i]);
     free(dp);
     rc_engine_free(eng);
@@ -204,6 +205,16 @@ static void check_grads(int K, int nhead, int eos, double beta, int nthreads)
     rc_net_free(net);
     rc_dataset_free(ds);
 }
+
+static void check_grads(int K, int nhead, int eos, double beta, int nthreads)
+{
+    check_grads_nin(K, nhead, eos, beta, nthreads, 3);
+}
+
+/* 40 inputs with ~40 % carrying an event per step: the engine takes the
+ * dense-input sgemm path (rc_step_input.x) in forward and ∂W_ih. */
+static void test_grad_dense_input_rc(void **st) { (void)st; check_grads_nin(4, 0, 0, 0.2, 2, 40); }
+static void test_grad_dense_input_eos(void **st) { (void)st; check_grads_nin(3, 1, 1, 0.0, 1, 40); }
 
 static void test_grad_softmax_rc(void **st) { (void)st; check_grads(4, 0, 0, 0.0, 1); }
 static void test_grad_softmax_rc_beta(void **st) { (void)st; check_grads(4, 1, 0, 0.3, 2); }
@@ -359,6 +370,8 @@ static void test_thread_invariance(void **st)
     (void)st;
     rc_net_shape s = { .nin = 5, .H = 70, .nhead = 1, .head = { 9 }, .K = 4 }; /* 5 tiles */
     check_thread_invariance(&s, 10, 32, 100, 2.0f, 0.5, 0.5, 11);
+    rc_net_shape sd = { .nin = 48, .H = 70, .K = 4 }; /* dense input path */
+    check_thread_invariance(&sd, 10, 32, 100, 1.0f, 0.5, 0.5, 12);
 }
 
 /* ConvLSTM through the engine (the kernels themselves are checked against
@@ -389,6 +402,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_entropy_grad),
         cmocka_unit_test(test_grad_softmax_rc),
+        cmocka_unit_test(test_grad_dense_input_rc),
+        cmocka_unit_test(test_grad_dense_input_eos),
         cmocka_unit_test(test_grad_softmax_rc_beta),
         cmocka_unit_test(test_grad_softmax_eos),
         cmocka_unit_test(test_grad_sigmoid_rc),
