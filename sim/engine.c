@@ -17,8 +17,10 @@
 #include "models/convlstm.h"
 #include "models/lstm.h"
 #include "sim/engine.h"
+#include "sim/snn_engine.h"
 
 struct rc_engine {
+    rc_snn_engine *snn;       /* RC_CORE_SNN: everything but Adam is there  */
     rc_net *net;
     const rc_dataset *ds;
     rc_pool *pool;
@@ -92,6 +94,16 @@ rc_engine *rc_engine_new(rc_net *net, const rc_dataset *ds, rc_pool *pool,
     e->T = ds->T;
     e->H = net->s.H;
     e->G4 = 4 * e->H;
+    if (net->s.core == RC_CORE_SNN) {
+        e->nchunks = (net->nparams + CHUNK - 1) / CHUNK;
+        e->chunk_sq = xcalloc(e->nchunks, sizeof(double), &fail);
+        if (fail) goto nomem;
+        if (!(e->snn = rc_snn_engine_new(net, ds, pool, max_batch, err))) {
+            rc_engine_free(e);
+            return NULL;
+        }
+        return e;
+    }
     e->conv = net->s.core == RC_CORE_CONVLSTM;
     if (e->conv) {
         const rc_convlstm_shape *cs = &net->s.conv;
@@ -157,6 +169,7 @@ nomem:
 void rc_engine_free(rc_engine *e)
 {
     if (!e) return;
+    rc_snn_engine_free(e->snn);
     if (e->ev)
         for (int i = 0; i < e->B; i++) rc_events_free(&e->ev[i]);
     free(e->ev); free(e->info); free(e->rowoff); free(e->nrow); free(e->row_ex);
@@ -436,6 +449,7 @@ rc_status rc_engine_batch(rc_engine *e, rc_split split, const int64_t *idx, int 
                           int64_t *rows_computed, rc_err *err)
 {
     RC_ASSERT(n > 0 && n <= e->B);
+    if (e->snn) return rc_snn_engine_batch(e->snn, split, idx, n, o, res, rows_computed, err);
     e->split = split;
     e->idx = idx;
     e->n = n;

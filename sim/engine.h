@@ -8,7 +8,10 @@
  * masking), so an example that has answered costs nothing more. BPTT then
  * walks t = t_max … 0 and injects each example's output gradient at its own
  * t_sp. In EOS mode every example runs to T−1 and its loss is taken there; the
- * first spikes are still recorded, for RC-inference metrics of EOS models. */
+ * first spikes are still recorded, for RC-inference metrics of EOS models.
+ *
+ * A spiking network (model.type = snn, RC_CORE_SNN) runs behind the same
+ * interface in sim/snn_engine.c: whole examples per thread, event-driven. */
 #ifndef RC_ENGINE_H
 #define RC_ENGINE_H
 
@@ -27,6 +30,9 @@ typedef struct {
     float *rec_h;       /* optional (n, T, H): h_t of every computed step          */
     float *rec_p;       /* optional (n, T, K): output probabilities of every step  */
                         /* (steps not computed are left as the caller set them)  */
+    double vth_scale;   /* SNN: the output layer's V_th is multiplied by this
+                           (threshold sweeps); 0 means 1. θ is unused there: an
+                           SNN answers with its first output spike.            */
 } rc_batch_opts;
 
 typedef struct {
@@ -37,6 +43,7 @@ typedef struct {
     int pred;           /* class of the first spike (argmax at T−1 if none)      */
     int pred_end;       /* class at T−1 (−1 if the example stopped earlier)      */
     float loss;         /* training loss of this example (train only)            */
+    int64_t synops;     /* SNN: synaptic events delivered (0 for the ANN cores)  */
 } rc_example_result;
 
 typedef struct rc_engine rc_engine;
