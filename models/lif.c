@@ -164,7 +164,7 @@ void rc_snn_describe(const rc_snn_shape *s, char *buf, size_t cap)
 
 /* ---- surrogates ----------------------------------------------------------- */
 
-float rc_surr_grad(const rc_snn_shape *s, float x)
+static inline float sgrad(const rc_snn_shape *s, float x)
 {
     const float a = s->lens;
     switch (s->surr) {
@@ -173,6 +173,8 @@ float rc_surr_grad(const rc_snn_shape *s, float x)
     default: return fabsf(x) < a ? 1.0f : 0.0f;
     }
 }
+
+float rc_surr_grad(const rc_snn_shape *s, float x) { return sgrad(s, x); }
 
 double rc_surr_int(const rc_snn_shape *s, double x)
 {
@@ -238,6 +240,7 @@ typedef struct {
     float *D;           /* (N) δo from the layer above (valid where g ≠ 0)       */
     float *dI;          /* (N) δu of the current step                           */
     uint8_t *gnz;       /* (G) group has a non-zero δu                           */
+    uint8_t *need;      /* (G) group needs δo (a non-zero surrogate)             */
 } lifpop;
 
 struct rc_snn_sim {
@@ -247,6 +250,7 @@ struct rc_snn_sim {
     ivec in_idx;        /* inputs of a layer at one step                          */
     fvec in_val;
     float *xdense;      /* (max nin) dense input vector (dense mode)             */
+    float *acc;         /* (max nin) δx accumulator (backward)                   */
     int maxnin;
     float vscale;
     int dense;
@@ -260,11 +264,12 @@ void rc_snn_sim_free(rc_snn_sim *m)
         free(P->u); free(P->upre); free(P->tl); free(P->stamp); free(P->touched); free(P->spk);
         free(P->spk2); free(P->sp_off); free(P->sp_idx.a); free(P->sp_val.a); free(P->lg_off);
         free(P->lg_grp.a); free(P->lg_u.a); free(P->U); free(P->dcar); free(P->D); free(P->dI);
-        free(P->gnz);
+        free(P->gnz); free(P->need);
     }
     free(m->in_idx.a);
     free(m->in_val.a);
     free(m->xdense);
+    free(m->acc);
     free(m);
 }
 
@@ -290,9 +295,10 @@ rc_snn_sim *rc_snn_sim_new(const rc_snn_shape *s, int T)
 #define AL(ptr, n) do { size_t n_ = (n); (ptr) = calloc(n_ ? n_ : 1, sizeof *(ptr)); if (!(ptr)) fail = 1; } while (0)
         AL(P->u, N); AL(P->upre, N); AL(P->tl, G); AL(P->stamp, G); AL(P->touched, G);
         AL(P->spk, G); AL(P->spk2, G); AL(P->sp_off, (size_t)T + 1); AL(P->lg_off, (size_t)T + 1);
-        AL(P->U, (size_t)T * N); AL(P->dcar, N); AL(P->D, N); AL(P->dI, N); AL(P->gnz, G);
+        AL(P->U, (size_t)T * N); AL(P->dcar, N); AL(P->D, N); AL(P->dI, N); AL(P->gnz, G); AL(P->need, G);
     }
     AL(m->xdense, (size_t)m->maxnin);
+    AL(m->acc, (size_t)m->maxnin);
 #undef AL
     if (fail) {
         rc_snn_sim_free(m);
@@ -522,35 +528,6 @@ void rc_snn_forward(rc_snn_sim *m, const float *Pm, const rc_events *ev, float v
     }
 }
 
-/* Gathers δx_i = Σ_targets w·δu for input i of population p (its layer L). */
-static inline float gather(const rc_lif_layer *L, const float *W, const lifpop *P, int i)
-{
-    if (L->kind == RC_LIF_FC) {
-        const float *w = W + (size_t)i * L->cout;
-        float acc = 0.0f;
-        for (int c = 0; c < L->cout; c++) acc += w[c] * P->dI[c];
-        return acc;
-    }
-    const int k = L->k, pad = L->pad, co = L->cout, cin = L->cin;
-    const int ci = i % cin, pos = i / cin, y = pos / L->win, x = pos % L->win;
-    float acc = 0.0f;
-    for (int dy = 0; dy < k; dy++) {
-        const int oy = y + pad - dy;
-        if (oy < 0 || oy >= L->hout) continue;
-        for (int dx = 0; dx < k; dx++) {
-            const int ox = x + pad - dx;
-            if (ox < 0 || ox >= L->wout) continue;
-            const int g = oy * L->wout + ox;
-            if (!P->gnz[g]) continue;
-            const float *w = W + ((size_t)(ci * k + dy) * k + dx) * co, *d = P->dI + (size_t)g * co;
-            float a = 0.0f;
-            for (int c = 0; c < co; c++) a += w[c] * d[c];
-            acc += a;
-        }
-    }
-    return acc;
-}
-
 /* Pre-reset potentials of steps 0..tmax into each population's U, from the
  * forward log: logged groups take their logged values, the rest τ·u of the
  * step before (they did not spike then, see lif.h). */
@@ -593,14 +570,119 @@ void rc_snn_sim_state(rc_snn_sim *m, int tmax, float *U, uint8_t *O)
     }
 }
 
-void rc_snn_backward(rc_snn_sim *m, const float *Pm, float *Gm, const rc_events *ev,
-                     int tloss, const float *dz)
+/* δo at step t of population p−1 (Q), from δu of population p (its layer L):
+ * δo = Wᵀ·δu (through the pool: ¼ of the pooled position's), computed only for
+ * Q's groups with a non-zero surrogate somewhere (all in dense mode). Uses the
+ * transposed weights PT (rc_snn_transpose), so every inner loop is an axpy
+ * over contiguous floats, in a fixed order. */
+static void below(rc_snn_sim *m, int p, int t, const float *PT)
+{
+    const rc_snn_shape *s = &m->s;
+    lifpop *P = &m->pop[p], *Q = &m->pop[p - 1];
+    const rc_lif_layer *L = &s->L[P->layer];
+    const float *UQ = Q->U + (size_t)t * Q->N, *WT = PT + L->w;
+    int any = 0;
+    for (int g = 0; g < Q->G; g++) {
+        int need = m->dense;
+        const float *uq = UQ + (size_t)g * Q->gs;
+        for (int j = 0; j < Q->gs && !need; j++) need = sgrad(s, uq[j] - s->vth) != 0.0f;
+        Q->need[g] = (uint8_t)need;
+        any |= need;
+    }
+    if (!any) return;
+    float *acc = m->acc;
+    if (L->kind == RC_LIF_FC) {
+        const int nin = L->nin;
+        memset(acc, 0, (size_t)nin * sizeof *acc);
+        for (int c = 0; c < L->cout; c++) {
+            const float d = P->dI[c];
+            if (d == 0.0f) continue;
+            const float *w = WT + (size_t)c * nin;
+            for (int i = 0; i < nin; i++) acc[i] += d * w[i];
+        }
+        for (int q = 0; q < Q->N; q++) {
+            if (!Q->need[q / Q->gs]) continue;
+            if (P->pooled) {
+                const int i = pool_index(m, P, q);
+                Q->D[q] = i < 0 ? 0.0f : 0.25f * acc[i];
+            } else
+                Q->D[q] = acc[q];
+        }
+        return;
+    }
+    const int k = L->k, pad = L->pad, co = L->cout, cin = L->cin;
+    const rc_lif_layer *QL = &s->L[Q->layer];
+    for (int iy = 0; iy < L->hin; iy++)
+        for (int ix = 0; ix < L->win; ix++) {
+            int need = 0;
+            if (P->pooled) {
+                for (int a = 0; a < 2; a++)
+                    for (int b = 0; b < 2; b++) need |= Q->need[(2 * iy + a) * QL->wout + 2 * ix + b];
+            } else
+                need = Q->need[iy * L->win + ix];
+            if (!need) continue;
+            memset(acc, 0, (size_t)cin * sizeof *acc);
+            for (int dy = 0; dy < k; dy++) {
+                const int oy = iy + pad - dy;
+                if (oy < 0 || oy >= L->hout) continue;
+                for (int dx = 0; dx < k; dx++) {
+                    const int ox = ix + pad - dx;
+                    if (ox < 0 || ox >= L->wout) continue;
+                    const int g = oy * L->wout + ox;
+                    if (!P->gnz[g]) continue;
+                    const float *d = P->dI + (size_t)g * co;
+                    const float *wt = WT + (size_t)(dy * k + dx) * co * cin;
+                    for (int c = 0; c < co; c++) {
+                        if (d[c] == 0.0f) continue;
+                        const float dc = d[c], *w = wt + (size_t)c * cin;
+                        for (int i = 0; i < cin; i++) acc[i] += dc * w[i];
+                    }
+                }
+            }
+            if (P->pooled) {
+                for (int a = 0; a < 2; a++)
+                    for (int b = 0; b < 2; b++) {
+                        float *D = Q->D + (size_t)((2 * iy + a) * QL->wout + 2 * ix + b) * cin;
+                        for (int i = 0; i < cin; i++) D[i] = 0.25f * acc[i];
+                    }
+            } else {
+                float *D = Q->D + (size_t)(iy * L->win + ix) * cin;
+                memcpy(D, acc, (size_t)cin * sizeof *acc);
+            }
+        }
+}
+
+void rc_snn_transpose(const rc_snn_shape *s, const float *P, float *PT)
+{
+    for (int l = 0; l < s->nl; l++) {
+        const rc_lif_layer *L = &s->L[l];
+        if (L->kind == RC_LIF_POOL) continue;
+        const float *W = P + L->w;
+        float *WT = PT + L->w;
+        if (L->kind == RC_LIF_FC) {
+            for (int i = 0; i < L->nin; i++)
+                for (int c = 0; c < L->cout; c++) WT[(size_t)c * L->nin + i] = W[(size_t)i * L->cout + c];
+        } else {
+            const int k = L->k;
+            for (int ci = 0; ci < L->cin; ci++)
+                for (int dd = 0; dd < k * k; dd++)
+                    for (int c = 0; c < L->cout; c++)
+                        WT[((size_t)dd * L->cout + c) * L->cin + ci] = W[((size_t)ci * k * k + dd) * L->cout + c];
+        }
+    }
+}
+
+void rc_snn_backward(rc_snn_sim *m, const float *Pm, const float *PT, float *Gm,
+                     const rc_events *ev, int tloss, const float *dz)
 {
     const rc_snn_shape *s = &m->s;
     const int np = m->np;
     const float tau = s->tau, vth = s->vth;
     replay(m, tloss);
-    for (int p = 0; p < np; p++) memset(m->pop[p].dcar, 0, (size_t)m->pop[p].N * sizeof(float));
+    for (int p = 0; p < np; p++) {
+        memset(m->pop[p].dcar, 0, (size_t)m->pop[p].N * sizeof(float));
+        memset(m->pop[p].D, 0, (size_t)m->pop[p].N * sizeof(float)); /* pool-dropped rows stay 0 */
+    }
     for (int t = tloss; t >= 0; t--) {
         for (int p = np - 1; p >= 0; p--) {
             lifpop *P = &m->pop[p];
@@ -613,7 +695,7 @@ void rc_snn_backward(rc_snn_sim *m, const float *Pm, float *Gm, const rc_events 
                 for (int jj = 0; jj < P->gs; jj++) {
                     const int j = g * P->gs + jj;
                     const float u = U[j], x = u - V;
-                    const float sg = rc_surr_grad(s, x);
+                    const float sg = sgrad(s, x);
                     float o;
                     if (s->smooth) o = (float)rc_surr_int(s, (double)x);
                     else o = x > 0.0f ? 1.0f : 0.0f;
@@ -629,7 +711,6 @@ void rc_snn_backward(rc_snn_sim *m, const float *Pm, float *Gm, const rc_events 
             }
             /* Weight gradients: outer products over this step's input events. */
             pop_inputs(m, p, t, ev);
-            const float *W = Pm + L->w;
             float *dW = Gm + L->w;
             const int nin = (int)m->in_idx.n;
             const int *ii = m->in_idx.a;
@@ -668,20 +749,7 @@ void rc_snn_backward(rc_snn_sim *m, const float *Pm, float *Gm, const rc_events 
                         for (int c = 0; c < P->gs; c++) db[c] += P->dI[(size_t)g * P->gs + c];
             }
             if (p == 0) continue;
-            /* δo of the population below, where its surrogate is non-zero. */
-            lifpop *Q = &m->pop[p - 1];
-            const float *UQ = Q->U + (size_t)t * Q->N;
-            for (int q = 0; q < Q->N; q++) {
-                const float sg = rc_surr_grad(s, UQ[q] - vth);
-                if (sg == 0.0f && !m->dense) continue;
-                int i = q;
-                float f = 1.0f;
-                if (P->pooled) {
-                    if ((i = pool_index(m, P, q)) < 0) { Q->D[q] = 0.0f; continue; }
-                    f = 0.25f;
-                }
-                Q->D[q] = f * gather(L, W, P, i);
-            }
+            below(m, p, t, PT);
         }
     }
 }

@@ -17,6 +17,7 @@ struct rc_snn_engine {
     float **uout;             /* (threads, T·K) output potentials per step     */
     float **dz;               /* (threads, K)                                  */
     float *gbuf;              /* (chunks, nparams) per-chunk gradients          */
+    float *PT;                /* (nparams) transposed weights (rc_snn_transpose) */
     int *tend;                /* (B) last step computed per example            */
     rc_status *tstat;         /* (threads) per-thread status                   */
     rc_err *terr;
@@ -39,7 +40,7 @@ void rc_snn_engine_free(rc_snn_engine *e)
         if (e->dz) free(e->dz[i]);
     }
     free(e->sim); free(e->ev); free(e->uout); free(e->dz);
-    free(e->gbuf); free(e->tend); free(e->tstat); free(e->terr);
+    free(e->gbuf); free(e->PT); free(e->tend); free(e->tstat); free(e->terr);
     free(e);
 }
 
@@ -65,7 +66,8 @@ rc_snn_engine *rc_snn_engine_new(rc_net *net, const rc_dataset *ds, rc_pool *poo
     e->terr = calloc(nt, sizeof *e->terr);
     e->tend = calloc((size_t)max_batch, sizeof *e->tend);
     e->gbuf = malloc(nch * net->nparams * sizeof *e->gbuf);
-    if (!e->sim || !e->ev || !e->uout || !e->dz || !e->tstat || !e->terr || !e->tend || !e->gbuf) goto nomem;
+    e->PT = calloc(net->nparams, sizeof *e->PT);
+    if (!e->PT || !e->sim || !e->ev || !e->uout || !e->dz || !e->tstat || !e->terr || !e->tend || !e->gbuf) goto nomem;
     for (size_t i = 0; i < nt; i++) {
         e->sim[i] = rc_snn_sim_new(&net->s.snn, e->T);
         e->uout[i] = calloc((size_t)e->T * (size_t)e->K, sizeof(float));
@@ -128,7 +130,7 @@ static void snn_fn(void *arg, int ith, int nth)
                 const int tl = o->loss_at_end ? T - 1 : r.tsp;
                 const double l = rc_output_loss(dz, uout + (size_t)tl * K, K, res->label, o->beta, 1.0 / e->n);
                 res->loss = (float)l;
-                rc_snn_backward(sim, P, G, ev, tl, dz);
+                rc_snn_backward(sim, P, e->PT, G, ev, tl, dz);
             }
         }
     }
@@ -160,6 +162,7 @@ rc_status rc_snn_engine_batch(rc_snn_engine *e, rc_split split, const int64_t *i
     for (int i = 0; i < n; i++)
         res[i] = (rc_example_result){ .label = 0, .earliest = -1, .spiked = 0, .tsp = e->T - 1,
                                       .pred = 0, .pred_end = -1, .loss = 0, .synops = 0 };
+    if (o->train) rc_snn_transpose(&e->net->s.snn, e->net->params, e->PT);
     atomic_store(&e->next, 0);
     rc_pool_run(e->pool, snn_fn, e);
     for (int i = 0; i < rc_pool_nthreads(e->pool); i++)

@@ -235,7 +235,10 @@ static void check_fd(int surr, int reset, int bias)
     rc_snn_result r;
     rc_snn_forward(m, P, &ev, 1.0f, 0, 1, 0, uout, NULL, &r);
     rc_output_loss(dz, uout + tl * 3, 3, label, beta, 1.0);
-    rc_snn_backward(m, P, G, &ev, tl, dz);
+    float *PT = calloc(np, sizeof *PT);
+    rc_snn_transpose(&s, P, PT);
+    rc_snn_backward(m, P, PT, G, &ev, tl, dz);
+    free(PT);
     double *dp = malloc(np * sizeof *dp);
     for (size_t i = 0; i < np; i++) dp[i] = P[i];
     int bad = 0, checked = 0;
