@@ -57,7 +57,10 @@ static void usage_eval(FILE *f)
         "  tradeoff.csv  threshold, accuracy, mean_spike_step, mean_spike_fraction,\n"
         "                no_spike_fraction, accuracy_at_end, examples_per_s\n"
         "  traces.h5     spike report of the test set at train.threshold\n"
-        "into --out DIR (default: the model's folder).\n");
+        "into --out DIR (default: the model's folder).\n"
+        "For model.type = snn the thresholds scale the output layer's V_th (any\n"
+        "values in (0, 1000], default 0.5,0.75,1,1.25,1.5,2,3) and tradeoff.csv\n"
+        "adds synops_per_example.\n");
 }
 
 static const char *g_cmd = "run";
