@@ -9,6 +9,7 @@
 #include "sim/pool.h"
 #include "sim/run.h"
 #include "sim/spec.h"
+#include "sim/snn_engine.h"
 
 char *openblas_get_config(void);
 char *openblas_get_corename(void);
@@ -137,6 +138,15 @@ static int info_plan(const char *cfg_path, int nthreads)
         fprintf(stderr, "rcsim: %s\n", err.msg);
         rc_cfg_free(cfg);
         return st == RC_ERR_CONFIG ? 2 : 1;
+    }
+    if (!strcmp(rc_cfg_get_str(cfg, "model.type"), "snn")) {
+        printf("\npartition plan of %s (SNN %s) on %d thread%s:\n"
+               "  whole examples per thread: chunks of %d examples taken from an atomic counter\n"
+               "  (examples stop at different steps); per-chunk gradients added in chunk order,\n"
+               "  split by parameter across the threads\n",
+               cfg_path, rc_cfg_get_str(cfg, "model.layers"), nthreads, nthreads > 1 ? "s" : "", RC_SNN_CHUNK);
+        rc_cfg_free(cfg);
+        return 0;
     }
     const int H = (int)rc_cfg_get_int(cfg, "model.hidden");
     const int ntiles = (H + RC_LSTM_TILE - 1) / RC_LSTM_TILE;
