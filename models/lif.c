@@ -575,7 +575,7 @@ void rc_snn_sim_state(rc_snn_sim *m, int tmax, float *U, uint8_t *O)
  * Q's groups with a non-zero surrogate somewhere (all in dense mode). Uses the
  * transposed weights PT (rc_snn_transpose), so every inner loop is an axpy
  * over contiguous floats, in a fixed order. */
-static void below(rc_snn_sim *m, int p, int t, const float *PT)
+__attribute__((noinline)) static void below(rc_snn_sim *m, int p, int t, const float *PT)
 {
     const rc_snn_shape *s = &m->s;
     lifpop *P = &m->pop[p], *Q = &m->pop[p - 1];
@@ -672,8 +672,8 @@ void rc_snn_transpose(const rc_snn_shape *s, const float *P, float *PT)
     }
 }
 
-void rc_snn_backward(rc_snn_sim *m, const float *Pm, const float *PT, float *Gm,
-                     const rc_events *ev, int tloss, const float *dz)
+void rc_snn_backward(rc_snn_sim *m, const float *PT, float *Gm, const rc_events *ev,
+                     int tloss, const float *dz)
 {
     const rc_snn_shape *s = &m->s;
     const int np = m->np;

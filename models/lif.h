@@ -142,10 +142,10 @@ void rc_snn_forward(rc_snn_sim *m, const float *P, const rc_events *ev, float vs
  * (k, k, Cout, Cin), fc (nout, nin). Once per parameter update. */
 void rc_snn_transpose(const rc_snn_shape *s, const float *P, float *PT);
 /* After a recorded forward: BPTT from step tloss (≤ tend) with dz = ∂L/∂u_out
- * at tloss (K floats); accumulates into G (same layout as P). PT from
- * rc_snn_transpose(P). */
-void rc_snn_backward(rc_snn_sim *m, const float *P, const float *PT, float *G,
-                     const rc_events *ev, int tloss, const float *dz);
+ * at tloss (K floats); accumulates into G (same layout as P). PT is
+ * rc_snn_transpose of the parameters the forward pass used. */
+void rc_snn_backward(rc_snn_sim *m, const float *PT, float *G, const rc_events *ev,
+                     int tloss, const float *dz);
 
 /* Tests: after a recorded forward, the pre-reset potentials U and spikes O
  * (both (tmax+1, Σ neurons), layers in order) of steps 0..tmax. */

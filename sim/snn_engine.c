@@ -130,7 +130,7 @@ static void snn_fn(void *arg, int ith, int nth)
                 const int tl = o->loss_at_end ? T - 1 : r.tsp;
                 const double l = rc_output_loss(dz, uout + (size_t)tl * K, K, res->label, o->beta, 1.0 / e->n);
                 res->loss = (float)l;
-                rc_snn_backward(sim, P, e->PT, G, ev, tl, dz);
+                rc_snn_backward(sim, e->PT, G, ev, tl, dz);
             }
         }
     }

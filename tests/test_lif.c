@@ -237,7 +237,7 @@ static void check_fd(int surr, int reset, int bias)
     rc_output_loss(dz, uout + tl * 3, 3, label, beta, 1.0);
     float *PT = calloc(np, sizeof *PT);
     rc_snn_transpose(&s, P, PT);
-    rc_snn_backward(m, P, PT, G, &ev, tl, dz);
+    rc_snn_backward(m, PT, G, &ev, tl, dz);
     free(PT);
     double *dp = malloc(np * sizeof *dp);
     for (size_t i = 0; i < np; i++) dp[i] = P[i];
