@@ -2,6 +2,7 @@
  * example at a time (see lif.h for the dynamics, the lazy-decay rule and the
  * layouts). A thread owns one rc_snn_sim and runs whole examples through it,
  * so nothing here is shared or locked. */
+#include <cblas.h>
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -237,10 +238,9 @@ typedef struct {
     fvec lg_u;          /* gs pre-reset potentials per logged group             */
     float *U;           /* (T, N) replayed pre-reset potentials (backward)      */
     float *dcar;        /* (N) δu of the step after                              */
-    float *D;           /* (N) δo from the layer above (valid where g ≠ 0)       */
-    float *dI;          /* (N) δu of the current step                           */
-    uint8_t *gnz;       /* (G) group has a non-zero δu                           */
-    uint8_t *need;      /* (G) group needs δo (a non-zero surrogate)             */
+    float *Dall;        /* (T, N) δo from the layer above (read where g ≠ 0)    */
+    float *dIall;       /* (T, N) δu                                            */
+    uint8_t *gnz;       /* (G) group has a non-zero δu at the current step       */
 } lifpop;
 
 struct rc_snn_sim {
@@ -250,7 +250,8 @@ struct rc_snn_sim {
     ivec in_idx;        /* inputs of a layer at one step                          */
     fvec in_val;
     float *xdense;      /* (max nin) dense input vector (dense mode)             */
-    float *acc;         /* (max nin) δx accumulator (backward)                   */
+    float *acc;         /* (T · max conv grid or nin, Cin) δx (backward)         */
+    float *grid;        /* (T · max grid + margin, Cout) padded δu (backward)    */
     int maxnin;
     float vscale;
     int dense;
@@ -263,13 +264,14 @@ void rc_snn_sim_free(rc_snn_sim *m)
         lifpop *P = &m->pop[p];
         free(P->u); free(P->upre); free(P->tl); free(P->stamp); free(P->touched); free(P->spk);
         free(P->spk2); free(P->sp_off); free(P->sp_idx.a); free(P->sp_val.a); free(P->lg_off);
-        free(P->lg_grp.a); free(P->lg_u.a); free(P->U); free(P->dcar); free(P->D); free(P->dI);
-        free(P->gnz); free(P->need);
+        free(P->lg_grp.a); free(P->lg_u.a); free(P->U); free(P->dcar); free(P->Dall); free(P->dIall);
+        free(P->gnz);
     }
     free(m->in_idx.a);
     free(m->in_val.a);
     free(m->xdense);
     free(m->acc);
+    free(m->grid);
     free(m);
 }
 
@@ -295,10 +297,21 @@ rc_snn_sim *rc_snn_sim_new(const rc_snn_shape *s, int T)
 #define AL(ptr, n) do { size_t n_ = (n); (ptr) = calloc(n_ ? n_ : 1, sizeof *(ptr)); if (!(ptr)) fail = 1; } while (0)
         AL(P->u, N); AL(P->upre, N); AL(P->tl, G); AL(P->stamp, G); AL(P->touched, G);
         AL(P->spk, G); AL(P->spk2, G); AL(P->sp_off, (size_t)T + 1); AL(P->lg_off, (size_t)T + 1);
-        AL(P->U, (size_t)T * N); AL(P->dcar, N); AL(P->D, N); AL(P->dI, N); AL(P->gnz, G); AL(P->need, G);
+        AL(P->U, (size_t)T * N); AL(P->dcar, N); AL(P->Dall, (size_t)T * N); AL(P->dIall, (size_t)T * N); AL(P->gnz, G);
     }
     AL(m->xdense, (size_t)m->maxnin);
-    AL(m->acc, (size_t)m->maxnin);
+    /* Backward scratch: the conv grids of below() and the fc products. */
+    size_t accn = (size_t)T * m->maxnin, gridn = 1;
+    for (int l = 0; l < s->nl; l++) {
+        const rc_lif_layer *L = &s->L[l];
+        if (L->kind != RC_LIF_CONV) continue;
+        const size_t Wp = (size_t)L->win + L->k - 1, HW = ((size_t)L->hin + L->k - 1) * Wp;
+        if ((size_t)T * HW * L->cin > accn) accn = (size_t)T * HW * L->cin;
+        const size_t gn = ((size_t)T * HW + (size_t)L->k * Wp + L->k) * L->cout;
+        if (gn > gridn) gridn = gn;
+    }
+    AL(m->acc, accn);
+    AL(m->grid, gridn);
 #undef AL
     if (fail) {
         rc_snn_sim_free(m);
@@ -570,86 +583,70 @@ void rc_snn_sim_state(rc_snn_sim *m, int tmax, float *U, uint8_t *O)
     }
 }
 
-/* δo at step t of population p−1 (Q), from δu of population p (its layer L):
- * δo = Wᵀ·δu (through the pool: ¼ of the pooled position's), computed only for
- * Q's groups with a non-zero surrogate somewhere (all in dense mode). Uses the
- * transposed weights PT (rc_snn_transpose), so every inner loop is an axpy
- * over contiguous floats, in a fixed order. */
-__attribute__((noinline)) static void below(rc_snn_sim *m, int p, int t, const float *PT)
+/* δo of population p−1 (Q) at steps 0..tl, from δu of population p (layer L)
+ * at those steps: δx = Wᵀ·δu, through the pool (¼ of the pooled position's).
+ * Dense products on the BLAS (serial, one call shape per layer and tl, so the
+ * sums are in a fixed order):
+ *  - fc: (tl+1, nout) × (nout, nin), one sgemm;
+ *  - conv: δu of all steps laid out on a zero-padded grid of width
+ *    Wp = win + k − 1 and height Hp = hin + k − 1 per step, so that input
+ *    position (iy, ix) reads tap (dy, dx) at grid row (iy·Wp + ix) + off,
+ *    off = (k−1−dy)·Wp + k−1−dx: one sgemm per tap over all steps,
+ *    ((tl+1)·Hp·Wp, Cout) × (Cout, Cin); rows of the padding are discarded. */
+static void below(rc_snn_sim *m, int p, int tl, const float *PT)
 {
     const rc_snn_shape *s = &m->s;
     lifpop *P = &m->pop[p], *Q = &m->pop[p - 1];
     const rc_lif_layer *L = &s->L[P->layer];
-    const float *UQ = Q->U + (size_t)t * Q->N, *WT = PT + L->w;
-    int any = 0;
-    for (int g = 0; g < Q->G; g++) {
-        int need = m->dense;
-        const float *uq = UQ + (size_t)g * Q->gs;
-        for (int j = 0; j < Q->gs && !need; j++) need = sgrad(s, uq[j] - s->vth) != 0.0f;
-        Q->need[g] = (uint8_t)need;
-        any |= need;
-    }
-    if (!any) return;
+    const float *WT = PT + L->w;
+    const int nt = tl + 1;
     float *acc = m->acc;
     if (L->kind == RC_LIF_FC) {
-        const int nin = L->nin;
-        memset(acc, 0, (size_t)nin * sizeof *acc);
-        for (int c = 0; c < L->cout; c++) {
-            const float d = P->dI[c];
-            if (d == 0.0f) continue;
-            const float *w = WT + (size_t)c * nin;
-            for (int i = 0; i < nin; i++) acc[i] += d * w[i];
-        }
-        for (int q = 0; q < Q->N; q++) {
-            if (!Q->need[q / Q->gs]) continue;
-            if (P->pooled) {
-                const int i = pool_index(m, P, q);
-                Q->D[q] = i < 0 ? 0.0f : 0.25f * acc[i];
-            } else
-                Q->D[q] = acc[q];
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nt, L->nin, L->cout, 1.0f, P->dIall,
+                    L->cout, WT, L->nin, 0.0f, acc, L->nin);
+        for (int t = 0; t < nt; t++) {
+            const float *a = acc + (size_t)t * L->nin;
+            float *D = Q->Dall + (size_t)t * Q->N;
+            if (P->pooled)
+                for (int q = 0; q < Q->N; q++) {
+                    const int i = pool_index(m, P, q);
+                    D[q] = i < 0 ? 0.0f : 0.25f * a[i];
+                }
+            else
+                memcpy(D, a, (size_t)Q->N * sizeof *D);
         }
         return;
     }
     const int k = L->k, pad = L->pad, co = L->cout, cin = L->cin;
-    const rc_lif_layer *QL = &s->L[Q->layer];
-    for (int iy = 0; iy < L->hin; iy++)
-        for (int ix = 0; ix < L->win; ix++) {
-            int need = 0;
-            if (P->pooled) {
-                for (int a = 0; a < 2; a++)
-                    for (int b = 0; b < 2; b++) need |= Q->need[(2 * iy + a) * QL->wout + 2 * ix + b];
-            } else
-                need = Q->need[iy * L->win + ix];
-            if (!need) continue;
-            memset(acc, 0, (size_t)cin * sizeof *acc);
-            for (int dy = 0; dy < k; dy++) {
-                const int oy = iy + pad - dy;
-                if (oy < 0 || oy >= L->hout) continue;
-                for (int dx = 0; dx < k; dx++) {
-                    const int ox = ix + pad - dx;
-                    if (ox < 0 || ox >= L->wout) continue;
-                    const int g = oy * L->wout + ox;
-                    if (!P->gnz[g]) continue;
-                    const float *d = P->dI + (size_t)g * co;
-                    const float *wt = WT + (size_t)(dy * k + dx) * co * cin;
-                    for (int c = 0; c < co; c++) {
-                        if (d[c] == 0.0f) continue;
-                        const float dc = d[c], *w = wt + (size_t)c * cin;
-                        for (int i = 0; i < cin; i++) acc[i] += dc * w[i];
-                    }
-                }
-            }
-            if (P->pooled) {
-                for (int a = 0; a < 2; a++)
-                    for (int b = 0; b < 2; b++) {
-                        float *D = Q->D + (size_t)((2 * iy + a) * QL->wout + 2 * ix + b) * cin;
-                        for (int i = 0; i < cin; i++) D[i] = 0.25f * acc[i];
-                    }
-            } else {
-                float *D = Q->D + (size_t)(iy * L->win + ix) * cin;
-                memcpy(D, acc, (size_t)cin * sizeof *acc);
-            }
+    const int Wp = L->win + k - 1, Hp = L->hin + k - 1, HW = Hp * Wp;
+    float *grid = m->grid;
+    memset(grid, 0, ((size_t)nt * HW + (size_t)(k * Wp + k)) * co * sizeof *grid);
+    for (int t = 0; t < nt; t++)
+        for (int oy = 0; oy < L->hout; oy++)
+            memcpy(grid + ((size_t)t * HW + (size_t)(oy + k - 1 - pad) * Wp + (k - 1 - pad)) * co,
+                   P->dIall + ((size_t)t * P->N + (size_t)oy * L->wout * co), (size_t)L->wout * co * sizeof *grid);
+    for (int dy = 0; dy < k; dy++)
+        for (int dx = 0; dx < k; dx++) {
+            const size_t off = (size_t)(k - 1 - dy) * Wp + (size_t)(k - 1 - dx);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nt * HW, cin, co, 1.0f, grid + off * co, co,
+                        WT + (size_t)(dy * k + dx) * co * cin, cin, dy || dx ? 1.0f : 0.0f, acc, cin);
         }
+    const rc_lif_layer *QL = &s->L[Q->layer];
+    for (int t = 0; t < nt; t++) {
+        const float *a = acc + (size_t)t * HW * cin;
+        float *D = Q->Dall + (size_t)t * Q->N;
+        if (P->pooled) {
+            for (int y = 0; y < QL->hout; y++)
+                for (int x = 0; x < QL->wout; x++) {
+                    float *d = D + (size_t)(y * QL->wout + x) * cin;
+                    if (y / 2 >= L->hin || x / 2 >= L->win) { memset(d, 0, (size_t)cin * sizeof *d); continue; }
+                    const float *src = a + (size_t)((y / 2) * Wp + x / 2) * cin;
+                    for (int c = 0; c < cin; c++) d[c] = 0.25f * src[c];
+                }
+        } else
+            for (int iy = 0; iy < L->hin; iy++)
+                memcpy(D + (size_t)iy * L->win * cin, a + (size_t)iy * Wp * cin, (size_t)L->win * cin * sizeof *D);
+    }
 }
 
 void rc_snn_transpose(const rc_snn_shape *s, const float *P, float *PT)
@@ -679,17 +676,18 @@ void rc_snn_backward(rc_snn_sim *m, const float *PT, float *Gm, const rc_events 
     const int np = m->np;
     const float tau = s->tau, vth = s->vth;
     replay(m, tloss);
-    for (int p = 0; p < np; p++) {
-        memset(m->pop[p].dcar, 0, (size_t)m->pop[p].N * sizeof(float));
-        memset(m->pop[p].D, 0, (size_t)m->pop[p].N * sizeof(float)); /* pool-dropped rows stay 0 */
-    }
-    for (int t = tloss; t >= 0; t--) {
-        for (int p = np - 1; p >= 0; p--) {
-            lifpop *P = &m->pop[p];
-            const rc_lif_layer *L = &s->L[P->layer];
-            const float V = p == np - 1 ? vth * m->vscale : vth;
-            const float *U = P->U + (size_t)t * P->N;
-            const int top = p == np - 1;
+    /* Layer by layer from the top: a layer's δu at every step needs only δo
+     * from the layer above, so each layer's δo below is one batch of products
+     * over all its steps. */
+    for (int p = np - 1; p >= 0; p--) {
+        lifpop *P = &m->pop[p];
+        const rc_lif_layer *L = &s->L[P->layer];
+        const float V = p == np - 1 ? vth * m->vscale : vth;
+        const int top = p == np - 1;
+        memset(P->dcar, 0, (size_t)P->N * sizeof *P->dcar);
+        for (int t = tloss; t >= 0; t--) {
+            const float *U = P->U + (size_t)t * P->N, *D = P->Dall + (size_t)t * P->N;
+            float *dI = P->dIall + (size_t)t * P->N;
             for (int g = 0; g < P->G; g++) {
                 int nz = 0;
                 for (int jj = 0; jj < P->gs; jj++) {
@@ -701,9 +699,9 @@ void rc_snn_backward(rc_snn_sim *m, const float *PT, float *Gm, const rc_events 
                     else o = x > 0.0f ? 1.0f : 0.0f;
                     const float dr = tau * P->dcar[j];
                     float d = s->reset == RC_RESET_MULT ? dr * (1.0f - o - u * sg) : dr * (1.0f - V * sg);
-                    if (!top && sg != 0.0f) d += sg * P->D[j];
+                    if (!top && sg != 0.0f) d += sg * D[j];
                     if (top && t == tloss) d += dz[j];
-                    P->dI[j] = d;
+                    dI[j] = d;
                     P->dcar[j] = d;
                     nz |= d != 0.0f;
                 }
@@ -729,7 +727,7 @@ void rc_snn_backward(rc_snn_sim *m, const float *PT, float *Gm, const rc_events 
                             const int g = oy * L->wout + ox;
                             if (!P->gnz[g]) continue;
                             float *w = dW + ((size_t)(ci * k + dy) * k + dx) * co;
-                            const float *d = P->dI + (size_t)g * co;
+                            const float *d = dI + (size_t)g * co;
                             for (int c = 0; c < co; c++) w[c] += v * d[c];
                         }
                     }
@@ -739,18 +737,17 @@ void rc_snn_backward(rc_snn_sim *m, const float *PT, float *Gm, const rc_events 
                 for (int e = 0; e < nin; e++) {
                     const float v = vv[e];
                     float *w = dW + (size_t)ii[e] * no;
-                    for (int c = 0; c < no; c++) w[c] += v * P->dI[c];
+                    for (int c = 0; c < no; c++) w[c] += v * dI[c];
                 }
             }
             if (s->bias) {
                 float *db = Gm + L->b;
                 for (int g = 0; g < P->G; g++)
                     if (P->gnz[g])
-                        for (int c = 0; c < P->gs; c++) db[c] += P->dI[(size_t)g * P->gs + c];
+                        for (int c = 0; c < P->gs; c++) db[c] += dI[(size_t)g * P->gs + c];
             }
-            if (p == 0) continue;
-            below(m, p, t, PT);
         }
+        if (p > 0) below(m, p, tloss, PT);
     }
 }
 
@@ -791,7 +788,7 @@ void rc_snn_reference(const rc_snn_shape *s, const float *Pm, const rc_events *e
             const float V = l == last ? s->vth * vscale : s->vth;
             for (int j = 0; j < L->nout; j++) {
                 const int co = j % L->cout;
-                double I = s->bias ? b[co] : 0.0;
+                double cur = s->bias ? b[co] : 0.0;
                 if (L->kind == RC_LIF_CONV) {
                     const int pos = j / L->cout, oy = pos / L->wout, ox = pos % L->wout;
                     for (int ci = 0; ci < L->cin; ci++)
@@ -799,13 +796,13 @@ void rc_snn_reference(const rc_snn_shape *s, const float *Pm, const rc_events *e
                             for (int dx = 0; dx < L->k; dx++) {
                                 const int iy = oy + dy - L->pad, ix = ox + dx - L->pad;
                                 if (iy < 0 || iy >= L->hin || ix < 0 || ix >= L->win) continue;
-                                I += (double)W[((size_t)(ci * L->k + dy) * L->k + dx) * L->cout + co] *
+                                cur += (double)W[((size_t)(ci * L->k + dy) * L->k + dx) * L->cout + co] *
                                      x[(iy * L->win + ix) * L->cin + ci];
                             }
                 } else {
-                    for (int i = 0; i < L->nin; i++) I += (double)W[(size_t)i * L->cout + co] * x[i];
+                    for (int i = 0; i < L->nin; i++) cur += (double)W[(size_t)i * L->cout + co] * x[i];
                 }
-                const float u = s->tau * r[base + j] + (float)I;
+                const float u = s->tau * r[base + j] + (float)cur;
                 const int o = u > V;
                 U[(size_t)t * tot + base + j] = u;
                 O[(size_t)t * tot + base + j] = (uint8_t)o;

@@ -218,17 +218,17 @@ static double ref_loss(const rc_snn_shape *s, const double *P, const rc_events *
     return -(z[label] - mx - log(sum)) - beta * H;
 }
 
-static void check_fd(int surr, int reset, int bias)
+static void check_fd(const char *layers, int h, int w, int surr, int reset, int bias)
 {
     rc_snn_shape s;
-    make_shape(&s, "conv3k3p1 pool2 conv2k3p1 fc6 fc3", 6, 6, reset, bias, surr);
+    make_shape(&s, layers, h, w, reset, bias, surr);
     s.smooth = 1;
     float *P = make_params(&s, 1.5, 21 + (uint64_t)surr);
     const size_t np = rc_snn_layout(&s, 0);
     const int T = 5, tl = 3, label = 1;
     const double beta = 0.3;
     rc_events ev = { 0 };
-    rand_events(&ev, T, 36, 0.3, 0, 31);
+    rand_events(&ev, T, h * w, 0.3, 0, 31);
     rc_snn_sim *m = rc_snn_sim_new(&s, T);
     float *uout = calloc((size_t)T * 3, sizeof *uout), dz[3];
     float *G = calloc(np, sizeof *G);
@@ -276,7 +276,9 @@ static void test_surrogate_fd(void **st)
 {
     (void)st;
     for (int surr = 0; surr < 3; surr++)
-        for (int reset = 0; reset < 2; reset++) check_fd(surr, reset, surr == 1);
+        for (int reset = 0; reset < 2; reset++) check_fd("conv3k3p1 pool2 conv2k3p1 fc6 fc3", 6, 6, surr, reset, surr == 1);
+    /* fc after a pool, an odd map (the pool drops a row and a column) */
+    check_fd("conv2k3p1 pool2 fc5 fc3", 7, 7, RC_SURR_ATAN, RC_RESET_MULT, 1);
 }
 
 /* ---- engine: thread invariance ------------------------------------------------ */
