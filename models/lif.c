@@ -238,7 +238,7 @@ typedef struct {
     fvec lg_u;          /* gs pre-reset potentials per logged group             */
     float *U;           /* (T, N) replayed pre-reset potentials (backward)      */
     float *dcar;        /* (N) δu of the step after                              */
-    float *Dall;        /* (T, N) δo from the layer above (read where g ≠ 0)    */
+    float *Dall;        /* (T, N) δo from the layer above (read where g ≠ 0)     */
     float *dIall;       /* (T, N) δu                                            */
     uint8_t *gnz;       /* (G) group has a non-zero δu at the current step       */
 } lifpop;

@@ -46,15 +46,17 @@
  *
  * Backward (BPTT from the loss step down to step 0, one example at a time):
  * the pre-reset potentials of every step are replayed from the forward log
- * (touched groups' values; τ·u for the rest), then per step, top layer first:
+ * (touched groups' values; τ·u for the rest), then layer by layer from the
+ * top, each layer over all its steps t = t_loss … 0:
  *   δr_t = τ·δu_{t+1}
  *   δu_t = δr_t·(1 − o_t − u_t·g) + g·δo_t   (mult)
  *        = δr_t·(1 − V_th·g) + g·δo_t        (subtract)      g = g(u_t − V_th)
  * (plus ∂L/∂u at the loss step for the output layer). δo_t comes from the
- * layer above, and is computed only where g ≠ 0 (with rect, the neurons near
- * threshold): a gather of the k×k·Cout (conv) or nout (fc) weights times δu
- * of the layer above. Weight gradients are outer products over the input
- * events only, as in the forward pass.
+ * layer above: Wᵀ·δu of all its steps at once, as sgemms (fc: one; conv: one
+ * per kernel tap over a zero-padded grid), dense, because with a bias or a
+ * smooth surrogate nearly every neuron has g ≠ 0. Weight gradients are outer
+ * products over the input events only, as in the forward pass, and skip
+ * groups whose δu is zero.
  *
  * Layouts: maps are channels last, index (y·W + x)·C + c (the input image has
  * C = 1, so its index is the pixel index). Conv weights (Cin, k, k, Cout),
