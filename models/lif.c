@@ -163,6 +163,28 @@ void rc_snn_describe(const rc_snn_shape *s, char *buf, size_t cap)
     }
 }
 
+int rc_snn_npops(const rc_snn_shape *s)
+{
+    int n = 0;
+    for (int l = 0; l < s->nl; l++) n += s->L[l].kind != RC_LIF_POOL;
+    return n;
+}
+
+void rc_snn_pop_name(const rc_snn_shape *s, int p, char *buf, size_t cap)
+{
+    int nc = 0, nf = 0, q = 0;
+    for (int l = 0; l < s->nl; l++) {
+        const rc_lif_layer *L = &s->L[l];
+        if (L->kind == RC_LIF_POOL) continue;
+        if (L->kind == RC_LIF_CONV) nc++; else nf++;
+        if (q++ != p) continue;
+        if (l == s->nl - 1) snprintf(buf, cap, "output");
+        else snprintf(buf, cap, "%s%d", L->kind == RC_LIF_CONV ? "conv" : "fc", L->kind == RC_LIF_CONV ? nc : nf);
+        return;
+    }
+    snprintf(buf, cap, "?");
+}
+
 /* ---- surrogates ----------------------------------------------------------- */
 
 static inline float sgrad(const rc_snn_shape *s, float x)
@@ -563,6 +585,13 @@ static void replay(rc_snn_sim *m, int tmax)
             }
         }
     }
+}
+
+int rc_snn_sim_spikes(const rc_snn_sim *m, int p, int t, const int **neurons)
+{
+    const lifpop *P = &m->pop[p];
+    *neurons = P->sp_idx.a + P->sp_off[t];
+    return P->sp_off[t + 1] - P->sp_off[t];
 }
 
 void rc_snn_sim_state(rc_snn_sim *m, int tmax, float *U, uint8_t *O)

@@ -149,6 +149,14 @@ void rc_snn_transpose(const rc_snn_shape *s, const float *P, float *PT);
 void rc_snn_backward(rc_snn_sim *m, const float *PT, float *G, const rc_events *ev,
                      int tloss, const float *dz);
 
+/* LIF populations (conv and fc layers, in order) and their names in traces:
+ * "conv1", "conv2", ..., "fc1", ..., and the last layer "output". */
+int rc_snn_npops(const rc_snn_shape *s);
+void rc_snn_pop_name(const rc_snn_shape *s, int p, char *buf, size_t cap);
+/* After a forward: the spikes (neuron ids, in the order the simulation made
+ * them) of population p at step t ≤ tend; returns their number. */
+int rc_snn_sim_spikes(const rc_snn_sim *m, int p, int t, const int **neurons);
+
 /* Tests: after a recorded forward, the pre-reset potentials U and spikes O
  * (both (tmax+1, Σ neurons), layers in order) of steps 0..tmax. */
 void rc_snn_sim_state(rc_snn_sim *m, int tmax, float *U, uint8_t *O);

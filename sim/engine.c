@@ -482,6 +482,13 @@ rc_status rc_engine_batch(rc_engine *e, rc_split split, const int64_t *idx, int 
     return RC_OK;
 }
 
+rc_status rc_engine_snn_spikes(rc_engine *e, rc_split split, int64_t index, double vscale, int stop,
+                               rc_spike_fn fn, void *ud, rc_err *err)
+{
+    RC_ASSERT(e->snn);
+    return rc_snn_engine_spikes(e->snn, split, index, vscale, stop, fn, ud, err);
+}
+
 /* ---- optimiser ---------------------------------------------------------- */
 
 static void sq_fn(void *arg, int ith, int nth)

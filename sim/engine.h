@@ -60,6 +60,14 @@ rc_status rc_engine_batch(rc_engine *e, rc_split split, const int64_t *idx, int 
                           const rc_batch_opts *o, rc_example_result *res,
                           int64_t *rows_computed, rc_err *err);
 
+/* Spiking networks only: runs example `index` of `split` alone on the calling
+ * thread (RC-inference if stop; output V_th × vscale) and calls
+ * fn(ud, population, step, neurons, n) for every LIF population's spikes at
+ * every computed step (populations as rc_snn_pop_name). For traces.h5. */
+typedef void (*rc_spike_fn)(void *ud, int pop, int t, const int *neurons, int n);
+rc_status rc_engine_snn_spikes(rc_engine *e, rc_split split, int64_t index, double vscale, int stop,
+                               rc_spike_fn fn, void *ud, rc_err *err);
+
 /* Global L2 norm of net->grads, summed in fixed chunks in a fixed order so the
  * value does not depend on the thread count; then, if clip > 0 and the norm
  * exceeds it, scales the gradients by clip/norm; then one Adam step (step

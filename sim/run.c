@@ -204,9 +204,10 @@ static rc_status configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
     if (rc_cfg_get_float(cfg, "task.sigma_min") > rc_cfg_get_float(cfg, "task.sigma_max"))
         return rc_err_set(err, RC_ERR_CONFIG, "%s: task.sigma_min = %g is larger than task.sigma_max = %g, expected sigma_min <= sigma_max",
                           a->cfg_path, rc_cfg_get_float(cfg, "task.sigma_min"), rc_cfg_get_float(cfg, "task.sigma_max"));
-    /* Spiking populations this model has (LIF layers will add theirs). */
+    /* Spiking populations this model has (an SNN's are checked against its
+     * layers once they are parsed, in snn_shape). */
     const char *tl = rc_cfg_get_str(cfg, "output.trace_layers");
-    for (const char *p = tl; *p;) {
+    for (const char *p = tl; *p && strcmp(rc_cfg_get_str(cfg, "model.type"), "snn");) {
         size_t len = strcspn(p, ",");
         const char *q = p;
         while (len && *q == ' ') { q++; len--; }
@@ -251,6 +252,7 @@ typedef struct {
     int T, spotting, eos, batch, tbatch;
     double theta, beta;
     char shape[256];             /* model shape, stored in checkpoints        */
+    uint32_t trace_pops;         /* SNN: hidden LIF populations traced (bits) */
 } rc_setup;
 
 static void setup_free(rc_setup *S)
@@ -291,6 +293,28 @@ static rc_status snn_shape(rc_setup *S, rc_net_shape *shape, const rc_run_args *
     sn->surr = !strcmp(sg, "fastsigmoid") ? RC_SURR_FASTSIG : !strcmp(sg, "atan") ? RC_SURR_ATAN : RC_SURR_RECT;
     sn->reset = !strcmp(rc_cfg_get_str(cfg, "model.reset"), "subtract") ? RC_RESET_SUB : RC_RESET_MULT;
     sn->bias = rc_cfg_get_bool(cfg, "model.bias");
+    /* output.trace_layers: "output" (first spikes) and hidden populations. */
+    const char *tl = rc_cfg_get_str(cfg, "output.trace_layers");
+    const int npops = rc_snn_npops(sn);
+    for (const char *p = tl; *p;) {
+        size_t len = strcspn(p, ",");
+        const char *q = p;
+        while (len && *q == ' ') { q++; len--; }
+        while (len && q[len - 1] == ' ') len--;
+        int found = -1;
+        char names[512] = "", nm[32];
+        for (int k = 0; k < npops; k++) {
+            rc_snn_pop_name(sn, k, nm, sizeof nm);
+            if (strlen(nm) == len && !strncmp(q, nm, len)) found = k;
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? ", " : "", nm);
+        }
+        if (found < 0)
+            return rc_err_set(err, RC_ERR_CONFIG, "%s: output.trace_layers names '%.*s', expected spiking populations of this model: %s",
+                              a->cfg_path, (int)len, q, names);
+        if (found < npops - 1 && found < 32) S->trace_pops |= 1u << found;
+        p += strcspn(p, ",");
+        if (*p) p++;
+    }
     shape->core = RC_CORE_SNN;
     shape->K = ds->nclass;
     shape->nhead = 0;
@@ -620,6 +644,30 @@ static rc_status trace_activations(rc_setup *S, rc_traces *tr, rc_err *err)
     return st;
 }
 
+/* SNN: every spike of the traced hidden populations of one example. */
+typedef struct {
+    rc_setup *S;
+    rc_traces *tr;
+    uint64_t id;
+    int *steps;
+    uint64_t *nodes;
+    rc_status st;
+    rc_err *err;
+} spike_sink;
+
+static void spike_sink_fn(void *ud, int pop, int t, const int *neurons, int n)
+{
+    spike_sink *k = ud;
+    if (k->st || !(pop < 32 && (k->S->trace_pops >> pop) & 1u)) return;
+    for (int i = 0; i < n; i++) {
+        k->steps[i] = t;
+        k->nodes[i] = (uint64_t)neurons[i];
+    }
+    char name[32];
+    rc_snn_pop_name(&k->S->net->s.snn, pop, name, sizeof name);
+    k->st = rc_traces_add_spikes(k->tr, name, k->id, k->steps, k->nodes, (size_t)n, k->err);
+}
+
 /* traces.h5 from the kept RC-inference results of test examples 0..n-1
  * (example i has id i), plus the traced examples' activations. Output node
  * of a spike: the softmax class, or for a single sigmoid 1 = positive spike,
@@ -637,6 +685,22 @@ static rc_status write_traces(rc_setup *S, const char *dir, const rc_example_res
             const uint64_t node = (uint64_t)r->pred;
             st = rc_traces_add_spikes(tr, "output", (uint64_t)i, &r->tsp, &node, 1, err);
         }
+    }
+    if (!st && S->trace_pops) {
+        /* Hidden LIF populations: every spike until each example's answer,
+         * one more RC-inference pass on this thread (not timed). */
+        int maxn = 1;
+        for (int l = 0; l < S->net->s.snn.nl; l++)
+            if (rc_snn_neurons(&S->net->s.snn, l) > maxn) maxn = rc_snn_neurons(&S->net->s.snn, l);
+        spike_sink k = { S, tr, 0, malloc((size_t)maxn * sizeof(int)), malloc((size_t)maxn * sizeof(uint64_t)), RC_OK, err };
+        if (!k.steps || !k.nodes) st = rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+        for (int64_t i = 0; i < n && !st; i++) {
+            k.id = (uint64_t)i;
+            st = rc_engine_snn_spikes(S->eng, RC_SPLIT_TEST, i, 1.0, 1, spike_sink_fn, &k, err);
+            if (!st) st = k.st;
+        }
+        free(k.steps);
+        free(k.nodes);
     }
     if (!st) st = trace_activations(S, tr, err);
     if (st) {

@@ -81,6 +81,25 @@ nomem:
     return NULL;
 }
 
+rc_status rc_snn_engine_spikes(rc_snn_engine *e, rc_split split, int64_t index, double vscale, int stop,
+                               rc_spike_fn fn, void *ud, rc_err *err)
+{
+    rc_example_info info;
+    rc_status st = e->ds->get(e->ds, split, index, &e->ev[0], &info);
+    if (st) return rc_err_set(err, st, "loading example %lld: %s", (long long)index, rc_status_str(st));
+    rc_snn_result r;
+    rc_snn_forward(e->sim[0], e->net->params, &e->ev[0], vscale > 0 ? (float)vscale : 1.0f, stop, 0, 0,
+                   NULL, NULL, &r);
+    const int np = rc_snn_npops(&e->net->s.snn);
+    for (int t = 0; t <= r.tend; t++)
+        for (int p = 0; p < np; p++) {
+            const int *nb;
+            const int n = rc_snn_sim_spikes(e->sim[0], p, t, &nb);
+            if (n) fn(ud, p, t, nb, n);
+        }
+    return RC_OK;
+}
+
 void rc_snn_engine_set_dense(rc_snn_engine *e, int dense) { e->dense = dense; }
 
 static void snn_fn(void *arg, int ith, int nth)

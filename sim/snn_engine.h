@@ -29,6 +29,10 @@ void rc_snn_engine_free(rc_snn_engine *e); /* NULL is a no-op */
 rc_status rc_snn_engine_batch(rc_snn_engine *e, rc_split split, const int64_t *idx, int n,
                               const rc_batch_opts *o, rc_example_result *res,
                               int64_t *rows_computed, rc_err *err);
+/* As rc_engine_snn_spikes (engine.h); uses thread 0's scratch, so it must not
+ * run during a batch. */
+rc_status rc_snn_engine_spikes(rc_snn_engine *e, rc_split split, int64_t index, double vscale, int stop,
+                               rc_spike_fn fn, void *ud, rc_err *err);
 /* Bench only: 1 makes the next batches run the dense step-by-step pass. */
 void rc_snn_engine_set_dense(rc_snn_engine *e, int dense);
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <hdf5.h>
 
 static char g_dir[256];
 
@@ -230,7 +231,7 @@ static void test_tmnist_tiny(void **st)
     for (int nt = 1; nt <= 2; nt++) {
         snprintf(args, sizeof args, "run '%s' --out '%s/sn%d' --threads %d --set model.type=snn "
                  "--set 'model.layers=conv4k3p1 pool2 fc16 fc10' --set model.bias=true --set encoder.type=rate "
-                 "--set train.epochs=1", cfg, g_dir, nt, nt);
+                 "--set train.epochs=1 --set output.trace_layers=conv1,fc1,output", cfg, g_dir, nt, nt);
         int rc = run_rcsim(args, err, sizeof err);
         if (rc != 0) fail_msg("snn run with %d threads failed (%d): %s", nt, rc, err);
     }
@@ -244,10 +245,32 @@ static void test_tmnist_tiny(void **st)
     assert_string_equal(a, b);
     free(a);
     free(b);
+    int rc0;
+    /* The hidden populations' spikes are in traces.h5. */
+    snprintf(p, sizeof p, "%s/sn1/traces.h5", g_dir);
+    {
+        hid_t f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
+        assert_true(f >= 0);
+        const char *pops[3] = { "/spikes/conv1/node_ids", "/spikes/fc1/node_ids", "/spikes/output/node_ids" };
+        for (int i = 0; i < 3; i++) {
+            hid_t d = H5Dopen2(f, pops[i], H5P_DEFAULT);
+            assert_true(d >= 0);
+            hid_t sp = H5Dget_space(d);
+            hssize_t n = H5Sget_simple_extent_npoints(sp);
+            if (i == 0) assert_true(n > 60); /* more than one spike per test example */
+            H5Sclose(sp);
+            H5Dclose(d);
+        }
+        H5Fclose(f);
+    }
+    snprintf(args, sizeof args, "run '%s' --out '%s/sn_bad' --set model.type=snn --set 'model.layers=conv4k3p1 pool2 fc16 fc10' "
+             "--set output.trace_layers=conv2", cfg, g_dir);
+    rc0 = run_rcsim(args, err, sizeof err);
+    if (rc0 != 2 || !strstr(err, "conv1, fc1, output")) fail_msg("bad trace_layers: exit %d: %s", rc0, err);
     snprintf(args, sizeof args, "eval '%s' --model '%s/sn1/model.h5' --thresholds 0.5,1,2 --set model.type=snn "
              "--set 'model.layers=conv4k3p1 pool2 fc16 fc10' --set model.bias=true --set encoder.type=rate "
-             "--set train.epochs=1", cfg, g_dir);
-    int rc0 = run_rcsim(args, err, sizeof err);
+             "--set train.epochs=1 --set output.trace_layers=conv1,fc1,output", cfg, g_dir);
+    rc0 = run_rcsim(args, err, sizeof err);
     if (rc0 != 0) fail_msg("snn eval failed (%d): %s", rc0, err);
     snprintf(p, sizeof p, "%s/sn1/tradeoff.csv", g_dir);
     {
