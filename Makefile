@@ -34,7 +34,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test test-asan test-asan-inner clean bench plot-deps plot data
+.PHONY: all deps run test test-asan test-asan-inner clean bench bench-snn plot-deps plot data
 
 all: $(BUILD)/.deps $(RCSIM_BIN)
 
@@ -123,6 +123,10 @@ bench: all $(BUILD)/bench/floor
 .PHONY: scaling
 scaling: all $(BUILD)/bench/scaling
 	BIN=$(BUILD)/bench/scaling sh bench/scaling.sh runs/scaling
+
+# Event-driven LIF training against the dense step-by-step pass (temporal MNIST).
+bench-snn: all $(BUILD)/bench/snn_dense
+	$(BUILD)/bench/snn_dense ../shared/data/mnist "conv32k3p1 pool2 conv32k3p1 pool2 fc128 fc10" 2 400 2 1
 
 clean:
 	rm -rf build build-asan rcsim

@@ -8,7 +8,7 @@
 #include "sim/rng.h"
 #include "sim/status.h"
 
-enum { T_WIH = 1, T_WHH, T_BIH, T_BHH, T_HEADW = 16, T_HEADB = 32 };
+enum { T_WIH = 1, T_WHH, T_BIH, T_BHH, T_HEADW = 16, T_HEADB = 32, T_SNN = 64 };
 
 static float unif(uint64_t seed, int tensor, size_t idx, double bound)
 {
@@ -19,6 +19,7 @@ rc_net *rc_net_new(const rc_net_shape *s, uint64_t seed)
 {
     RC_ASSERT(s->nin > 0 && s->H > 0 && s->K > 0 && s->nhead >= 0 && s->nhead <= RC_NET_MAX_HEAD);
     const int conv = s->core == RC_CORE_CONVLSTM;
+    const int snn = s->core == RC_CORE_SNN;
     RC_ASSERT(!conv || (rc_convlstm_shape_ok(&s->conv) &&
                         s->H == s->conv.C * s->conv.Hh * s->conv.Ww &&
                         s->nin == s->conv.Cin * s->conv.Hh * s->conv.Ww));
@@ -27,7 +28,9 @@ rc_net *rc_net_new(const rc_net_shape *s, uint64_t seed)
     net->s = *s;
     const size_t H = (size_t)s->H, G4 = 4 * H;
     size_t off = 0;
-    if (conv) {
+    if (snn) {
+        off = rc_snn_layout(&net->s.snn, off);
+    } else if (conv) {
         net->w_ih = off; off += rc_convlstm_nwx(&s->conv);
         net->w_hh = off; off += rc_convlstm_nwh(&s->conv);
         net->b_ih = off; off += rc_convlstm_nb(&s->conv);
@@ -38,7 +41,7 @@ rc_net *rc_net_new(const rc_net_shape *s, uint64_t seed)
         net->b_ih = off; off += G4;
         net->b_hh = off; off += G4;
     }
-    net->nlayers = s->nhead + 1;
+    net->nlayers = snn ? 0 : s->nhead + 1;
     int in = s->H;
     for (int l = 0; l < net->nlayers; l++) {
         int out = l < s->nhead ? s->head[l] : s->K;
@@ -65,9 +68,10 @@ rc_net *rc_net_new(const rc_net_shape *s, uint64_t seed)
 
     float *p = net->params;
     const double kl = 1.0 / sqrt((double)H);
+    if (snn) rc_snn_init(p, &net->s.snn, seed, T_SNN);
     if (conv) rc_convlstm_init(p + net->w_ih, p + net->w_hh, p + net->b_ih, &s->conv, seed, T_WIH);
     /* LSTM tensors: PyTorch's logical index is gate-major (gate·H + u). */
-    for (int g = 0; g < 4 && !conv; g++)
+    for (int g = 0; g < 4 && !conv && !snn; g++)
         for (int u = 0; u < s->H; u++) {
             const size_t lr = (size_t)g * H + (size_t)u;   /* logical row */
             const size_t tr = (size_t)rc_lstm_row(s->H, g, u); /* tiled row */

@@ -7,6 +7,8 @@
  *   ConvLSTM: w_ih = w_x (4C, Cin, k, k), w_hh = w_h (4C, C, k, k), b_ih = b (4C),
  *             b_hh empty — models/convlstm.h
  *   for each head layer l: W_l (out_l, in_l), b_l (out_l); the last is the output.
+ *   SNN:      every conv/fc LIF layer's weights and bias (models/lif.h); no
+ *             LSTM tensors and no head.
  * Initialisation follows PyTorch: LSTM weights and biases U(−1/√H, 1/√H);
  * Linear weights and biases U(−1/√fan_in, 1/√fan_in). Each value is drawn from
  * the counter-based RNG keyed by (seed, tensor, PyTorch's logical index), so
@@ -17,10 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "models/convlstm.h"
+#include "models/lif.h"
 
 #define RC_NET_MAX_HEAD 4
 
-typedef enum { RC_CORE_LSTM = 0, RC_CORE_CONVLSTM = 1 } rc_core;
+typedef enum { RC_CORE_LSTM = 0, RC_CORE_CONVLSTM = 1, RC_CORE_SNN = 2 } rc_core;
 
 typedef struct {
     rc_core core;                  /* recurrent layer type                   */
@@ -31,6 +34,10 @@ typedef struct {
     int nhead;                     /* hidden dense layers in the head (ReLU) */
     int head[RC_NET_MAX_HEAD];     /* their widths                           */
     int K;                         /* output units: 1 = sigmoid, >1 = softmax */
+    rc_snn_shape snn;              /* RC_CORE_SNN: the LIF layers (models/lif.h);
+                                      the whole network, no head (nhead = 0);
+                                      H = neurons of the layer before the
+                                      output, K = output neurons             */
 } rc_net_shape;
 
 typedef struct {

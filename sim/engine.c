@@ -26,8 +26,10 @@
 #include "sim/engine.h"
 #include "sim/plan.h"
 #include "sim/topo.h"
+#include "sim/snn_engine.h"
 
 struct rc_engine {
+    rc_snn_engine *snn;       /* RC_CORE_SNN: everything but Adam is there  */
     rc_net *net;
     const rc_dataset *ds;
     rc_pool *pool;
@@ -232,6 +234,16 @@ rc_engine *rc_engine_new(rc_net *net, const rc_dataset *ds, rc_pool *pool,
     e->T = ds->T;
     e->H = net->s.H;
     e->G4 = 4 * e->H;
+    if (net->s.core == RC_CORE_SNN) {
+        e->nchunks = (net->nparams + CHUNK - 1) / CHUNK;
+        e->chunk_sq = xcalloc(e->nchunks, sizeof(double), &fail);
+        if (fail) goto nomem;
+        if (!(e->snn = rc_snn_engine_new(net, ds, pool, max_batch, err))) {
+            rc_engine_free(e);
+            return NULL;
+        }
+        return e;
+    }
     e->conv = net->s.core == RC_CORE_CONVLSTM;
     if (e->conv) {
         const rc_convlstm_shape *cs = &net->s.conv;
@@ -315,6 +327,7 @@ nomem:
 void rc_engine_free(rc_engine *e)
 {
     if (!e) return;
+    rc_snn_engine_free(e->snn);
     if (e->ev)
         for (int i = 0; i < e->B; i++) rc_events_free(&e->ev[i]);
     free(e->ev); free(e->info); free(e->rowoff); free(e->nrow); free(e->row_ex);
@@ -620,6 +633,7 @@ rc_status rc_engine_batch(rc_engine *e, rc_split split, const int64_t *idx, int 
                           int64_t *rows_computed, rc_err *err)
 {
     RC_ASSERT(n > 0 && n <= e->B);
+    if (e->snn) return rc_snn_engine_batch(e->snn, split, idx, n, o, res, rows_computed, err);
     e->split = split;
     e->idx = idx;
     e->n = n;
@@ -651,6 +665,13 @@ rc_status rc_engine_batch(rc_engine *e, rc_split split, const int64_t *idx, int 
         *rows_computed = s;
     }
     return RC_OK;
+}
+
+rc_status rc_engine_snn_spikes(rc_engine *e, rc_split split, int64_t index, double vscale, int stop,
+                               rc_spike_fn fn, void *ud, rc_err *err)
+{
+    RC_ASSERT(e->snn);
+    return rc_snn_engine_spikes(e->snn, split, index, vscale, stop, fn, ud, err);
 }
 
 /* ---- optimiser ---------------------------------------------------------- */
@@ -694,6 +715,12 @@ static void adam_fn(void *arg, int ith, int nth)
 {
     rc_engine *e = arg;
     rc_net *net = e->net;
+    if (!e->own_lo) { /* SNN: no owned rows, an equal share each */
+        size_t lo, hi;
+        rc_partition(net->nparams, ith, nth, &lo, &hi);
+        adam_span(e, lo, hi);
+        return;
+    }
     const size_t A = net->w_hh + e->own_lo[0], B = net->w_hh + e->own_hi[nth - 1];
     adam_span(e, net->w_hh + e->own_lo[ith], net->w_hh + e->own_hi[ith]);
     size_t lo, hi;

@@ -8,7 +8,10 @@
  * masking), so an example that has answered costs nothing more. BPTT then
  * walks t = t_max … 0 and injects each example's output gradient at its own
  * t_sp. In EOS mode every example runs to T−1 and its loss is taken there; the
- * first spikes are still recorded, for RC-inference metrics of EOS models. */
+ * first spikes are still recorded, for RC-inference metrics of EOS models.
+ *
+ * A spiking network (model.type = snn, RC_CORE_SNN) runs behind the same
+ * interface in sim/snn_engine.c: whole examples per thread, event-driven. */
 #ifndef RC_ENGINE_H
 #define RC_ENGINE_H
 
@@ -28,6 +31,9 @@ typedef struct {
     float *rec_h;       /* optional (n, T, H): h_t of every computed step          */
     float *rec_p;       /* optional (n, T, K): output probabilities of every step  */
                         /* (steps not computed are left as the caller set them)  */
+    double vth_scale;   /* SNN: the output layer's V_th is multiplied by this
+                           (threshold sweeps); 0 means 1. θ is unused there: an
+                           SNN answers with its first output spike.            */
 } rc_batch_opts;
 
 typedef struct {
@@ -40,6 +46,7 @@ typedef struct {
     float loss;         /* training loss of this example (train only)            */
     int64_t events;     /* input events read over the steps computed             */
     double macs;        /* forward multiply-accumulates executed (rc_net_step_macs) */
+    int64_t synops;     /* SNN: synaptic events delivered (0 for the ANN cores)  */
 } rc_example_result;
 
 typedef struct rc_engine rc_engine;
@@ -55,6 +62,14 @@ void rc_engine_free(rc_engine *e); /* NULL is a no-op */
 rc_status rc_engine_batch(rc_engine *e, rc_split split, const int64_t *idx, int n,
                           const rc_batch_opts *o, rc_example_result *res,
                           int64_t *rows_computed, rc_err *err);
+
+/* Spiking networks only: runs example `index` of `split` alone on the calling
+ * thread (RC-inference if stop; output V_th × vscale) and calls
+ * fn(ud, population, step, neurons, n) for every LIF population's spikes at
+ * every computed step (populations as rc_snn_pop_name). For traces.h5. */
+typedef void (*rc_spike_fn)(void *ud, int pop, int t, const int *neurons, int n);
+rc_status rc_engine_snn_spikes(rc_engine *e, rc_split split, int64_t index, double vscale, int stop,
+                               rc_spike_fn fn, void *ud, rc_err *err);
 
 /* Global L2 norm of net->grads, summed in fixed chunks in a fixed order so the
  * value does not depend on the thread count; then, if clip > 0 and the norm

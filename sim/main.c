@@ -10,6 +10,7 @@
 #include "sim/pool.h"
 #include "sim/run.h"
 #include "sim/spec.h"
+#include "sim/snn_engine.h"
 
 char *openblas_get_config(void);
 char *openblas_get_corename(void);
@@ -59,7 +60,10 @@ static void usage_eval(FILE *f)
         "  tradeoff.csv  threshold, accuracy, mean_spike_step, mean_spike_fraction,\n"
         "                no_spike_fraction, accuracy_at_end, examples_per_s\n"
         "  traces.h5     spike report of the test set at train.threshold\n"
-        "into --out DIR (default: the model's folder).\n");
+        "into --out DIR (default: the model's folder).\n"
+        "For model.type = snn the thresholds scale the output layer's V_th (any\n"
+        "values in (0, 1000], default 0.5,0.75,1,1.25,1.5,2,3) and tradeoff.csv\n"
+        "adds synops_per_example.\n");
 }
 
 static const char *g_cmd = "run";
@@ -294,7 +298,13 @@ static int cmd_info(int argc, char **argv)
             printf("thread %d -> core %d (PU %d, NUMA %d, package %d)%s\n", i, pl[i].core, pl[i].pu, pl[i].numa,
                    pl[i].package, pl[i].shared ? " [shares its PU: more threads than PUs]" : "");
     }
-    if (cfg_path) {
+    if (cfg_path && !strcmp(rc_cfg_get_str(cfg, "model.type"), "snn")) {
+        printf("\npartition plan of %s (SNN %s) on %d thread%s:\n"
+               "  whole examples per thread: chunks of %d examples taken from an atomic counter\n"
+               "  (examples stop at different steps); per-chunk gradients added in chunk order,\n"
+               "  split by parameter across the threads; not bound to NUMA nodes yet\n",
+               cfg_path, rc_cfg_get_str(cfg, "model.layers"), nth, nth > 1 ? "s" : "", RC_SNN_CHUNK);
+    } else if (cfg_path) {
         rc_net_shape shape;
         info_shape(cfg, &shape);
         rc_plan *plan = rc_plan_new(&shape, (int)rc_cfg_get_int(cfg, "train.batch"), nth, pl, &err);

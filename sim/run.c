@@ -112,6 +112,8 @@ typedef struct {
     rc_example_result *keep;  /* optional (count): every example's result, kept
                                  for traces.h5 so no second pass is needed     */
     rc_metrics_acc *acc_out;  /* optional: the accumulator (per-class counts)  */
+    double vscale;            /* SNN: output V_th multiplier (0 = 1)          */
+    int64_t synops;           /* SNN: synaptic events of the last evaluate()  */
 } evaluator;
 
 /* Runs `count` examples of a split with RC-inference (stop_at_spike = 1) or a
@@ -122,8 +124,9 @@ static rc_status evaluate(evaluator *ev, rc_split split, int64_t count, int stop
     rc_metrics_acc acc;
     rc_metrics_init(&acc, ev->ds->T, ev->spotting);
     rc_batch_opts o = { .train = 0, .stop_at_spike = stop, .loss_at_end = 0,
-                        .threshold = ev->threshold, .beta = 0 };
+                        .threshold = ev->threshold, .beta = 0, .vth_scale = ev->vscale };
     int64_t total_rows = 0;
+    ev->synops = 0;
     double t0 = now_s();
     for (int64_t i = 0; i < count; i += ev->batch) {
         int n = (int)(count - i < ev->batch ? count - i : ev->batch);
@@ -133,6 +136,7 @@ static rc_status evaluate(evaluator *ev, rc_split split, int64_t count, int stop
         if (st) return st;
         total_rows += r;
         rc_metrics_add(&acc, ev->res, n);
+        for (int j = 0; j < n; j++) ev->synops += ev->res[j].synops;
         if (ev->keep) memcpy(ev->keep + i, ev->res, (size_t)n * sizeof *ev->res);
     }
     if (secs) *secs = now_s() - t0;
@@ -241,9 +245,10 @@ static rc_status configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
     if (rc_cfg_get_float(cfg, "task.sigma_min") > rc_cfg_get_float(cfg, "task.sigma_max"))
         return rc_err_set(err, RC_ERR_CONFIG, "%s: task.sigma_min = %g is larger than task.sigma_max = %g, expected sigma_min <= sigma_max",
                           a->cfg_path, rc_cfg_get_float(cfg, "task.sigma_min"), rc_cfg_get_float(cfg, "task.sigma_max"));
-    /* Spiking populations this model has (LIF layers will add theirs). */
+    /* Spiking populations this model has (an SNN's are checked against its
+     * layers once they are parsed, in snn_shape). */
     const char *tl = rc_cfg_get_str(cfg, "output.trace_layers");
-    for (const char *p = tl; *p;) {
+    for (const char *p = tl; *p && strcmp(rc_cfg_get_str(cfg, "model.type"), "snn");) {
         size_t len = strcspn(p, ",");
         const char *q = p;
         while (len && *q == ' ') { q++; len--; }
@@ -255,7 +260,8 @@ static rc_status configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
         if (*p) p++;
     }
     const int conv = !strcmp(rc_cfg_get_str(cfg, "model.type"), "convlstm");
-    if (!conv && rc_cfg_get_int(cfg, "model.hidden") < 1)
+    const int snn = !strcmp(rc_cfg_get_str(cfg, "model.type"), "snn");
+    if (!conv && !snn && rc_cfg_get_int(cfg, "model.hidden") < 1)
         return rc_err_set(err, RC_ERR_CONFIG, "%s: missing required key model.hidden (LSTM hidden units, >= 1)", a->cfg_path);
     if (conv && strcmp(rc_cfg_get_str(cfg, "task.name"), "tmnist"))
         return rc_err_set(err, RC_ERR_CONFIG, "%s: model.type = convlstm needs image input (task.name = tmnist), found task.name = %s",
@@ -300,6 +306,7 @@ typedef struct {
     int T, spotting, eos, batch, tbatch;
     double theta, beta;
     char shape[256];             /* model shape, stored in checkpoints        */
+    uint32_t trace_pops;         /* SNN: hidden LIF populations traced (bits) */
 } rc_setup;
 
 static void setup_free(rc_setup *S)
@@ -374,6 +381,64 @@ static rc_status speech_build(rc_setup *S, const char *cfg_path, rc_err *err)
     return st;
 }
 
+/* model.type = snn: the LIF layers from model.layers over the data set's
+ * input (an image for conv layers), their parameters, and the shape string
+ * checkpoints compare. Config errors name the key. */
+static rc_status snn_shape(rc_setup *S, rc_net_shape *shape, const rc_run_args *a, rc_err *err)
+{
+    const rc_cfg *cfg = S->cfg;
+    const rc_dataset *ds = S->ds;
+    rc_snn_shape *sn = &shape->snn;
+    char msg[512];
+    const int img = ds->rows > 0 && ds->cols > 0;
+    if (rc_snn_parse(sn, rc_cfg_get_str(cfg, "model.layers"), img ? 1 : ds->nin, img ? ds->rows : 1,
+                     img ? ds->cols : 1, msg, sizeof msg))
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: model.layers = %s: %s", a->cfg_path,
+                          rc_cfg_get_str(cfg, "model.layers"), msg);
+    const rc_lif_layer *out = &sn->L[sn->nl - 1];
+    if (out->cout != ds->nclass)
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: model.layers ends with fc%d, expected fc%d (one output neuron per class of task %s)",
+                          a->cfg_path, out->cout, ds->nclass, ds->name);
+    sn->vth = (float)rc_cfg_get_float(cfg, "model.v_th");
+    sn->tau = (float)rc_cfg_get_float(cfg, "model.tau");
+    sn->lens = (float)rc_cfg_get_float(cfg, "model.lens");
+    const char *sg = rc_cfg_get_str(cfg, "model.surrogate");
+    sn->surr = !strcmp(sg, "fastsigmoid") ? RC_SURR_FASTSIG : !strcmp(sg, "atan") ? RC_SURR_ATAN : RC_SURR_RECT;
+    sn->reset = !strcmp(rc_cfg_get_str(cfg, "model.reset"), "subtract") ? RC_RESET_SUB : RC_RESET_MULT;
+    sn->bias = rc_cfg_get_bool(cfg, "model.bias");
+    /* output.trace_layers: "output" (first spikes) and hidden populations. */
+    const char *tl = rc_cfg_get_str(cfg, "output.trace_layers");
+    const int npops = rc_snn_npops(sn);
+    for (const char *p = tl; *p;) {
+        size_t len = strcspn(p, ",");
+        const char *q = p;
+        while (len && *q == ' ') { q++; len--; }
+        while (len && q[len - 1] == ' ') len--;
+        int found = -1;
+        char names[512] = "", nm[32];
+        for (int k = 0; k < npops; k++) {
+            rc_snn_pop_name(sn, k, nm, sizeof nm);
+            if (strlen(nm) == len && !strncmp(q, nm, len)) found = k;
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? ", " : "", nm);
+        }
+        if (found < 0)
+            return rc_err_set(err, RC_ERR_CONFIG, "%s: output.trace_layers names '%.*s', expected spiking populations of this model: %s",
+                              a->cfg_path, (int)len, q, names);
+        if (found < npops - 1 && found < 32) S->trace_pops |= 1u << found;
+        p += strcspn(p, ",");
+        if (*p) p++;
+    }
+    shape->core = RC_CORE_SNN;
+    shape->K = ds->nclass;
+    shape->nhead = 0;
+    shape->H = sn->nl >= 2 ? rc_snn_neurons(sn, sn->nl - 2) : ds->nclass;
+    if (shape->H == 0) shape->H = ds->nclass; /* a pool before the output cannot happen (fc after pool is the rule) */
+    char desc[160];
+    rc_snn_describe(sn, desc, sizeof desc);
+    snprintf(S->shape, sizeof S->shape, "snn %s in=%dx%dx%d", desc, sn->L[0].cin, sn->L[0].hin, sn->L[0].win);
+    return RC_OK;
+}
+
 static rc_status setup_build(rc_setup *S, const rc_run_args *a, rc_err *err)
 {
     rc_status st;
@@ -401,10 +466,14 @@ static rc_status setup_build(rc_setup *S, const rc_run_args *a, rc_err *err)
             rc_idx_free(&tri); rc_idx_free(&trl); rc_idx_free(&tei); rc_idx_free(&tel);
             return e2;
         }
-        S->ds = rc_latency_new(S->seed, (int)rc_cfg_get_int(cfg, "encoder.steps"),
-                               !strcmp(rc_cfg_get_str(cfg, "encoder.zero"), "last"),
-                               (int)(tri.rows * tri.cols), 10, tri.data, trl.data, tri.count, nval,
-                               tei.data, tel.data, tei.count);
+        if (!strcmp(rc_cfg_get_str(cfg, "encoder.type"), "rate"))
+            S->ds = rc_rate_new(S->seed, (int)rc_cfg_get_int(cfg, "encoder.steps"), (int)(tri.rows * tri.cols), 10,
+                                tri.data, trl.data, tri.count, nval, tei.data, tel.data, tei.count);
+        else
+            S->ds = rc_latency_new(S->seed, (int)rc_cfg_get_int(cfg, "encoder.steps"),
+                                   !strcmp(rc_cfg_get_str(cfg, "encoder.zero"), "last"),
+                                   (int)(tri.rows * tri.cols), 10, tri.data, trl.data, tri.count, nval,
+                                   tei.data, tel.data, tei.count);
         if (S->ds) {
             S->ds->rows = (int)tri.rows;
             S->ds->cols = (int)tri.cols;
@@ -423,7 +492,10 @@ static rc_status setup_build(rc_setup *S, const rc_run_args *a, rc_err *err)
     long long head[RC_NET_MAX_HEAD];
     shape.nhead = (int)rc_cfg_get_int_list(cfg, "model.head", head, RC_NET_MAX_HEAD);
     int off;
-    if (!strcmp(rc_cfg_get_str(cfg, "model.type"), "convlstm")) {
+    if (!strcmp(rc_cfg_get_str(cfg, "model.type"), "snn")) {
+        if ((st = snn_shape(S, &shape, a, err))) return st;
+        off = (int)strlen(S->shape);
+    } else if (!strcmp(rc_cfg_get_str(cfg, "model.type"), "convlstm")) {
         shape.core = RC_CORE_CONVLSTM;
         shape.conv = (rc_convlstm_shape){ .C = (int)rc_cfg_get_int(cfg, "model.channels"), .Cin = 1,
                                           .Hh = S->ds->rows, .Ww = S->ds->cols,
@@ -438,7 +510,8 @@ static rc_status setup_build(rc_setup *S, const rc_run_args *a, rc_err *err)
         shape.head[l] = (int)head[l];
         off += snprintf(S->shape + off, sizeof S->shape - (size_t)off, "%s%d", l ? "," : "", shape.head[l]);
     }
-    snprintf(S->shape + off, sizeof S->shape - (size_t)off, " outputs=%d", shape.K);
+    if (shape.core != RC_CORE_SNN)
+        snprintf(S->shape + off, sizeof S->shape - (size_t)off, " outputs=%d", shape.K);
     S->net = rc_net_new(&shape, S->seed);
     if (!S->net) return rc_err_set(err, RC_ERR_NOMEM, "out of memory creating the network");
     /* Our threads are the only busy pool: the BLAS runs serially inside them. */
@@ -682,13 +755,38 @@ static rc_status trace_activations(rc_setup *S, rc_traces *tr, rc_err *err)
         rc_batch_opts o = { .train = 0, .stop_at_spike = !after, .threshold = S->theta, .rec_h = rh, .rec_p = rp };
         st = rc_engine_batch(S->eng, RC_SPLIT_TEST, S->idx, m, &o, S->res, NULL, err);
         for (int j = 0; j < m && !st; j++) {
-            st = rc_traces_add_activations(tr, "lstm", (uint64_t)S->idx[j], rh + (size_t)j * T * H, H, err);
+            st = rc_traces_add_activations(tr, S->net->s.core == RC_CORE_SNN ? "hidden" : "lstm", (uint64_t)S->idx[j],
+                                           rh + (size_t)j * T * H, H, err);
             if (!st) st = rc_traces_add_activations(tr, "output", (uint64_t)S->idx[j], rp + (size_t)j * T * K, K, err);
         }
         free(rh);
         free(rp);
     }
     return st;
+}
+
+/* SNN: every spike of the traced hidden populations of one example. */
+typedef struct {
+    rc_setup *S;
+    rc_traces *tr;
+    uint64_t id;
+    int *steps;
+    uint64_t *nodes;
+    rc_status st;
+    rc_err *err;
+} spike_sink;
+
+static void spike_sink_fn(void *ud, int pop, int t, const int *neurons, int n)
+{
+    spike_sink *k = ud;
+    if (k->st || !(pop < 32 && (k->S->trace_pops >> pop) & 1u)) return;
+    for (int i = 0; i < n; i++) {
+        k->steps[i] = t;
+        k->nodes[i] = (uint64_t)neurons[i];
+    }
+    char name[32];
+    rc_snn_pop_name(&k->S->net->s.snn, pop, name, sizeof name);
+    k->st = rc_traces_add_spikes(k->tr, name, k->id, k->steps, k->nodes, (size_t)n, k->err);
 }
 
 /* traces.h5 from the kept RC-inference results of test examples 0..n-1
@@ -708,6 +806,22 @@ static rc_status write_traces(rc_setup *S, const char *dir, const rc_example_res
             const uint64_t node = (uint64_t)r->pred;
             st = rc_traces_add_spikes(tr, "output", (uint64_t)i, &r->tsp, &node, 1, err);
         }
+    }
+    if (!st && S->trace_pops) {
+        /* Hidden LIF populations: every spike until each example's answer,
+         * one more RC-inference pass on this thread (not timed). */
+        int maxn = 1;
+        for (int l = 0; l < S->net->s.snn.nl; l++)
+            if (rc_snn_neurons(&S->net->s.snn, l) > maxn) maxn = rc_snn_neurons(&S->net->s.snn, l);
+        spike_sink k = { S, tr, 0, malloc((size_t)maxn * sizeof(int)), malloc((size_t)maxn * sizeof(uint64_t)), RC_OK, err };
+        if (!k.steps || !k.nodes) st = rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+        for (int64_t i = 0; i < n && !st; i++) {
+            k.id = (uint64_t)i;
+            st = rc_engine_snn_spikes(S->eng, RC_SPLIT_TEST, i, 1.0, 1, spike_sink_fn, &k, err);
+            if (!st) st = k.st;
+        }
+        free(k.steps);
+        free(k.nodes);
     }
     if (!st) st = trace_activations(S, tr, err);
     if (st) {
@@ -815,8 +929,8 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     const double select_budget = rc_cfg_get_float(cfg, "train.select_max_spike_step");
     const int64_t ck_every = rc_cfg_get_int(cfg, "output.checkpoint_every");
     rc_batch_opts to = { .train = 1, .stop_at_spike = !S.eos, .loss_at_end = S.eos,
-                         .threshold = S.theta, .beta = S.beta };
-    evaluator ev = { S.eng, S.ds, S.tbatch, S.theta, S.spotting, S.res, S.idx, NULL, NULL };
+                         .threshold = S.theta, .beta = S.beta, .vth_scale = 1 };
+    evaluator ev = { S.eng, S.ds, S.tbatch, S.theta, S.spotting, S.res, S.idx, NULL, NULL, 1, 0 };
     int64_t *idx = S.idx;
     rc_example_result *res = S.res;
 
@@ -977,9 +1091,12 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     if (!(test_acc = malloc(sizeof *test_acc))) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
     ev.acc_out = test_acc;
     if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 1, &rcm, &rc_rows, &rc_secs, err))) goto done;
+    const int64_t rc_synops = ev.synops;
     ev.keep = NULL;
     ev.acc_out = NULL;
     if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 0, &endm, &end_rows, &end_secs, err))) goto done;
+    const int64_t end_synops = ev.synops;
+    const int snn = net->s.core == RC_CORE_SNN;
     if (want_traces && (st = write_traces(&S, outdir, test_res, test_size, err))) goto done;
 
     /* ---- summary.json ---- */
@@ -1015,15 +1132,23 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     rc_sb_printf(&sb, ",\n    \"steps_computed_fraction\": ");
     rc_sb_json_num(&sb, (double)rc_rows / ((double)test_size * T));
     rc_sb_printf(&sb, ",\n    \"examples_per_s\": "); rc_sb_json_num(&sb, test_size / (rc_secs > 0 ? rc_secs : 1e-9));
-    {
+    if (!snn) {
         const double dense = (double)T * rc_net_dense_step_macs(S.net);
         rc_sb_printf(&sb, ",\n    \"events_per_example\": "); rc_sb_json_num(&sb, rcm.events_per_example);
         rc_sb_printf(&sb, ",\n    \"macs_per_example\": "); rc_sb_json_num(&sb, rcm.macs_per_example);
         rc_sb_printf(&sb, ",\n    \"macs_dense_full\": "); rc_sb_json_num(&sb, dense);
         rc_sb_printf(&sb, ",\n    \"macs_fraction_of_dense\": "); rc_sb_json_num(&sb, rcm.macs_per_example / dense);
+    } else {
+        rc_sb_printf(&sb, ",\n    \"events_per_example\": "); rc_sb_json_num(&sb, rcm.events_per_example);
+        rc_sb_printf(&sb, ",\n    \"synops_per_example\": ");
+        rc_sb_json_num(&sb, (double)rc_synops / (double)test_size);
     }
     rc_sb_printf(&sb, ",\n    \"eos_inference\": {\n      \"accuracy\": ");
     rc_sb_json_num(&sb, endm.accuracy_at_end);
+    if (snn) {
+        rc_sb_printf(&sb, ",\n      \"synops_per_example\": ");
+        rc_sb_json_num(&sb, (double)end_synops / (double)test_size);
+    }
     rc_sb_printf(&sb, ",\n      \"steps_computed_fraction\": 1,\n      \"examples_per_s\": ");
     rc_sb_json_num(&sb, test_size / (end_secs > 0 ? end_secs : 1e-9));
     rc_sb_printf(&sb, "\n    }");
@@ -1069,12 +1194,18 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     size_t nth = 0;
     if (st) goto done;
     /* Thresholds: parse before anything is read or written. */
-    const char *list = a->thresholds ? a->thresholds : "0.5,0.6,0.7,0.8,0.9,0.95,0.99";
+    /* An SNN answers with its first output spike: its sweep scales the output
+     * layer's V_th instead of θ. */
+    const int snn = S.net->s.core == RC_CORE_SNN;
+    const char *list = a->thresholds ? a->thresholds
+                                     : snn ? "0.5,0.75,1,1.25,1.5,2,3" : "0.5,0.6,0.7,0.8,0.9,0.95,0.99";
     for (const char *p = list; *p;) {
         char *end;
         double v = strtod(p, &end);
-        if (end == p || !(v >= 0.5 && v <= 1.0) || nth == 64 || (*end && *end != ',')) {
-            st = rc_err_set(err, RC_ERR_USAGE, "--thresholds %s: expected up to 64 comma-separated numbers in [0.5, 1]", list);
+        const int ok = snn ? (v > 0 && v <= 1000) : (v >= 0.5 && v <= 1.0);
+        if (end == p || !ok || nth == 64 || (*end && *end != ',')) {
+            st = rc_err_set(err, RC_ERR_USAGE, snn ? "--thresholds %s: expected up to 64 comma-separated output V_th scales in (0, 1000] (model.type = snn)"
+                                                  : "--thresholds %s: expected up to 64 comma-separated numbers in [0.5, 1]", list);
             goto done;
         }
         th[nth++] = v;
@@ -1088,25 +1219,29 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     if ((st = rc_mkdir_p(outdir, err))) goto done;
     int64_t test_size = rc_cfg_get_int(S.cfg, "test.size");
     if (S.ds->size[RC_SPLIT_TEST] > 0 && test_size > S.ds->size[RC_SPLIT_TEST]) test_size = S.ds->size[RC_SPLIT_TEST];
-    evaluator ev = { S.eng, S.ds, S.tbatch, S.theta, S.spotting, S.res, S.idx, NULL, NULL };
+    evaluator ev = { S.eng, S.ds, S.tbatch, S.theta, S.spotting, S.res, S.idx, NULL, NULL, 1, 0 };
     rc_metrics endm, m;
     if (!(keep = malloc((size_t)test_size * sizeof *keep))) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
     if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 0, &endm, NULL, NULL, err))) goto done;
     int kept_theta = 0; /* keep holds the results at train.threshold */
     const double dt_ms = rc_cfg_get_float(S.cfg, "sim.dt_ms");
-    rc_sb_printf(&sb, "threshold,accuracy,mean_spike_step,mean_spike_fraction,no_spike_fraction,accuracy_at_end,examples_per_s,mean_spike_ms\n");
+    rc_sb_printf(&sb, "threshold,accuracy,mean_spike_step,mean_spike_fraction,no_spike_fraction,accuracy_at_end,examples_per_s,mean_spike_ms%s\n",
+                 snn ? ",synops_per_example" : "");
     for (size_t i = 0; i < nth; i++) {
-        ev.threshold = th[i];
-        ev.keep = th[i] == S.theta ? keep : NULL;
+        if (snn) ev.vscale = th[i];
+        else ev.threshold = th[i];
+        ev.keep = th[i] == (snn ? 1.0 : S.theta) ? keep : NULL;
         kept_theta |= ev.keep != NULL;
         double secs = 0;
         if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 1, &m, NULL, &secs, err))) goto done;
-        rc_sb_printf(&sb, "%g,%.6f,%.4f,%.6f,%.6f,%.6f,%.1f,%.2f\n", th[i], m.accuracy, m.mean_spike_step,
+        rc_sb_printf(&sb, "%g,%.6f,%.4f,%.6f,%.6f,%.6f,%.1f,%.2f", th[i], m.accuracy, m.mean_spike_step,
                      m.mean_spike_fraction, m.no_spike_fraction, endm.accuracy_at_end, test_size / (secs > 0 ? secs : 1e-9),
                      m.mean_spike_step * dt_ms);
+        if (snn) rc_sb_printf(&sb, ",%.1f", (double)ev.synops / (double)test_size);
+        rc_sb_printf(&sb, "\n");
         if (!a->quiet)
-            fprintf(stderr, "rcsim eval: threshold %g: accuracy %.4f at mean spike step %.2f/%d (no spike %.4f)\n",
-                    th[i], m.accuracy, m.mean_spike_step, S.T, m.no_spike_fraction);
+            fprintf(stderr, "rcsim eval: %s %g: accuracy %.4f at mean spike step %.2f/%d (no spike %.4f)\n",
+                    snn ? "output V_th scale" : "threshold", th[i], m.accuracy, m.mean_spike_step, S.T, m.no_spike_fraction);
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/tradeoff.csv", outdir);
@@ -1114,6 +1249,7 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     if ((st = rc_write_atomic(path, sb.s, sb.len, err))) goto done;
     if (!kept_theta) { /* train.threshold was not in the sweep: one pass at it */
         ev.threshold = S.theta;
+        ev.vscale = 1;
         ev.keep = keep;
         if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 1, &m, NULL, NULL, err))) goto done;
     }

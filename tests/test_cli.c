@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <hdf5.h>
 
 static char g_dir[256];
 
@@ -224,6 +225,68 @@ static void test_tmnist_tiny(void **st)
     assert_string_equal(a, b);
     free(a);
     free(b);
+    /* The same through a small LIF SNN (RC; rate code): 1 and 2 threads
+     * identical, SynOps reported; eval sweeps the output V_th; a bad layer
+     * list is a config error. */
+    for (int nt = 1; nt <= 2; nt++) {
+        snprintf(args, sizeof args, "run '%s' --out '%s/sn%d' --threads %d --set model.type=snn "
+                 "--set 'model.layers=conv4k3p1 pool2 fc16 fc10' --set model.bias=true --set encoder.type=rate "
+                 "--set train.epochs=1 --set output.trace_layers=conv1,fc1,output", cfg, g_dir, nt, nt);
+        int rc = run_rcsim(args, err, sizeof err);
+        if (rc != 0) fail_msg("snn run with %d threads failed (%d): %s", nt, rc, err);
+    }
+    snprintf(p1, sizeof p1, "%s/sn1/summary.json", g_dir);
+    snprintf(p2, sizeof p2, "%s/sn2/summary.json", g_dir);
+    a = load_summary_numbers(p1);
+    b = load_summary_numbers(p2);
+    assert_non_null(a);
+    assert_non_null(strstr(a, "\"model\": \"snn\""));
+    assert_non_null(strstr(a, "\"synops_per_example\": "));
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    int rc0;
+    /* The hidden populations' spikes are in traces.h5. */
+    snprintf(p, sizeof p, "%s/sn1/traces.h5", g_dir);
+    {
+        hid_t f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
+        assert_true(f >= 0);
+        const char *pops[3] = { "/spikes/conv1/node_ids", "/spikes/fc1/node_ids", "/spikes/output/node_ids" };
+        for (int i = 0; i < 3; i++) {
+            hid_t d = H5Dopen2(f, pops[i], H5P_DEFAULT);
+            assert_true(d >= 0);
+            hid_t sp = H5Dget_space(d);
+            hssize_t n = H5Sget_simple_extent_npoints(sp);
+            if (i == 0) assert_true(n > 60); /* more than one spike per test example */
+            H5Sclose(sp);
+            H5Dclose(d);
+        }
+        H5Fclose(f);
+    }
+    snprintf(args, sizeof args, "run '%s' --out '%s/sn_bad' --set model.type=snn --set 'model.layers=conv4k3p1 pool2 fc16 fc10' "
+             "--set output.trace_layers=conv2", cfg, g_dir);
+    rc0 = run_rcsim(args, err, sizeof err);
+    if (rc0 != 2 || !strstr(err, "conv1, fc1, output")) fail_msg("bad trace_layers: exit %d: %s", rc0, err);
+    snprintf(args, sizeof args, "eval '%s' --model '%s/sn1/model.h5' --thresholds 0.5,1,2 --set model.type=snn "
+             "--set 'model.layers=conv4k3p1 pool2 fc16 fc10' --set model.bias=true --set encoder.type=rate "
+             "--set train.epochs=1 --set output.trace_layers=conv1,fc1,output", cfg, g_dir);
+    rc0 = run_rcsim(args, err, sizeof err);
+    if (rc0 != 0) fail_msg("snn eval failed (%d): %s", rc0, err);
+    snprintf(p, sizeof p, "%s/sn1/tradeoff.csv", g_dir);
+    {
+        FILE *f = fopen(p, "r");
+        assert_non_null(f);
+        char line[512];
+        assert_non_null(fgets(line, sizeof line, f));
+        assert_contains(line, ",synops_per_example");
+        int rows = 0;
+        while (fgets(line, sizeof line, f)) rows++;
+        assert_int_equal(rows, 3);
+        fclose(f);
+    }
+    snprintf(args, sizeof args, "run '%s' --out '%s/sn_bad' --set model.type=snn --set 'model.layers=conv4k3 fc9'", cfg, g_dir);
+    rc0 = run_rcsim(args, err, sizeof err);
+    if (rc0 != 2 || !strstr(err, "model.layers") || !strstr(err, "fc10")) fail_msg("bad snn layers: exit %d: %s", rc0, err);
     /* Truncate the test images: refused, named, nothing written. */
     snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte", dir);
     assert_int_equal(truncate(p, 16 + 784 * 10), 0);

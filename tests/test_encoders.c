@@ -176,6 +176,43 @@ static void test_latency_events(void **st)
     rc_dataset_free(ds);
 }
 
+/* Rate code: each pixel spikes at each step with probability v/255; the same
+ * (split, index) gives the same train, other indices or seeds other trains;
+ * dark pixels never spike, v = 255 always does. */
+static void test_rate_events(void **st)
+{
+    (void)st;
+    const int T = 2000;
+    const uint8_t img[2][4] = { { 0, 255, 64, 191 }, { 128, 128, 128, 128 } };
+    uint8_t *trp = malloc(8), *trl = malloc(2), *tep = malloc(4), *tel = malloc(1);
+    memcpy(trp, img, 8);
+    trl[0] = 2; trl[1] = 5;
+    memcpy(tep, img[0], 4);
+    tel[0] = 4;
+    rc_dataset *ds = rc_rate_new(7, T, 4, 10, trp, trl, 2, 1, tep, tel, 1);
+    rc_events a = { 0 }, b = { 0 };
+    rc_example_info info;
+    assert_int_equal(ds->get(ds, RC_SPLIT_TRAIN, 0, &a, &info), RC_OK);
+    assert_int_equal(info.label, 2);
+    int cnt[4] = { 0 };
+    for (int e = 0; e < a.nev; e++) cnt[a.ch[e]]++;
+    assert_int_equal(cnt[0], 0);
+    assert_int_equal(cnt[1], T);
+    assert_true(fabs(cnt[2] / (double)T - 64 / 255.0) < 0.03);
+    assert_true(fabs(cnt[3] / (double)T - 191 / 255.0) < 0.03);
+    assert_int_equal(ds->get(ds, RC_SPLIT_TRAIN, 0, &b, &info), RC_OK);
+    assert_int_equal(a.nev, b.nev);
+    assert_memory_equal(a.ch, b.ch, (size_t)a.nev * sizeof *a.ch);
+    assert_memory_equal(a.off, b.off, (size_t)(T + 1) * sizeof *a.off);
+    /* The test image is the same picture, drawn from another stream. */
+    assert_int_equal(ds->get(ds, RC_SPLIT_TEST, 0, &b, &info), RC_OK);
+    assert_int_equal(info.label, 4);
+    assert_true(a.nev != b.nev || memcmp(a.ch, b.ch, (size_t)a.nev * sizeof *a.ch) != 0);
+    rc_events_free(&a);
+    rc_events_free(&b);
+    rc_dataset_free(ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_twoseq_stats),
         cmocka_unit_test(test_latency_steps),
         cmocka_unit_test(test_latency_events),
+        cmocka_unit_test(test_rate_events),
     };
     return cmocka_run_group_tests_name("encoders", tests, NULL, NULL);
 }

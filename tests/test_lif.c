@@ -1,0 +1,365 @@
+/* test_lif.c — the LIF layers (models/lif.h) and the SNN engine:
+ *  - the event-driven forward equals an independent dense step-by-step
+ *    reference on random inputs (identical spikes, potentials within 1e-6),
+ *    for both resets, with and without bias, with an odd map (pool drops a row);
+ *  - the conv scatter equals a dense convolution computed here in double;
+ *  - the surrogate backward equals central differences, in double, of the same
+ *    network with the Heaviside replaced by the surrogate's integral (smooth
+ *    mode), for the three surrogates and both resets;
+ *  - engine batches (RC and EOS training, RC-inference) are bit-identical for
+ *    1, 2 and 3 threads. */
+#include "tests/testutil.h"
+#include "encoders/dataset.h"
+#include "models/dense.h"
+#include "models/lif.h"
+#include "models/net.h"
+#include "sim/engine.h"
+#include "sim/pool.h"
+#include "sim/rng.h"
+
+void openblas_set_num_threads(int);
+
+/* Random events on an h×w image over T steps; density d; binary or real. */
+static void rand_events(rc_events *ev, int T, int npix, double d, int binary, uint64_t key)
+{
+    assert_int_equal(rc_events_reset(ev, T), RC_OK);
+    for (int t = 0; t < T; t++)
+        for (int c = 0; c < npix; c++)
+            if (rc_uniform(11, key, (uint64_t)t, (uint64_t)c) < d)
+                rc_events_push(ev, t, c, binary ? 1.0f : (float)(0.2 + rc_uniform(12, key, (uint64_t)t, (uint64_t)c)));
+    rc_events_finish(ev);
+}
+
+static void make_shape(rc_snn_shape *s, const char *layers, int h, int w, int reset, int bias, int surr)
+{
+    memset(s, 0, sizeof *s);
+    char msg[256];
+    assert_int_equal(rc_snn_parse(s, layers, 1, h, w, msg, sizeof msg), 0);
+    s->vth = 0.5f;
+    s->tau = 0.2f;
+    s->lens = 0.5f;
+    s->reset = reset;
+    s->bias = bias;
+    s->surr = surr;
+}
+
+static float *make_params(rc_snn_shape *s, double gain, uint64_t seed)
+{
+    size_t n = rc_snn_layout(s, 0);
+    float *P = calloc(n, sizeof *P);
+    rc_snn_init(P, s, seed, 64);
+    for (size_t i = 0; i < n; i++) P[i] = (float)(P[i] * gain);
+    return P;
+}
+
+static int total_neurons(const rc_snn_shape *s)
+{
+    int t = 0;
+    for (int l = 0; l < s->nl; l++) t += rc_snn_neurons(s, l);
+    return t;
+}
+
+static void check_event_vs_dense(const char *layers, int h, int w, int reset, int bias)
+{
+    rc_snn_shape s;
+    make_shape(&s, layers, h, w, reset, bias, RC_SURR_RECT);
+    float *P = make_params(&s, 2.5, 5);
+    const int T = 8, tot = total_neurons(&s);
+    rc_snn_sim *m = rc_snn_sim_new(&s, T);
+    assert_non_null(m);
+    float *U = malloc((size_t)T * tot * sizeof *U), *Ur = malloc((size_t)T * tot * sizeof *Ur);
+    uint8_t *O = malloc((size_t)T * tot), *Or = malloc((size_t)T * tot);
+    rc_events ev = { 0 };
+    int64_t spikes = 0;
+    for (int ex = 0; ex < 6; ex++) {
+        rand_events(&ev, T, h * w, 0.15, ex % 2, (uint64_t)ex + 1);
+        rc_snn_result r;
+        rc_snn_forward(m, P, &ev, 1.0f, 0, 1, 0, NULL, NULL, &r);
+        assert_int_equal(r.tend, T - 1);
+        rc_snn_sim_state(m, T - 1, U, O);
+        rc_snn_reference(&s, P, &ev, T, 1.0f, Ur, Or);
+        for (size_t i = 0; i < (size_t)T * tot; i++) {
+            if (O[i] != Or[i] || fabsf(U[i] - Ur[i]) > 1e-6f * (1.0f + fabsf(Ur[i]))) {
+                print_error("%s reset %d bias %d example %d: neuron-step %zu: event u=%.9g o=%d, dense u=%.9g o=%d\n",
+                            layers, reset, bias, ex, i, U[i], O[i], Ur[i], Or[i]);
+                fail();
+            }
+            spikes += O[i];
+        }
+        /* The dense mode of the simulator is the same network too. */
+        rc_snn_result rd;
+        rc_snn_forward(m, P, &ev, 1.0f, 0, 1, 1, NULL, NULL, &rd);
+        rc_snn_sim_state(m, T - 1, U, O);
+        for (size_t i = 0; i < (size_t)T * tot; i++) {
+            assert_int_equal(O[i], Or[i]);
+            assert_true(fabsf(U[i] - Ur[i]) <= 1e-6f * (1.0f + fabsf(Ur[i])));
+        }
+        assert_true(rd.synops >= r.synops);
+    }
+    assert_true(spikes > 50); /* the comparison saw spikes */
+    rc_events_free(&ev);
+    free(U); free(Ur); free(O); free(Or); free(P);
+    rc_snn_sim_free(m);
+}
+
+static void test_event_vs_dense(void **st)
+{
+    (void)st;
+    check_event_vs_dense("conv4k3p1 pool2 conv4k3p1 pool2 fc8 fc3", 8, 8, RC_RESET_MULT, 0);
+    check_event_vs_dense("conv4k3p1 pool2 conv4k3p1 pool2 fc8 fc3", 8, 8, RC_RESET_SUB, 0);
+    check_event_vs_dense("conv3k3p1 pool2 conv5k3 fc6 fc3", 9, 7, RC_RESET_MULT, 1);
+    check_event_vs_dense("conv3k5p2 pool2 fc7 fc4", 7, 9, RC_RESET_SUB, 1);
+    check_event_vs_dense("fc12 fc5", 5, 6, RC_RESET_MULT, 0);
+}
+
+/* Layer 0's potentials at step 0 are the convolution of the events. */
+static void test_conv_scatter(void **st)
+{
+    (void)st;
+    const int h = 9, w = 8, C = 5;
+    for (int k = 1; k <= 5; k += 2)
+        for (int pad = 0; pad <= k / 2; pad++) {
+            char layers[64];
+            snprintf(layers, sizeof layers, "conv%dk%dp%d fc2", C, k, pad);
+            rc_snn_shape s;
+            make_shape(&s, layers, h, w, RC_RESET_MULT, 1, RC_SURR_RECT);
+            s.vth = 1e30f; /* no spikes: pure accumulation */
+            float *P = make_params(&s, 1.0, 9);
+            rc_snn_sim *m = rc_snn_sim_new(&s, 1);
+            rc_events ev = { 0 };
+            rand_events(&ev, 1, h * w, 0.3, 0, 77 + (uint64_t)k);
+            rc_snn_result r;
+            rc_snn_forward(m, P, &ev, 1.0f, 0, 1, 0, NULL, NULL, &r);
+            const int tot = total_neurons(&s);
+            float *U = malloc((size_t)tot * sizeof *U);
+            uint8_t *O = malloc((size_t)tot);
+            rc_snn_sim_state(m, 0, U, O);
+            const rc_lif_layer *L = &s.L[0];
+            double x[9 * 8] = { 0 };
+            for (int e = ev.off[0]; e < ev.off[1]; e++) x[ev.ch[e]] += ev.val[e];
+            for (int oy = 0; oy < L->hout; oy++)
+                for (int ox = 0; ox < L->wout; ox++)
+                    for (int co = 0; co < C; co++) {
+                        double a = P[L->b + co];
+                        for (int dy = 0; dy < k; dy++)
+                            for (int dx = 0; dx < k; dx++) {
+                                int iy = oy + dy - pad, ix = ox + dx - pad;
+                                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                                a += (double)P[L->w + (size_t)((dy * k + dx) * C + co)] * x[iy * w + ix];
+                            }
+                        const float got = U[(oy * L->wout + ox) * C + co];
+                        assert_true(fabs(got - a) < 1e-5);
+                    }
+            rc_events_free(&ev);
+            free(U); free(O); free(P);
+            rc_snn_sim_free(m);
+        }
+}
+
+/* ---- float64 smooth reference ------------------------------------------------ */
+
+static double ref_loss(const rc_snn_shape *s, const double *P, const rc_events *ev, int tl,
+                       int label, double beta)
+{
+    double x[256], y[256], r[1024] = { 0 }, z[16];
+    const int last = s->nl - 1;
+    for (int t = 0; t <= tl; t++) {
+        memset(x, 0, sizeof x);
+        for (int e = ev->off[t]; e < ev->off[t + 1]; e++) x[ev->ch[e]] += ev->val[e];
+        int base = 0;
+        for (int l = 0; l < s->nl; l++) {
+            const rc_lif_layer *L = &s->L[l];
+            if (L->kind == RC_LIF_POOL) {
+                for (int oy = 0; oy < L->hout; oy++)
+                    for (int ox = 0; ox < L->wout; ox++)
+                        for (int c = 0; c < L->cout; c++) {
+                            double a = 0;
+                            for (int dy = 0; dy < 2; dy++)
+                                for (int dx = 0; dx < 2; dx++)
+                                    a += x[((2 * oy + dy) * L->win + 2 * ox + dx) * L->cin + c];
+                            y[(oy * L->wout + ox) * L->cout + c] = 0.25 * a;
+                        }
+                memcpy(x, y, sizeof x);
+                continue;
+            }
+            for (int j = 0; j < L->nout; j++) {
+                const int co = j % L->cout;
+                double I = s->bias ? P[L->b + co] : 0;
+                if (L->kind == RC_LIF_CONV) {
+                    const int pos = j / L->cout, oy = pos / L->wout, ox = pos % L->wout;
+                    for (int ci = 0; ci < L->cin; ci++)
+                        for (int dy = 0; dy < L->k; dy++)
+                            for (int dx = 0; dx < L->k; dx++) {
+                                int iy = oy + dy - L->pad, ix = ox + dx - L->pad;
+                                if (iy < 0 || iy >= L->hin || ix < 0 || ix >= L->win) continue;
+                                I += P[L->w + ((size_t)(ci * L->k + dy) * L->k + dx) * L->cout + co] *
+                                     x[(iy * L->win + ix) * L->cin + ci];
+                            }
+                } else
+                    for (int i = 0; i < L->nin; i++) I += P[L->w + (size_t)i * L->cout + co] * x[i];
+                const double u = s->tau * r[base + j] + I;
+                const double o = rc_surr_int(s, u - s->vth);
+                r[base + j] = s->reset == RC_RESET_MULT ? u * (1 - o) : u - s->vth * o;
+                y[j] = o;
+                if (l == last && t == tl) z[j] = u;
+            }
+            memcpy(x, y, sizeof x);
+            base += L->nout;
+        }
+    }
+    const int K = s->L[last].nout;
+    double mx = z[0], sum = 0, H = 0;
+    for (int k = 1; k < K; k++) mx = z[k] > mx ? z[k] : mx;
+    for (int k = 0; k < K; k++) sum += exp(z[k] - mx);
+    for (int k = 0; k < K; k++) {
+        double p = exp(z[k] - mx) / sum;
+        H -= p * log(p);
+    }
+    return -(z[label] - mx - log(sum)) - beta * H;
+}
+
+static void check_fd(const char *layers, int h, int w, int surr, int reset, int bias)
+{
+    rc_snn_shape s;
+    make_shape(&s, layers, h, w, reset, bias, surr);
+    s.smooth = 1;
+    float *P = make_params(&s, 1.5, 21 + (uint64_t)surr);
+    const size_t np = rc_snn_layout(&s, 0);
+    const int T = 5, tl = 3, label = 1;
+    const double beta = 0.3;
+    rc_events ev = { 0 };
+    rand_events(&ev, T, h * w, 0.3, 0, 31);
+    rc_snn_sim *m = rc_snn_sim_new(&s, T);
+    float *uout = calloc((size_t)T * 3, sizeof *uout), dz[3];
+    float *G = calloc(np, sizeof *G);
+    rc_snn_result r;
+    rc_snn_forward(m, P, &ev, 1.0f, 0, 1, 0, uout, NULL, &r);
+    rc_output_loss(dz, uout + tl * 3, 3, label, beta, 1.0);
+    float *PT = calloc(np, sizeof *PT);
+    rc_snn_transpose(&s, P, PT);
+    rc_snn_backward(m, PT, G, &ev, tl, dz);
+    free(PT);
+    double *dp = malloc(np * sizeof *dp);
+    for (size_t i = 0; i < np; i++) dp[i] = P[i];
+    int bad = 0, checked = 0;
+    double gmax = 0;
+    for (size_t i = 0; i < np; i++) {
+        int is_bias = 0;
+        for (int l = 0; l < s.nl; l++)
+            if (s.L[l].kind != RC_LIF_POOL && i >= s.L[l].b && i < s.L[l].b + (size_t)s.L[l].cout) is_bias = 1;
+        if (is_bias && !bias) { assert_true(G[i] == 0.0f); continue; }
+        const double h = 1e-6, keep = dp[i];
+        dp[i] = keep + h;
+        const double lp = ref_loss(&s, dp, &ev, tl, label, beta);
+        dp[i] = keep - h;
+        const double lm = ref_loss(&s, dp, &ev, tl, label, beta);
+        dp[i] = keep;
+        const double fd = (lp - lm) / (2 * h);
+        checked++;
+        gmax = fabs(fd) > gmax ? fabs(fd) : gmax;
+        if (fabs(fd - G[i]) > 2e-3 * (fabs(fd) + 1e-2)) {
+            if (bad < 5) print_error("surr %d reset %d bias %d: param %zu: backward %.7g, finite differences %.7g\n",
+                                     surr, reset, bias, i, (double)G[i], fd);
+            bad++;
+        }
+    }
+    /* rect's integral has kinks at |x| = lens: a difference across one is not a derivative */
+    if (surr == RC_SURR_RECT) assert_true(bad <= checked / 100);
+    else assert_int_equal(bad, 0);
+    assert_true(gmax > 1e-3);
+    rc_events_free(&ev);
+    free(uout); free(G); free(dp); free(P);
+    rc_snn_sim_free(m);
+}
+
+static void test_surrogate_fd(void **st)
+{
+    (void)st;
+    for (int surr = 0; surr < 3; surr++)
+        for (int reset = 0; reset < 2; reset++) check_fd("conv3k3p1 pool2 conv2k3p1 fc6 fc3", 6, 6, surr, reset, surr == 1);
+    /* fc after a pool, an odd map (the pool drops a row and a column) */
+    check_fd("conv2k3p1 pool2 fc5 fc3", 7, 7, RC_SURR_ATAN, RC_RESET_MULT, 1);
+}
+
+/* ---- engine: thread invariance ------------------------------------------------ */
+
+static rc_status img_get(const rc_dataset *ds, rc_split split, int64_t index, rc_events *ev,
+                         rc_example_info *info)
+{
+    const uint64_t key = (uint64_t)index * 3 + (uint64_t)split + 100;
+    rand_events(ev, ds->T, ds->nin, 0.12, 1, key);
+    info->label = (int)(rc_rand64(3, 4, key, 0) % (uint64_t)ds->nclass);
+    info->earliest = -1;
+    return RC_OK;
+}
+
+static void run_engine(int nthreads, int train, int eos, float *grads, rc_example_result *res, size_t *np)
+{
+    rc_dataset ds = { .name = "img", .T = 6, .nin = 64, .nclass = 4, .rows = 8, .cols = 8,
+                      .size = { -1, -1, -1 }, .get = img_get };
+    rc_net_shape sh = { .core = RC_CORE_SNN, .nin = 64, .K = 4 };
+    make_shape(&sh.snn, "conv4k3p1 pool2 conv4k3p1 pool2 fc8 fc4", 8, 8, RC_RESET_MULT, 0, RC_SURR_RECT);
+    sh.H = 8;
+    rc_net *net = rc_net_new(&sh, 3);
+    assert_non_null(net);
+    for (size_t i = 0; i < net->nparams; i++) net->params[i] *= 3.0f;
+    rc_err err;
+    rc_pool *pool = rc_pool_new(nthreads, RC_PLACE_SPREAD, &err);
+    rc_engine *eng = rc_engine_new(net, &ds, pool, 40, &err);
+    assert_non_null(eng);
+    int64_t idx[40];
+    for (int i = 0; i < 40; i++) idx[i] = i * 7;
+    rc_batch_opts o = { .train = train, .stop_at_spike = !eos, .loss_at_end = eos, .beta = 0.2 };
+    rc_net_zero_grad(net);
+    int64_t rows = 0;
+    assert_int_equal(rc_engine_batch(eng, RC_SPLIT_TRAIN, idx, 37, &o, res, &rows, &err), RC_OK);
+    memcpy(grads, net->grads, net->nparams * sizeof *grads);
+    *np = net->nparams;
+    rc_engine_free(eng);
+    rc_pool_free(pool);
+    rc_net_free(net);
+}
+
+static void test_threads(void **st)
+{
+    (void)st;
+    openblas_set_num_threads(1);
+    for (int mode = 0; mode < 3; mode++) {
+        const int train = mode < 2, eos = mode == 1;
+        float *g1 = malloc(200000 * sizeof *g1), *g2 = malloc(200000 * sizeof *g2);
+        rc_example_result r1[40], r2[40];
+        size_t np1, np2;
+        run_engine(1, train, eos, g1, r1, &np1);
+        int nspk = 0, nz = 0;
+        for (int i = 0; i < 37; i++) nspk += r1[i].spiked;
+        for (size_t i = 0; i < np1; i++) nz += g1[i] != 0.0f;
+        assert_true(nspk > 0);
+        if (train) assert_true(nz > 100);
+        for (int th = 2; th <= 3; th++) {
+            run_engine(th, train, eos, g2, r2, &np2);
+            assert_int_equal(np1, np2);
+            assert_memory_equal(g1, g2, np1 * sizeof *g1);
+            for (int i = 0; i < 37; i++) {
+                assert_int_equal(r1[i].spiked, r2[i].spiked);
+                assert_int_equal(r1[i].tsp, r2[i].tsp);
+                assert_int_equal(r1[i].pred, r2[i].pred);
+                assert_int_equal(r1[i].pred_end, r2[i].pred_end);
+                assert_int_equal(r1[i].synops, r2[i].synops);
+                assert_memory_equal(&r1[i].loss, &r2[i].loss, sizeof r1[i].loss);
+            }
+        }
+        free(g1);
+        free(g2);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_event_vs_dense),
+        cmocka_unit_test(test_conv_scatter),
+        cmocka_unit_test(test_surrogate_fd),
+        cmocka_unit_test(test_threads),
+    };
+    return cmocka_run_group_tests_name("lif", tests, NULL, NULL);
+}
