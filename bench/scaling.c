@@ -21,9 +21,8 @@
  * events_per_s counts input events consumed per second; gmac_per_s the
  * recurrent multiply-accumulates of forward, dh and dW (3 products).
  *
- * HOOK(LIF, issue 5): `--model lif` is reserved for the LIF layer under event
- * load; until that layer exists it prints why and exits with status 3, and
- * scaling.sh skips it. */
+ * `--model lif`: a LIF layer of N neurons (fc N -> fc 10, models/lif.h) under
+ * the same input events; gmac_per_s is 0 (its work is synaptic events). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,12 +110,8 @@ int main(int argc, char **argv)
     if (header)
         printf("model,units,threads,placement,batch,steps,input_active,batches,ms_per_step,examples_per_s,"
                "events_per_s,gmac_per_s,blas_core\n");
-    if (!strcmp(model, "lif")) {
-        fprintf(stderr, "scaling: the LIF layer does not exist yet (issue 5); nothing measured\n");
-        return 3;
-    }
-    const int conv = !strcmp(model, "convlstm");
-    if ((!conv && strcmp(model, "lstm")) || units < 1 || nth < 1 || B < 1 || T < 1 || nb < 1 || warm < 0 ||
+    const int conv = !strcmp(model, "convlstm"), lif = !strcmp(model, "lif");
+    if ((!conv && !lif && strcmp(model, "lstm")) || units < 1 || nth < 1 || B < 1 || T < 1 || nb < 1 || warm < 0 ||
         !(active >= 0 && active <= 1) || (strcmp(placement, "spread") && strcmp(placement, "compact")))
         return usage("bad argument");
 
@@ -130,7 +125,23 @@ int main(int argc, char **argv)
     ds->cols = SIDE;
     rc_net_shape s = { .nin = NIN, .K = 10 };
     double macs_per_row_step;
-    if (conv) {
+    if (lif) {
+        /* A LIF layer of `units` neurons fed by the 784 input events, and a
+         * LIF output layer of 10 (defaults of model.v_th/tau/lens, rect
+         * surrogate, multiplicative reset, no bias: fully event-driven).
+         * Its cost is the synaptic events, not MACs: gmac_per_s reports 0. */
+        char layers[64], msg[256];
+        snprintf(layers, sizeof layers, "fc%d fc10", units);
+        if (rc_snn_parse(&s.snn, layers, 1, SIDE, SIDE, msg, sizeof msg)) return usage(msg);
+        s.snn.vth = 0.5f;
+        s.snn.tau = 0.2f;
+        s.snn.lens = 0.5f;
+        s.snn.surr = RC_SURR_RECT;
+        s.snn.reset = RC_RESET_MULT;
+        s.core = RC_CORE_SNN;
+        s.H = units;
+        macs_per_row_step = 0;
+    } else if (conv) {
         s.core = RC_CORE_CONVLSTM;
         s.conv = (rc_convlstm_shape){ .C = units, .Cin = 1, .Hh = SIDE, .Ww = SIDE, .k = 5 };
         s.H = units * NIN;

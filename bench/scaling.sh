@@ -8,8 +8,8 @@
 #   strong  LSTM-340 (batch 128) and ConvLSTM-20 (batch 16), threads 1..cores
 #   weak    neurons per thread fixed: LSTM 170·P units, ConvLSTM 10·P channels
 #   sparse  LSTM-340 (batch 128) on all cores, 1 % .. 100 % of inputs active
-#   lif     a LIF layer under event load: HOOK(LIF, issue 5), skipped until
-#           the layer exists
+#   lif     a LIF layer under event load (fc2000 -> fc10): strong scaling
+#           and the input-sparsity sweep
 # A step is one full-length training batch (T = 10: forward, BPTT, Adam).
 # Inputs: 28x28 event grid, 2 % of (step, channel) pairs active (about
 # temporal MNIST's rate) except in the sparsity sweep.
@@ -64,10 +64,13 @@ PMAX=$(echo $THREADS | awk '{print $NF}')
 for f in $SPARSE; do
     point sparse --model lstm --units 340 --threads "$PMAX" --batch 128 --active "$f" --batches "$BATCHES" --warmup $WARM
 done
-# HOOK(LIF, issue 5): the driver answers 3 until the LIF layer exists.
-if point lif --model lif --units 10000 --threads "$PMAX" --active $ACTIVE >/dev/null 2>&1; then
-    echo "lif: measured"
-else
-    echo "lif: skipped (no LIF layer yet, issue 5)"
-fi
+# A LIF layer under event load (fc2000 -> fc10, no bias: fully event-driven;
+# one example per thread at a time, so batch 128 and threads 1..P), then its
+# input-sparsity sweep on all threads.
+for p in $THREADS; do
+    point strong --model lif --units 2000 --threads "$p" --batch 128 --active $ACTIVE --batches "$BATCHES" --warmup $WARM
+done
+for f in $SPARSE; do
+    point sparse --model lif --units 2000 --threads "$PMAX" --batch 128 --active "$f" --batches "$BATCHES" --warmup $WARM
+done
 /usr/bin/python3 bench/scaling_plot.py "$RAW" "$OUT"
