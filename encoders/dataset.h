@@ -66,7 +66,7 @@ rc_dataset *rc_twoseq_new(uint64_t seed, int T, double mean, double sigma_lo, do
 rc_dataset *rc_latency_new(uint64_t seed, int T, int zero_last, int npix, int nclass,
                            uint8_t *train_pix, uint8_t *train_lab, int64_t ntrain, int64_t nval,
                            uint8_t *test_pix, uint8_t *test_lab, int64_t ntest);
-/* Rate-coded images (encoders/rate.c): at every step each pixel of value v
+/* Rate-coded images (encoders/images.c): at every step each pixel of value v
  * spikes with probability v/255 (counter-based draws keyed by split, example,
  * step and pixel). Splits and ownership as rc_latency_new. */
 rc_dataset *rc_rate_new(uint64_t seed, int T, int npix, int nclass,

@@ -1,0 +1,144 @@
+/* images.c — images from IDX files as event streams: the latency code
+ * (one spike per pixel, brighter earlier) and the rate code. Both share the
+ * split lookup and the constructor; only the per-example encoding differs.
+ *
+ * Latency code. Events only: an image becomes at most npix (step, pixel, 1)
+ * events, bucketed by step; dark pixels cost nothing (encoder.zero = skip).
+ * The step of a pixel is computed in integers, t = ((255 − v)·T) / 255
+ * clipped to T − 1, because ⌊(1 − v/255)·T⌋ in floating point is off by one
+ * at exact boundaries (T = 10: v = 204 in double, v = 153 and 204 in float).
+ *
+ * Rate code (STBP's MNIST input): at every step each pixel spikes with
+ * probability v/255, independently (a Bernoulli approximation of a Poisson
+ * process). The draw for (split, example, step, pixel) is the counter-based
+ * uniform rc_uniform(seed, stream of the split, example index, step·npix +
+ * pixel), so an example is the same spike train whichever thread makes it
+ * and however often it is visited (a training image gets the same train
+ * every epoch). Cost: T·npix draws per example. */
+#include <stdlib.h>
+#include "encoders/dataset.h"
+#include "sim/rng.h"
+
+typedef rc_status (*get_fn)(const rc_dataset *, rc_split, int64_t, rc_events *, rc_example_info *);
+
+typedef struct {
+    int T, zero_last, npix;
+    uint8_t *trp, *trl, *tep, *tel;
+    int64_t ntrain, nval, ntest;
+} image_priv;
+
+/* The pixels and label of example `index` of a split: validation is the last
+ * nval training images, training the ones before. */
+static const uint8_t *image_lookup(const image_priv *p, rc_split split, int64_t index, int *label)
+{
+    const uint8_t *pix, *lab;
+    int64_t i = index;
+    if (split == RC_SPLIT_TEST) {
+        RC_ASSERT(index >= 0 && index < p->ntest);
+        pix = p->tep;
+        lab = p->tel;
+    } else {
+        if (split == RC_SPLIT_VAL) i += p->ntrain - p->nval;
+        RC_ASSERT(i >= 0 && i < p->ntrain);
+        pix = p->trp;
+        lab = p->trl;
+    }
+    *label = lab[i];
+    return pix + (size_t)i * (size_t)p->npix;
+}
+
+int rc_latency_step(int v, int T, int zero_last)
+{
+    if (v <= 0) return zero_last ? T - 1 : -1;
+    int t = ((255 - v) * T) / 255;
+    return t > T - 1 ? T - 1 : t;
+}
+
+static rc_status latency_get(const rc_dataset *ds, rc_split split, int64_t index,
+                             rc_events *ev, rc_example_info *info)
+{
+    const image_priv *p = ds->priv;
+    const uint8_t *img = image_lookup(p, split, index, &info->label);
+    info->earliest = -1;
+    rc_status st = rc_events_reset(ev, p->T);
+    if (st) return st;
+    /* Counting sort by step (events of one step stay in pixel order): one
+     * pass for the steps and counts, one to place, O(npix + T). */
+    RC_ASSERT(p->T <= 4096 && p->npix <= 65536);
+    int16_t step[65536];
+    int start[4097] = { 0 };
+    for (int k = 0; k < p->npix; k++) {
+        step[k] = (int16_t)rc_latency_step(img[k], p->T, p->zero_last);
+        if (step[k] >= 0) start[step[k] + 1]++;
+    }
+    for (int t = 0; t < p->T; t++) start[t + 1] += start[t];
+    const int n = start[p->T];
+    if ((st = rc_events_reserve(ev, n))) return st;
+    for (int t = 0; t <= p->T; t++) ev->off[t] = start[t];
+    for (int k = 0; k < p->npix; k++)
+        if (step[k] >= 0) {
+            const int at = start[step[k]]++;
+            ev->ch[at] = k;
+            ev->val[at] = 1.0f;
+        }
+    ev->nev = n;
+    return RC_OK;
+}
+
+static rc_status rate_get(const rc_dataset *ds, rc_split split, int64_t index,
+                          rc_events *ev, rc_example_info *info)
+{
+    const image_priv *p = ds->priv;
+    const uint8_t *img = image_lookup(p, split, index, &info->label);
+    info->earliest = -1;
+    const uint64_t stream = split == RC_SPLIT_TEST ? RC_STREAM_TEST : split == RC_SPLIT_VAL ? RC_STREAM_VAL : RC_STREAM_TRAIN;
+    rc_status st = rc_events_reset(ev, p->T);
+    if (st) return st;
+    for (int t = 0; t < p->T; t++)
+        for (int k = 0; k < p->npix; k++) {
+            if (!img[k]) continue;
+            const double u = rc_uniform(ds->seed, stream, (uint64_t)index, (uint64_t)t * (uint64_t)p->npix + (uint64_t)k);
+            if (u * 255.0 < (double)img[k] && (st = rc_events_push(ev, t, k, 1.0f))) return st;
+        }
+    rc_events_finish(ev);
+    return RC_OK;
+}
+
+static void image_free(rc_dataset *ds)
+{
+    image_priv *p = ds->priv;
+    free(p->trp); free(p->trl); free(p->tep); free(p->tel);
+}
+
+static rc_dataset *image_new(uint64_t seed, int T, int zero_last, int npix, int nclass, get_fn get,
+                             uint8_t *train_pix, uint8_t *train_lab, int64_t ntrain, int64_t nval,
+                             uint8_t *test_pix, uint8_t *test_lab, int64_t ntest)
+{
+    image_priv *p = calloc(1, sizeof *p);
+    if (p) *p = (image_priv){ T, zero_last, npix, train_pix, train_lab, test_pix, test_lab, ntrain, nval, ntest };
+    rc_dataset *ds = rc_dataset_new("tmnist", T, npix, nclass, seed, get, image_free, p);
+    if (!ds) {
+        free(train_pix); free(train_lab); free(test_pix); free(test_lab);
+        return NULL;
+    }
+    ds->size[RC_SPLIT_TRAIN] = ntrain - nval;
+    ds->size[RC_SPLIT_VAL] = nval;
+    ds->size[RC_SPLIT_TEST] = ntest;
+    return ds;
+}
+
+rc_dataset *rc_latency_new(uint64_t seed, int T, int zero_last, int npix, int nclass,
+                           uint8_t *train_pix, uint8_t *train_lab, int64_t ntrain, int64_t nval,
+                           uint8_t *test_pix, uint8_t *test_lab, int64_t ntest)
+{
+    return image_new(seed, T, zero_last, npix, nclass, latency_get, train_pix, train_lab, ntrain, nval,
+                     test_pix, test_lab, ntest);
+}
+
+rc_dataset *rc_rate_new(uint64_t seed, int T, int npix, int nclass,
+                        uint8_t *train_pix, uint8_t *train_lab, int64_t ntrain, int64_t nval,
+                        uint8_t *test_pix, uint8_t *test_lab, int64_t ntest)
+{
+    return image_new(seed, T, 0, npix, nclass, rate_get, train_pix, train_lab, ntrain, nval,
+                     test_pix, test_lab, ntest);
+}
