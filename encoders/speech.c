@@ -11,6 +11,19 @@
  * names are split by a hash of their file name (FNV-1a 32 mod 100: < 10
  * validation, < 30 test), so every split has silence examples.
  *
+ * Without a _silence_/ folder (the full v0.02 download has none) the silence
+ * examples are cut from the noise folder, as TensorFlow's speech_commands
+ * pipeline does: task.silence_clips one-second windows (0 = the mean size of
+ * a keyword class), each a random noise file at a random offset times a
+ * volume ~ U(0, 1), drawn from (seed, clip). They are split in the word
+ * clips' proportions (training first, then validation, then test by clip
+ * index), and each noise file is cut in time in the same proportions: a
+ * split's windows start in its own stretch of every file (training
+ * [0, a), validation [a, b), test [b, len)), and augmentation noise is drawn
+ * from the training stretch only, so validation and test silence is audio
+ * that training never saw. A stretch shorter than 1 s lets its windows run
+ * into the next one (only tiny noise files do that).
+ *
  * Encoding: log-mel energies per 10 ms frame (encoders/logmel.h: 101 frames
  * of `bands` energies for 1 s); step t stacks frames t .. t + 2·context
  * (no padding: 101 − 2·context steps, 81 for the paper's ±10), channel
@@ -58,7 +71,14 @@ typedef struct {
     double noise_prob, noise_vol;
     float **noise;         /* (nnoise) noise clips as floats               */
     int64_t *noise_len;
+    int64_t *noise_use;    /* (nnoise) augmentation windows start below
+                              noise_use − 1 s (the training stretch)       */
+    char **noise_path;     /* (nnoise)                                     */
     int nnoise;
+    int nreal;             /* files [nreal, nfiles) are synthesised silence */
+    int *syn_k;            /* (nfiles − nreal) noise file of the window    */
+    int64_t *syn_off;      /* first sample of the window                   */
+    float *syn_vol;        /* its volume                                   */
     int augment;
     int cache_state;
     char *names[MAX_CLASS];
@@ -182,6 +202,25 @@ static rc_status read_float(const char *path, float **x, int64_t *n, rc_err *err
     return RC_OK;
 }
 
+/* The samples of clip `file`: its WAV, or the scaled noise window of a
+ * synthesised silence clip (one second, zeros past the end of the noise). */
+static rc_status clip_audio(const speech_priv *p, int file, float **x, int64_t *n, rc_err *err)
+{
+    if (file < p->nreal) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", p->dir, p->rel[file]);
+        return read_float(path, x, n, err);
+    }
+    const int j = file - p->nreal, k = p->syn_k[j], L = RC_WAV_RATE;
+    const int64_t off = p->syn_off[j], len = p->noise_len[k];
+    float *f = calloc((size_t)L, sizeof *f);
+    if (!f) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < L && off + i < len; i++) f[i] = p->syn_vol[j] * p->noise[k][off + i];
+    *x = f;
+    *n = L;
+    return RC_OK;
+}
+
 /* ---- the data set ------------------------------------------------------- */
 
 static void speech_free(rc_dataset *ds)
@@ -199,6 +238,11 @@ static void speech_free(rc_dataset *ds)
     for (int i = 0; i < p->nnoise; i++) free(p->noise[i]);
     free(p->noise);
     free(p->noise_len);
+    free(p->noise_use);
+    free_list(p->noise_path, p->nnoise);
+    free(p->syn_k);
+    free(p->syn_off);
+    free(p->syn_vol);
     for (int c = 0; c < MAX_CLASS; c++) free(p->names[c]);
 }
 
@@ -206,12 +250,10 @@ static void speech_free(rc_dataset *ds)
  * shift and noise, into out (frames, bands). */
 static rc_status augmented(const speech_priv *p, uint64_t seed, int file, int64_t index, float *out)
 {
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", p->dir, p->rel[file]);
     rc_err e;
     float *src = NULL;
     int64_t n = 0;
-    rc_status st = read_float(path, &src, &n, &e);
+    rc_status st = clip_audio(p, file, &src, &n, &e);
     if (st) return st;
     const int L = 16000;
     float *x = calloc((size_t)L, sizeof *x);
@@ -225,8 +267,8 @@ static rc_status augmented(const speech_priv *p, uint64_t seed, int file, int64_
     }
     if (p->nnoise && rc_uniform(seed, RC_STREAM_AUG, u, 1) < p->noise_prob) {
         const int k = (int)(rc_rand64(seed, RC_STREAM_AUG, u, 2) % (uint64_t)p->nnoise);
-        const int64_t len = p->noise_len[k];
-        const int64_t off = len > L ? (int64_t)(rc_rand64(seed, RC_STREAM_AUG, u, 3) % (uint64_t)(len - L + 1)) : 0;
+        const int64_t len = p->noise_len[k], use = p->noise_use[k];
+        const int64_t off = use > L ? (int64_t)(rc_rand64(seed, RC_STREAM_AUG, u, 3) % (uint64_t)(use - L + 1)) : 0;
         const float vol = (float)(rc_uniform(seed, RC_STREAM_AUG, u, 4) * p->noise_vol);
         for (int i = 0; i < L && off + i < len; i++) {
             float v = x[i] + vol * p->noise[k][off + i];
@@ -285,8 +327,90 @@ const char *rc_speech_file(const rc_dataset *ds, rc_split split, int64_t idx)
 
 int rc_speech_cache_state(const rc_dataset *ds) { return ((const speech_priv *)ds->priv)->cache_state; }
 
+int rc_speech_synth_clip(const rc_dataset *ds, rc_split split, int64_t idx, const char **noise, int64_t *offset,
+                         float *volume)
+{
+    const speech_priv *p = ds->priv;
+    RC_ASSERT(idx >= 0 && idx < p->ns[split]);
+    const int file = p->sidx[split][idx];
+    if (file < p->nreal) return 0;
+    const int j = file - p->nreal;
+    *noise = p->noise_path[p->syn_k[j]];
+    *offset = p->syn_off[j];
+    *volume = p->syn_vol[j];
+    return 1;
+}
+
+/* Room for n more files in rel, label and split. */
+static rc_status grow(speech_priv *p, int *cap, int n, rc_err *err)
+{
+    if (p->nfiles + n <= *cap) return RC_OK;
+    int c = *cap ? *cap : 1024;
+    while (c < p->nfiles + n) c *= 2;
+    char **nr = realloc(p->rel, (size_t)c * sizeof *nr);
+    if (nr) p->rel = nr;
+    int *nl = nr ? realloc(p->label, (size_t)c * sizeof *nl) : NULL;
+    if (nl) p->label = nl;
+    int *ns = nl ? realloc(p->split, (size_t)c * sizeof *ns) : NULL;
+    if (ns) p->split = ns;
+    if (!ns) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+    *cap = c;
+    return RC_OK;
+}
+
+/* Appends the synthesised _silence_ clips (see the top of the file): n clips,
+ * 0 = the mean keyword class size. The word clips already scanned give the
+ * split proportions. */
+static rc_status add_silence(speech_priv *p, int *cap, int nkw, int64_t n, uint64_t seed, rc_err *err)
+{
+    const int L = RC_WAV_RATE;
+    int64_t W[3] = { 0, 0, 0 }, nkwclips = 0;
+    for (int i = 0; i < p->nfiles; i++) {
+        W[p->split[i]]++;
+        nkwclips += p->label[i] < nkw;
+    }
+    const int64_t Wall = W[0] + W[1] + W[2];
+    if (!Wall) return RC_OK;   /* no clips at all: the caller says so */
+    if (n <= 0) n = nkwclips ? (nkwclips + nkw / 2) / nkw : 1;
+    if (n > INT_MAX - p->nfiles) return rc_err_set(err, RC_ERR_CONFIG, "task.silence_clips = %lld is too many", (long long)n);
+    /* Clips per split, rounded to the nearest; training takes the rest. */
+    int64_t cnt[3];
+    cnt[1] = (2 * n * W[1] + Wall) / (2 * Wall);
+    cnt[2] = (2 * n * W[2] + Wall) / (2 * Wall);
+    cnt[0] = n - cnt[1] - cnt[2];
+    const int64_t cum[4] = { 0, W[0], W[0] + W[1], Wall };
+    rc_status st = grow(p, cap, (int)n, err);
+    if (st) return st;
+    p->syn_k = malloc((size_t)n * sizeof *p->syn_k);
+    p->syn_off = malloc((size_t)n * sizeof *p->syn_off);
+    p->syn_vol = malloc((size_t)n * sizeof *p->syn_vol);
+    if (!p->syn_k || !p->syn_off || !p->syn_vol) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+    p->nreal = p->nfiles;
+    const int label = nkw + 1;
+    for (int64_t j = 0; j < n; j++) {
+        const int s = j < cnt[0] ? RC_SPLIT_TRAIN : j < cnt[0] + cnt[1] ? RC_SPLIT_VAL : RC_SPLIT_TEST;
+        const uint64_t u = (uint64_t)j;
+        const int k = (int)(rc_rand64(seed, RC_STREAM_SILENCE, u, 0) % (uint64_t)p->nnoise);
+        const int64_t len = p->noise_len[k], a = len * cum[s] / Wall, b = len * cum[s + 1] / Wall;
+        const int64_t span = b - L > a ? b - L - a : 0;
+        p->syn_k[j] = k;
+        p->syn_off[j] = a + (int64_t)(rc_rand64(seed, RC_STREAM_SILENCE, u, 1) % (uint64_t)(span + 1));
+        p->syn_vol[j] = (float)rc_uniform(seed, RC_STREAM_SILENCE, u, 2);
+        const char *base = strrchr(p->noise_path[k], '/');
+        char rel[PATH_MAX];
+        snprintf(rel, sizeof rel, "_silence_/%s@%lld", base ? base + 1 : p->noise_path[k], (long long)p->syn_off[j]);
+        if (!(p->rel[p->nfiles] = strdup(rel))) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+        p->label[p->nfiles] = label;
+        p->split[p->nfiles] = s;
+        p->nfiles++;
+    }
+    /* Augmentation noise comes from the training stretch of every file. */
+    for (int k = 0; k < p->nnoise; k++) p->noise_use[k] = p->noise_len[k] * cum[1] / Wall;
+    return RC_OK;
+}
+
 /* Finds the class of every word folder and collects the clips. */
-static rc_status scan(speech_priv *p, const rc_speech_opts *o, rc_err *err)
+static rc_status scan(speech_priv *p, const rc_speech_opts *o, uint64_t seed, rc_err *err)
 {
     char **words = NULL, *kw[MAX_CLASS];
     int nwords = 0, nkw = 0;
@@ -333,16 +457,7 @@ static rc_status scan(speech_priv *p, const rc_speech_opts *o, rc_err *err)
         snprintf(path, sizeof path, "%s/%s", p->dir, word);
         if ((st = list_dir(path, 0, &files, &nf, err))) goto out;
         for (int i = 0; i < nf; i++) {
-            if (p->nfiles == cap) {
-                cap = cap ? 2 * cap : 1024;
-                char **nr = realloc(p->rel, (size_t)cap * sizeof *nr);
-                int *nl = nr ? realloc(p->label, (size_t)cap * sizeof *nl) : NULL;
-                if (nr) p->rel = nr;
-                if (nl) p->label = nl;
-                int *ns = nl ? realloc(p->split, (size_t)cap * sizeof *ns) : NULL;
-                if (ns) p->split = ns;
-                if (!ns) { free_list(files, nf); st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto out; }
-            }
+            if ((st = grow(p, &cap, 1, err))) { free_list(files, nf); goto out; }
             char *rel = malloc(strlen(word) + strlen(files[i]) + 2);
             if (!rel) { free_list(files, nf); st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto out; }
             sprintf(rel, "%s/%s", word, files[i]);
@@ -358,10 +473,19 @@ static rc_status scan(speech_priv *p, const rc_speech_opts *o, rc_err *err)
         }
         free_list(files, nf);
     }
+    p->nreal = p->nfiles;
     if (o->silence && !have_silence) {
-        st = rc_err_set(err, RC_ERR_IO, "%s/_silence_: no such folder; task.silence = true needs one-second noise clips there",
-                        p->dir);
-        goto out;
+        if (!o->noise_dir) {
+            st = rc_err_set(err, RC_ERR_IO, "%s/_silence_: no such folder, and no noise folder to cut silence clips from "
+                                            "(task.noise_dir); task.silence = true needs one of them", p->dir);
+            goto out;
+        }
+        if (!p->nnoise) {
+            st = rc_err_set(err, RC_ERR_DATA, "%s: no .wav noise files to cut silence clips from (task.silence = true "
+                                              "and no %s/_silence_ folder)", o->noise_dir, p->dir);
+            goto out;
+        }
+        if ((st = add_silence(p, &cap, nkw, o->silence_clips, seed, err))) goto out;
     }
     if (!p->nfiles) {
         st = rc_err_set(err, RC_ERR_DATA, "%s: no <word>/*.wav clips found", p->dir);
@@ -396,7 +520,7 @@ static rc_status cache_key(const speech_priv *p, const rc_logmel_params *lp, cha
     char desc[512];
     rc_logmel_describe(lp, desc, sizeof desc);
     uLong c = crc32(0L, Z_NULL, 0);
-    for (int i = 0; i < p->nfiles; i++) {
+    for (int i = 0; i < p->nreal; i++) {
         char path[PATH_MAX], line[PATH_MAX + 64];
         snprintf(path, sizeof path, "%s/%s", p->dir, p->rel[i]);
         struct stat sb;
@@ -405,12 +529,36 @@ static rc_status cache_key(const speech_priv *p, const rc_logmel_params *lp, cha
                          (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec);
         c = crc32(c, (const unsigned char *)line, (uInt)n);
     }
+    /* Synthesised silence: every noise file (path, size, mtime) and every
+     * window (file, offset, volume), so another seed, clip count or noise
+     * folder is another key. Without them the key is as it always was. */
+    char syn[96] = "";
+    if (p->nfiles > p->nreal) {
+        uLong cs = crc32(0L, Z_NULL, 0);
+        for (int k = 0; k < p->nnoise; k++) {
+            char line[PATH_MAX + 64];
+            struct stat sb;
+            if (stat(p->noise_path[k], &sb) != 0)
+                return rc_err_set(err, RC_ERR_IO, "%s: cannot stat: %s", p->noise_path[k], strerror(errno));
+            int n = snprintf(line, sizeof line, "%s\t%lld\t%lld.%09ld\n", p->noise_path[k], (long long)sb.st_size,
+                             (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec);
+            cs = crc32(cs, (const unsigned char *)line, (uInt)n);
+        }
+        for (int j = 0; j < p->nfiles - p->nreal; j++) {
+            char line[128];
+            int n = snprintf(line, sizeof line, "%d\t%lld\t%a\t%d\n", p->syn_k[j], (long long)p->syn_off[j],
+                             (double)p->syn_vol[j], p->split[p->nreal + j]);
+            cs = crc32(cs, (const unsigned char *)line, (uInt)n);
+        }
+        snprintf(syn, sizeof syn, "; silence-clips=%d; noise-files=%d; silence-crc32=%08lx", p->nfiles - p->nreal,
+                 p->nnoise, (unsigned long)cs);
+    }
     char *abs = realpath(p->dir, NULL);
-    size_t cap = strlen(desc) + (abs ? strlen(abs) : strlen(p->dir)) + 128;
+    size_t cap = strlen(desc) + (abs ? strlen(abs) : strlen(p->dir)) + sizeof syn + 128;
     char *key = malloc(cap);
     if (key)
-        snprintf(key, cap, "rcsim speech features v1; %s; dir=%s; files=%d; list-crc32=%08lx", desc,
-                 abs ? abs : p->dir, p->nfiles, (unsigned long)c);
+        snprintf(key, cap, "rcsim speech features v1; %s; dir=%s; files=%d; list-crc32=%08lx%s", desc,
+                 abs ? abs : p->dir, p->nreal, (unsigned long)c, syn);
     free(abs);
     if (!key) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
     *crc_out = (uint32_t)crc32(0L, (const unsigned char *)key, (uInt)strlen(key));
@@ -422,11 +570,9 @@ static rc_status compute_all(speech_priv *p, rc_err *err)
 {
     const size_t fb = (size_t)p->frames * (size_t)p->bands;
     for (int i = 0; i < p->nfiles; i++) {
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", p->dir, p->rel[i]);
         float *x = NULL;
         int64_t n = 0;
-        rc_status st = read_float(path, &x, &n, err);
+        rc_status st = clip_audio(p, i, &x, &n, err);
         if (st) return st;
         rc_logmel_compute(p->lm, x, (size_t)n, p->feat + (size_t)i * fb);
         free(x);
@@ -472,11 +618,16 @@ static rc_status load_noise(speech_priv *p, const char *dir, rc_err *err)
     if (st) return st;
     p->noise = calloc((size_t)(nf ? nf : 1), sizeof *p->noise);
     p->noise_len = calloc((size_t)(nf ? nf : 1), sizeof *p->noise_len);
-    if (!p->noise || !p->noise_len) st = rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+    p->noise_use = calloc((size_t)(nf ? nf : 1), sizeof *p->noise_use);
+    p->noise_path = calloc((size_t)(nf ? nf : 1), sizeof *p->noise_path);
+    if (!p->noise || !p->noise_len || !p->noise_use || !p->noise_path) st = rc_err_set(err, RC_ERR_NOMEM, "out of memory");
     for (int i = 0; i < nf && !st; i++) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        if (!(st = read_float(path, &p->noise[i], &p->noise_len[i], err))) p->nnoise = i + 1;
+        if ((st = read_float(path, &p->noise[i], &p->noise_len[i], err))) break;
+        p->noise_use[i] = p->noise_len[i];
+        p->nnoise = i + 1;   /* owns noise[i] from here on */
+        if (!(p->noise_path[i] = strdup(path))) st = rc_err_set(err, RC_ERR_NOMEM, "out of memory");
     }
     free_list(files, nf);
     return st;
@@ -505,7 +656,9 @@ rc_status rc_speech_new(const rc_speech_opts *o, uint64_t seed, rc_dataset **out
         st = rc_err_set(err, RC_ERR_CONFIG, "encoder.context = %d leaves no steps of the %d frames", o->context, p->frames);
         goto fail;
     }
-    if ((st = scan(p, o, err))) goto fail;
+    /* Noise first: synthesised silence clips are cut from it. */
+    if (o->noise_dir && (st = load_noise(p, o->noise_dir, err))) goto fail;
+    if ((st = scan(p, o, seed, err))) goto fail;
     const size_t fb = (size_t)p->frames * (size_t)p->bands;
     if (!(p->feat = malloc((size_t)p->nfiles * fb * sizeof *p->feat))) {
         st = rc_err_set(err, RC_ERR_NOMEM, "out of memory for the features of %d clips", p->nfiles);
@@ -546,7 +699,6 @@ rc_status rc_speech_new(const rc_speech_opts *o, uint64_t seed, rc_dataset **out
     p->shift = (int)lround(o->time_shift_ms * lp.rate / 1000.0);
     p->noise_prob = o->noise_prob;
     p->noise_vol = o->noise_volume;
-    if (o->noise_dir && (st = load_noise(p, o->noise_dir, err))) goto fail;
     p->augment = p->shift > 0 || (p->nnoise > 0 && o->noise_prob > 0 && o->noise_volume > 0);
 
     int nclass = 0;

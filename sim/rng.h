@@ -19,6 +19,7 @@ enum {
     RC_STREAM_TEST = 4,     /* test data                                     */
     RC_STREAM_SHUFFLE = 5,  /* epoch permutations of finite data sets        */
     RC_STREAM_AUG = 6,      /* augmentation                                  */
+    RC_STREAM_SILENCE = 7,  /* speech: silence clips cut from noise (clip, field) */
 };
 
 static inline uint64_t rc_mix64(uint64_t z)

@@ -365,6 +365,7 @@ static rc_status speech_build(rc_setup *S, const char *cfg_path, rc_err *err)
                           rc_cfg_get_float(cfg, "encoder.fmin_hz"), rc_cfg_get_float(cfg, "encoder.fmax_hz"));
     rc_speech_opts o = {
         .data_dir = dir, .keywords = rc_cfg_get_str(cfg, "task.keywords"), .silence = silence,
+        .silence_clips = rc_cfg_get_int(cfg, "task.silence_clips"),
         .cache_dir = strcmp(cd, "none") ? cd : NULL, .noise_dir = noise[0] ? noise : NULL,
         .time_shift_ms = rc_cfg_get_float(cfg, "task.time_shift_ms"),
         .noise_prob = rc_cfg_get_float(cfg, "task.noise_prob"), .noise_volume = rc_cfg_get_float(cfg, "task.noise_volume"),

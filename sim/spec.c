@@ -15,7 +15,11 @@ const rc_cfg_spec rc_spec[] = {
     { "task", "keywords", RC_CFG_STRING, "yes,no,up,down,left,right,on,off,stop,go", 0, 0, NULL,
       "speech: the keyword classes, in class order; every other word is the class _unknown_" },
     { "task", "silence", RC_CFG_BOOL, "false", 0, 0, NULL,
-      "speech: add the clips of <data_dir>/_silence_ as a last class _silence_" },
+      "speech: add the clips of <data_dir>/_silence_ as a last class _silence_; without that folder, "
+      "clips cut from noise_dir (see silence_clips)" },
+    { "task", "silence_clips", RC_CFG_INT, "0", 0, 1e7, NULL,
+      "speech, silence = true and no <data_dir>/_silence_: cut this many 1 s windows of the noise_dir files "
+      "at volume ~ U(0, 1) (seeded), split like the word clips; 0 = the mean keyword class size" },
     { "task", "cache_dir", RC_CFG_STRING, "runs/cache", 0, 0, NULL,
       "speech: folder of the HDF5 feature cache (keyed by feature parameters and file list); none = no cache" },
     { "task", "noise_dir", RC_CFG_STRING, "auto", 0, 0, NULL,

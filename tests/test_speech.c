@@ -1,9 +1,11 @@
 /* test_speech.c — the speech task: WAV reader on good and broken files;
  * log-mel features of a sine and a chirp against a float64 reference (naive
  * DFT, its own mel filterbank); split lists and classes on a generated
- * Speech Commands folder; the feature cache (hit, stale, corrupt);
- * normalisation; augmentation reproducible per seed and thread; a tiny run
- * and eval through the CLI. Needs no shared data: every clip is generated. */
+ * Speech Commands folder; silence clips cut from _background_noise_ when
+ * there is no _silence_ folder (counts, windows, seeds, cache key); the
+ * feature cache (hit, stale, corrupt); normalisation; augmentation
+ * reproducible per seed and thread; a tiny run and eval through the CLI.
+ * Needs no shared data: every clip is generated. */
 #include "tests/testutil.h"
 #include <pthread.h>
 #include <sys/stat.h>
@@ -11,6 +13,7 @@
 #include "encoders/dataset.h"
 #include "encoders/logmel.h"
 #include "io/wav.h"
+#include "sim/rng.h"
 
 static char g_dir[256];
 
@@ -255,9 +258,8 @@ static void clip(const char *dir, const char *word, const char *name, double fre
 }
 
 /* Words yes (500 Hz), no (1500 Hz), cat and dog (unknown), 6 speakers each;
- * speaker s5 is validation, s4 test; _silence_ (5 clips), _background_noise_
- * (one 2 s clip). */
-static void make_folder(const char *dir)
+ * speaker s5 is validation, s4 test. */
+static void make_words(const char *dir)
 {
     mkdir(dir, 0777);
     const char *words[] = { "yes", "no", "cat", "dog" };
@@ -279,6 +281,12 @@ static void make_folder(const char *dir)
     assert_non_null(f);
     fprintf(f, "yes/s4_nohash_0.wav\r\nno/s4_nohash_0.wav\r\ncat/s4_nohash_0.wav\r\ndog/s4_nohash_0.wav\r\n");
     fclose(f);
+}
+
+/* The words, _silence_ (5 clips) and _background_noise_ (one 2 s clip). */
+static void make_folder(const char *dir)
+{
+    make_words(dir);
     for (int i = 0; i < 5; i++) {
         char name[64];
         snprintf(name, sizeof name, "%d.wav", 1000 + i);
@@ -450,6 +458,264 @@ static void test_cache(void **st)
     rc_dataset_free(b);
     rc_events_free(&e1);
     rc_events_free(&e2);
+    rc_dataset_free(a);
+}
+
+/* ---- silence cut from background noise ---------------------------------- */
+
+/* The words and _background_noise_/ with two long files and no _silence_/
+ * (the full v0.02 download's layout): a.wav 8 s of seeded uniform noise,
+ * b.wav 6.5 s of a 440 Hz tone with a little noise. */
+static void make_noise_folder(const char *dir)
+{
+    make_words(dir);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/_background_noise_", dir);
+    mkdir(path, 0777);
+    const int len[2] = { 128000, 104000 };
+    for (int k = 0; k < 2; k++) {
+        int16_t *x = malloc((size_t)len[k] * sizeof *x);
+        assert_non_null(x);
+        for (int i = 0; i < len[k]; i++) {
+            const double u = rc_uniform(42, 99, (uint64_t)k, (uint64_t)i) - 0.5;
+            const double v = k ? 0.4 * sin(2.0 * M_PI * 440.0 * i / 16000.0) + 0.05 * u : 0.9 * u;
+            x[i] = (int16_t)lrint(v * 32767.0);
+        }
+        snprintf(path, sizeof path, "%s/_background_noise_/%c.wav", dir, 'a' + k);
+        rc_err err;
+        assert_int_equal(rc_wav_write(path, x, len[k], &err), RC_OK);
+        free(x);
+    }
+}
+
+/* Every example of ds: class _silence_ (3) exactly when it is a synthesised
+ * clip; a clip's window starts in its split's stretch of the noise file
+ * (word clips: 16 training, 4 validation, 4 test of 24) and its features
+ * are those of volume × the WAV's samples there, computed here directly.
+ * Counts the silence examples of each split into nsil. */
+static void check_silence(const rc_dataset *ds, int64_t nsil[3])
+{
+    rc_logmel_params lp = rc_logmel_default(20, 20, 8000);
+    rc_logmel *lm = rc_logmel_new(&lp);
+    assert_non_null(lm);
+    float *x = malloc(16000 * sizeof *x), *feat = malloc(101 * 20 * sizeof *feat);
+    assert_non_null(x);
+    assert_non_null(feat);
+    rc_events ev = { 0 };
+    rc_example_info info;
+    const int64_t cum[4] = { 0, 16, 20, 24 };
+    const float *mean = ds->norm, *inv = ds->norm + 420;
+    for (int s = 0; s < 3; s++) {
+        nsil[s] = 0;
+        for (int64_t i = 0; i < ds->size[s]; i++) {
+            const char *noise = NULL;
+            int64_t off = -1;
+            float vol = -1;
+            const int syn = rc_speech_synth_clip(ds, (rc_split)s, i, &noise, &off, &vol);
+            assert_int_equal(ds->get(ds, (rc_split)s, i, &ev, &info), RC_OK);
+            assert_int_equal(info.label == 3, syn);
+            if (!syn) continue;
+            nsil[s]++;
+            assert_int_equal(strncmp(rc_speech_file(ds, (rc_split)s, i), "_silence_/", 10), 0);
+            assert_true(vol >= 0.0f && vol <= 1.0f);
+            rc_wav w;
+            rc_err err;
+            assert_int_equal(rc_wav_read(noise, &w, &err), RC_OK);
+            const int64_t a = w.n * cum[s] / 24, b = w.n * cum[s + 1] / 24;
+            assert_true(off >= a);
+            assert_true(off <= (b - 16000 > a ? b - 16000 : a));
+            for (int j = 0; j < 16000; j++) x[j] = off + j < w.n ? vol * ((float)w.samples[off + j] / 32768.0f) : 0.0f;
+            rc_wav_free(&w);
+            rc_logmel_compute(lm, x, 16000, feat);
+            assert_int_equal(ev.nev, 81 * 420);
+            for (int t = 0; t < 81; t++)
+                for (int c = 0; c < 420; c++) {
+                    const float want = (feat[t * 20 + c] - mean[c]) * inv[c], got = ev.val[t * 420 + c];
+                    if (fabsf(got - want) > 1e-5f * fmaxf(1.0f, fabsf(want)))
+                        print_error("split %d example %lld step %d input %d: %g, expected %g\n", s, (long long)i, t, c, got, want);
+                    assert_true(fabsf(got - want) <= 1e-5f * fmaxf(1.0f, fabsf(want)));
+                }
+        }
+    }
+    rc_events_free(&ev);
+    free(x);
+    free(feat);
+    rc_logmel_free(lm);
+}
+
+/* The synthesised clips' (file, offset, volume), in training, validation,
+ * test order; returns how many. */
+static int synth_list(const rc_dataset *ds, char names[][600], int64_t *off, float *vol, int cap)
+{
+    int n = 0;
+    for (int s = 0; s < 3; s++)
+        for (int64_t i = 0; i < ds->size[s]; i++) {
+            const char *nm;
+            int64_t o;
+            float v;
+            if (!rc_speech_synth_clip(ds, (rc_split)s, i, &nm, &o, &v)) continue;
+            assert_true(n < cap);
+            snprintf(names[n], 600, "%s", nm);
+            off[n] = o;
+            vol[n] = v;
+            n++;
+        }
+    return n;
+}
+
+static void test_silence_from_noise(void **st)
+{
+    (void)st;
+    char dir[512], noise[600], cache[600];
+    snprintf(dir, sizeof dir, "%s/sc_noise", g_dir);
+    snprintf(noise, sizeof noise, "%s/_background_noise_", dir);
+    snprintf(cache, sizeof cache, "%s/noisecache", g_dir);
+    make_noise_folder(dir);
+    rc_speech_opts o = opts(dir, NULL);
+    o.silence = 1;
+    o.noise_dir = noise;
+    rc_dataset *a = NULL, *b = NULL;
+    rc_err err;
+    int64_t nsil[3];
+    /* Default count: the mean keyword class (yes, no: 6 clips each) = 6,
+     * split as the 24 word clips (16/4/4): 4 training, 1 validation, 1 test. */
+    assert_int_equal(rc_speech_new(&o, 5, &a, &err), RC_OK);
+    assert_int_equal(a->nclass, 4);
+    assert_string_equal(a->class_names[3], "_silence_");
+    assert_int_equal(a->size[RC_SPLIT_TRAIN], 16 + 4);
+    assert_int_equal(a->size[RC_SPLIT_VAL], 4 + 1);
+    assert_int_equal(a->size[RC_SPLIT_TEST], 4 + 1);
+    check_silence(a, nsil);
+    assert_int_equal(nsil[0], 4);
+    assert_int_equal(nsil[1], 1);
+    assert_int_equal(nsil[2], 1);
+    rc_dataset_free(a);
+    /* 30 clips: 20 / 5 / 5, every window right. */
+    o.silence_clips = 30;
+    assert_int_equal(rc_speech_new(&o, 5, &a, &err), RC_OK);
+    assert_int_equal(a->size[RC_SPLIT_TRAIN], 16 + 20);
+    assert_int_equal(a->size[RC_SPLIT_VAL], 4 + 5);
+    assert_int_equal(a->size[RC_SPLIT_TEST], 4 + 5);
+    check_silence(a, nsil);
+    assert_int_equal(nsil[0], 20);
+    assert_int_equal(nsil[1], 5);
+    assert_int_equal(nsil[2], 5);
+    static char n1[30][600], n2[30][600];
+    int64_t o1[30], o2[30];
+    float v1[30], v2[30];
+    assert_int_equal(synth_list(a, n1, o1, v1, 30), 30);
+    /* Both noise files are used, and the volumes spread over [0, 1]. */
+    int from_a = 0;
+    float vmin = 1, vmax = 0;
+    for (int j = 0; j < 30; j++) {
+        from_a += strstr(n1[j], "/a.wav") != NULL;
+        vmin = fminf(vmin, v1[j]);
+        vmax = fmaxf(vmax, v1[j]);
+    }
+    assert_true(from_a > 0 && from_a < 30);
+    assert_true(vmin < 0.25f && vmax > 0.75f);
+    /* The same seed: the same clips and examples; another seed: others. */
+    assert_int_equal(rc_speech_new(&o, 5, &b, &err), RC_OK);
+    assert_int_equal(synth_list(b, n2, o2, v2, 30), 30);
+    for (int j = 0; j < 30; j++) {
+        assert_string_equal(n1[j], n2[j]);
+        assert_int_equal(o1[j], o2[j]);
+        assert_true(v1[j] == v2[j]);
+    }
+    rc_events e1 = { 0 }, e2 = { 0 };
+    rc_example_info info;
+    for (int s = 0; s < 3; s++)
+        for (int64_t i = 0; i < a->size[s]; i++) {
+            assert_int_equal(a->get(a, (rc_split)s, i, &e1, &info), RC_OK);
+            assert_int_equal(b->get(b, (rc_split)s, i, &e2, &info), RC_OK);
+            assert_memory_equal(e1.val, e2.val, (size_t)e1.nev * sizeof *e1.val);
+        }
+    rc_dataset_free(b);
+    assert_int_equal(rc_speech_new(&o, 6, &b, &err), RC_OK);
+    assert_int_equal(synth_list(b, n2, o2, v2, 30), 30);
+    int differ = 0;
+    for (int j = 0; j < 30; j++) differ += strcmp(n1[j], n2[j]) || o1[j] != o2[j] || v1[j] != v2[j];
+    assert_true(differ >= 28);
+    rc_dataset_free(b);
+    /* Augmented training silence (shift and noise) is reproducible too. */
+    o.time_shift_ms = 100;
+    o.noise_prob = 1;
+    o.noise_volume = 0.5;
+    assert_int_equal(rc_speech_new(&o, 5, &b, &err), RC_OK);
+    for (int64_t i = 0; i < b->size[RC_SPLIT_TRAIN]; i++) {
+        const char *nm;
+        int64_t of;
+        float v;
+        if (!rc_speech_synth_clip(b, RC_SPLIT_TRAIN, i, &nm, &of, &v)) continue;
+        assert_int_equal(b->get(b, RC_SPLIT_TRAIN, i, &e1, &info), RC_OK);
+        assert_int_equal(b->get(b, RC_SPLIT_TRAIN, i, &e2, &info), RC_OK);
+        assert_int_equal(info.label, 3);
+        assert_memory_equal(e1.val, e2.val, (size_t)e1.nev * sizeof *e1.val);
+        assert_int_equal(a->get(a, RC_SPLIT_TRAIN, i, &e2, &info), RC_OK);
+        assert_true(memcmp(e1.val, e2.val, (size_t)e1.nev * sizeof *e1.val) != 0);
+    }
+    rc_dataset_free(b);
+    o.time_shift_ms = 0;
+    o.noise_prob = 0;
+    o.noise_volume = 0;
+    /* The cache: hit with the same clips; another count or seed is another
+     * key (computed); the hit gives the computed features. */
+    o.cache_dir = cache;
+    assert_int_equal(rc_speech_new(&o, 5, &b, &err), RC_OK);
+    assert_int_equal(rc_speech_cache_state(b), 2);
+    rc_dataset_free(b);
+    assert_int_equal(rc_speech_new(&o, 5, &b, &err), RC_OK);
+    assert_int_equal(rc_speech_cache_state(b), 1);
+    for (int64_t i = 0; i < b->size[RC_SPLIT_TEST]; i++) {
+        assert_int_equal(a->get(a, RC_SPLIT_TEST, i, &e1, &info), RC_OK);
+        assert_int_equal(b->get(b, RC_SPLIT_TEST, i, &e2, &info), RC_OK);
+        assert_memory_equal(e1.val, e2.val, (size_t)e1.nev * sizeof *e1.val);
+    }
+    rc_dataset_free(b);
+    o.silence_clips = 31;
+    assert_int_equal(rc_speech_new(&o, 5, &b, &err), RC_OK);
+    assert_int_equal(rc_speech_cache_state(b), 2);
+    rc_dataset_free(b);
+    assert_int_equal(rc_speech_new(&o, 6, &b, &err), RC_OK);
+    assert_int_equal(rc_speech_cache_state(b), 2);
+    rc_dataset_free(b);
+    assert_int_equal(rc_speech_new(&o, 6, &b, &err), RC_OK);
+    assert_int_equal(rc_speech_cache_state(b), 1);
+    rc_dataset_free(b);
+    o.cache_dir = NULL;
+    rc_events_free(&e1);
+    rc_events_free(&e2);
+    rc_dataset_free(a);
+    /* Neither _silence_/ nor a noise folder: one error naming both. */
+    o.noise_dir = NULL;
+    assert_int_equal(rc_speech_new(&o, 5, &a, &err), RC_ERR_IO);
+    assert_null(a);
+    assert_contains(err.msg, "sc_noise/_silence_: no such folder");
+    assert_contains(err.msg, "task.noise_dir");
+    assert_null(strchr(err.msg, '\n'));
+    /* A noise folder without WAVs: the error names it. */
+    char empty[700];
+    snprintf(empty, sizeof empty, "%s/empty_noise", g_dir);
+    mkdir(empty, 0777);
+    o.noise_dir = empty;
+    assert_int_equal(rc_speech_new(&o, 5, &a, &err), RC_ERR_DATA);
+    assert_contains(err.msg, "empty_noise: no .wav noise files");
+    /* A folder with _silence_/ uses its clips, noise folder or not. */
+    snprintf(dir, sizeof dir, "%s/sc_split", g_dir);
+    snprintf(noise, sizeof noise, "%s/_background_noise_", dir);
+    o = opts(dir, NULL);
+    o.silence = 1;
+    o.noise_dir = noise;
+    o.silence_clips = 30;
+    assert_int_equal(rc_speech_new(&o, 5, &a, &err), RC_OK);
+    assert_int_equal(a->size[0] + a->size[1] + a->size[2], 29);
+    for (int s = 0; s < 3; s++)
+        for (int64_t i = 0; i < a->size[s]; i++) {
+            const char *nm;
+            int64_t of;
+            float v;
+            assert_int_equal(rc_speech_synth_clip(a, (rc_split)s, i, &nm, &of, &v), 0);
+        }
     rc_dataset_free(a);
 }
 
@@ -655,6 +921,7 @@ int main(void)
         cmocka_unit_test(test_splits),
         cmocka_unit_test(test_normalisation),
         cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_silence_from_noise),
         cmocka_unit_test(test_augmentation),
         cmocka_unit_test(test_cli_run),
     };
