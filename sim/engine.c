@@ -641,9 +641,7 @@ rc_status rc_engine_batch(rc_engine *e, rc_split split, const int64_t *idx, int 
     e->res = res;
     e->loss_sum = 0;
     for (int i = 0; i < n; i++) {
-        res[i] = (rc_example_result){ .label = 0, .earliest = -1, .spiked = 0,
-                                      .tsp = e->T - 1, .pred = 0, .pred_end = -1, .loss = 0,
-                                      .events = 0, .macs = 0 };
+        res[i] = rc_example_result_empty(e->T);
         e->row_ex[i] = i;
         e->lstep[i] = -1;
         e->pos[i] = i;

@@ -49,6 +49,12 @@ typedef struct {
     int64_t synops;     /* SNN: synaptic events delivered (0 for the ANN cores)  */
 } rc_example_result;
 
+/* A result before its example runs: no spike yet, answer at the last step. */
+static inline rc_example_result rc_example_result_empty(int T)
+{
+    return (rc_example_result){ .earliest = -1, .tsp = T - 1, .pred_end = -1 };
+}
+
 typedef struct rc_engine rc_engine;
 
 /* The engine keeps scratch for batches of up to max_batch examples. */

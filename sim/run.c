@@ -1140,7 +1140,7 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
         rc_sb_printf(&sb, ",\n    \"macs_dense_full\": "); rc_sb_json_num(&sb, dense);
         rc_sb_printf(&sb, ",\n    \"macs_fraction_of_dense\": "); rc_sb_json_num(&sb, rcm.macs_per_example / dense);
     } else {
-        rc_sb_printf(&sb, ",\n    \"events_per_example\": "); rc_sb_json_num(&sb, rcm.events_per_example);
+        /* The SNN engine counts synaptic events, not input events or MACs. */
         rc_sb_printf(&sb, ",\n    \"synops_per_example\": ");
         rc_sb_json_num(&sb, (double)rc_synops / (double)test_size);
     }

@@ -179,8 +179,7 @@ rc_status rc_snn_engine_batch(rc_snn_engine *e, rc_split split, const int64_t *i
     e->o = o;
     e->res = res;
     for (int i = 0; i < n; i++)
-        res[i] = (rc_example_result){ .label = 0, .earliest = -1, .spiked = 0, .tsp = e->T - 1,
-                                      .pred = 0, .pred_end = -1, .loss = 0, .synops = 0 };
+        res[i] = rc_example_result_empty(e->T);
     if (o->train) rc_snn_transpose(&e->net->s.snn, e->net->params, e->PT);
     atomic_store(&e->next, 0);
     rc_pool_run(e->pool, snn_fn, e);
