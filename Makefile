@@ -22,7 +22,10 @@ PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   = $(CFLAGS_BASE) $(PKG_CFLAGS) -DRC_GIT_REV=\"$(GIT_REV)\"
 LDLIBS   = $(PKG_LIBS) -lpthread -lm
-GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# The revision the binary reports (rcsim --version, summary.json, traces.h5):
+# "-dirty" when the tree has uncommitted changes. Only the two files that
+# print it depend on its stamp, which changes only when the revision does.
+GIT_REV := $(shell git describe --always --dirty --abbrev=7 --exclude='*' 2>/dev/null || echo unknown)
 
 BUILD    ?= build
 # The binary: ./rcsim for the normal build, $(BUILD)/rcsim for sanitizer builds.
@@ -34,7 +37,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test test-asan test-asan-inner clean bench bench-snn plot-deps plot data
+.PHONY: FORCE all deps run test test-asan test-asan-inner clean bench bench-snn plot-deps plot data
 
 all: $(BUILD)/.deps $(RCSIM_BIN)
 
@@ -90,6 +93,11 @@ test-asan-inner: $(BUILD)/.deps $(RCSIM_BIN) $(TEST_BIN)
 	  RCSIM=$(RCSIM_BIN) BUILD=$(BUILD) sh tests/run_all.sh $(TEST_BIN)
 
 $(BUILD)/sim/main.o: sim/main.c
+$(BUILD)/sim/main.o $(BUILD)/sim/run.o: $(BUILD)/git_rev.stamp
+$(BUILD)/git_rev.stamp: FORCE
+	@mkdir -p $(BUILD); echo "$(GIT_REV)" > $@.tmp; \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+FORCE:
 
 # Data: MNIST is in ../shared/data/mnist; Fashion-MNIST comes from Debian.
 FMNIST_DIR := /usr/share/datasets/fashion-mnist

@@ -82,3 +82,8 @@ void rc_metrics_finish(const rc_metrics_acc *a, rc_metrics *m)
         m->early_false_positive_fraction = a->early_fp / n;
     }
 }
+
+int rc_stop_below_majority(int have_kept, double kept_acc, double val_acc, double majority)
+{
+    return have_kept && kept_acc >= majority && val_acc < majority;
+}

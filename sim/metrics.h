@@ -45,4 +45,9 @@ void rc_metrics_init(rc_metrics_acc *a, int T, int spotting);
 void rc_metrics_add(rc_metrics_acc *a, const rc_example_result *r, int n);
 void rc_metrics_finish(const rc_metrics_acc *a, rc_metrics *m);
 
+/* Early stopping (paper B.4, train.stop_below_majority): 1 when the
+ * validation RC accuracy val_acc fell below the majority-class fraction
+ * after the kept model (if any: have_kept) had been at or above it. */
+int rc_stop_below_majority(int have_kept, double kept_acc, double val_acc, double majority);
+
 #endif

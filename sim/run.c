@@ -970,8 +970,8 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
         val_majority = vm.majority_fraction;                                                    \
         /* Early stopping (paper B.4): RC accuracy fell below the majority-class                \
          * fraction after the kept model had been above it. */                                  \
-        if (stop_majority && ts.best_batch > 0 && ts.best_val.accuracy >= vm.majority_fraction  \
-            && vm.accuracy < vm.majority_fraction)                                              \
+        if (stop_majority && rc_stop_below_majority(ts.best_batch > 0, ts.best_val.accuracy,    \
+                                                    vm.accuracy, vm.majority_fraction))         \
             early_stop = 1;                                                                     \
         rc_metrics_init(&tacc, T, S.spotting);                                                  \
         last_val = vm.accuracy;                                                                 \

@@ -2,6 +2,7 @@
 """rcplot.py — the paper's figures from an rcsim run folder.
 
     tools/rcplot.py RUN_DIR [--examples N]
+    tools/rcplot.py --compare OUT.png LABEL=TRADEOFF.csv LABEL=TRADEOFF.csv ...
 
 Writes into RUN_DIR:
   fig_spikes.png    (a) Fig. 1-style panels from traces.h5: labels, first
@@ -14,6 +15,8 @@ Writes into RUN_DIR:
   fig_tradeoff.png  (c) the speed-accuracy trade-off from tradeoff.csv
                     (written by `rcsim eval`; Figs. 5, 6B). Skipped with a
                     message if the folder has no tradeoff.csv.
+--compare overlays the trade-off curves of several models (e.g. an RC model
+and its EOS twin, as the paper's Figs. 6B and 10) in one PNG.
 Needs python3-h5py, python3-numpy, python3-matplotlib (`make plot-deps`).
 """
 import argparse
@@ -149,7 +152,45 @@ def fig_tradeoff(run):
     return out
 
 
+def fig_compare(out, specs, title):
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for spec in specs:
+        label, sep, path = spec.partition("=")
+        if not sep or not path:
+            sys.exit(f"rcplot: --compare: '{spec}': expected LABEL=TRADEOFF.csv")
+        if not os.path.exists(path):
+            sys.exit(f"rcplot: {path}: not found (run `rcsim eval` first)")
+        rows = read_csv(path)
+        for key in ("threshold", "accuracy", "mean_spike_step"):
+            if not rows or key not in rows[0]:
+                sys.exit(f"rcplot: {path}: no '{key}' column; expected a tradeoff.csv from `rcsim eval`")
+        th = [float(r["threshold"]) for r in rows]
+        acc = [float(r["accuracy"]) for r in rows]
+        st = [float(r["mean_spike_step"]) for r in rows]
+        line, = ax.plot(st, acc, "o-", label=label)
+        for x, y, t in zip(st, acc, th):
+            ax.annotate(f"{t:g}", (x, y), fontsize=6, xytext=(3, -8), textcoords="offset points",
+                        color=line.get_color())
+    ax.set_xlabel("mean first-spike step")
+    ax.set_ylabel("accuracy (RC-inference)")
+    ax.set_title(title)
+    ax.legend(loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--compare":
+        ap = argparse.ArgumentParser(description="overlay trade-off curves")
+        ap.add_argument("--compare", metavar="OUT.png", required=True)
+        ap.add_argument("--title", default="speed-accuracy trade-off (labels: threshold)")
+        ap.add_argument("curves", nargs="+", metavar="LABEL=TRADEOFF.csv")
+        a = ap.parse_args()
+        print(f"rcplot: wrote {fig_compare(a.compare, a.curves, a.title)}")
+        return
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("run", help="run folder (summary.json, metrics.csv, traces.h5)")
     ap.add_argument("--examples", type=int, default=40, help="examples shown in the spike panels")
