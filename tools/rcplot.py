@@ -3,6 +3,7 @@
 
     tools/rcplot.py RUN_DIR [--examples N]
     tools/rcplot.py --compare OUT.png LABEL=TRADEOFF.csv LABEL=TRADEOFF.csv ...
+    tools/rcplot.py --compare-training OUT.png LABEL=RUN_DIR LABEL=RUN_DIR ...
 
 Writes into RUN_DIR:
   fig_spikes.png    (a) Fig. 1-style panels from traces.h5: labels, first
@@ -16,7 +17,9 @@ Writes into RUN_DIR:
                     (written by `rcsim eval`; Figs. 5, 6B). Skipped with a
                     message if the folder has no tradeoff.csv.
 --compare overlays the trade-off curves of several models (e.g. an RC model
-and its EOS twin, as the paper's Figs. 6B and 10) in one PNG.
+and its EOS twin, as the paper's Figs. 6B and 10) in one PNG. --compare-training draws, from each run's metrics.csv, the
+validation mean first-spike step and the accuracy at the first spike over
+training (the paper's Fig. 9 A and B).
 Needs python3-h5py, python3-numpy, python3-matplotlib (`make plot-deps`).
 """
 import argparse
@@ -174,7 +177,7 @@ def fig_compare(out, specs, title):
     ax.set_xlabel("mean first-spike step")
     ax.set_ylabel("accuracy (RC-inference)")
     ax.set_title(title)
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
@@ -182,7 +185,46 @@ def fig_compare(out, specs, title):
     return out
 
 
+def fig_compare_training(out, specs, title):
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    for spec in specs:
+        label, sep, run = spec.partition("=")
+        path = os.path.join(run, "metrics.csv")
+        if not sep or not run:
+            sys.exit(f"rcplot: --compare-training: '{spec}': expected LABEL=RUN_DIR")
+        if not os.path.exists(path):
+            sys.exit(f"rcplot: {path}: not found (expected a run folder of `rcsim run`)")
+        rows = read_csv(path)
+        if not rows or "val_mean_spike_step" not in rows[0]:
+            sys.exit(f"rcplot: {path}: no validation columns")
+        ex = [float(r["examples"]) for r in rows]
+        ax1.plot(ex, [float(r["val_mean_spike_step"]) for r in rows], label=label)
+        ax2.plot(ex, [float(r["val_accuracy"]) for r in rows], label=label)
+    ax1.set_xlabel("training examples")
+    ax1.set_ylabel("validation mean first-spike step")
+    ax1.set_title("A. first-spike time")
+    ax2.set_xlabel("training examples")
+    ax2.set_ylabel("validation accuracy at the first spike")
+    ax2.set_title("B. accuracy at the first spike")
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--compare-training":
+        ap = argparse.ArgumentParser(description="spike time and accuracy over training, several runs")
+        ap.add_argument("--compare-training", metavar="OUT.png", required=True)
+        ap.add_argument("--title", default="")
+        ap.add_argument("runs", nargs="+", metavar="LABEL=RUN_DIR")
+        a = ap.parse_args()
+        print(f"rcplot: wrote {fig_compare_training(a.compare_training, a.runs, a.title)}")
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "--compare":
         ap = argparse.ArgumentParser(description="overlay trade-off curves")
         ap.add_argument("--compare", metavar="OUT.png", required=True)
