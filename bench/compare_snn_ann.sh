@@ -23,8 +23,10 @@
 # Cost, both measured by the engine on the test set: SNN = synaptic events
 # delivered (test.synops_per_example); ANN = multiply-accumulates executed
 # (test.macs_per_example: input events, recurrent product, output layer, only
-# on the rows and steps actually computed). Older summaries without it fall
-# back to the hand count of the recurrent product and output layer.
+# on the rows and steps actually computed). Older summaries without it take
+# it from NAME/eval/tradeoff.csv at train.threshold (`rcsim eval ... --out
+# OUT/NAME/eval`), else fall back to the hand count of the recurrent product
+# and output layer.
 set -e
 EPOCHS=${1:--}
 if [ "$EPOCHS" = "-" ]; then OUT=${2:-runs}; else OUT=${2:-runs/compare_snn_ann}; fi
@@ -50,6 +52,18 @@ out, epochs = sys.argv[1], sys.argv[2]
 rows = [("LSTM-340", "tmnist_lstm340", "RC"), ("LSTM-340", "tmnist_lstm340_eos", "EOS"),
         ("ConvLSTM-20", "tmnist_convlstm20", "RC"), ("ConvLSTM-20", "tmnist_convlstm20_eos", "EOS"),
         ("LIF SNN", "snn_tmnist_rc", "RC"), ("LIF SNN", "snn_tmnist_eos", "EOS")]
+def eval_macs(run, cfg):
+    """MACs per example at train.threshold from RUN/eval/tradeoff.csv (rcsim
+    eval), for summaries written before summary.json counted them."""
+    p = os.path.join(run, "eval", "tradeoff.csv")
+    if not os.path.exists(p):
+        return None
+    import csv
+    th = float(cfg.get("train", {}).get("threshold", 0.95))
+    for r in csv.DictReader(open(p)):
+        if "macs_per_example" in r and abs(float(r["threshold"]) - th) < 1e-9:
+            return float(r["macs_per_example"])
+    return None
 lines = ["| model | training | epochs | accuracy at first spike | mean spike step | no spike | accuracy at end "
          "| cost per example (RC-inference) | training ex/s | inference ex/s |",
          "|---|---|---|---|---|---|---|---|---|---|"]
@@ -67,6 +81,8 @@ for model, name, mode in rows:
         cost = f'{t["synops_per_example"] / 1e6:.2f} M SynOps'
     elif "macs_per_example" in t:
         cost = f'{t["macs_per_example"] / 1e6:.2f} M MACs'
+    elif eval_macs(os.path.join(out, name), cfg) is not None:
+        cost = f'{eval_macs(os.path.join(out, name), cfg) / 1e6:.2f} M MACs'
     elif s["model"] == "convlstm":
         C, k = cfg["model"]["channels"], cfg["model"]["kernel"]
         cost = f'{steps * (4 * C * C * k * k * 784 + 10 * C * 784) / 1e6:.2f} M MACs (hand count)'

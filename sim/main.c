@@ -58,12 +58,13 @@ static void usage_eval(FILE *f)
         "Loads the kept model of a checkpoint written by `rcsim run` with the same\n"
         "config, tests it with RC-inference at each threshold and writes\n"
         "  tradeoff.csv  threshold, accuracy, mean_spike_step, mean_spike_fraction,\n"
-        "                no_spike_fraction, accuracy_at_end, examples_per_s\n"
+        "                no_spike_fraction, accuracy_at_end, examples_per_s,\n"
+        "                mean_spike_ms, events_per_example, macs_per_example\n"
         "  traces.h5     spike report of the test set at train.threshold\n"
         "into --out DIR (default: the model's folder).\n"
         "For model.type = snn the thresholds scale the output layer's V_th (any\n"
         "values in (0, 1000], default 0.5,0.75,1,1.25,1.5,2,3) and tradeoff.csv\n"
-        "adds synops_per_example.\n");
+        "has synops_per_example in place of the last two columns.\n");
 }
 
 static const char *g_cmd = "run";

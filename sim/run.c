@@ -1227,7 +1227,7 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     int kept_theta = 0; /* keep holds the results at train.threshold */
     const double dt_ms = rc_cfg_get_float(S.cfg, "sim.dt_ms");
     rc_sb_printf(&sb, "threshold,accuracy,mean_spike_step,mean_spike_fraction,no_spike_fraction,accuracy_at_end,examples_per_s,mean_spike_ms%s\n",
-                 snn ? ",synops_per_example" : "");
+                 snn ? ",synops_per_example" : ",events_per_example,macs_per_example");
     for (size_t i = 0; i < nth; i++) {
         if (snn) ev.vscale = th[i];
         else ev.threshold = th[i];
@@ -1239,6 +1239,7 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
                      m.mean_spike_fraction, m.no_spike_fraction, endm.accuracy_at_end, test_size / (secs > 0 ? secs : 1e-9),
                      m.mean_spike_step * dt_ms);
         if (snn) rc_sb_printf(&sb, ",%.1f", (double)ev.synops / (double)test_size);
+        else rc_sb_printf(&sb, ",%.3f,%.1f", m.events_per_example, m.macs_per_example);
         rc_sb_printf(&sb, "\n");
         if (!a->quiet)
             fprintf(stderr, "rcsim eval: %s %g: accuracy %.4f at mean spike step %.2f/%d (no spike %.4f)\n",

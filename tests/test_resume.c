@@ -277,6 +277,17 @@ static void test_eval(void **st)
     double racc = -2;
     sscanf(row + 6, "%lf", &racc);
     assert_true(fabs(acc - racc) < 1e-9);
+    /* ... and so do its executed MACs per example (the last column). */
+    double macs = -1, rmacs = -2;
+    q = strstr(strstr(s, "\"test\""), "\"macs_per_example\": ");
+    assert_non_null(q);
+    sscanf(q + 20, "%lf", &macs);
+    char *eol = strchr(row + 1, '\n'), *lastc = row + 1;
+    for (char *c = row + 1; c < eol; c++)
+        if (*c == ',') lastc = c;
+    sscanf(lastc + 1, "%lf", &rmacs);
+    assert_true(macs > 0);
+    assert_true(fabs(macs - rmacs) <= 0.05 + 1e-9 * macs);
     free(s);
     free(t);
     snprintf(p, sizeof p, "%s/ev/traces.h5", g_dir);

@@ -900,7 +900,7 @@ static void test_cli_run(void **st)
     snprintf(p1, sizeof p1, "%s/tradeoff.csv", out1);
     char *t = slurp(p1);
     assert_non_null(t);
-    assert_contains(t, "examples_per_s,mean_spike_ms\n0.6,");
+    assert_contains(t, "examples_per_s,mean_spike_ms,events_per_example,macs_per_example\n0.6,");
     free(t);
     /* A config naming the _silence_ class's folder as noise is refused. */
     snprintf(cmd, sizeof cmd, "%s run %s --out %s/run3 --set task.noise_dir=_silence_ 2>%s/err.txt", rc_test_bin(), cfg, g_dir, g_dir);
