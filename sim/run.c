@@ -538,10 +538,11 @@ static rc_status setup_build(rc_setup *S, const rc_run_args *a, rc_err *err)
 
 /* The config as INI text without the keys that may change between a run and
  * its resume or eval (length of training, output, threads). Two configs with
- * equal fingerprints train the same model. */
+ * equal fingerprints train the same model (a resume to another length is
+ * checked separately: see ckpt_load). */
 static char *config_fingerprint(const char *ini)
 {
-    static const char *skip[] = { "train.examples", "output.", "test.", "sim.threads", "sim.placement",
+    static const char *skip[] = { "train.examples", "train.epochs", "output.", "test.", "sim.threads", "sim.placement",
                                   "sim.topology", "sim.dt_ms", "task.cache_dir", NULL };
     size_t n = strlen(ini);
     char *out = malloc(n + 1), sec[128] = "";
@@ -646,9 +647,18 @@ static rc_status ckpt_save(rc_setup *S, train_state *st, float *kept, const char
     return s;
 }
 
+/* Training examples in total: train.epochs passes over a finite training
+ * set, else train.examples. */
+static int64_t train_total(const rc_cfg *cfg, int64_t ntrain)
+{
+    const double epochs = rc_cfg_get_float(cfg, "train.epochs");
+    return ntrain > 0 && epochs > 0 ? (int64_t)(epochs * (double)ntrain + 0.5) : rc_cfg_get_int(cfg, "train.examples");
+}
+
 /* Loads PATH into S and st after checking that it was made by the same model
- * shape and an equivalent config. */
-static rc_status ckpt_load(rc_setup *S, train_state *st, float *kept, const char *path, rc_err *err)
+ * shape and an equivalent config. resume: the run continues training, so
+ * its length may change only where the schedule does not depend on it. */
+static rc_status ckpt_load(rc_setup *S, train_state *st, float *kept, const char *path, int resume, rc_err *err)
 {
     rc_ckpt_tensor tens[6];
     rc_ckpt_int ci[16];
@@ -657,6 +667,7 @@ static rc_status ckpt_load(rc_setup *S, train_state *st, float *kept, const char
     char *strs[2] = { NULL, NULL };
     rc_ckpt ck;
     char *shape = NULL, *cfgtext = NULL, *mine = NULL, *fa = NULL, *fb = NULL;
+    rc_cfg *then = NULL;
     rc_status s;
     /* Shape and config first, so a mismatched checkpoint is refused before any
      * buffer is touched. */
@@ -670,17 +681,15 @@ static rc_status ckpt_load(rc_setup *S, train_state *st, float *kept, const char
     /* Read the stored config through today's schema, so keys added since it
      * was written take their defaults on both sides instead of differing. */
     {
-        rc_cfg *then = rc_cfg_new(rc_spec, rc_nspec);
+        then = rc_cfg_new(rc_spec, rc_nspec);
         rc_err e2;
         if (!then || rc_cfg_load_string(then, path, cfgtext, &e2)) {
             s = then ? rc_err_set(err, RC_ERR_DATA, "%s: its stored config does not parse: %s", path, e2.msg)
                      : rc_err_set(err, RC_ERR_NOMEM, "out of memory");
-            rc_cfg_free(then);
             goto out;
         }
         free(cfgtext);
         cfgtext = rc_cfg_to_ini(then);
-        rc_cfg_free(then);
         if (!cfgtext) { s = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto out; }
     }
     mine = rc_cfg_to_ini(S->cfg);
@@ -696,6 +705,23 @@ static rc_status ckpt_load(rc_setup *S, train_state *st, float *kept, const char
                        path, (int)strcspn(p, "\n"), p, (int)strcspn(q, "\n"), q);
         goto out;
     }
+    /* A learning-rate decay point or a selection start given as a fraction of
+     * the run moves when the run's length does, so the part already trained
+     * would not be the start of the longer (or shorter) run. */
+    if (resume) {
+        const int64_t ntrain = S->ds->size[RC_SPLIT_TRAIN];
+        const long long was = (long long)train_total(then, ntrain), now = (long long)train_total(S->cfg, ntrain);
+        const double decay_at = rc_cfg_get_float(S->cfg, "train.lr_decay_at");
+        const double sel_after = rc_cfg_get_float(S->cfg, "train.select_after");
+        if (was != now && (decay_at < 1 || sel_after > 0)) {
+            s = rc_err_set(err, RC_ERR_DATA,
+                           "%s: checkpoint is of a run of %lld training examples, this config asks for %lld; with "
+                           "train.lr_decay_at = %g and train.select_after = %g the schedule depends on the run's "
+                           "length, so it can only be resumed to the same train.epochs/train.examples",
+                           path, was, now, decay_at, sel_after);
+            goto out;
+        }
+    }
     ckpt_items(S, st, kept, strs, tens, ci, cr, cs, &ck);
     s = rc_ckpt_load(path, &ck, err);
     st->best_val.has_end = (int)st->bv_has_end;
@@ -703,6 +729,7 @@ static rc_status ckpt_load(rc_setup *S, train_state *st, float *kept, const char
     free(strs[0]);
     free(strs[1]);
 out:
+    rc_cfg_free(then);
     free(shape);
     free(cfgtext);
     free(mine);
@@ -881,7 +908,7 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
         snprintf(ck, sizeof ck, "%s/model.h5", a->resume);
         kept_ck = malloc(net->nparams * sizeof *kept_ck);
         if (!kept_ck) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
-        st = ckpt_load(&S, &ts, kept_ck, ck, err);
+        st = ckpt_load(&S, &ts, kept_ck, ck, 1, err);
         free(kept_ck);
         kept_ck = NULL;
         if (st) goto done;
@@ -908,9 +935,7 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     const double b1 = rc_cfg_get_float(cfg, "train.adam_beta1"), b2 = rc_cfg_get_float(cfg, "train.adam_beta2");
     const double aeps = rc_cfg_get_float(cfg, "train.adam_eps");
     const int64_t ntrain = S.ds->size[RC_SPLIT_TRAIN]; /* -1: generator */
-    const double epochs = rc_cfg_get_float(cfg, "train.epochs");
-    const int64_t total = ntrain > 0 && epochs > 0 ? (int64_t)(epochs * (double)ntrain + 0.5)
-                                                   : rc_cfg_get_int(cfg, "train.examples");
+    const int64_t total = train_total(cfg, ntrain);
     const int64_t nbatches = (total + batch - 1) / batch;
     const int64_t val_every = rc_cfg_get_int(cfg, "train.val_every");
     int64_t val_size = rc_cfg_get_int(cfg, "train.val_size");
@@ -1214,7 +1239,7 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     }
     kept = malloc(S.net->nparams * sizeof *kept);
     if (!kept) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
-    if ((st = ckpt_load(&S, &ts, kept, a->model, err))) goto done;
+    if ((st = ckpt_load(&S, &ts, kept, a->model, 0, err))) goto done;
     memcpy(S.net->params, kept, S.net->nparams * sizeof *kept);
     const char *outdir = rc_cfg_get_str(S.cfg, "output.dir");
     if ((st = rc_mkdir_p(outdir, err))) goto done;

@@ -248,6 +248,28 @@ static void test_bad_checkpoints(void **st)
     err = slurp(errp, NULL);
     if (rc == 0 || !strstr(err, "lr")) fail_msg("config: exit %d: %s", rc, err);
     free(err);
+    /* Another length where the schedule depends on it (lr decay at half the
+     * run): refused, naming both lengths; the checkpoint is untouched. */
+    assert_int_equal(sh("%s run %s/a.cfg --out %s/decay --set train.examples=544 --set train.lr_decay_at=0.5 "
+                        "--set train.lr_decay=0.5 2>/dev/null", rc_test_bin(), g_dir, g_dir), 0);
+    char mp[600];
+    snprintf(mp, sizeof mp, "%s/decay/model.h5", g_dir);
+    size_t n0, n1;
+    char *before = slurp(mp, &n0);
+    rc = sh("%s run %s/a.cfg --resume %s/decay --set train.lr_decay_at=0.5 --set train.lr_decay=0.5 2>%s",
+            rc_test_bin(), g_dir, g_dir, errp);
+    err = slurp(errp, NULL);
+    if (rc == 0 || !strstr(err, "544") || !strstr(err, "1280") || !strstr(err, "lr_decay_at"))
+        fail_msg("length with decay: exit %d: %s", rc, err);
+    free(err);
+    char *after = slurp(mp, &n1);
+    assert_int_equal(n0, n1);
+    assert_memory_equal(before, after, n0);
+    free(before);
+    free(after);
+    /* The same length resumes. */
+    assert_int_equal(sh("%s run %s/a.cfg --resume %s/decay --set train.examples=544 --set train.lr_decay_at=0.5 "
+                        "--set train.lr_decay=0.5 2>/dev/null", rc_test_bin(), g_dir, g_dir), 0);
     free(good);
 }
 
@@ -288,10 +310,22 @@ static void test_eval(void **st)
     sscanf(lastc + 1, "%lf", &rmacs);
     assert_true(macs > 0);
     assert_true(fabs(macs - rmacs) <= 0.05 + 1e-9 * macs);
+    /* threshold,accuracy,mean_spike_step,... of the 0.95 row, kept for below. */
+    char head95[128];
+    snprintf(head95, sizeof head95, "%.*s", (int)(strchr(strchr(strchr(row + 1, ',') + 1, ',') + 1, ',') - row), row);
     free(s);
     free(t);
     snprintf(p, sizeof p, "%s/ev/traces.h5", g_dir);
     assert_int_equal(access(p, R_OK), 0);
+    /* eval does not train: a config that differs only in the run's length
+     * (here train.epochs, train.examples) evaluates the same model. */
+    assert_int_equal(sh("%s eval %s/a.cfg --model %s/straight/model.h5 --out %s/ev2 --thresholds 0.95 "
+                        "--set train.examples=99 --set train.epochs=3 2>/dev/null", rc_test_bin(), g_dir, g_dir, g_dir), 0);
+    snprintf(p, sizeof p, "%s/ev2/tradeoff.csv", g_dir);
+    char *t2 = slurp(p, NULL);
+    assert_non_null(t2);
+    assert_non_null(strstr(t2, head95));
+    free(t2);
     char err[600];
     snprintf(err, sizeof err, "%s/ev_err.txt", g_dir);
     assert_int_equal(sh("%s eval %s/a.cfg --model %s/straight/model.h5 --thresholds 0.3 2>%s", rc_test_bin(), g_dir, g_dir, err), 2);
