@@ -21,6 +21,17 @@ static rc_example_result res(int label, int spiked, int tsp, int pred, int pred_
     return r;
 }
 
+/* The metrics of n results of T = 10 examples. */
+static rc_metrics metrics_of(const rc_example_result *r, int n, int spotting)
+{
+    rc_metrics_acc a;
+    rc_metrics_init(&a, 10, spotting);
+    rc_metrics_add(&a, r, n);
+    rc_metrics m;
+    rc_metrics_finish(&a, &m);
+    return m;
+}
+
 /* Five examples of T = 10, by hand:
  *   label spiked tsp pred pred_end
  *     0     1     0    0     0      right, step 1
@@ -78,17 +89,12 @@ static void test_end_needs_full_length(void **st)
 {
     (void)st;
     rc_example_result r[2] = { res(0, 1, 0, 0, -1, 0, 0, 0), res(1, 0, 9, 1, 1, 0, 0, 0) };
-    rc_metrics_acc a;
-    rc_metrics_init(&a, 10, 0);
-    rc_metrics_add(&a, r, 2);
-    rc_metrics m;
-    rc_metrics_finish(&a, &m);
+    rc_metrics m = metrics_of(r, 2, 0);
     assert_int_equal(m.has_end, 0);
     assert_true(m.accuracy_at_end == 0);
     assert_true(m.accuracy == 1);
     /* Nothing added: all zero, no division by zero. */
-    rc_metrics_init(&a, 10, 0);
-    rc_metrics_finish(&a, &m);
+    m = metrics_of(r, 0, 0);
     assert_int_equal(m.n, 0);
     assert_true(m.accuracy == 0 && m.mean_spike_step == 0);
 }
@@ -108,11 +114,7 @@ static void test_spotting(void **st)
     r[1].earliest = 5;
     r[2].earliest = 5;
     r[3].earliest = -1;
-    rc_metrics_acc a;
-    rc_metrics_init(&a, 10, 1);
-    rc_metrics_add(&a, r, 4);
-    rc_metrics m;
-    rc_metrics_finish(&a, &m);
+    rc_metrics m = metrics_of(r, 4, 1);
     assert_int_equal(m.has_earliest, 1);
     assert_true(fabs(m.earliest_fraction - 1.0 / 3.0) < 1e-12);
     assert_true(m.early_false_positive_fraction == 0.5);

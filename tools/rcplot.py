@@ -216,22 +216,25 @@ def fig_compare_training(out, specs, title):
     return out
 
 
+# The comparison modes: flag -> (description, default title, item name, figure).
+COMPARE_MODES = {
+    "--compare-training": ("spike time and accuracy over training, several runs", "",
+                           "LABEL=RUN_DIR", fig_compare_training),
+    "--compare": ("overlay trade-off curves", "speed-accuracy trade-off (labels: threshold)",
+                  "LABEL=TRADEOFF.csv", fig_compare),
+}
+
+
 def main():
-    if len(sys.argv) > 1 and sys.argv[1] == "--compare-training":
-        ap = argparse.ArgumentParser(description="spike time and accuracy over training, several runs")
-        ap.add_argument("--compare-training", metavar="OUT.png", required=True)
-        ap.add_argument("--title", default="")
-        ap.add_argument("runs", nargs="+", metavar="LABEL=RUN_DIR")
+    mode = COMPARE_MODES.get(sys.argv[1]) if len(sys.argv) > 1 else None
+    if mode:
+        desc, title, item, fig = mode
+        ap = argparse.ArgumentParser(description=desc)
+        ap.add_argument(sys.argv[1], dest="out", metavar="OUT.png", required=True)
+        ap.add_argument("--title", default=title)
+        ap.add_argument("items", nargs="+", metavar=item)
         a = ap.parse_args()
-        print(f"rcplot: wrote {fig_compare_training(a.compare_training, a.runs, a.title)}")
-        return
-    if len(sys.argv) > 1 and sys.argv[1] == "--compare":
-        ap = argparse.ArgumentParser(description="overlay trade-off curves")
-        ap.add_argument("--compare", metavar="OUT.png", required=True)
-        ap.add_argument("--title", default="speed-accuracy trade-off (labels: threshold)")
-        ap.add_argument("curves", nargs="+", metavar="LABEL=TRADEOFF.csv")
-        a = ap.parse_args()
-        print(f"rcplot: wrote {fig_compare(a.compare, a.curves, a.title)}")
+        print(f"rcplot: wrote {fig(a.out, a.items, a.title)}")
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("run", help="run folder (summary.json, metrics.csv, traces.h5)")
