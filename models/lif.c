@@ -277,7 +277,38 @@ struct rc_snn_sim {
     int maxnin;
     float vscale;
     int dense;
+    int generic;        /* tests: no vectorised special cases                   */
 };
+
+void rc_snn_sim_set_generic(rc_snn_sim *m, int on) { m->generic = on; }
+
+/* 1 if any of u[0..n) exceeds V (u − V > 0, the spike test), branch-free so
+ * it vectorises: most groups have no spike at a step. */
+static inline int any_above(const float *u, int n, float V)
+{
+    int hit = 0;
+    for (int j = 0; j < n; j++) hit |= (u[j] - V) > 0.0f;
+    return hit;
+}
+
+/* δu of one hidden layer at one step for the common model (Heaviside spike,
+ * rectangular surrogate of half-width a, multiplicative reset): the general
+ * loop of rc_snn_backward with the same operations in the same order, as
+ * selects, so it vectorises. */
+static void du_rect_mult(int n, const float *U, const float *D, float *dcar, float *dI,
+                         float V, float a, float tau)
+{
+    for (int j = 0; j < n; j++) {
+        const float u = U[j], x = u - V;
+        const float sg = fabsf(x) < a ? 1.0f : 0.0f;
+        const float o = x > 0.0f ? 1.0f : 0.0f;
+        const float dr = tau * dcar[j];
+        float d = dr * (1.0f - o - u * sg);
+        d = sg != 0.0f ? d + sg * D[j] : d;
+        dI[j] = d;
+        dcar[j] = d;
+    }
+}
 
 void rc_snn_sim_free(rc_snn_sim *m)
 {
@@ -504,6 +535,10 @@ void rc_snn_forward(rc_snn_sim *m, const float *Pm, const rc_events *ev, float v
                     P->lg_u.n += (size_t)P->gs;
                 }
                 int any = 0;
+                if (!s->smooth && !m->generic && !any_above(u, P->gs, V)) {
+                    P->tl[g] = t;
+                    continue;
+                }
                 for (int j = 0; j < P->gs; j++) {
                     const float x = u[j] - V;
                     float o;
@@ -714,10 +749,19 @@ void rc_snn_backward(rc_snn_sim *m, const float *PT, float *Gm, const rc_events 
         const float V = p == np - 1 ? vth * m->vscale : vth;
         const int top = p == np - 1;
         memset(P->dcar, 0, (size_t)P->N * sizeof *P->dcar);
+        const int fast = !top && !s->smooth && s->surr == RC_SURR_RECT && s->reset == RC_RESET_MULT && !m->generic;
         for (int t = tloss; t >= 0; t--) {
             const float *U = P->U + (size_t)t * P->N, *D = P->Dall + (size_t)t * P->N;
             float *dI = P->dIall + (size_t)t * P->N;
-            for (int g = 0; g < P->G; g++) {
+            if (fast) {
+                du_rect_mult(P->N, U, D, P->dcar, dI, V, s->lens, tau);
+                for (int g = 0; g < P->G; g++) {
+                    int nz = 0;
+                    for (int jj = 0; jj < P->gs; jj++) nz |= dI[(size_t)g * P->gs + jj] != 0.0f;
+                    P->gnz[g] = (uint8_t)nz;
+                }
+            }
+            for (int g = 0; g < P->G && !fast; g++) {
                 int nz = 0;
                 for (int jj = 0; jj < P->gs; jj++) {
                     const int j = g * P->gs + jj;

@@ -130,6 +130,11 @@ typedef struct {
 rc_snn_sim *rc_snn_sim_new(const rc_snn_shape *s, int T);
 void rc_snn_sim_free(rc_snn_sim *m); /* NULL is a no-op */
 
+/* Tests: 1 makes forward and backward use their general per-neuron loops
+ * where a vectorised special case (Heaviside spikes; rectangular surrogate
+ * with multiplicative reset in backward) would run. Both give identical bits. */
+void rc_snn_sim_set_generic(rc_snn_sim *m, int on);
+
 /* Runs one example's events from step 0 with parameters P. vscale multiplies
  * the output layer's V_th (threshold sweeps; 1 in training). stop: halt after
  * the first output spike (RC-inference). record: keep what backward needs.

@@ -281,6 +281,64 @@ static void test_surrogate_fd(void **st)
     check_fd("conv2k3p1 pool2 fc5 fc3", 7, 7, RC_SURR_ATAN, RC_RESET_MULT, 1);
 }
 
+/* The vectorised special cases (spike test of Heaviside layers; δu of a
+ * hidden layer with the rectangular surrogate and multiplicative reset) give
+ * the same bits as the general loops, forward and backward, with spikes and
+ * non-zero surrogates present. */
+static void check_fast_equals_generic(const char *layers, int h, int w, int bias)
+{
+    rc_snn_shape s;
+    make_shape(&s, layers, h, w, RC_RESET_MULT, bias, RC_SURR_RECT);
+    float *P = make_params(&s, 2.5, 41);
+    const size_t np = rc_snn_layout(&s, 0);
+    const int T = 7, K = s.L[s.nl - 1].nout;
+    float *PT = calloc(np, sizeof *PT);
+    rc_snn_transpose(&s, P, PT);
+    float *G[2], *uo[2];
+    rc_snn_result r[2];
+    rc_events ev = { 0 };
+    int64_t spikes = 0;
+    for (int ex = 0; ex < 4; ex++) {
+        rand_events(&ev, T, h * w, 0.2, ex % 2, (uint64_t)ex + 50);
+        for (int gen = 0; gen < 2; gen++) {
+            rc_snn_sim *m = rc_snn_sim_new(&s, T);
+            assert_non_null(m);
+            rc_snn_sim_set_generic(m, gen);
+            G[gen] = calloc(np, sizeof *G[gen]);
+            uo[gen] = calloc((size_t)T * K, sizeof *uo[gen]);
+            rc_snn_forward(m, P, &ev, 1.0f, 0, 1, 0, uo[gen], NULL, &r[gen]);
+            float dz[16];
+            rc_output_loss(dz, uo[gen] + (size_t)(T - 1) * K, K, 1, 0.2, 1.0);
+            rc_snn_backward(m, PT, G[gen], &ev, T - 1, dz);
+            spikes += r[gen].synops;
+            rc_snn_sim_free(m);
+        }
+        assert_int_equal(r[0].synops, r[1].synops);
+        assert_int_equal(r[0].pred, r[1].pred);
+        assert_memory_equal(uo[0], uo[1], (size_t)T * K * sizeof *uo[0]);
+        assert_memory_equal(G[0], G[1], np * sizeof *G[0]);
+        /* The first conv layer's weights got gradient: it flowed down
+         * through every hidden layer. */
+        const rc_lif_layer *L0 = &s.L[0];
+        double gsum = 0;
+        for (size_t i = 0; i < (size_t)L0->cin * L0->k * L0->k * L0->cout; i++) gsum += fabs(G[0][L0->w + i]);
+        assert_true(gsum > 0);
+        for (int gen = 0; gen < 2; gen++) { free(G[gen]); free(uo[gen]); }
+    }
+    assert_true(spikes > 0);
+    rc_events_free(&ev);
+    free(PT);
+    free(P);
+}
+
+static void test_fast_equals_generic(void **st)
+{
+    (void)st;
+    check_fast_equals_generic("conv4k3p1 pool2 conv4k3p1 pool2 fc8 fc4", 8, 8, 0);
+    check_fast_equals_generic("conv4k3p1 pool2 conv4k3p1 pool2 fc8 fc4", 8, 8, 1);
+    check_fast_equals_generic("conv3k3p1 pool2 fc6 fc3", 7, 7, 1);
+}
+
 /* ---- engine: thread invariance ------------------------------------------------ */
 
 static rc_status img_get(const rc_dataset *ds, rc_split split, int64_t index, rc_events *ev,
@@ -359,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_event_vs_dense),
         cmocka_unit_test(test_conv_scatter),
         cmocka_unit_test(test_surrogate_fd),
+        cmocka_unit_test(test_fast_equals_generic),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests_name("lif", tests, NULL, NULL);
