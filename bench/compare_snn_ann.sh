@@ -81,8 +81,8 @@ for model, name, mode in rows:
         cost = f'{t["synops_per_example"] / 1e6:.2f} M SynOps'
     elif "macs_per_example" in t:
         cost = f'{t["macs_per_example"] / 1e6:.2f} M MACs'
-    elif eval_macs(os.path.join(out, name), cfg) is not None:
-        cost = f'{eval_macs(os.path.join(out, name), cfg) / 1e6:.2f} M MACs'
+    elif (em := eval_macs(os.path.join(out, name), cfg)) is not None:
+        cost = f'{em / 1e6:.2f} M MACs'
     elif s["model"] == "convlstm":
         C, k = cfg["model"]["channels"], cfg["model"]["kernel"]
         cost = f'{steps * (4 * C * C * k * k * 784 + 10 * C * 784) / 1e6:.2f} M MACs (hand count)'

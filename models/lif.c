@@ -753,13 +753,11 @@ void rc_snn_backward(rc_snn_sim *m, const float *PT, float *Gm, const rc_events 
         for (int t = tloss; t >= 0; t--) {
             const float *U = P->U + (size_t)t * P->N, *D = P->Dall + (size_t)t * P->N;
             float *dI = P->dIall + (size_t)t * P->N;
-            if (fast) {
-                du_rect_mult(P->N, U, D, P->dcar, dI, V, s->lens, tau);
-                for (int g = 0; g < P->G; g++) {
-                    int nz = 0;
-                    for (int jj = 0; jj < P->gs; jj++) nz |= dI[(size_t)g * P->gs + jj] != 0.0f;
-                    P->gnz[g] = (uint8_t)nz;
-                }
+            if (fast) du_rect_mult(P->N, U, D, P->dcar, dI, V, s->lens, tau);
+            for (int g = 0; g < P->G && fast; g++) {
+                int nz = 0;
+                for (int jj = 0; jj < P->gs; jj++) nz |= dI[(size_t)g * P->gs + jj] != 0.0f;
+                P->gnz[g] = (uint8_t)nz;
             }
             for (int g = 0; g < P->G && !fast; g++) {
                 int nz = 0;

@@ -297,6 +297,9 @@ static void check_fast_equals_generic(const char *layers, int h, int w, int bias
     float *G[2], *uo[2];
     rc_snn_result r[2];
     rc_events ev = { 0 };
+    const int tot = total_neurons(&s);
+    float *Us = malloc((size_t)T * tot * sizeof *Us);
+    uint8_t *Os = malloc((size_t)T * tot);
     int64_t spikes = 0;
     for (int ex = 0; ex < 4; ex++) {
         rand_events(&ev, T, h * w, 0.2, ex % 2, (uint64_t)ex + 50);
@@ -310,7 +313,10 @@ static void check_fast_equals_generic(const char *layers, int h, int w, int bias
             float dz[16];
             rc_output_loss(dz, uo[gen] + (size_t)(T - 1) * K, K, 1, 0.2, 1.0);
             rc_snn_backward(m, PT, G[gen], &ev, T - 1, dz);
-            spikes += r[gen].synops;
+            if (!gen) {
+                rc_snn_sim_state(m, T - 1, Us, Os);
+                for (size_t i = 0; i < (size_t)T * tot; i++) spikes += Os[i];
+            }
             rc_snn_sim_free(m);
         }
         assert_int_equal(r[0].synops, r[1].synops);
@@ -325,8 +331,11 @@ static void check_fast_equals_generic(const char *layers, int h, int w, int bias
         assert_true(gsum > 0);
         for (int gen = 0; gen < 2; gen++) { free(G[gen]); free(uo[gen]); }
     }
-    assert_true(spikes > 0);
+    /* Neurons spiked, and most did not: the spike test took both branches. */
+    assert_true(spikes > 20 && spikes < (int64_t)T * tot * 4 / 2);
     rc_events_free(&ev);
+    free(Us);
+    free(Os);
     free(PT);
     free(P);
 }

@@ -132,15 +132,22 @@ def fig_spike_time(run):
     return out
 
 
+def read_tradeoff(path):
+    """threshold, accuracy and mean_spike_step columns of an `rcsim eval` tradeoff.csv."""
+    rows = read_csv(path)
+    cols = ("threshold", "accuracy", "mean_spike_step")
+    for key in cols:
+        if not rows or key not in rows[0]:
+            sys.exit(f"rcplot: {path}: no '{key}' column; expected a tradeoff.csv from `rcsim eval`")
+    return tuple([float(r[k]) for r in rows] for k in cols)
+
+
 def fig_tradeoff(run):
     path = os.path.join(run, "tradeoff.csv")
     if not os.path.exists(path):
         print(f"rcplot: {path} not found (run `rcsim eval` first); trade-off plot skipped")
         return None
-    rows = read_csv(path)
-    th = [float(r["threshold"]) for r in rows]
-    acc = [float(r["accuracy"]) for r in rows]
-    st = [float(r["mean_spike_step"]) for r in rows]
+    th, acc, st = read_tradeoff(path)
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(st, acc, "o-")
     for x, y, t in zip(st, acc, th):
@@ -163,13 +170,7 @@ def fig_compare(out, specs, title):
             sys.exit(f"rcplot: --compare: '{spec}': expected LABEL=TRADEOFF.csv")
         if not os.path.exists(path):
             sys.exit(f"rcplot: {path}: not found (run `rcsim eval` first)")
-        rows = read_csv(path)
-        for key in ("threshold", "accuracy", "mean_spike_step"):
-            if not rows or key not in rows[0]:
-                sys.exit(f"rcplot: {path}: no '{key}' column; expected a tradeoff.csv from `rcsim eval`")
-        th = [float(r["threshold"]) for r in rows]
-        acc = [float(r["accuracy"]) for r in rows]
-        st = [float(r["mean_spike_step"]) for r in rows]
+        th, acc, st = read_tradeoff(path)
         line, = ax.plot(st, acc, "o-", label=label)
         for x, y, t in zip(st, acc, th):
             ax.annotate(f"{t:g}", (x, y), fontsize=6, xytext=(3, -8), textcoords="offset points",
