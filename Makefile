@@ -2,7 +2,8 @@
 #
 #   make            build ./rcsim (installs missing Debian packages first)
 #   make run        build and run configs/default.cfg, print the summary
-#   make test       build and run the cmocka suite
+#   make test       check the layering, build and run the cmocka suite
+#   make check-layers  fail on an #include that points up a layer
 #   make test-asan  the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make deps       only install the Debian packages rcsim needs
 #   make scaling    thread and sparsity scaling sweeps (QUICK=1: seconds)
@@ -30,14 +31,14 @@ GIT_REV := $(shell git describe --always --dirty --abbrev=7 --exclude='*' 2>/dev
 BUILD    ?= build
 # The binary: ./rcsim for the normal build, $(BUILD)/rcsim for sanitizer builds.
 RCSIM_BIN ?= rcsim
-LIB_SRC  := $(wildcard sim/*.c models/*.c encoders/*.c io/*.c)
-LIB_SRC  := $(filter-out sim/main.c,$(LIB_SRC))
+LIB_SRC  := $(wildcard base/*.c io/*.c models/*.c encoders/*.c sim/*.c sim/app/*.c)
+LIB_SRC  := $(filter-out sim/app/main.c,$(LIB_SRC))
 TEST_SRC := $(wildcard tests/test_*.c)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: FORCE all deps run test test-asan test-asan-inner clean bench bench-snn plot-deps plot data
+.PHONY: FORCE all deps run test check-layers test-asan test-asan-inner clean bench bench-snn plot-deps plot data
 
 all: $(BUILD)/.deps $(RCSIM_BIN)
 
@@ -57,7 +58,12 @@ $(BUILD)/.deps:
 
 deps: $(BUILD)/.deps
 
-$(BUILD)/%.o: %.c $(BUILD)/.deps $(wildcard */*.h)
+# Includes point down only: base <- io, models <- encoders <- sim <- sim/app.
+check-layers:
+	@sh tools/check_layers.sh
+
+
+$(BUILD)/%.o: %.c $(BUILD)/.deps $(wildcard */*.h */*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -66,7 +72,7 @@ $(BUILD)/librcsim.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(RCSIM_BIN): $(BUILD)/sim/main.o $(BUILD)/librcsim.a
+$(RCSIM_BIN): $(BUILD)/sim/app/main.o $(BUILD)/librcsim.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/librcsim.a $(RCSIM_BIN)
@@ -79,7 +85,7 @@ run: all
 
 # Each test binary is one cmocka group; the runner prints a cmocka summary per
 # group and a final 'N passed, N failed' line; exit status is non-zero on failure.
-test: all $(TEST_BIN)
+test: check-layers all $(TEST_BIN)
 	@RCSIM=./rcsim BUILD=$(BUILD) sh tests/run_all.sh $(TEST_BIN)
 
 # Same suite, every object rebuilt with ASan + UBSan in build-asan/.
@@ -92,8 +98,8 @@ test-asan-inner: $(BUILD)/.deps $(RCSIM_BIN) $(TEST_BIN)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  RCSIM=$(RCSIM_BIN) BUILD=$(BUILD) sh tests/run_all.sh $(TEST_BIN)
 
-$(BUILD)/sim/main.o: sim/main.c
-$(BUILD)/sim/main.o $(BUILD)/sim/run.o: $(BUILD)/git_rev.stamp
+$(BUILD)/sim/app/main.o: sim/app/main.c
+$(BUILD)/sim/app/main.o $(BUILD)/sim/app/run.o: $(BUILD)/git_rev.stamp
 $(BUILD)/git_rev.stamp: FORCE
 	@mkdir -p $(BUILD); echo "$(GIT_REV)" > $@.tmp; \
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "base/clock.h"
 #include "encoders/dataset.h"
 #include "models/net.h"
 #include "sim/engine.h"
@@ -23,13 +24,6 @@
 
 void openblas_set_num_threads(int);
 char *openblas_get_corename(void);
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 enum { SZ = 512, REPS = 40 };
 static void *gemm_worker(void *arg)
@@ -46,10 +40,10 @@ static void *gemm_worker(void *arg)
 static double gemm_rate(int nt)
 {
     pthread_t th[64];
-    double t0 = now_s();
+    double t0 = rc_now_s();
     for (int i = 0; i < nt; i++) pthread_create(&th[i], NULL, gemm_worker, NULL);
     for (int i = 0; i < nt; i++) pthread_join(th[i], NULL);
-    return (double)nt * REPS * SZ * SZ * SZ / (now_s() - t0) / 1e9;
+    return (double)nt * REPS * SZ * SZ * SZ / (rc_now_s() - t0) / 1e9;
 }
 
 int main(int argc, char **argv)
@@ -74,14 +68,14 @@ int main(int argc, char **argv)
         int nb = 0;
         double t0 = 0;
         for (int b = 0; b < 60; b++) {
-            if (b == 10) t0 = now_s(); /* warm-up batches */
+            if (b == 10) t0 = rc_now_s(); /* warm-up batches */
             for (int i = 0; i < B; i++) idx[i] = (int64_t)b * B + i;
             rc_net_zero_grad(net);
             rc_engine_batch(eng, RC_SPLIT_TRAIN, idx, B, &o, res, NULL, &err);
             rc_engine_adam(eng, 1e-4, 0.9, 0.999, 1e-8, 0, b + 1);
             if (b >= 10) nb++;
         }
-        const double dt = now_s() - t0;
+        const double dt = rc_now_s() - t0;
         const double macs = 3.0 * 4.0 * H * (double)H * T * B * nb;
         const double floor_rate = nt == 1 ? g1 : gn;
         printf("LSTM-%d B=%d T=%d training, %d thread%s: %.0f examples/s, %.1f GMAC/s = %.0f%% of the sgemm floor (%.0f examples/s)\n",

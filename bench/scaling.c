@@ -28,24 +28,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "base/clock.h"
 #include "encoders/dataset.h"
 #include "models/net.h"
 #include "sim/engine.h"
 #include "sim/pool.h"
-#include "sim/rng.h"
+#include "base/rng.h"
 
 void openblas_set_num_threads(int);
 char *openblas_get_corename(void);
 
 #define SIDE 28
 #define NIN (SIDE * SIDE)
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 typedef struct { double active; } sparse_priv;
 
@@ -165,7 +159,7 @@ int main(int argc, char **argv)
     double t0 = 0;
     long long events = 0;
     for (int b = 0; b < warm + nb; b++) {
-        if (b == warm) t0 = now_s();
+        if (b == warm) t0 = rc_now_s();
         for (int i = 0; i < B; i++) idx[i] = (int64_t)b * B + i;
         rc_net_zero_grad(net);
         rc_status st = rc_engine_batch(eng, RC_SPLIT_TRAIN, idx, B, &o, res, NULL, &err);
@@ -175,7 +169,7 @@ int main(int argc, char **argv)
         }
         rc_engine_adam(eng, 1e-4, 0.9, 0.999, 1e-8, 0, b + 1);
     }
-    const double dt = now_s() - t0;
+    const double dt = rc_now_s() - t0;
     /* Events of the timed batches, counted outside the timing. */
     for (int b = warm; b < warm + nb; b++)
         for (int i = 0; i < B; i++) {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "base/clock.h"
 #include "encoders/dataset.h"
 #include "io/idx.h"
 #include "models/net.h"
@@ -23,13 +24,6 @@
 #include "sim/snn_engine.h"
 
 void openblas_set_num_threads(int);
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int main(int argc, char **argv)
 {
@@ -75,14 +69,14 @@ int main(int argc, char **argv)
     double rate[2];
     for (int dense = 0; dense < 2; dense++) {
         rc_snn_engine_set_dense(e, dense);
-        double t0 = now_s(), syn = 0;
+        double t0 = rc_now_s(), syn = 0;
         for (int b = 0; b < nb; b++) {
             for (int i = 0; i < B; i++) idx[i] = (int64_t)b * B + i;
             rc_net_zero_grad(net);
             if (rc_snn_engine_batch(e, RC_SPLIT_TRAIN, idx, B, &o, res, NULL, &err)) { fprintf(stderr, "%s\n", err.msg); return 1; }
             for (int i = 0; i < B; i++) syn += (double)res[i].synops;
         }
-        const double dt = now_s() - t0;
+        const double dt = rc_now_s() - t0;
         rate[dense] = nb * B / dt;
         printf("%-13s training: %8.1f ex/s, %12.0f synaptic events per example (forward)\n",
                dense ? "dense" : "event-driven", rate[dense], syn / (nb * B));

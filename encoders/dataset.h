@@ -10,8 +10,8 @@
 #define RC_DATASET_H
 
 #include <stdint.h>
-#include "encoders/events.h"
-#include "sim/status.h"
+#include "base/events.h"
+#include "base/status.h"
 
 typedef enum { RC_SPLIT_TRAIN = 0, RC_SPLIT_VAL = 1, RC_SPLIT_TEST = 2 } rc_split;
 

@@ -17,7 +17,7 @@
  * every epoch). Cost: T·npix draws per example. */
 #include <stdlib.h>
 #include "encoders/dataset.h"
-#include "sim/rng.h"
+#include "base/rng.h"
 
 typedef rc_status (*get_fn)(const rc_dataset *, rc_split, int64_t, rc_events *, rc_example_info *);
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <fftw3.h>
 #include "encoders/logmel.h"
-#include "sim/status.h"
+#include "base/status.h"
 
 struct rc_logmel {
     rc_logmel_params p;

@@ -51,7 +51,7 @@
 #include "io/featcache.h"
 #include "io/fsutil.h"
 #include "io/wav.h"
-#include "sim/rng.h"
+#include "base/rng.h"
 
 #define MAX_CLASS 64
 

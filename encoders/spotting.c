@@ -7,7 +7,7 @@
  * it. A 1 is an event of value 1 on channel 0; a 0 is silence (no event). */
 #include <stdlib.h>
 #include "encoders/dataset.h"
-#include "sim/rng.h"
+#include "base/rng.h"
 
 typedef struct { int run; } spotting_priv;
 

@@ -7,7 +7,7 @@
  * against answer time. */
 #include <stdlib.h>
 #include "encoders/dataset.h"
-#include "sim/rng.h"
+#include "base/rng.h"
 
 typedef struct { double mean, lo, hi; } twoseq_priv;
 

@@ -16,7 +16,7 @@
 #define RC_CFG_H
 
 #include <stddef.h>
-#include "sim/status.h"
+#include "base/status.h"
 
 typedef enum {
     RC_CFG_INT,        /* decimal integer (int64), range [min, max]            */

@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "sim/status.h"
+#include "base/status.h"
 
 typedef struct {
     const char *name;

@@ -14,7 +14,7 @@
 #define RC_FEATCACHE_H
 
 #include <stddef.h>
-#include "sim/status.h"
+#include "base/status.h"
 
 /* Fills data (rows·cols floats) and returns 1 on a hit; returns 0 on a miss
  * and writes the reason ("no cache file", "stale: ...", "corrupt: ...") to why. */

@@ -2,7 +2,7 @@
 #ifndef RC_FSUTIL_H
 #define RC_FSUTIL_H
 #include <stddef.h>
-#include "sim/status.h"
+#include "base/status.h"
 
 /* mkdir -p; RC_ERR_IO with the path and strerror on failure. */
 rc_status rc_mkdir_p(const char *path, rc_err *err);

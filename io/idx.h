@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "sim/status.h"
+#include "base/status.h"
 
 typedef struct {
     uint32_t count;     /* images or labels                     */

@@ -27,7 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "sim/status.h"
+#include "base/status.h"
 
 typedef struct {
     const char *version;      /* rcsim version string          */

@@ -15,7 +15,7 @@
 #define RC_WAV_H
 
 #include <stdint.h>
-#include "sim/status.h"
+#include "base/status.h"
 
 #define RC_WAV_RATE 16000
 

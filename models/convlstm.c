@@ -16,8 +16,8 @@
 #include <string.h>
 #include "models/convlstm.h"
 #include "models/fastmath.h"
-#include "sim/rng.h"
-#include "sim/status.h"
+#include "base/rng.h"
+#include "base/status.h"
 
 static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline int imax(int a, int b) { return a > b ? a : b; }

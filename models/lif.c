@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "models/lif.h"
-#include "sim/rng.h"
-#include "sim/status.h"
+#include "base/rng.h"
+#include "base/status.h"
 
 /* ---- shape ---------------------------------------------------------------- */
 

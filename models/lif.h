@@ -68,7 +68,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "encoders/events.h"
+#include "base/events.h"
 
 #define RC_SNN_MAX_LAYERS 12
 

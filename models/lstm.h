@@ -27,7 +27,7 @@
 #ifndef RC_LSTM_H
 #define RC_LSTM_H
 
-#include "encoders/events.h"
+#include "base/events.h"
 
 #define RC_LSTM_TILE 16
 

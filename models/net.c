@@ -5,8 +5,8 @@
 #include "models/dense.h"
 #include "models/lstm.h"
 #include "models/net.h"
-#include "sim/rng.h"
-#include "sim/status.h"
+#include "base/rng.h"
+#include "base/status.h"
 
 enum { T_WIH = 1, T_WHH, T_BIH, T_BHH, T_HEADW = 16, T_HEADB = 32, T_SNN = 64 };
 

@@ -20,7 +20,7 @@
 #include "encoders/dataset.h"
 #include "models/net.h"
 #include "sim/pool.h"
-#include "sim/status.h"
+#include "base/status.h"
 
 typedef struct {
     int train;          /* run backward, accumulate gradients into net->grads    */

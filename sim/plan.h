@@ -28,7 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "models/net.h"
-#include "sim/status.h"
+#include "base/status.h"
 #include "sim/topo.h"
 
 /* Contiguous partition of n items with weights w[0..n) into nth >= 1 parts:

@@ -18,7 +18,7 @@
 #define RC_POOL_H
 
 #include <stddef.h>
-#include "sim/status.h"
+#include "base/status.h"
 #include "sim/topo.h" /* rc_placement */
 
 typedef struct rc_pool rc_pool;

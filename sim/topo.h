@@ -28,7 +28,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
-#include "sim/status.h"
+#include "base/status.h"
 
 typedef enum { RC_PLACE_SPREAD = 0, RC_PLACE_COMPACT = 1 } rc_placement;
 

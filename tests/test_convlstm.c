@@ -11,7 +11,7 @@
 #include "tests/testutil.h"
 #include <string.h>
 #include "models/convlstm.h"
-#include "sim/rng.h"
+#include "base/rng.h"
 
 void openblas_set_num_threads(int);
 

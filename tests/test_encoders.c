@@ -2,7 +2,7 @@
 #include "tests/testutil.h"
 #include <string.h>
 #include "encoders/dataset.h"
-#include "encoders/events.h"
+#include "base/events.h"
 
 static void test_events_csr(void **st)
 {

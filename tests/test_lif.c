@@ -15,7 +15,7 @@
 #include "models/net.h"
 #include "sim/engine.h"
 #include "sim/pool.h"
-#include "sim/rng.h"
+#include "base/rng.h"
 
 void openblas_set_num_threads(int);
 

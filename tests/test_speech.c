@@ -13,7 +13,7 @@
 #include "encoders/dataset.h"
 #include "encoders/logmel.h"
 #include "io/wav.h"
-#include "sim/rng.h"
+#include "base/rng.h"
 
 static char g_dir[256];
 

@@ -5,7 +5,7 @@
  * an rc_err buffer that names the file, line or field, the value seen and what
  * was expected. Broken invariants (programming errors) are RC_ASSERT, which is
  * always on (also under NDEBUG) and aborts with file and line.
- * Library code never calls exit(); only sim/main.c does. */
+ * Library code never calls exit(); only sim/app/main.c does. */
 #ifndef RC_STATUS_H
 #define RC_STATUS_H
 

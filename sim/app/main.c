@@ -8,8 +8,8 @@
 #include "models/lstm.h"
 #include "sim/plan.h"
 #include "sim/pool.h"
-#include "sim/run.h"
-#include "sim/spec.h"
+#include "sim/app/run.h"
+#include "sim/app/spec.h"
 #include "sim/snn_engine.h"
 
 char *openblas_get_config(void);

@@ -19,30 +19,24 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "base/clock.h"
 #include "encoders/dataset.h"
 #include "io/cfg.h"
 #include "io/checkpoint.h"
 #include "io/fsutil.h"
 #include "io/idx.h"
 #include "io/traces.h"
-#include "io/strbuf.h"
+#include "base/strbuf.h"
 #include "models/net.h"
 #include "sim/engine.h"
 #include "sim/metrics.h"
 #include "sim/pool.h"
 #include "sim/topo.h"
-#include "sim/rng.h"
-#include "sim/run.h"
-#include "sim/spec.h"
+#include "base/rng.h"
+#include "sim/app/run.h"
+#include "sim/app/spec.h"
 
 void openblas_set_num_threads(int);
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---- progress ----------------------------------------------------------- */
 
@@ -60,7 +54,7 @@ static void progress_init(progress *p, const char *how, double every)
     else if (!strcmp(how, "line")) p->mode = 1;
     else if (!strcmp(how, "log")) p->mode = 2;
     else p->mode = isatty(2) ? 1 : 2;
-    p->t0 = p->last = now_s();
+    p->t0 = p->last = rc_now_s();
 }
 
 static void fmt_eta(char *buf, size_t cap, double s)
@@ -74,7 +68,7 @@ static void progress_show(progress *p, int64_t done, int64_t total, double ex_s,
                           double loss, double val_acc, double tsp, int force)
 {
     if (!p->mode) return;
-    double t = now_s();
+    double t = rc_now_s();
     if (!force && t - p->last < (p->mode == 1 ? 0.2 : p->every)) return;
     p->last = t;
     char eta[32];
@@ -127,7 +121,7 @@ static rc_status evaluate(evaluator *ev, rc_split split, int64_t count, int stop
                         .threshold = ev->threshold, .beta = 0, .vth_scale = ev->vscale };
     int64_t total_rows = 0;
     ev->synops = 0;
-    double t0 = now_s();
+    double t0 = rc_now_s();
     for (int64_t i = 0; i < count; i += ev->batch) {
         int n = (int)(count - i < ev->batch ? count - i : ev->batch);
         for (int j = 0; j < n; j++) ev->idx[j] = i + j;
@@ -139,7 +133,7 @@ static rc_status evaluate(evaluator *ev, rc_split split, int64_t count, int stop
         for (int j = 0; j < n; j++) ev->synops += ev->res[j].synops;
         if (ev->keep) memcpy(ev->keep + i, ev->res, (size_t)n * sizeof *ev->res);
     }
-    if (secs) *secs = now_s() - t0;
+    if (secs) *secs = rc_now_s() - t0;
     if (rows) *rows = total_rows;
     rc_metrics_finish(&acc, m);
     if (ev->acc_out) *ev->acc_out = acc;
@@ -900,7 +894,7 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     rc_cfg *cfg = S.cfg;
     rc_net *net = S.net;
     const int T = S.T, batch = S.batch;
-    const double t_start = now_s();
+    const double t_start = rc_now_s();
     const double dt_ms = rc_cfg_get_float(cfg, "sim.dt_ms");
 
     if (a->resume) {
@@ -986,7 +980,7 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
         rc_metrics tm;                                                                          \
         rc_metrics_finish(&tacc, &tm);                                                          \
         fprintf(mf, "%lld,%lld,%.3f,%g,%.6f,%.6f,%.4f,%.6f,%.6f,%.4f,%.6f,", (long long)((b) + 1), \
-                (long long)ts.trained, now_s() - t_start, (lr), tm.mean_loss, tm.accuracy,      \
+                (long long)ts.trained, rc_now_s() - t_start, (lr), tm.mean_loss, tm.accuracy,      \
                 tm.mean_spike_step, (double)ts.train_rows / ((double)ts.trained * T), vm.accuracy, \
                 vm.mean_spike_step, vm.no_spike_fraction);                                      \
         if (vm.has_end) fprintf(mf, "%.6f", vm.accuracy_at_end);                                \
@@ -1034,12 +1028,12 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
             }
             idx[j] = g;
         }
-        double t0 = now_s();
+        double t0 = rc_now_s();
         rc_net_zero_grad(net);
         int64_t rows = 0;
         if ((st = rc_engine_batch(S.eng, RC_SPLIT_TRAIN, idx, n, &to, res, &rows, err))) goto done;
         rc_engine_adam(S.eng, lr, b1, b2, aeps, clip, b + 1);
-        ts.train_time += now_s() - t0;
+        ts.train_time += rc_now_s() - t0;
         ts.train_rows += rows;
         ts.trained += n;
         ts.batch = b + 1;
@@ -1127,7 +1121,7 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
 
     /* ---- summary.json ---- */
     cfg_json = rc_cfg_to_json(cfg, 2);
-    const double wall = now_s() - t_start;
+    const double wall = rc_now_s() - t_start;
     rc_sb_printf(&sb, "{\n  \"rcsim_version\": \"%s\",\n  \"git_revision\": \"%s\",\n", RC_VERSION, RC_GIT_REV);
     rc_sb_printf(&sb, "  \"task\": "); rc_sb_json_str(&sb, S.task);
     rc_sb_printf(&sb, ",\n  \"model\": \"%s\",\n  \"model_shape\": \"%s\",\n  \"hidden\": %d,\n  \"parameters\": %zu,\n",

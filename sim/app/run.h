@@ -3,7 +3,7 @@
 #ifndef RC_RUN_H
 #define RC_RUN_H
 
-#include "sim/status.h"
+#include "base/status.h"
 
 #define RC_VERSION "0.1.0"
 #ifndef RC_GIT_REV

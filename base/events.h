@@ -8,7 +8,7 @@
 #define RC_EVENTS_H
 
 #include <stdint.h>
-#include "sim/status.h"
+#include "base/status.h"
 
 typedef struct {
     int T;          /* steps                                   */

@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "io/strbuf.h"
+#include "base/strbuf.h"
 
 void rc_sb_printf(rc_strbuf *b, const char *fmt, ...)
 {

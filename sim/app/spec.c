@@ -1,6 +1,6 @@
 /* spec.c — the configuration schema. Keep the README's key table in sync:
  * `rcsim run --help` prints this table. */
-#include "sim/spec.h"
+#include "sim/app/spec.h"
 
 #define BIG 1e18
 

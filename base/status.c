@@ -1,5 +1,5 @@
 /* status.c — status strings and the message setter. */
-#include "sim/status.h"
+#include "base/status.h"
 
 const char *rc_status_str(rc_status s)
 {

@@ -2,7 +2,7 @@
  * a stream is reused across examples, so steady state allocates nothing. */
 #include <stdlib.h>
 #include <string.h>
-#include "encoders/events.h"
+#include "base/events.h"
 
 rc_status rc_events_reset(rc_events *ev, int T)
 {
