@@ -126,13 +126,13 @@ int main(int argc, char **argv)
          * Its cost is the synaptic events, not MACs: gmac_per_s reports 0. */
         char layers[64], msg[256];
         snprintf(layers, sizeof layers, "fc%d fc10", units);
-        if (rc_snn_parse(&s.snn, layers, 1, SIDE, SIDE, msg, sizeof msg)) return usage(msg);
+        if (rc_lif_parse(&s.snn, layers, 1, SIDE, SIDE, msg, sizeof msg)) return usage(msg);
         s.snn.vth = 0.5f;
         s.snn.tau = 0.2f;
         s.snn.lens = 0.5f;
-        s.snn.surr = RC_SURR_RECT;
+        s.snn.surr = RC_LIF_SURR_RECT;
         s.snn.reset = RC_RESET_MULT;
-        s.core = RC_CORE_SNN;
+        s.core = RC_CORE_LIF;
         s.H = units;
         macs_per_row_step = 0;
     } else if (conv) {

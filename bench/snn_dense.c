@@ -40,14 +40,14 @@ int main(int argc, char **argv)
     }
     rc_dataset *ds = rc_latency_new(1, 10, 0, 784, 10, tri.data, trl.data, tri.count, 5000, tei.data, tel.data, tei.count);
     ds->rows = ds->cols = 28;
-    rc_net_shape sh = { .core = RC_CORE_SNN, .nin = 784, .K = 10 };
+    rc_net_shape sh = { .core = RC_CORE_LIF, .nin = 784, .K = 10 };
     char msg[256];
-    if (rc_snn_parse(&sh.snn, layers, 1, 28, 28, msg, sizeof msg)) {
+    if (rc_lif_parse(&sh.snn, layers, 1, 28, 28, msg, sizeof msg)) {
         fprintf(stderr, "snn_dense: %s\n", msg);
         return 2;
     }
     sh.snn.vth = 0.5f; sh.snn.tau = 0.2f; sh.snn.lens = 0.5f; sh.snn.bias = bias;
-    sh.H = rc_snn_neurons(&sh.snn, sh.snn.nl - 2);
+    sh.H = rc_lif_neurons(&sh.snn, sh.snn.nl - 2);
     rc_net *net = rc_net_new(&sh, 1);
     rc_pool *pool = rc_pool_new(nth, RC_PLACE_SPREAD, &err);
     rc_snn_engine *e = rc_snn_engine_new(net, ds, pool, B, &err);

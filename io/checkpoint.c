@@ -33,7 +33,7 @@
 /* ---- small helpers ------------------------------------------------------ */
 
 /* CRC-32 of the raw float bytes, fed to zlib in pieces that fit its uInt. */
-static uint32_t rc_ck_crc(const float *data, size_t n)
+static uint32_t rc_ckpt_crc(const float *data, size_t n)
 {
     uLong c = crc32(0L, Z_NULL, 0);
     const unsigned char *b = (const unsigned char *)data;
@@ -51,7 +51,7 @@ static uint32_t rc_ck_crc(const float *data, size_t n)
 
 /* Writes every item into the open file; on failure sets err (naming tmp and
  * the item) and returns non-OK. */
-static rc_status rc_ck_write_all(hid_t f, const char *tmp, const rc_ckpt *ck, rc_err *err)
+static rc_status rc_ckpt_write_all(hid_t f, const char *tmp, const rc_ckpt *ck, rc_err *err)
 {
     char h5[440];
     rc_status st = RC_OK;
@@ -71,7 +71,7 @@ static rc_status rc_ck_write_all(hid_t f, const char *tmp, const rc_ckpt *ck, rc
         /* Plain contiguous float32: fast to write and read back, and floats
          * barely compress. n = 0 is a valid (empty) tensor. */
         hsize_t dim = t->n;
-        uint32_t crc = rc_ck_crc(t->data, t->n);
+        uint32_t crc = rc_ckpt_crc(t->data, t->n);
         hid_t sp = H5Screate_simple(1, &dim, NULL), d = H5I_INVALID_HID;
         herr_t rc = -1;
         if (sp >= 0 && (d = H5Dcreate2(gt, t->name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT,
@@ -119,7 +119,7 @@ out:
 }
 
 /* Checks every item name up front, so a bad name fails before PATH.tmp exists. */
-static rc_status rc_ck_check_names(const char *path, const rc_ckpt *ck, rc_err *err)
+static rc_status rc_ckpt_check_names(const char *path, const rc_ckpt *ck, rc_err *err)
 {
     struct { const char *kind; const char *name; } bad = { NULL, NULL };
     for (size_t i = 0; i < ck->ntensors && !bad.kind; i++)
@@ -139,7 +139,7 @@ static rc_status rc_ck_check_names(const char *path, const rc_ckpt *ck, rc_err *
 rc_status rc_ckpt_save(const char *path, const rc_ckpt *ck, rc_err *err)
 {
     RC_ASSERT(path && ck);
-    rc_status st = rc_ck_check_names(path, ck, err);
+    rc_status st = rc_ckpt_check_names(path, ck, err);
     if (st != RC_OK) return st;
     rc_h5err_reset();
 
@@ -165,7 +165,7 @@ rc_status rc_ckpt_save(const char *path, const rc_ckpt *ck, rc_err *err)
         free(tmp);
         return st;
     }
-    st = rc_ck_write_all(f, tmp, ck, err);
+    st = rc_ckpt_write_all(f, tmp, ck, err);
     /* H5Fclose writes the remaining metadata, so it can fail (disk full). */
     if (H5Fclose(f) < 0 && st == RC_OK)
         st = rc_err_set(err, RC_ERR_IO, "%s: cannot finish checkpoint: %s", tmp, rc_h5err_msg(h5, sizeof h5));
@@ -193,7 +193,7 @@ rc_status rc_ckpt_save(const char *path, const rc_ckpt *ck, rc_err *err)
 
 /* Reads the scalar string attribute `name` of loc (variable- or fixed-length)
  * into a malloc'd C string. `what` names the item in messages. */
-static rc_status rc_ck_read_str_attr(const char *path, hid_t loc, const char *name, const char *what,
+static rc_status rc_ckpt_read_str_attr(const char *path, hid_t loc, const char *name, const char *what,
                                      char **out, rc_err *err)
 {
     char h5[440];
@@ -254,7 +254,7 @@ out:
 }
 
 /* Opens path read-only and checks the format string. */
-static rc_status rc_ck_open(const char *path, hid_t *file, rc_err *err)
+static rc_status rc_ckpt_open(const char *path, hid_t *file, rc_err *err)
 {
     *file = H5I_INVALID_HID;
     /* stat first: "no such file" reads better than HDF5's open failure. */
@@ -287,7 +287,7 @@ static rc_status rc_ck_open(const char *path, hid_t *file, rc_err *err)
     } else if (has == 0) {
         st = rc_err_set(err, RC_ERR_DATA, "%s: no 'format' attribute: not an rcsim checkpoint", path);
     } else {
-        st = rc_ck_read_str_attr(path, f, "format", "attribute 'format'", &fmt, err);
+        st = rc_ckpt_read_str_attr(path, f, "format", "attribute 'format'", &fmt, err);
         if (st == RC_OK && strcmp(fmt, RC_CKPT_FORMAT) != 0)
             st = rc_err_set(err, RC_ERR_DATA, "%s: checkpoint format '%.100s', expected '%s'", path, fmt,
                             RC_CKPT_FORMAT);
@@ -304,7 +304,7 @@ static rc_status rc_ck_open(const char *path, hid_t *file, rc_err *err)
 
 /* Opens group `name` of f into *g; a missing group leaves *g invalid and is
  * not an error here (its items are then reported missing by name). */
-static rc_status rc_ck_group(const char *path, hid_t f, const char *name, hid_t *g, rc_err *err)
+static rc_status rc_ckpt_group(const char *path, hid_t f, const char *name, hid_t *g, rc_err *err)
 {
     char h5[440];
     *g = H5I_INVALID_HID;
@@ -318,7 +318,7 @@ static rc_status rc_ck_group(const char *path, hid_t f, const char *name, hid_t 
 
 /* Is item `name` there? A failed look-up (damaged metadata) is reported as
  * such, not as a missing item. Links for tensors, attributes otherwise. */
-static rc_status rc_ck_present(const char *path, hid_t g, const char *kind, const char *name,
+static rc_status rc_ckpt_present(const char *path, hid_t g, const char *kind, const char *name,
                                int is_attr, rc_err *err)
 {
     char h5[440];
@@ -330,10 +330,10 @@ static rc_status rc_ck_present(const char *path, hid_t g, const char *kind, cons
     return RC_OK;
 }
 
-static rc_status rc_ck_load_tensor(const char *path, hid_t g, rc_ckpt_tensor *t, rc_err *err)
+static rc_status rc_ckpt_load_tensor(const char *path, hid_t g, rc_ckpt_tensor *t, rc_err *err)
 {
     char h5[440];
-    rc_status st = rc_ck_present(path, g, "tensor", t->name, 0, err);
+    rc_status st = rc_ckpt_present(path, g, "tensor", t->name, 0, err);
     if (st != RC_OK) return st;
     hid_t d = H5Dopen2(g, t->name, H5P_DEFAULT), sp = H5I_INVALID_HID, ty = H5I_INVALID_HID;
     hid_t a = H5I_INVALID_HID, aty = H5I_INVALID_HID;
@@ -370,7 +370,7 @@ static rc_status rc_ck_load_tensor(const char *path, hid_t g, rc_ckpt_tensor *t,
                         t->name, rc_h5err_msg(h5, sizeof h5));
         goto out;
     }
-    uint32_t crc = rc_ck_crc(t->data, t->n);
+    uint32_t crc = rc_ckpt_crc(t->data, t->n);
     if (crc != stored)
         st = rc_err_set(err, RC_ERR_DATA, "%s: tensor '%s' is corrupt: CRC-32 %08x, stored %08x", path,
                         t->name, (unsigned)crc, (unsigned)stored);
@@ -386,11 +386,11 @@ out:
 /* Reads scalar attribute `name` of the /scalars group into *v (memory type
  * mtype), insisting on the stored type class so an int never silently
  * becomes a real or the other way round. */
-static rc_status rc_ck_load_scalar(const char *path, hid_t g, const char *name, H5T_class_t cls,
+static rc_status rc_ckpt_load_scalar(const char *path, hid_t g, const char *name, H5T_class_t cls,
                                    hid_t mtype, void *v, rc_err *err)
 {
     const char *kind = cls == H5T_INTEGER ? "int64" : "float64";
-    rc_status st = rc_ck_present(path, g, "scalar", name, 1, err);
+    rc_status st = rc_ckpt_present(path, g, "scalar", name, 1, err);
     if (st != RC_OK) return st;
     char h5[440];
     hid_t a = H5Aopen(g, name, H5P_DEFAULT), ty = H5I_INVALID_HID, sp = H5I_INVALID_HID;
@@ -408,14 +408,14 @@ static rc_status rc_ck_load_scalar(const char *path, hid_t g, const char *name, 
     return st;
 }
 
-static rc_status rc_ck_load_string(const char *path, hid_t g, const char *name, char **out, rc_err *err)
+static rc_status rc_ckpt_load_string(const char *path, hid_t g, const char *name, char **out, rc_err *err)
 {
     *out = NULL;
-    rc_status st = rc_ck_present(path, g, "string", name, 1, err);
+    rc_status st = rc_ckpt_present(path, g, "string", name, 1, err);
     if (st != RC_OK) return st;
     char what[300];
     snprintf(what, sizeof what, "string '%s'", name);
-    return rc_ck_read_str_attr(path, g, name, what, out, err);
+    return rc_ckpt_read_str_attr(path, g, name, what, out, err);
 }
 
 rc_status rc_ckpt_load(const char *path, rc_ckpt *ck, rc_err *err)
@@ -423,23 +423,23 @@ rc_status rc_ckpt_load(const char *path, rc_ckpt *ck, rc_err *err)
     RC_ASSERT(path && ck);
     rc_h5err_reset();
     hid_t f, gt = H5I_INVALID_HID, gs = H5I_INVALID_HID, gx = H5I_INVALID_HID;
-    rc_status st = rc_ck_check_names(path, ck, err);
-    if (st == RC_OK) st = rc_ck_open(path, &f, err);
+    rc_status st = rc_ckpt_check_names(path, ck, err);
+    if (st == RC_OK) st = rc_ckpt_open(path, &f, err);
     if (st != RC_OK) return st;
 
-    if (ck->ntensors) st = rc_ck_group(path, f, "tensors", &gt, err);
-    if (st == RC_OK && ck->nints + ck->nreals) st = rc_ck_group(path, f, "scalars", &gs, err);
-    if (st == RC_OK && ck->nstrs) st = rc_ck_group(path, f, "strings", &gx, err);
+    if (ck->ntensors) st = rc_ckpt_group(path, f, "tensors", &gt, err);
+    if (st == RC_OK && ck->nints + ck->nreals) st = rc_ckpt_group(path, f, "scalars", &gs, err);
+    if (st == RC_OK && ck->nstrs) st = rc_ckpt_group(path, f, "strings", &gx, err);
     for (size_t i = 0; i < ck->ntensors && st == RC_OK; i++)
-        st = rc_ck_load_tensor(path, gt, &ck->tensors[i], err);
+        st = rc_ckpt_load_tensor(path, gt, &ck->tensors[i], err);
     for (size_t i = 0; i < ck->nints && st == RC_OK; i++) {
         RC_ASSERT(ck->ints[i].value);
-        st = rc_ck_load_scalar(path, gs, ck->ints[i].name, H5T_INTEGER, H5T_NATIVE_INT64,
+        st = rc_ckpt_load_scalar(path, gs, ck->ints[i].name, H5T_INTEGER, H5T_NATIVE_INT64,
                                ck->ints[i].value, err);
     }
     for (size_t i = 0; i < ck->nreals && st == RC_OK; i++) {
         RC_ASSERT(ck->reals[i].value);
-        st = rc_ck_load_scalar(path, gs, ck->reals[i].name, H5T_FLOAT, H5T_NATIVE_DOUBLE,
+        st = rc_ckpt_load_scalar(path, gs, ck->reals[i].name, H5T_FLOAT, H5T_NATIVE_DOUBLE,
                                ck->reals[i].value, err);
     }
     /* Strings are allocated: on failure free the ones already handed out, so
@@ -448,7 +448,7 @@ rc_status rc_ckpt_load(const char *path, rc_ckpt *ck, rc_err *err)
     for (; got < ck->nstrs && st == RC_OK; got++) {
         RC_ASSERT(ck->strs[got].value);
         char *s;
-        st = rc_ck_load_string(path, gx, ck->strs[got].name, &s, err);
+        st = rc_ckpt_load_string(path, gx, ck->strs[got].name, &s, err);
         if (st != RC_OK) break;
         *ck->strs[got].value = s;
     }
@@ -473,10 +473,10 @@ rc_status rc_ckpt_read_string(const char *path, const char *name, char **out, rc
         return rc_err_set(err, RC_ERR_DATA, "%s: invalid string name '%s' (empty or contains '/')", path, name);
     rc_h5err_reset();
     hid_t f, g = H5I_INVALID_HID;
-    rc_status st = rc_ck_open(path, &f, err);
+    rc_status st = rc_ckpt_open(path, &f, err);
     if (st != RC_OK) return st;
-    st = rc_ck_group(path, f, "strings", &g, err);
-    if (st == RC_OK) st = rc_ck_load_string(path, g, name, out, err);
+    st = rc_ckpt_group(path, f, "strings", &g, err);
+    if (st == RC_OK) st = rc_ckpt_load_string(path, g, name, out, err);
     if (g >= 0) H5Gclose(g);
     H5Fclose(f);
     rc_h5err_reset();

@@ -1,6 +1,6 @@
 /* lif.c — event-driven LIF layers, forward and surrogate-gradient backward, one
  * example at a time (see lif.h for the dynamics, the lazy-decay rule and the
- * layouts). A thread owns one rc_snn_sim and runs whole examples through it,
+ * layouts). A thread owns one rc_lif_sim and runs whole examples through it,
  * so nothing here is shared or locked. */
 #include <cblas.h>
 #include <ctype.h>
@@ -27,7 +27,7 @@ static int parse_num(const char **p, int *v)
     return 0;
 }
 
-int rc_snn_parse(rc_snn_shape *s, const char *layers, int cin, int h, int w, char *msg, size_t cap)
+int rc_lif_parse(rc_lif_shape *s, const char *layers, int cin, int h, int w, char *msg, size_t cap)
 {
     s->nl = 0;
     int C = cin, Hh = h, Ww = w, flat = 0; /* flat: after an fc layer */
@@ -37,8 +37,8 @@ int rc_snn_parse(rc_snn_shape *s, const char *layers, int cin, int h, int w, cha
         if (!*p) break;
         const char *tok = p;
         size_t tl = strcspn(p, " ,\t");
-        if (s->nl == RC_SNN_MAX_LAYERS) {
-            snprintf(msg, cap, "more than %d layers", RC_SNN_MAX_LAYERS);
+        if (s->nl == RC_LIF_MAX_LAYERS) {
+            snprintf(msg, cap, "more than %d layers", RC_LIF_MAX_LAYERS);
             return -1;
         }
         rc_lif_layer *L = &s->L[s->nl];
@@ -99,7 +99,7 @@ int rc_snn_parse(rc_snn_shape *s, const char *layers, int cin, int h, int w, cha
     return 0;
 }
 
-size_t rc_snn_layout(rc_snn_shape *s, size_t off)
+size_t rc_lif_layout(rc_lif_shape *s, size_t off)
 {
     for (int l = 0; l < s->nl; l++) {
         rc_lif_layer *L = &s->L[l];
@@ -111,7 +111,7 @@ size_t rc_snn_layout(rc_snn_shape *s, size_t off)
     return off;
 }
 
-void rc_snn_init(float *P, const rc_snn_shape *s, uint64_t seed, int tensor0)
+void rc_lif_init(float *P, const rc_lif_shape *s, uint64_t seed, int tensor0)
 {
     for (int l = 0; l < s->nl; l++) {
         const rc_lif_layer *L = &s->L[l];
@@ -141,14 +141,14 @@ void rc_snn_init(float *P, const rc_snn_shape *s, uint64_t seed, int tensor0)
     }
 }
 
-int rc_snn_last(const rc_snn_shape *s) { return s->nl - 1; }
+int rc_lif_last(const rc_lif_shape *s) { return s->nl - 1; }
 
-int rc_snn_neurons(const rc_snn_shape *s, int l)
+int rc_lif_neurons(const rc_lif_shape *s, int l)
 {
     return s->L[l].kind == RC_LIF_POOL ? 0 : s->L[l].nout;
 }
 
-void rc_snn_describe(const rc_snn_shape *s, char *buf, size_t cap)
+void rc_lif_describe(const rc_lif_shape *s, char *buf, size_t cap)
 {
     size_t o = 0;
     buf[0] = 0;
@@ -163,14 +163,14 @@ void rc_snn_describe(const rc_snn_shape *s, char *buf, size_t cap)
     }
 }
 
-int rc_snn_npops(const rc_snn_shape *s)
+int rc_lif_npops(const rc_lif_shape *s)
 {
     int n = 0;
     for (int l = 0; l < s->nl; l++) n += s->L[l].kind != RC_LIF_POOL;
     return n;
 }
 
-void rc_snn_pop_name(const rc_snn_shape *s, int p, char *buf, size_t cap)
+void rc_lif_pop_name(const rc_lif_shape *s, int p, char *buf, size_t cap)
 {
     int nc = 0, nf = 0, q = 0;
     for (int l = 0; l < s->nl; l++) {
@@ -187,24 +187,24 @@ void rc_snn_pop_name(const rc_snn_shape *s, int p, char *buf, size_t cap)
 
 /* ---- surrogates ----------------------------------------------------------- */
 
-static inline float sgrad(const rc_snn_shape *s, float x)
+static inline float sgrad(const rc_lif_shape *s, float x)
 {
     const float a = s->lens;
     switch (s->surr) {
-    case RC_SURR_FASTSIG: { const float d = 1.0f + fabsf(x) / a; return 1.0f / (d * d); }
-    case RC_SURR_ATAN: { const float q = (float)(M_PI / 2) * x / a; return 1.0f / (1.0f + q * q); }
+    case RC_LIF_SURR_FASTSIG: { const float d = 1.0f + fabsf(x) / a; return 1.0f / (d * d); }
+    case RC_LIF_SURR_ATAN: { const float q = (float)(M_PI / 2) * x / a; return 1.0f / (1.0f + q * q); }
     default: return fabsf(x) < a ? 1.0f : 0.0f;
     }
 }
 
-float rc_surr_grad(const rc_snn_shape *s, float x) { return sgrad(s, x); }
+float rc_lif_surr_grad(const rc_lif_shape *s, float x) { return sgrad(s, x); }
 
-double rc_surr_int(const rc_snn_shape *s, double x)
+double rc_lif_surr_int(const rc_lif_shape *s, double x)
 {
     const double a = s->lens;
     switch (s->surr) {
-    case RC_SURR_FASTSIG: return a + x / (1.0 + fabs(x) / a);
-    case RC_SURR_ATAN: return a + (2.0 * a / M_PI) * atan(M_PI / 2 * x / a);
+    case RC_LIF_SURR_FASTSIG: return a + x / (1.0 + fabs(x) / a);
+    case RC_LIF_SURR_ATAN: return a + (2.0 * a / M_PI) * atan(M_PI / 2 * x / a);
     default: return x <= -a ? 0.0 : x >= a ? 2.0 * a : x + a;
     }
 }
@@ -265,10 +265,10 @@ typedef struct {
     uint8_t *gnz;       /* (G) group has a non-zero δu at the current step       */
 } lifpop;
 
-struct rc_snn_sim {
-    rc_snn_shape s;
+struct rc_lif_sim {
+    rc_lif_shape s;
     int T, np;
-    lifpop pop[RC_SNN_MAX_LAYERS];
+    lifpop pop[RC_LIF_MAX_LAYERS];
     ivec in_idx;        /* inputs of a layer at one step                          */
     fvec in_val;
     float *xdense;      /* (max nin) dense input vector (dense mode)             */
@@ -280,7 +280,7 @@ struct rc_snn_sim {
     int generic;        /* tests: no vectorised special cases                   */
 };
 
-void rc_snn_sim_set_generic(rc_snn_sim *m, int on) { m->generic = on; }
+void rc_lif_sim_set_generic(rc_lif_sim *m, int on) { m->generic = on; }
 
 /* 1 if any of u[0..n) exceeds V (u − V > 0, the spike test), branch-free so
  * it vectorises: most groups have no spike at a step. */
@@ -293,7 +293,7 @@ static inline int any_above(const float *u, int n, float V)
 
 /* δu of one hidden layer at one step for the common model (Heaviside spike,
  * rectangular surrogate of half-width a, multiplicative reset): the general
- * loop of rc_snn_backward with the same operations in the same order, as
+ * loop of rc_lif_backward with the same operations in the same order, as
  * selects, so it vectorises. */
 static void du_rect_mult(int n, const float *U, const float *D, float *dcar, float *dI,
                          float V, float a, float tau)
@@ -310,7 +310,7 @@ static void du_rect_mult(int n, const float *U, const float *D, float *dcar, flo
     }
 }
 
-void rc_snn_sim_free(rc_snn_sim *m)
+void rc_lif_sim_free(rc_lif_sim *m)
 {
     if (!m) return;
     for (int p = 0; p < m->np; p++) {
@@ -328,9 +328,9 @@ void rc_snn_sim_free(rc_snn_sim *m)
     free(m);
 }
 
-rc_snn_sim *rc_snn_sim_new(const rc_snn_shape *s, int T)
+rc_lif_sim *rc_lif_sim_new(const rc_lif_shape *s, int T)
 {
-    rc_snn_sim *m = calloc(1, sizeof *m);
+    rc_lif_sim *m = calloc(1, sizeof *m);
     if (!m) return NULL;
     m->s = *s;
     m->T = T;
@@ -367,7 +367,7 @@ rc_snn_sim *rc_snn_sim_new(const rc_snn_shape *s, int T)
     AL(m->grid, gridn);
 #undef AL
     if (fail) {
-        rc_snn_sim_free(m);
+        rc_lif_sim_free(m);
         return NULL;
     }
     return m;
@@ -376,7 +376,7 @@ rc_snn_sim *rc_snn_sim_new(const rc_snn_shape *s, int T)
 /* Index in the pooled map of neuron i of the conv before the pool that feeds
  * population P (channels last, floor of y/2, x/2), or −1 if its row or column
  * is dropped. */
-static inline int pool_index(const rc_snn_sim *m, const lifpop *P, int i)
+static inline int pool_index(const rc_lif_sim *m, const lifpop *P, int i)
 {
     const rc_lif_layer *C = &m->s.L[P->layer - 2], *PL = &m->s.L[P->layer - 1];
     const int c = i % C->cout, pos = i / C->cout, y = pos / C->wout, x = pos % C->wout;
@@ -387,7 +387,7 @@ static inline int pool_index(const rc_snn_sim *m, const lifpop *P, int i)
 /* Inputs of population p at step t into m->in_idx / in_val: the example's
  * events (p = 0) or the previous population's spikes, pooled if a pool layer
  * is between. Dense mode: every input, zeros included. */
-static void pop_inputs(rc_snn_sim *m, int p, int t, const rc_events *ev)
+static void pop_inputs(rc_lif_sim *m, int p, int t, const rc_events *ev)
 {
     const lifpop *P = &m->pop[p];
     const rc_lif_layer *L = &m->s.L[P->layer];
@@ -450,10 +450,10 @@ static inline void touch(lifpop *P, int g, int t, float tau, const float *bias)
         for (int j = 0; j < P->gs; j++) u[j] += bias[j];
 }
 
-void rc_snn_forward(rc_snn_sim *m, const float *Pm, const rc_events *ev, float vscale,
-                    int stop, int record, int dense, float *uout, float *uhid, rc_snn_result *r)
+void rc_lif_forward(rc_lif_sim *m, const float *Pm, const rc_events *ev, float vscale,
+                    int stop, int record, int dense, float *uout, float *uhid, rc_lif_result *r)
 {
-    const rc_snn_shape *s = &m->s;
+    const rc_lif_shape *s = &m->s;
     const int T = ev->T, np = m->np;
     RC_ASSERT(T <= m->T);
     const float tau = s->tau;
@@ -470,7 +470,7 @@ void rc_snn_forward(rc_snn_sim *m, const float *Pm, const rc_events *ev, float v
         P->sp_off[0] = 0;
         P->lg_off[0] = 0;
     }
-    *r = (rc_snn_result){ .tend = T - 1, .spiked = 0, .tsp = T - 1, .pred = 0, .pred_end = -1, .synops = 0 };
+    *r = (rc_lif_result){ .tend = T - 1, .spiked = 0, .tsp = T - 1, .pred = 0, .pred_end = -1, .synops = 0 };
     const int K = m->pop[np - 1].N;
     for (int t = 0; t < T; t++) {
         for (int p = 0; p < np; p++) {
@@ -542,7 +542,7 @@ void rc_snn_forward(rc_snn_sim *m, const float *Pm, const rc_events *ev, float v
                 for (int j = 0; j < P->gs; j++) {
                     const float x = u[j] - V;
                     float o;
-                    if (s->smooth) o = (float)rc_surr_int(s, (double)x);
+                    if (s->smooth) o = (float)rc_lif_surr_int(s, (double)x);
                     else o = x > 0.0f ? 1.0f : 0.0f;
                     if (o != 0.0f) {
                         P->sp_idx.a[P->sp_idx.n++] = g * P->gs + j;
@@ -601,7 +601,7 @@ void rc_snn_forward(rc_snn_sim *m, const float *Pm, const rc_events *ev, float v
 /* Pre-reset potentials of steps 0..tmax into each population's U, from the
  * forward log: logged groups take their logged values, the rest τ·u of the
  * step before (they did not spike then, see lif.h). */
-static void replay(rc_snn_sim *m, int tmax)
+static void replay(rc_lif_sim *m, int tmax)
 {
     const float tau = m->s.tau;
     for (int p = 0; p < m->np; p++) {
@@ -622,14 +622,14 @@ static void replay(rc_snn_sim *m, int tmax)
     }
 }
 
-int rc_snn_sim_spikes(const rc_snn_sim *m, int p, int t, const int **neurons)
+int rc_lif_sim_spikes(const rc_lif_sim *m, int p, int t, const int **neurons)
 {
     const lifpop *P = &m->pop[p];
     *neurons = P->sp_idx.a + P->sp_off[t];
     return P->sp_off[t + 1] - P->sp_off[t];
 }
 
-void rc_snn_sim_state(rc_snn_sim *m, int tmax, float *U, uint8_t *O)
+void rc_lif_sim_state(rc_lif_sim *m, int tmax, float *U, uint8_t *O)
 {
     replay(m, tmax);
     size_t tot = 0;
@@ -657,9 +657,9 @@ void rc_snn_sim_state(rc_snn_sim *m, int tmax, float *U, uint8_t *O)
  *    position (iy, ix) reads tap (dy, dx) at grid row (iy·Wp + ix) + off,
  *    off = (k−1−dy)·Wp + k−1−dx: one sgemm per tap over all steps,
  *    ((tl+1)·Hp·Wp, Cout) × (Cout, Cin); rows of the padding are discarded. */
-static void below(rc_snn_sim *m, int p, int tl, const float *PT)
+static void below(rc_lif_sim *m, int p, int tl, const float *PT)
 {
-    const rc_snn_shape *s = &m->s;
+    const rc_lif_shape *s = &m->s;
     lifpop *P = &m->pop[p], *Q = &m->pop[p - 1];
     const rc_lif_layer *L = &s->L[P->layer];
     const float *WT = PT + L->w;
@@ -713,7 +713,7 @@ static void below(rc_snn_sim *m, int p, int tl, const float *PT)
     }
 }
 
-void rc_snn_transpose(const rc_snn_shape *s, const float *P, float *PT)
+void rc_lif_transpose(const rc_lif_shape *s, const float *P, float *PT)
 {
     for (int l = 0; l < s->nl; l++) {
         const rc_lif_layer *L = &s->L[l];
@@ -733,10 +733,10 @@ void rc_snn_transpose(const rc_snn_shape *s, const float *P, float *PT)
     }
 }
 
-void rc_snn_backward(rc_snn_sim *m, const float *PT, float *Gm, const rc_events *ev,
+void rc_lif_backward(rc_lif_sim *m, const float *PT, float *Gm, const rc_events *ev,
                      int tloss, const float *dz)
 {
-    const rc_snn_shape *s = &m->s;
+    const rc_lif_shape *s = &m->s;
     const int np = m->np;
     const float tau = s->tau, vth = s->vth;
     replay(m, tloss);
@@ -749,7 +749,7 @@ void rc_snn_backward(rc_snn_sim *m, const float *PT, float *Gm, const rc_events 
         const float V = p == np - 1 ? vth * m->vscale : vth;
         const int top = p == np - 1;
         memset(P->dcar, 0, (size_t)P->N * sizeof *P->dcar);
-        const int fast = !top && !s->smooth && s->surr == RC_SURR_RECT && s->reset == RC_RESET_MULT && !m->generic;
+        const int fast = !top && !s->smooth && s->surr == RC_LIF_SURR_RECT && s->reset == RC_RESET_MULT && !m->generic;
         for (int t = tloss; t >= 0; t--) {
             const float *U = P->U + (size_t)t * P->N, *D = P->Dall + (size_t)t * P->N;
             float *dI = P->dIall + (size_t)t * P->N;
@@ -766,7 +766,7 @@ void rc_snn_backward(rc_snn_sim *m, const float *PT, float *Gm, const rc_events 
                     const float u = U[j], x = u - V;
                     const float sg = sgrad(s, x);
                     float o;
-                    if (s->smooth) o = (float)rc_surr_int(s, (double)x);
+                    if (s->smooth) o = (float)rc_lif_surr_int(s, (double)x);
                     else o = x > 0.0f ? 1.0f : 0.0f;
                     const float dr = tau * P->dcar[j];
                     float d = s->reset == RC_RESET_MULT ? dr * (1.0f - o - u * sg) : dr * (1.0f - V * sg);
@@ -824,14 +824,14 @@ void rc_snn_backward(rc_snn_sim *m, const float *PT, float *Gm, const rc_events 
 
 /* ---- dense reference -------------------------------------------------------- */
 
-void rc_snn_reference(const rc_snn_shape *s, const float *Pm, const rc_events *ev, int T,
+void rc_lif_reference(const rc_lif_shape *s, const float *Pm, const rc_events *ev, int T,
                       float vscale, float *U, uint8_t *O)
 {
     int maxn = 1, tot = 0, last = s->nl - 1;
     for (int l = 0; l < s->nl; l++) {
         if (s->L[l].nin > maxn) maxn = s->L[l].nin;
         if (s->L[l].nout > maxn) maxn = s->L[l].nout;
-        tot += rc_snn_neurons(s, l);
+        tot += rc_lif_neurons(s, l);
     }
     float *x = calloc((size_t)maxn, sizeof *x), *y = calloc((size_t)maxn, sizeof *y);
     float *r = calloc((size_t)tot, sizeof *r);

@@ -70,10 +70,10 @@
 #include <stdint.h>
 #include "base/events.h"
 
-#define RC_SNN_MAX_LAYERS 12
+#define RC_LIF_MAX_LAYERS 12
 
 typedef enum { RC_LIF_CONV = 0, RC_LIF_POOL = 1, RC_LIF_FC = 2 } rc_lif_kind;
-typedef enum { RC_SURR_RECT = 0, RC_SURR_FASTSIG = 1, RC_SURR_ATAN = 2 } rc_surrogate;
+typedef enum { RC_LIF_SURR_RECT = 0, RC_LIF_SURR_FASTSIG = 1, RC_LIF_SURR_ATAN = 2 } rc_surrogate;
 typedef enum { RC_RESET_MULT = 0, RC_RESET_SUB = 1 } rc_reset;
 
 typedef struct {
@@ -88,34 +88,34 @@ typedef struct {
 
 typedef struct {
     int nl;                            /* layers, pools included            */
-    rc_lif_layer L[RC_SNN_MAX_LAYERS];
+    rc_lif_layer L[RC_LIF_MAX_LAYERS];
     float vth, tau, lens;              /* V_th, decay τ, surrogate width    */
     rc_surrogate surr;
     rc_reset reset;
     int bias;                          /* conv/fc biases (disable lazy decay) */
     int smooth;                        /* tests: o = S(u − V_th), not [·]    */
-} rc_snn_shape;
+} rc_lif_shape;
 
 /* Parses a layer list ("conv32k3p1 pool2 fc128 fc10", spaces or commas) for
  * an input of cin×h×w. Returns 0, or −1 with a message in msg. */
-int rc_snn_parse(rc_snn_shape *s, const char *layers, int cin, int h, int w, char *msg, size_t cap);
+int rc_lif_parse(rc_lif_shape *s, const char *layers, int cin, int h, int w, char *msg, size_t cap);
 /* Sets the parameter offsets of every layer from `off` on; returns the end. */
-size_t rc_snn_layout(rc_snn_shape *s, size_t off);
+size_t rc_lif_layout(rc_lif_shape *s, size_t off);
 /* PyTorch-style initialisation of the parameters in P (seeded, tensor ids
  * from `tensor0` on). */
-void rc_snn_init(float *P, const rc_snn_shape *s, uint64_t seed, int tensor0);
+void rc_lif_init(float *P, const rc_lif_shape *s, uint64_t seed, int tensor0);
 /* LIF populations: index of the last layer, neurons of layer l (0 for pools). */
-int rc_snn_last(const rc_snn_shape *s);
-int rc_snn_neurons(const rc_snn_shape *s, int l);
+int rc_lif_last(const rc_lif_shape *s);
+int rc_lif_neurons(const rc_lif_shape *s, int l);
 /* Short text, e.g. "conv32k3p1 pool2 fc10", into buf. */
-void rc_snn_describe(const rc_snn_shape *s, char *buf, size_t cap);
+void rc_lif_describe(const rc_lif_shape *s, char *buf, size_t cap);
 
-float rc_surr_grad(const rc_snn_shape *s, float x);  /* g(x), x = u − V_th  */
-double rc_surr_int(const rc_snn_shape *s, double x); /* S(x)                */
+float rc_lif_surr_grad(const rc_lif_shape *s, float x);  /* g(x), x = u − V_th  */
+double rc_lif_surr_int(const rc_lif_shape *s, double x); /* S(x)                */
 
 /* ---- one example at a time, on one thread ------------------------------- */
 
-typedef struct rc_snn_sim rc_snn_sim;
+typedef struct rc_lif_sim rc_lif_sim;
 
 /* What the forward pass of one example gives. */
 typedef struct {
@@ -124,16 +124,16 @@ typedef struct {
     int pred;         /* class of the first spike (argmax u), else at T−1      */
     int pred_end;     /* argmax u at T−1, or −1 if stopped earlier             */
     int64_t synops;   /* synaptic events delivered                              */
-} rc_snn_result;
+} rc_lif_result;
 
 /* Scratch for examples of up to T steps (grows as needed). NULL on failure. */
-rc_snn_sim *rc_snn_sim_new(const rc_snn_shape *s, int T);
-void rc_snn_sim_free(rc_snn_sim *m); /* NULL is a no-op */
+rc_lif_sim *rc_lif_sim_new(const rc_lif_shape *s, int T);
+void rc_lif_sim_free(rc_lif_sim *m); /* NULL is a no-op */
 
 /* Tests: 1 makes forward and backward use their general per-neuron loops
  * where a vectorised special case (Heaviside spikes; rectangular surrogate
  * with multiplicative reset in backward) would run. Both give identical bits. */
-void rc_snn_sim_set_generic(rc_snn_sim *m, int on);
+void rc_lif_sim_set_generic(rc_lif_sim *m, int on);
 
 /* Runs one example's events from step 0 with parameters P. vscale multiplies
  * the output layer's V_th (threshold sweeps; 1 in training). stop: halt after
@@ -143,33 +143,33 @@ void rc_snn_sim_set_generic(rc_snn_sim *m, int on);
  * uout (optional, (T, K)): the output layer's pre-reset potentials of every
  * computed step; uhid (optional, (T, neurons of the layer before the output)):
  * that layer's pre-reset potentials. */
-void rc_snn_forward(rc_snn_sim *m, const float *P, const rc_events *ev, float vscale,
-                    int stop, int record, int dense, float *uout, float *uhid, rc_snn_result *r);
+void rc_lif_forward(rc_lif_sim *m, const float *P, const rc_events *ev, float vscale,
+                    int stop, int record, int dense, float *uout, float *uhid, rc_lif_result *r);
 /* The weights transposed for the backward pass (same offsets as P): conv
  * (k, k, Cout, Cin), fc (nout, nin). Once per parameter update. */
-void rc_snn_transpose(const rc_snn_shape *s, const float *P, float *PT);
+void rc_lif_transpose(const rc_lif_shape *s, const float *P, float *PT);
 /* After a recorded forward: BPTT from step tloss (≤ tend) with dz = ∂L/∂u_out
  * at tloss (K floats); accumulates into G (same layout as P). PT is
- * rc_snn_transpose of the parameters the forward pass used. */
-void rc_snn_backward(rc_snn_sim *m, const float *PT, float *G, const rc_events *ev,
+ * rc_lif_transpose of the parameters the forward pass used. */
+void rc_lif_backward(rc_lif_sim *m, const float *PT, float *G, const rc_events *ev,
                      int tloss, const float *dz);
 
 /* LIF populations (conv and fc layers, in order) and their names in traces:
  * "conv1", "conv2", ..., "fc1", ..., and the last layer "output". */
-int rc_snn_npops(const rc_snn_shape *s);
-void rc_snn_pop_name(const rc_snn_shape *s, int p, char *buf, size_t cap);
+int rc_lif_npops(const rc_lif_shape *s);
+void rc_lif_pop_name(const rc_lif_shape *s, int p, char *buf, size_t cap);
 /* After a forward: the spikes (neuron ids, in the order the simulation made
  * them) of population p at step t ≤ tend; returns their number. */
-int rc_snn_sim_spikes(const rc_snn_sim *m, int p, int t, const int **neurons);
+int rc_lif_sim_spikes(const rc_lif_sim *m, int p, int t, const int **neurons);
 
 /* Tests: after a recorded forward, the pre-reset potentials U and spikes O
  * (both (tmax+1, Σ neurons), layers in order) of steps 0..tmax. */
-void rc_snn_sim_state(rc_snn_sim *m, int tmax, float *U, uint8_t *O);
+void rc_lif_sim_state(rc_lif_sim *m, int tmax, float *U, uint8_t *O);
 
 /* Independent dense reference (tests): a straightforward step-by-step pass of
  * all steps (no smooth mode). U (T, Σ neurons, layers in order) gets every
  * pre-reset potential, O the spikes. vscale as above. */
-void rc_snn_reference(const rc_snn_shape *s, const float *P, const rc_events *ev, int T,
+void rc_lif_reference(const rc_lif_shape *s, const float *P, const rc_events *ev, int T,
                       float vscale, float *U, uint8_t *O);
 
 #endif

@@ -19,7 +19,7 @@ rc_net *rc_net_new(const rc_net_shape *s, uint64_t seed)
 {
     RC_ASSERT(s->nin > 0 && s->H > 0 && s->K > 0 && s->nhead >= 0 && s->nhead <= RC_NET_MAX_HEAD);
     const int conv = s->core == RC_CORE_CONVLSTM;
-    const int snn = s->core == RC_CORE_SNN;
+    const int snn = s->core == RC_CORE_LIF;
     RC_ASSERT(!conv || (rc_convlstm_shape_ok(&s->conv) &&
                         s->H == s->conv.C * s->conv.Hh * s->conv.Ww &&
                         s->nin == s->conv.Cin * s->conv.Hh * s->conv.Ww));
@@ -29,7 +29,7 @@ rc_net *rc_net_new(const rc_net_shape *s, uint64_t seed)
     const size_t H = (size_t)s->H, G4 = 4 * H;
     size_t off = 0;
     if (snn) {
-        off = rc_snn_layout(&net->s.snn, off);
+        off = rc_lif_layout(&net->s.snn, off);
     } else if (conv) {
         net->w_ih = off; off += rc_convlstm_nwx(&s->conv);
         net->w_hh = off; off += rc_convlstm_nwh(&s->conv);
@@ -68,7 +68,7 @@ rc_net *rc_net_new(const rc_net_shape *s, uint64_t seed)
 
     float *p = net->params;
     const double kl = 1.0 / sqrt((double)H);
-    if (snn) rc_snn_init(p, &net->s.snn, seed, T_SNN);
+    if (snn) rc_lif_init(p, &net->s.snn, seed, T_SNN);
     if (conv) rc_convlstm_init(p + net->w_ih, p + net->w_hh, p + net->b_ih, &s->conv, seed, T_WIH);
     /* LSTM tensors: PyTorch's logical index is gate-major (gate·H + u). */
     for (int g = 0; g < 4 && !conv && !snn; g++)

@@ -23,7 +23,7 @@
 
 #define RC_NET_MAX_HEAD 4
 
-typedef enum { RC_CORE_LSTM = 0, RC_CORE_CONVLSTM = 1, RC_CORE_SNN = 2 } rc_core;
+typedef enum { RC_CORE_LSTM = 0, RC_CORE_CONVLSTM = 1, RC_CORE_LIF = 2 } rc_core;
 
 typedef struct {
     rc_core core;                  /* recurrent layer type                   */
@@ -34,7 +34,7 @@ typedef struct {
     int nhead;                     /* hidden dense layers in the head (ReLU) */
     int head[RC_NET_MAX_HEAD];     /* their widths                           */
     int K;                         /* output units: 1 = sigmoid, >1 = softmax */
-    rc_snn_shape snn;              /* RC_CORE_SNN: the LIF layers (models/lif.h);
+    rc_lif_shape snn;              /* RC_CORE_LIF: the LIF layers (models/lif.h);
                                       the whole network, no head (nhead = 0);
                                       H = neurons of the layer before the
                                       output, K = output neurons             */

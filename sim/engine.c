@@ -29,7 +29,7 @@
 #include "sim/snn_engine.h"
 
 struct rc_engine {
-    rc_snn_engine *snn;       /* RC_CORE_SNN: everything but Adam is there  */
+    rc_snn_engine *snn;       /* RC_CORE_LIF: everything but Adam is there  */
     rc_net *net;
     const rc_dataset *ds;
     rc_pool *pool;
@@ -234,7 +234,7 @@ rc_engine *rc_engine_new(rc_net *net, const rc_dataset *ds, rc_pool *pool,
     e->T = ds->T;
     e->H = net->s.H;
     e->G4 = 4 * e->H;
-    if (net->s.core == RC_CORE_SNN) {
+    if (net->s.core == RC_CORE_LIF) {
         e->nchunks = (net->nparams + CHUNK - 1) / CHUNK;
         e->chunk_sq = xcalloc(e->nchunks, sizeof(double), &fail);
         if (fail) goto nomem;

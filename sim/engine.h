@@ -10,7 +10,7 @@
  * t_sp. In EOS mode every example runs to T−1 and its loss is taken there; the
  * first spikes are still recorded, for RC-inference metrics of EOS models.
  *
- * A spiking network (model.type = snn, RC_CORE_SNN) runs behind the same
+ * A spiking network (model.type = snn, RC_CORE_LIF) runs behind the same
  * interface in sim/snn_engine.c: whole examples per thread, event-driven. */
 #ifndef RC_ENGINE_H
 #define RC_ENGINE_H
@@ -72,7 +72,7 @@ rc_status rc_engine_batch(rc_engine *e, rc_split split, const int64_t *idx, int 
 /* Spiking networks only: runs example `index` of `split` alone on the calling
  * thread (RC-inference if stop; output V_th × vscale) and calls
  * fn(ud, population, step, neurons, n) for every LIF population's spikes at
- * every computed step (populations as rc_snn_pop_name). For traces.h5. */
+ * every computed step (populations as rc_lif_pop_name). For traces.h5. */
 typedef void (*rc_spike_fn)(void *ud, int pop, int t, const int *neurons, int n);
 rc_status rc_engine_snn_spikes(rc_engine *e, rc_split split, int64_t index, double vscale, int stop,
                                rc_spike_fn fn, void *ud, rc_err *err);

@@ -12,12 +12,12 @@ struct rc_snn_engine {
     const rc_dataset *ds;
     rc_pool *pool;
     int B, T, K, H, maxthreads, dense;
-    rc_snn_sim **sim;         /* (threads) per-thread simulator scratch        */
+    rc_lif_sim **sim;         /* (threads) per-thread simulator scratch        */
     rc_events *ev;            /* (threads) the example being run               */
     float **uout;             /* (threads, T·K) output potentials per step     */
     float **dz;               /* (threads, K)                                  */
     float *gbuf;              /* (chunks, nparams) per-chunk gradients          */
-    float *PT;                /* (nparams) transposed weights (rc_snn_transpose) */
+    float *PT;                /* (nparams) transposed weights (rc_lif_transpose) */
     int *tend;                /* (B) last step computed per example            */
     rc_status *tstat;         /* (threads) per-thread status                   */
     rc_err *terr;
@@ -34,7 +34,7 @@ void rc_snn_engine_free(rc_snn_engine *e)
 {
     if (!e) return;
     for (int i = 0; i < e->maxthreads; i++) {
-        if (e->sim) rc_snn_sim_free(e->sim[i]);
+        if (e->sim) rc_lif_sim_free(e->sim[i]);
         if (e->ev) rc_events_free(&e->ev[i]);
         if (e->uout) free(e->uout[i]);
         if (e->dz) free(e->dz[i]);
@@ -69,7 +69,7 @@ rc_snn_engine *rc_snn_engine_new(rc_net *net, const rc_dataset *ds, rc_pool *poo
     e->PT = calloc(net->nparams, sizeof *e->PT);
     if (!e->PT || !e->sim || !e->ev || !e->uout || !e->dz || !e->tstat || !e->terr || !e->tend || !e->gbuf) goto nomem;
     for (size_t i = 0; i < nt; i++) {
-        e->sim[i] = rc_snn_sim_new(&net->s.snn, e->T);
+        e->sim[i] = rc_lif_sim_new(&net->s.snn, e->T);
         e->uout[i] = calloc((size_t)e->T * (size_t)e->K, sizeof(float));
         e->dz[i] = calloc((size_t)e->K, sizeof(float));
         if (!e->sim[i] || !e->uout[i] || !e->dz[i]) goto nomem;
@@ -87,14 +87,14 @@ rc_status rc_snn_engine_spikes(rc_snn_engine *e, rc_split split, int64_t index, 
     rc_example_info info;
     rc_status st = e->ds->get(e->ds, split, index, &e->ev[0], &info);
     if (st) return rc_err_set(err, st, "loading example %lld: %s", (long long)index, rc_status_str(st));
-    rc_snn_result r;
-    rc_snn_forward(e->sim[0], e->net->params, &e->ev[0], vscale > 0 ? (float)vscale : 1.0f, stop, 0, 0,
+    rc_lif_result r;
+    rc_lif_forward(e->sim[0], e->net->params, &e->ev[0], vscale > 0 ? (float)vscale : 1.0f, stop, 0, 0,
                    NULL, NULL, &r);
-    const int np = rc_snn_npops(&e->net->s.snn);
+    const int np = rc_lif_npops(&e->net->s.snn);
     for (int t = 0; t <= r.tend; t++)
         for (int p = 0; p < np; p++) {
             const int *nb;
-            const int n = rc_snn_sim_spikes(e->sim[0], p, t, &nb);
+            const int n = rc_lif_sim_spikes(e->sim[0], p, t, &nb);
             if (n) fn(ud, p, t, nb, n);
         }
     return RC_OK;
@@ -110,7 +110,7 @@ static void snn_fn(void *arg, int ith, int nth)
     const size_t np = e->net->nparams;
     const float *P = e->net->params;
     const float vscale = o->vth_scale > 0 ? (float)o->vth_scale : 1.0f;
-    rc_snn_sim *sim = e->sim[ith];
+    rc_lif_sim *sim = e->sim[ith];
     rc_events *ev = &e->ev[ith];
     float *uout = e->uout[ith], *dz = e->dz[ith];
     e->tstat[ith] = RC_OK;
@@ -131,9 +131,9 @@ static void snn_fn(void *arg, int ith, int nth)
             rc_example_result *res = &e->res[i];
             res->label = info.label;
             res->earliest = info.earliest;
-            rc_snn_result r;
+            rc_lif_result r;
             float *uh = o->rec_h ? o->rec_h + (size_t)i * T * e->H : NULL;
-            rc_snn_forward(sim, P, ev, vscale, o->stop_at_spike, o->train, e->dense, uout, uh, &r);
+            rc_lif_forward(sim, P, ev, vscale, o->stop_at_spike, o->train, e->dense, uout, uh, &r);
             res->spiked = r.spiked;
             res->tsp = r.tsp;
             res->pred = r.pred;
@@ -149,7 +149,7 @@ static void snn_fn(void *arg, int ith, int nth)
                 const int tl = o->loss_at_end ? T - 1 : r.tsp;
                 const double l = rc_output_loss(dz, uout + (size_t)tl * K, K, res->label, o->beta, 1.0 / e->n);
                 res->loss = (float)l;
-                rc_snn_backward(sim, e->PT, G, ev, tl, dz);
+                rc_lif_backward(sim, e->PT, G, ev, tl, dz);
             }
         }
     }
@@ -180,7 +180,7 @@ rc_status rc_snn_engine_batch(rc_snn_engine *e, rc_split split, const int64_t *i
     e->res = res;
     for (int i = 0; i < n; i++)
         res[i] = rc_example_result_empty(e->T);
-    if (o->train) rc_snn_transpose(&e->net->s.snn, e->net->params, e->PT);
+    if (o->train) rc_lif_transpose(&e->net->s.snn, e->net->params, e->PT);
     atomic_store(&e->next, 0);
     rc_pool_run(e->pool, snn_fn, e);
     for (int i = 0; i < rc_pool_nthreads(e->pool); i++)

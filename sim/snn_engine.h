@@ -1,4 +1,4 @@
-/* snn_engine.h — rc_engine_batch for spiking networks (RC_CORE_SNN).
+/* snn_engine.h — rc_engine_batch for spiking networks (RC_CORE_LIF).
  *
  * Examples are independent in an SNN (no batch-wide products), so each one
  * runs whole on one thread: event-driven forward until its first output spike

@@ -30,11 +30,11 @@ static void rand_events(rc_events *ev, int T, int npix, double d, int binary, ui
     rc_events_finish(ev);
 }
 
-static void make_shape(rc_snn_shape *s, const char *layers, int h, int w, int reset, int bias, int surr)
+static void make_shape(rc_lif_shape *s, const char *layers, int h, int w, int reset, int bias, int surr)
 {
     memset(s, 0, sizeof *s);
     char msg[256];
-    assert_int_equal(rc_snn_parse(s, layers, 1, h, w, msg, sizeof msg), 0);
+    assert_int_equal(rc_lif_parse(s, layers, 1, h, w, msg, sizeof msg), 0);
     s->vth = 0.5f;
     s->tau = 0.2f;
     s->lens = 0.5f;
@@ -43,29 +43,29 @@ static void make_shape(rc_snn_shape *s, const char *layers, int h, int w, int re
     s->surr = surr;
 }
 
-static float *make_params(rc_snn_shape *s, double gain, uint64_t seed)
+static float *make_params(rc_lif_shape *s, double gain, uint64_t seed)
 {
-    size_t n = rc_snn_layout(s, 0);
+    size_t n = rc_lif_layout(s, 0);
     float *P = calloc(n, sizeof *P);
-    rc_snn_init(P, s, seed, 64);
+    rc_lif_init(P, s, seed, 64);
     for (size_t i = 0; i < n; i++) P[i] = (float)(P[i] * gain);
     return P;
 }
 
-static int total_neurons(const rc_snn_shape *s)
+static int total_neurons(const rc_lif_shape *s)
 {
     int t = 0;
-    for (int l = 0; l < s->nl; l++) t += rc_snn_neurons(s, l);
+    for (int l = 0; l < s->nl; l++) t += rc_lif_neurons(s, l);
     return t;
 }
 
 static void check_event_vs_dense(const char *layers, int h, int w, int reset, int bias)
 {
-    rc_snn_shape s;
-    make_shape(&s, layers, h, w, reset, bias, RC_SURR_RECT);
+    rc_lif_shape s;
+    make_shape(&s, layers, h, w, reset, bias, RC_LIF_SURR_RECT);
     float *P = make_params(&s, 2.5, 5);
     const int T = 8, tot = total_neurons(&s);
-    rc_snn_sim *m = rc_snn_sim_new(&s, T);
+    rc_lif_sim *m = rc_lif_sim_new(&s, T);
     assert_non_null(m);
     float *U = malloc((size_t)T * tot * sizeof *U), *Ur = malloc((size_t)T * tot * sizeof *Ur);
     uint8_t *O = malloc((size_t)T * tot), *Or = malloc((size_t)T * tot);
@@ -73,11 +73,11 @@ static void check_event_vs_dense(const char *layers, int h, int w, int reset, in
     int64_t spikes = 0;
     for (int ex = 0; ex < 6; ex++) {
         rand_events(&ev, T, h * w, 0.15, ex % 2, (uint64_t)ex + 1);
-        rc_snn_result r;
-        rc_snn_forward(m, P, &ev, 1.0f, 0, 1, 0, NULL, NULL, &r);
+        rc_lif_result r;
+        rc_lif_forward(m, P, &ev, 1.0f, 0, 1, 0, NULL, NULL, &r);
         assert_int_equal(r.tend, T - 1);
-        rc_snn_sim_state(m, T - 1, U, O);
-        rc_snn_reference(&s, P, &ev, T, 1.0f, Ur, Or);
+        rc_lif_sim_state(m, T - 1, U, O);
+        rc_lif_reference(&s, P, &ev, T, 1.0f, Ur, Or);
         for (size_t i = 0; i < (size_t)T * tot; i++) {
             if (O[i] != Or[i] || fabsf(U[i] - Ur[i]) > 1e-6f * (1.0f + fabsf(Ur[i]))) {
                 print_error("%s reset %d bias %d example %d: neuron-step %zu: event u=%.9g o=%d, dense u=%.9g o=%d\n",
@@ -87,9 +87,9 @@ static void check_event_vs_dense(const char *layers, int h, int w, int reset, in
             spikes += O[i];
         }
         /* The dense mode of the simulator is the same network too. */
-        rc_snn_result rd;
-        rc_snn_forward(m, P, &ev, 1.0f, 0, 1, 1, NULL, NULL, &rd);
-        rc_snn_sim_state(m, T - 1, U, O);
+        rc_lif_result rd;
+        rc_lif_forward(m, P, &ev, 1.0f, 0, 1, 1, NULL, NULL, &rd);
+        rc_lif_sim_state(m, T - 1, U, O);
         for (size_t i = 0; i < (size_t)T * tot; i++) {
             assert_int_equal(O[i], Or[i]);
             assert_true(fabsf(U[i] - Ur[i]) <= 1e-6f * (1.0f + fabsf(Ur[i])));
@@ -99,7 +99,7 @@ static void check_event_vs_dense(const char *layers, int h, int w, int reset, in
     assert_true(spikes > 50); /* the comparison saw spikes */
     rc_events_free(&ev);
     free(U); free(Ur); free(O); free(Or); free(P);
-    rc_snn_sim_free(m);
+    rc_lif_sim_free(m);
 }
 
 static void test_event_vs_dense(void **st)
@@ -121,19 +121,19 @@ static void test_conv_scatter(void **st)
         for (int pad = 0; pad <= k / 2; pad++) {
             char layers[64];
             snprintf(layers, sizeof layers, "conv%dk%dp%d fc2", C, k, pad);
-            rc_snn_shape s;
-            make_shape(&s, layers, h, w, RC_RESET_MULT, 1, RC_SURR_RECT);
+            rc_lif_shape s;
+            make_shape(&s, layers, h, w, RC_RESET_MULT, 1, RC_LIF_SURR_RECT);
             s.vth = 1e30f; /* no spikes: pure accumulation */
             float *P = make_params(&s, 1.0, 9);
-            rc_snn_sim *m = rc_snn_sim_new(&s, 1);
+            rc_lif_sim *m = rc_lif_sim_new(&s, 1);
             rc_events ev = { 0 };
             rand_events(&ev, 1, h * w, 0.3, 0, 77 + (uint64_t)k);
-            rc_snn_result r;
-            rc_snn_forward(m, P, &ev, 1.0f, 0, 1, 0, NULL, NULL, &r);
+            rc_lif_result r;
+            rc_lif_forward(m, P, &ev, 1.0f, 0, 1, 0, NULL, NULL, &r);
             const int tot = total_neurons(&s);
             float *U = malloc((size_t)tot * sizeof *U);
             uint8_t *O = malloc((size_t)tot);
-            rc_snn_sim_state(m, 0, U, O);
+            rc_lif_sim_state(m, 0, U, O);
             const rc_lif_layer *L = &s.L[0];
             double x[9 * 8] = { 0 };
             for (int e = ev.off[0]; e < ev.off[1]; e++) x[ev.ch[e]] += ev.val[e];
@@ -152,13 +152,13 @@ static void test_conv_scatter(void **st)
                     }
             rc_events_free(&ev);
             free(U); free(O); free(P);
-            rc_snn_sim_free(m);
+            rc_lif_sim_free(m);
         }
 }
 
 /* ---- float64 smooth reference ------------------------------------------------ */
 
-static double ref_loss(const rc_snn_shape *s, const double *P, const rc_events *ev, int tl,
+static double ref_loss(const rc_lif_shape *s, const double *P, const rc_events *ev, int tl,
                        int label, double beta)
 {
     double x[256], y[256], r[1024] = { 0 }, z[16];
@@ -198,7 +198,7 @@ static double ref_loss(const rc_snn_shape *s, const double *P, const rc_events *
                 } else
                     for (int i = 0; i < L->nin; i++) I += P[L->w + (size_t)i * L->cout + co] * x[i];
                 const double u = s->tau * r[base + j] + I;
-                const double o = rc_surr_int(s, u - s->vth);
+                const double o = rc_lif_surr_int(s, u - s->vth);
                 r[base + j] = s->reset == RC_RESET_MULT ? u * (1 - o) : u - s->vth * o;
                 y[j] = o;
                 if (l == last && t == tl) z[j] = u;
@@ -220,24 +220,24 @@ static double ref_loss(const rc_snn_shape *s, const double *P, const rc_events *
 
 static void check_fd(const char *layers, int h, int w, int surr, int reset, int bias)
 {
-    rc_snn_shape s;
+    rc_lif_shape s;
     make_shape(&s, layers, h, w, reset, bias, surr);
     s.smooth = 1;
     float *P = make_params(&s, 1.5, 21 + (uint64_t)surr);
-    const size_t np = rc_snn_layout(&s, 0);
+    const size_t np = rc_lif_layout(&s, 0);
     const int T = 5, tl = 3, label = 1;
     const double beta = 0.3;
     rc_events ev = { 0 };
     rand_events(&ev, T, h * w, 0.3, 0, 31);
-    rc_snn_sim *m = rc_snn_sim_new(&s, T);
+    rc_lif_sim *m = rc_lif_sim_new(&s, T);
     float *uout = calloc((size_t)T * 3, sizeof *uout), dz[3];
     float *G = calloc(np, sizeof *G);
-    rc_snn_result r;
-    rc_snn_forward(m, P, &ev, 1.0f, 0, 1, 0, uout, NULL, &r);
+    rc_lif_result r;
+    rc_lif_forward(m, P, &ev, 1.0f, 0, 1, 0, uout, NULL, &r);
     rc_output_loss(dz, uout + tl * 3, 3, label, beta, 1.0);
     float *PT = calloc(np, sizeof *PT);
-    rc_snn_transpose(&s, P, PT);
-    rc_snn_backward(m, PT, G, &ev, tl, dz);
+    rc_lif_transpose(&s, P, PT);
+    rc_lif_backward(m, PT, G, &ev, tl, dz);
     free(PT);
     double *dp = malloc(np * sizeof *dp);
     for (size_t i = 0; i < np; i++) dp[i] = P[i];
@@ -264,12 +264,12 @@ static void check_fd(const char *layers, int h, int w, int surr, int reset, int 
         }
     }
     /* rect's integral has kinks at |x| = lens: a difference across one is not a derivative */
-    if (surr == RC_SURR_RECT) assert_true(bad <= checked / 100);
+    if (surr == RC_LIF_SURR_RECT) assert_true(bad <= checked / 100);
     else assert_int_equal(bad, 0);
     assert_true(gmax > 1e-3);
     rc_events_free(&ev);
     free(uout); free(G); free(dp); free(P);
-    rc_snn_sim_free(m);
+    rc_lif_sim_free(m);
 }
 
 static void test_surrogate_fd(void **st)
@@ -278,7 +278,7 @@ static void test_surrogate_fd(void **st)
     for (int surr = 0; surr < 3; surr++)
         for (int reset = 0; reset < 2; reset++) check_fd("conv3k3p1 pool2 conv2k3p1 fc6 fc3", 6, 6, surr, reset, surr == 1);
     /* fc after a pool, an odd map (the pool drops a row and a column) */
-    check_fd("conv2k3p1 pool2 fc5 fc3", 7, 7, RC_SURR_ATAN, RC_RESET_MULT, 1);
+    check_fd("conv2k3p1 pool2 fc5 fc3", 7, 7, RC_LIF_SURR_ATAN, RC_RESET_MULT, 1);
 }
 
 /* The vectorised special cases (spike test of Heaviside layers; δu of a
@@ -287,15 +287,15 @@ static void test_surrogate_fd(void **st)
  * non-zero surrogates present. */
 static void check_fast_equals_generic(const char *layers, int h, int w, int bias)
 {
-    rc_snn_shape s;
-    make_shape(&s, layers, h, w, RC_RESET_MULT, bias, RC_SURR_RECT);
+    rc_lif_shape s;
+    make_shape(&s, layers, h, w, RC_RESET_MULT, bias, RC_LIF_SURR_RECT);
     float *P = make_params(&s, 2.5, 41);
-    const size_t np = rc_snn_layout(&s, 0);
+    const size_t np = rc_lif_layout(&s, 0);
     const int T = 7, K = s.L[s.nl - 1].nout;
     float *PT = calloc(np, sizeof *PT);
-    rc_snn_transpose(&s, P, PT);
+    rc_lif_transpose(&s, P, PT);
     float *G[2], *uo[2];
-    rc_snn_result r[2];
+    rc_lif_result r[2];
     rc_events ev = { 0 };
     const int tot = total_neurons(&s);
     float *Us = malloc((size_t)T * tot * sizeof *Us);
@@ -304,20 +304,20 @@ static void check_fast_equals_generic(const char *layers, int h, int w, int bias
     for (int ex = 0; ex < 4; ex++) {
         rand_events(&ev, T, h * w, 0.2, ex % 2, (uint64_t)ex + 50);
         for (int gen = 0; gen < 2; gen++) {
-            rc_snn_sim *m = rc_snn_sim_new(&s, T);
+            rc_lif_sim *m = rc_lif_sim_new(&s, T);
             assert_non_null(m);
-            rc_snn_sim_set_generic(m, gen);
+            rc_lif_sim_set_generic(m, gen);
             G[gen] = calloc(np, sizeof *G[gen]);
             uo[gen] = calloc((size_t)T * K, sizeof *uo[gen]);
-            rc_snn_forward(m, P, &ev, 1.0f, 0, 1, 0, uo[gen], NULL, &r[gen]);
+            rc_lif_forward(m, P, &ev, 1.0f, 0, 1, 0, uo[gen], NULL, &r[gen]);
             float dz[16];
             rc_output_loss(dz, uo[gen] + (size_t)(T - 1) * K, K, 1, 0.2, 1.0);
-            rc_snn_backward(m, PT, G[gen], &ev, T - 1, dz);
+            rc_lif_backward(m, PT, G[gen], &ev, T - 1, dz);
             if (!gen) {
-                rc_snn_sim_state(m, T - 1, Us, Os);
+                rc_lif_sim_state(m, T - 1, Us, Os);
                 for (size_t i = 0; i < (size_t)T * tot; i++) spikes += Os[i];
             }
-            rc_snn_sim_free(m);
+            rc_lif_sim_free(m);
         }
         assert_int_equal(r[0].synops, r[1].synops);
         assert_int_equal(r[0].pred, r[1].pred);
@@ -364,8 +364,8 @@ static void run_engine(int nthreads, int train, int eos, float *grads, rc_exampl
 {
     rc_dataset ds = { .name = "img", .T = 6, .nin = 64, .nclass = 4, .rows = 8, .cols = 8,
                       .size = { -1, -1, -1 }, .get = img_get };
-    rc_net_shape sh = { .core = RC_CORE_SNN, .nin = 64, .K = 4 };
-    make_shape(&sh.snn, "conv4k3p1 pool2 conv4k3p1 pool2 fc8 fc4", 8, 8, RC_RESET_MULT, 0, RC_SURR_RECT);
+    rc_net_shape sh = { .core = RC_CORE_LIF, .nin = 64, .K = 4 };
+    make_shape(&sh.snn, "conv4k3p1 pool2 conv4k3p1 pool2 fc8 fc4", 8, 8, RC_RESET_MULT, 0, RC_LIF_SURR_RECT);
     sh.H = 8;
     rc_net *net = rc_net_new(&sh, 3);
     assert_non_null(net);

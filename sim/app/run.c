@@ -383,10 +383,10 @@ static rc_status snn_shape(rc_setup *S, rc_net_shape *shape, const rc_run_args *
 {
     const rc_cfg *cfg = S->cfg;
     const rc_dataset *ds = S->ds;
-    rc_snn_shape *sn = &shape->snn;
+    rc_lif_shape *sn = &shape->snn;
     char msg[512];
     const int img = ds->rows > 0 && ds->cols > 0;
-    if (rc_snn_parse(sn, rc_cfg_get_str(cfg, "model.layers"), img ? 1 : ds->nin, img ? ds->rows : 1,
+    if (rc_lif_parse(sn, rc_cfg_get_str(cfg, "model.layers"), img ? 1 : ds->nin, img ? ds->rows : 1,
                      img ? ds->cols : 1, msg, sizeof msg))
         return rc_err_set(err, RC_ERR_CONFIG, "%s: model.layers = %s: %s", a->cfg_path,
                           rc_cfg_get_str(cfg, "model.layers"), msg);
@@ -398,12 +398,12 @@ static rc_status snn_shape(rc_setup *S, rc_net_shape *shape, const rc_run_args *
     sn->tau = (float)rc_cfg_get_float(cfg, "model.tau");
     sn->lens = (float)rc_cfg_get_float(cfg, "model.lens");
     const char *sg = rc_cfg_get_str(cfg, "model.surrogate");
-    sn->surr = !strcmp(sg, "fastsigmoid") ? RC_SURR_FASTSIG : !strcmp(sg, "atan") ? RC_SURR_ATAN : RC_SURR_RECT;
+    sn->surr = !strcmp(sg, "fastsigmoid") ? RC_LIF_SURR_FASTSIG : !strcmp(sg, "atan") ? RC_LIF_SURR_ATAN : RC_LIF_SURR_RECT;
     sn->reset = !strcmp(rc_cfg_get_str(cfg, "model.reset"), "subtract") ? RC_RESET_SUB : RC_RESET_MULT;
     sn->bias = rc_cfg_get_bool(cfg, "model.bias");
     /* output.trace_layers: "output" (first spikes) and hidden populations. */
     const char *tl = rc_cfg_get_str(cfg, "output.trace_layers");
-    const int npops = rc_snn_npops(sn);
+    const int npops = rc_lif_npops(sn);
     for (const char *p = tl; *p;) {
         size_t len = strcspn(p, ",");
         const char *q = p;
@@ -412,7 +412,7 @@ static rc_status snn_shape(rc_setup *S, rc_net_shape *shape, const rc_run_args *
         int found = -1;
         char names[512] = "", nm[32];
         for (int k = 0; k < npops; k++) {
-            rc_snn_pop_name(sn, k, nm, sizeof nm);
+            rc_lif_pop_name(sn, k, nm, sizeof nm);
             if (strlen(nm) == len && !strncmp(q, nm, len)) found = k;
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? ", " : "", nm);
         }
@@ -423,13 +423,13 @@ static rc_status snn_shape(rc_setup *S, rc_net_shape *shape, const rc_run_args *
         p += strcspn(p, ",");
         if (*p) p++;
     }
-    shape->core = RC_CORE_SNN;
+    shape->core = RC_CORE_LIF;
     shape->K = ds->nclass;
     shape->nhead = 0;
-    shape->H = sn->nl >= 2 ? rc_snn_neurons(sn, sn->nl - 2) : ds->nclass;
+    shape->H = sn->nl >= 2 ? rc_lif_neurons(sn, sn->nl - 2) : ds->nclass;
     if (shape->H == 0) shape->H = ds->nclass; /* a pool before the output cannot happen (fc after pool is the rule) */
     char desc[160];
-    rc_snn_describe(sn, desc, sizeof desc);
+    rc_lif_describe(sn, desc, sizeof desc);
     snprintf(S->shape, sizeof S->shape, "snn %s in=%dx%dx%d", desc, sn->L[0].cin, sn->L[0].hin, sn->L[0].win);
     return RC_OK;
 }
@@ -505,7 +505,7 @@ static rc_status setup_build(rc_setup *S, const rc_run_args *a, rc_err *err)
         shape.head[l] = (int)head[l];
         off += snprintf(S->shape + off, sizeof S->shape - (size_t)off, "%s%d", l ? "," : "", shape.head[l]);
     }
-    if (shape.core != RC_CORE_SNN)
+    if (shape.core != RC_CORE_LIF)
         snprintf(S->shape + off, sizeof S->shape - (size_t)off, " outputs=%d", shape.K);
     S->net = rc_net_new(&shape, S->seed);
     if (!S->net) return rc_err_set(err, RC_ERR_NOMEM, "out of memory creating the network");
@@ -777,7 +777,7 @@ static rc_status trace_activations(rc_setup *S, rc_traces *tr, rc_err *err)
         rc_batch_opts o = { .train = 0, .stop_at_spike = !after, .threshold = S->theta, .rec_h = rh, .rec_p = rp };
         st = rc_engine_batch(S->eng, RC_SPLIT_TEST, S->idx, m, &o, S->res, NULL, err);
         for (int j = 0; j < m && !st; j++) {
-            st = rc_traces_add_activations(tr, S->net->s.core == RC_CORE_SNN ? "hidden" : "lstm", (uint64_t)S->idx[j],
+            st = rc_traces_add_activations(tr, S->net->s.core == RC_CORE_LIF ? "hidden" : "lstm", (uint64_t)S->idx[j],
                                            rh + (size_t)j * T * H, H, err);
             if (!st) st = rc_traces_add_activations(tr, "output", (uint64_t)S->idx[j], rp + (size_t)j * T * K, K, err);
         }
@@ -807,7 +807,7 @@ static void spike_sink_fn(void *ud, int pop, int t, const int *neurons, int n)
         k->nodes[i] = (uint64_t)neurons[i];
     }
     char name[32];
-    rc_snn_pop_name(&k->S->net->s.snn, pop, name, sizeof name);
+    rc_lif_pop_name(&k->S->net->s.snn, pop, name, sizeof name);
     k->st = rc_traces_add_spikes(k->tr, name, k->id, k->steps, k->nodes, (size_t)n, k->err);
 }
 
@@ -834,7 +834,7 @@ static rc_status write_traces(rc_setup *S, const char *dir, const rc_example_res
          * one more RC-inference pass on this thread (not timed). */
         int maxn = 1;
         for (int l = 0; l < S->net->s.snn.nl; l++)
-            if (rc_snn_neurons(&S->net->s.snn, l) > maxn) maxn = rc_snn_neurons(&S->net->s.snn, l);
+            if (rc_lif_neurons(&S->net->s.snn, l) > maxn) maxn = rc_lif_neurons(&S->net->s.snn, l);
         spike_sink k = { S, tr, 0, malloc((size_t)maxn * sizeof(int)), malloc((size_t)maxn * sizeof(uint64_t)), RC_OK, err };
         if (!k.steps || !k.nodes) st = rc_err_set(err, RC_ERR_NOMEM, "out of memory");
         for (int64_t i = 0; i < n && !st; i++) {
@@ -1116,7 +1116,7 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     ev.acc_out = NULL;
     if ((st = evaluate(&ev, RC_SPLIT_TEST, test_size, 0, &endm, &end_rows, &end_secs, err))) goto done;
     const int64_t end_synops = ev.synops;
-    const int snn = net->s.core == RC_CORE_SNN;
+    const int snn = net->s.core == RC_CORE_LIF;
     if (want_traces && (st = write_traces(&S, outdir, test_res, test_size, err))) goto done;
 
     /* ---- summary.json ---- */
@@ -1216,7 +1216,7 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     /* Thresholds: parse before anything is read or written. */
     /* An SNN answers with its first output spike: its sweep scales the output
      * layer's V_th instead of θ. */
-    const int snn = S.net->s.core == RC_CORE_SNN;
+    const int snn = S.net->s.core == RC_CORE_LIF;
     const char *list = a->thresholds ? a->thresholds
                                      : snn ? "0.5,0.75,1,1.25,1.5,2,3" : "0.5,0.6,0.7,0.8,0.9,0.95,0.99";
     for (const char *p = list; *p;) {
