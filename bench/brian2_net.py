@@ -65,7 +65,7 @@ import time
 
 import numpy as np
 from brian2 import (set_device, device, prefs, seed, defaultclock, NeuronGroup,
-                    Synapses, PoissonInput, PoissonGroup, SpikeMonitor, run,
+                    Synapses, PoissonInput, PoissonGroup, SpikeMonitor, Network,
                     ms, mV, pF, nS, pA, Hz, second)
 
 
@@ -216,7 +216,8 @@ def main():
         objs, pops, nsyn, _ = build_vogels(args, dt, args.net)
     mons = {p: SpikeMonitor(g, name=f'mon_{p}') for p, (g, n) in pops.items()}
     T = args.sim_s*second
-    run(T)
+    net = Network(*objs, *mons.values())
+    net.run(T)
     tc = time.time()
     device.build(directory=code, compile=True, run=False, with_output=False)
     compile_s = time.time() - tc
