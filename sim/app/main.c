@@ -293,6 +293,7 @@ static int info_plan(const rc_cfg *cfg, const char *cfg_path, const rc_topo *top
                "  (examples stop at different steps); per-chunk gradients added in chunk order,\n"
                "  split by parameter across the threads; not bound to NUMA nodes yet\n",
                cfg_path, rc_cfg_get_str(cfg, "model.layers"), nth, nth > 1 ? "s" : "", RC_SNN_CHUNK);
+        printf("  model: %s\n", desc);
         return 0;
     }
     rc_plan *plan = rc_plan_new(&shape, (int)rc_cfg_get_int(cfg, "train.batch"), nth, pl, &err);
@@ -302,6 +303,7 @@ static int info_plan(const rc_cfg *cfg, const char *cfg_path, const rc_topo *top
     }
     printf("\npartition plan of %s on %d thread%s (%s, train.batch %lld):\n", cfg_path, nth, nth > 1 ? "s" : "",
            place == RC_PLACE_SPREAD ? "spread" : "compact", rc_cfg_get_int(cfg, "train.batch"));
+    printf("  model: %s\n", desc);
     rc_plan_print(plan, stdout);
     /* Locality: every owned partition lives on its thread's node. */
     int nn = rc_topo_nnuma(topo), nonlocal = 0;
