@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "io/cfg.h"
-#include "models/lstm.h"
 #include "sim/plan.h"
+#include "sim/topo.h"
 #include "sim/pool.h"
 #include "sim/app/app.h"
 #include "sim/app/spec.h"
