@@ -36,7 +36,6 @@
  * (time shift, noise) are recomputed from the WAV in get(): the random draws
  * are counter-based, keyed by (seed, pass·ntrain + position), so an example
  * is the same whatever thread loads it. */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -92,45 +91,6 @@ static void free_list(char **v, int n)
 {
     for (int i = 0; i < n; i++) free(v[i]);
     free(v);
-}
-
-/* Sorted entries of dir: sub-folders (dirs = 1) or *.wav files (dirs = 0). */
-static rc_status list_dir(const char *dir, int dirs, char ***out, int *nout, rc_err *err)
-{
-    DIR *d = opendir(dir);
-    if (!d) return rc_err_set(err, RC_ERR_IO, "%s: cannot open folder: %s", dir, strerror(errno));
-    char **v = NULL;
-    int n = 0, cap = 0;
-    struct dirent *e;
-    rc_status st = RC_OK;
-    while ((e = readdir(d))) {
-        const char *nm = e->d_name;
-        if (nm[0] == '.') continue;
-        size_t len = strlen(nm);
-        char path[PATH_MAX];
-        if (snprintf(path, sizeof path, "%s/%s", dir, nm) >= (int)sizeof path) continue;
-        struct stat sb;
-        if (stat(path, &sb) != 0) continue;
-        if (dirs ? !S_ISDIR(sb.st_mode) : !(S_ISREG(sb.st_mode) && len > 4 && !strcmp(nm + len - 4, ".wav")))
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            char **nv = realloc(v, (size_t)cap * sizeof *nv);
-            if (!nv) { st = RC_ERR_NOMEM; break; }
-            v = nv;
-        }
-        if (!(v[n] = strdup(nm))) { st = RC_ERR_NOMEM; break; }
-        n++;
-    }
-    closedir(d);
-    if (st) {
-        free_list(v, n);
-        return rc_err_set(err, st, "%s: out of memory listing the folder", dir);
-    }
-    if (n) qsort(v, (size_t)n, sizeof *v, cmp_str);
-    *out = v;
-    *nout = n;
-    return RC_OK;
 }
 
 /* Lines of a split list, trimmed and sorted (for bsearch). */
@@ -435,7 +395,7 @@ static rc_status scan(speech_priv *p, const rc_speech_opts *o, uint64_t seed, rc
     if (!nkw) return rc_err_set(err, RC_ERR_CONFIG, "task.keywords is empty, expected comma-separated words (e.g. yes,no,up)");
     p->names[nkw] = strdup("_unknown_");
     if (o->silence) p->names[nkw + 1] = strdup("_silence_");
-    if ((st = list_dir(p->dir, 1, &words, &nwords, err))) return st;
+    if ((st = rc_fs_list_dir(p->dir, 1, NULL, &words, &nwords, err))) return st;
     char **vl = NULL, **tl = NULL;
     int nvl = 0, ntl = 0;
     char path[PATH_MAX];
@@ -455,7 +415,7 @@ static rc_status scan(speech_priv *p, const rc_speech_opts *o, uint64_t seed, rc
         char **files = NULL;
         int nf = 0;
         snprintf(path, sizeof path, "%s/%s", p->dir, word);
-        if ((st = list_dir(path, 0, &files, &nf, err))) goto out;
+        if ((st = rc_fs_list_dir(path, 0, ".wav", &files, &nf, err))) goto out;
         for (int i = 0; i < nf; i++) {
             if ((st = grow(p, &cap, 1, err))) { free_list(files, nf); goto out; }
             char *rel = malloc(strlen(word) + strlen(files[i]) + 2);
@@ -614,7 +574,7 @@ static rc_status load_noise(speech_priv *p, const char *dir, rc_err *err)
 {
     char **files = NULL;
     int nf = 0;
-    rc_status st = list_dir(dir, 0, &files, &nf, err);
+    rc_status st = rc_fs_list_dir(dir, 0, ".wav", &files, &nf, err);
     if (st) return st;
     p->noise = calloc((size_t)(nf ? nf : 1), sizeof *p->noise);
     p->noise_len = calloc((size_t)(nf ? nf : 1), sizeof *p->noise_len);

@@ -1,7 +1,11 @@
-/* fsutil.c — mkdir -p and atomic replace (write temp, fsync, rename). */
+/* fsutil.c — mkdir -p, folder test and listing, atomic replace (write temp,
+ * fsync, rename). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -57,5 +61,58 @@ rc_status rc_write_atomic(const char *path, const char *data, size_t len, rc_err
         unlink(tmp);
         return rc_err_set(err, RC_ERR_IO, "%s: cannot rename to %s: %s", tmp, path, strerror(e));
     }
+    return RC_OK;
+}
+
+int rc_fs_is_dir(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+void rc_fs_list_free(char **v, int n)
+{
+    for (int i = 0; v && i < n; i++) free(v[i]);
+    free(v);
+}
+
+rc_status rc_fs_list_dir(const char *dir, int dirs, const char *suffix, char ***out, int *nout, rc_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d) return rc_err_set(err, RC_ERR_IO, "%s: cannot open folder: %s", dir, strerror(errno));
+    const size_t slen = suffix ? strlen(suffix) : 0;
+    char **v = NULL;
+    int n = 0, cap = 0;
+    struct dirent *e;
+    rc_status st = RC_OK;
+    while ((e = readdir(d))) {
+        const char *nm = e->d_name;
+        if (nm[0] == '.') continue;
+        size_t len = strlen(nm);
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof path, "%s/%s", dir, nm) >= (int)sizeof path) continue;
+        struct stat sb;
+        if (stat(path, &sb) != 0) continue;
+        if (dirs ? !S_ISDIR(sb.st_mode) : !(S_ISREG(sb.st_mode) && len > slen && !strcmp(nm + len - slen, suffix ? suffix : "")))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **nv = realloc(v, (size_t)cap * sizeof *nv);
+            if (!nv) { st = RC_ERR_NOMEM; break; }
+            v = nv;
+        }
+        if (!(v[n] = strdup(nm))) { st = RC_ERR_NOMEM; break; }
+        n++;
+    }
+    closedir(d);
+    if (st) {
+        rc_fs_list_free(v, n);
+        return rc_err_set(err, st, "%s: out of memory listing the folder", dir);
+    }
+    if (n) qsort(v, (size_t)n, sizeof *v, cmp_str);
+    *out = v;
+    *nout = n;
     return RC_OK;
 }

@@ -1,4 +1,6 @@
-/* fsutil.h — files that are never half-written. */
+/* fsutil.h — the file-system helpers every layer above io/ shares: folders
+ * (mkdir -p, is-a-folder, sorted listing) and files that are never
+ * half-written. */
 #ifndef RC_FSUTIL_H
 #define RC_FSUTIL_H
 #include <stddef.h>
@@ -9,4 +11,14 @@ rc_status rc_mkdir_p(const char *path, rc_err *err);
 /* Writes len bytes to path.tmp, fsyncs, renames over path: readers see the old
  * file or the new one, never a torn one. */
 rc_status rc_write_atomic(const char *path, const char *data, size_t len, rc_err *err);
+/* 1 if path exists and is a folder (following links), else 0. */
+int rc_fs_is_dir(const char *path);
+/* The entries of dir, sorted by strcmp, without hidden ones (leading '.'):
+ * its sub-folders (dirs = 1), or its regular files whose name is longer than
+ * suffix and ends with it (dirs = 0; suffix NULL or "" = every file). Entries
+ * that cannot be stat()ed are left out. On success *out holds *nout strdup()ed
+ * names (free with rc_fs_list_free; NULL when *nout = 0). RC_ERR_IO when dir
+ * cannot be opened, RC_ERR_NOMEM; the message names dir. */
+rc_status rc_fs_list_dir(const char *dir, int dirs, const char *suffix, char ***out, int *nout, rc_err *err);
+void rc_fs_list_free(char **v, int n); /* NULL is a no-op */
 #endif

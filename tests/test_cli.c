@@ -32,18 +32,26 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
+/* Runs "rcsim ARGS", returns the exit code; stderr (and stdout, if
+ * with_stdout; else it is dropped) goes to *buf. */
+static int run_rcsim_to(const char *args, int with_stdout, char *buf, size_t cap)
+{
+    char cmd[4096], path[512];
+    snprintf(path, sizeof path, "%s/output.txt", g_dir);
+    if (with_stdout) snprintf(cmd, sizeof cmd, "%s %s >'%s' 2>&1", rc_test_bin(), args, path);
+    else snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>'%s'", rc_test_bin(), args, path);
+    int rc = system(cmd);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    buf[n] = 0;
+    if (f) fclose(f);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
 /* Runs "rcsim ARGS", returns the exit code; stderr goes to *errbuf. */
 static int run_rcsim(const char *args, char *errbuf, size_t cap)
 {
-    char cmd[4096], errpath[512];
-    snprintf(errpath, sizeof errpath, "%s/stderr.txt", g_dir);
-    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>'%s'", rc_test_bin(), args, errpath);
-    int rc = system(cmd);
-    FILE *f = fopen(errpath, "r");
-    size_t n = f ? fread(errbuf, 1, cap - 1, f) : 0;
-    errbuf[n] = 0;
-    if (f) fclose(f);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    return run_rcsim_to(args, 0, errbuf, cap);
 }
 
 static const char *GOOD =
@@ -287,6 +295,21 @@ static void test_tmnist_tiny(void **st)
     snprintf(args, sizeof args, "run '%s' --out '%s/sn_bad' --set model.type=snn --set 'model.layers=conv4k3 fc9'", cfg, g_dir);
     rc0 = run_rcsim(args, err, sizeof err);
     if (rc0 != 2 || !strstr(err, "model.layers") || !strstr(err, "fc10")) fail_msg("bad snn layers: exit %d: %s", rc0, err);
+    /* `rcsim info` describes the shape a run builds from this config and its
+     * data (784 inputs, 10 classes), as it does for a spotting config. */
+    {
+        static char out[1 << 16];
+        snprintf(args, sizeof args, "info '%s' --threads 2", cfg);
+        rc0 = run_rcsim_to(args, 1, out, sizeof out);
+        if (rc0 != 0 || !strstr(out, "model: lstm nin=784 hidden=10 head= outputs=10"))
+            fail_msg("info on tmnist: exit %d: %s", rc0, out);
+        snprintf(p, sizeof p, "%s/good.cfg", g_dir);
+        write_file(p, GOOD);
+        snprintf(args, sizeof args, "info '%s' --threads 2", p);
+        rc0 = run_rcsim_to(args, 1, out, sizeof out);
+        if (rc0 != 0 || !strstr(out, "model: lstm nin=1 hidden=16 head= outputs=1\n  LSTM 16 units"))
+            fail_msg("info on spotting: exit %d: %s", rc0, out);
+    }
     /* Truncate the test images: refused, named, nothing written. */
     snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte", dir);
     assert_int_equal(truncate(p, 16 + 784 * 10), 0);

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "io/cfg.h"
-#include "models/lstm.h"
 #include "sim/plan.h"
+#include "sim/topo.h"
 #include "sim/pool.h"
-#include "sim/app/run.h"
+#include "sim/app/app.h"
 #include "sim/app/spec.h"
 #include "sim/snn_engine.h"
 
@@ -162,22 +162,6 @@ static void info_build(void)
     printf("; Makefile: -O2 -march=native -Wall -Wextra (OPT=, ARCH= override)\n");
 }
 
-/* The network shape a config describes, without reading its data: image
- * tasks are MNIST-format 28x28 (what the tmnist reader accepts today). */
-static void info_shape(const rc_cfg *cfg, rc_net_shape *s)
-{
-    memset(s, 0, sizeof *s);
-    s->K = 10;
-    s->nin = 1;
-    if (!strcmp(rc_cfg_get_str(cfg, "model.type"), "convlstm")) {
-        s->core = RC_CORE_CONVLSTM;
-        s->conv = (rc_convlstm_shape){ .C = (int)rc_cfg_get_int(cfg, "model.channels"), .Cin = 1, .Hh = 28,
-                                       .Ww = 28, .k = (int)rc_cfg_get_int(cfg, "model.kernel") };
-        s->H = s->conv.C * 28 * 28;
-    } else
-        s->H = (int)rc_cfg_get_int(cfg, "model.hidden");
-}
-
 static int info_usage_err(const char *what)
 {
     fprintf(stderr, "rcsim info: %s; usage: rcsim info [CFG] [--threads N] [--placement spread|compact] "
@@ -185,11 +169,16 @@ static int info_usage_err(const char *what)
     return 2;
 }
 
-static int cmd_info(int argc, char **argv)
+typedef struct {
+    const char *cfg_path, *threads, *place, *topo;  /* NULL: not given */
+    int check;
+} info_args;
+
+/* The command line of `rcsim info`: -1 to go on, else the exit status. */
+static int info_parse(int argc, char **argv, info_args *o)
 {
-    const char *cfg_path = NULL, *threads_s = NULL, *place_s = NULL, *topo_s = NULL;
-    int check = 0;
     char msg[512];
+    memset(o, 0, sizeof *o);
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -211,75 +200,55 @@ static int cmd_info(int argc, char **argv)
                 snprintf(msg, sizeof msg, "%s needs a value", a);
                 return info_usage_err(msg);
             }
-            const char **dst = a[2] == 't' && a[3] == 'h' ? &threads_s : a[2] == 'p' ? &place_s : &topo_s;
+            const char **dst = a[2] == 't' && a[3] == 'h' ? &o->threads : a[2] == 'p' ? &o->place : &o->topo;
             *dst = argv[++i];
-        } else if (!strcmp(a, "--check")) check = 1;
-        else if (a[0] != '-' && !cfg_path) cfg_path = a;
+        } else if (!strcmp(a, "--check")) o->check = 1;
+        else if (a[0] != '-' && !o->cfg_path) o->cfg_path = a;
         else {
             snprintf(msg, sizeof msg, "unexpected argument '%s'", a);
             return info_usage_err(msg);
         }
     }
+    return -1;
+}
+
+/* CFG (if given) with the options applied through the config's own checks
+ * (ranges, enum values), and the topology it describes; -1 to go on, else
+ * the exit status (the error printed). */
+static int info_config(const info_args *o, rc_cfg *cfg, rc_topo **topo)
+{
     rc_err err = { "" };
-    rc_cfg *cfg = rc_cfg_new(rc_spec, rc_nspec);
-    if (!cfg) return 1;
-    int rc = 0;
     rc_status st = RC_OK;
-    char set[600];
-    if (cfg_path) {
-        st = rc_cfg_load_file(cfg, cfg_path, &err);
+    if (o->cfg_path) {
+        st = rc_cfg_load_file(cfg, o->cfg_path, &err);
         if (!st) st = rc_cfg_check_required(cfg, &err);
     }
-    /* The options go through the config's own checks (ranges, enum values). */
-    if (!st && threads_s) {
-        snprintf(set, sizeof set, "sim.threads=%s", threads_s);
-        if ((st = rc_cfg_set(cfg, set, &err)))
-            rc_err_set(&err, st, "--threads %s: expected an integer in [0, 4096]", threads_s);
-    }
-    if (!st && place_s) {
-        snprintf(set, sizeof set, "sim.placement=%s", place_s);
-        if ((st = rc_cfg_set(cfg, set, &err)))
-            rc_err_set(&err, st, "--placement %s: expected spread or compact", place_s);
-    }
-    if (!st && topo_s) {
-        snprintf(set, sizeof set, "sim.topology=%s", topo_s);
-        st = rc_cfg_set(cfg, set, &err);
-    }
-    rc_topo *topo = NULL;
+    if (!st && o->threads) st = rc_app_cfg_flag(cfg, "--threads", o->threads, &err);
+    if (!st && o->place) st = rc_app_cfg_flag(cfg, "--placement", o->place, &err);
+    if (!st && o->topo) st = rc_app_cfg_flag(cfg, "--topology", o->topo, &err);
     int from_cfg = 0; /* a bad sim.topology in CFG: name the file too */
     if (!st) {
-        st = rc_topo_new(&topo, rc_cfg_get_str(cfg, "sim.topology"), topo_s ? "--topology" : "sim.topology", &err);
-        from_cfg = st && cfg_path && !topo_s;
+        st = rc_topo_new(topo, rc_cfg_get_str(cfg, "sim.topology"), o->topo ? "--topology" : "sim.topology", &err);
+        from_cfg = st && o->cfg_path && !o->topo;
     }
     if (st) {
-        fprintf(stderr, "rcsim: %s%s%s\n", from_cfg ? cfg_path : "", from_cfg ? ": " : "", err.msg);
-        rc_cfg_free(cfg);
+        fprintf(stderr, "rcsim: %s%s%s\n", from_cfg ? o->cfg_path : "", from_cfg ? ": " : "", err.msg);
         return st == RC_ERR_CONFIG || st == RC_ERR_USAGE ? 2 : 1;
     }
-    if (check && (!cfg_path || !rc_topo_is_host(topo))) {
-        rc_topo_free(topo);
-        rc_cfg_free(cfg);
-        return info_usage_err(!cfg_path ? "--check needs a config (CFG) to build"
-                                        : "--check verifies this machine only; a planned topology has no pages to check");
-    }
-    const rc_placement place = strcmp(rc_cfg_get_str(cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD
-                                                                                        : RC_PLACE_COMPACT;
-    int nth = (int)rc_cfg_get_int(cfg, "sim.threads");
-    if (nth == 0) nth = rc_topo_ncores(topo);
+    if (o->check && (!o->cfg_path || !rc_topo_is_host(*topo)))
+        return info_usage_err(!o->cfg_path ? "--check needs a config (CFG) to build"
+                                           : "--check verifies this machine only; a planned topology has no pages to check");
+    return -1;
+}
 
-    printf("rcsim %s (git %s)\n", RC_VERSION, RC_GIT_REV);
-    printf("BLAS: %s (core %s)\n", openblas_get_config(), openblas_get_corename());
-    info_build();
-    rc_topo_print(topo, stdout);
-    rc_thread_place *pl = calloc((size_t)nth, sizeof *pl);
-    if (!pl || rc_topo_place(topo, nth, place, pl, &err) != RC_OK) {
-        fprintf(stderr, "rcsim: out of memory planning %d threads\n", nth);
-        rc = 1;
-        goto out;
-    }
+/* Where the nth threads run (pl: their planned places): the real pool's
+ * bindings on this machine, the plan on another. */
+static void info_placement(const rc_topo *topo, int nth, rc_placement place, const rc_thread_place *pl)
+{
     const char *pname = place == RC_PLACE_SPREAD ? "spread" : "compact";
     if (rc_topo_is_host(topo)) {
         /* The real pool: its lines say whether each thread did get bound. */
+        rc_err err = { "" };
         rc_pool *p = rc_pool_new(nth, place, &err);
         if (p) {
             char buf[16384];
@@ -299,65 +268,119 @@ static int cmd_info(int argc, char **argv)
             printf("thread %d -> core %d (PU %d, NUMA %d, package %d)%s\n", i, pl[i].core, pl[i].pu, pl[i].numa,
                    pl[i].package, pl[i].shared ? " [shares its PU: more threads than PUs]" : "");
     }
-    if (cfg_path && !strcmp(rc_cfg_get_str(cfg, "model.type"), "snn")) {
+}
+
+/* The partition plan of the network shape CFG describes over its data set
+ * (rc_app_shape, as a run builds it); exit status 0, or 1/2 with the error
+ * printed. */
+static int info_plan(const rc_cfg *cfg, const char *cfg_path, const rc_topo *topo, int nth, rc_placement place,
+                     const rc_thread_place *pl)
+{
+    rc_err err = { "" };
+    rc_dataset *ds = NULL;
+    rc_net_shape shape;
+    char desc[256];
+    rc_status st = rc_app_data_new(cfg, cfg_path, &ds, &err);
+    if (!st) st = rc_app_shape(cfg, cfg_path, ds, &shape, desc, sizeof desc, NULL, &err);
+    rc_dataset_free(ds);
+    if (st) {
+        fprintf(stderr, "rcsim: %s\n", err.msg);
+        return st == RC_ERR_CONFIG || st == RC_ERR_USAGE ? 2 : 1;
+    }
+    if (shape.core == RC_CORE_LIF) {
         printf("\npartition plan of %s (SNN %s) on %d thread%s:\n"
                "  whole examples per thread: chunks of %d examples taken from an atomic counter\n"
                "  (examples stop at different steps); per-chunk gradients added in chunk order,\n"
                "  split by parameter across the threads; not bound to NUMA nodes yet\n",
                cfg_path, rc_cfg_get_str(cfg, "model.layers"), nth, nth > 1 ? "s" : "", RC_SNN_CHUNK);
-    } else if (cfg_path) {
-        rc_net_shape shape;
-        info_shape(cfg, &shape);
-        rc_plan *plan = rc_plan_new(&shape, (int)rc_cfg_get_int(cfg, "train.batch"), nth, pl, &err);
-        if (!plan) {
-            fprintf(stderr, "rcsim: %s\n", err.msg);
-            rc = 1;
-            goto out;
-        }
-        printf("\npartition plan of %s on %d thread%s (%s, train.batch %lld):\n", cfg_path, nth, nth > 1 ? "s" : "",
-               pname, rc_cfg_get_int(cfg, "train.batch"));
-        rc_plan_print(plan, stdout);
-        /* Locality: every owned partition lives on its thread's node. */
-        int nn = rc_topo_nnuma(topo), nonlocal = 0;
-        printf("  per NUMA node:");
-        for (int k = 0; k < nn; k++) {
-            int t = 0;
-            long long neur = 0;
-            const rc_layer_plan *L = &plan->layer[plan->tiles_layer];
-            for (int i = 0; i < nth; i++)
-                if (pl[i].numa == k) { t++; neur += L->neurons[i]; }
-            printf("%s node %d: %d thread%s, %lld %s", k ? ";" : "", k, t, t == 1 ? "" : "s", neur, L->neuron);
-        }
-        for (int i = 0; i < nth; i++) nonlocal += pl[i].numa < 0;
-        printf("\n  locality: %s\n", nonlocal ? "some threads have no NUMA node (their memory is not bound)"
-                                   : shape.core == RC_CORE_CONVLSTM
-                                       ? "each thread's im2col scratch is bound to its own NUMA node; the ConvLSTM "
-                                         "weights, read by every thread, are interleaved over the threads' nodes"
-                                       : "each thread's w_hh rows, gradients and Adam moments are bound to its own "
-                                         "NUMA node; shared tensors are interleaved over the threads' nodes");
-        printf("  thread 0 also runs the head's backward and the spike decisions (serial, in row order)\n");
-        rc_plan_free(plan);
+        printf("  model: %s\n", desc);
+        return 0;
     }
-    if (check) {
-        char tbuf[32];
-        snprintf(tbuf, sizeof tbuf, "%d", nth);
-        const char *sets[3];
-        int nset = 0;
-        char s1[600], s2[600];
-        snprintf(s1, sizeof s1, "sim.placement=%s", pname);
-        sets[nset++] = s1;
-        if (topo_s) { snprintf(s2, sizeof s2, "sim.topology=%s", topo_s); sets[nset++] = s2; }
-        rc_run_args a = { .cfg_path = cfg_path, .sets = sets, .nset = nset, .threads = tbuf, .quiet = 1 };
-        int bad = 0;
-        printf("\nNUMA check (%s, building the run's engine):\n", cfg_path);
-        fflush(stdout);
-        st = rc_run_numa_check(&a, &bad, &err);
-        if (st) {
-            fprintf(stderr, "rcsim: %s\n", err.msg);
-            rc = st == RC_ERR_CONFIG || st == RC_ERR_USAGE ? 2 : 1;
-        } else if (bad > 0)
-            rc = 1;
+    rc_plan *plan = rc_plan_new(&shape, (int)rc_cfg_get_int(cfg, "train.batch"), nth, pl, &err);
+    if (!plan) {
+        fprintf(stderr, "rcsim: %s\n", err.msg);
+        return 1;
     }
+    printf("\npartition plan of %s on %d thread%s (%s, train.batch %lld):\n", cfg_path, nth, nth > 1 ? "s" : "",
+           place == RC_PLACE_SPREAD ? "spread" : "compact", rc_cfg_get_int(cfg, "train.batch"));
+    printf("  model: %s\n", desc);
+    rc_plan_print(plan, stdout);
+    /* Locality: every owned partition lives on its thread's node. */
+    int nn = rc_topo_nnuma(topo), nonlocal = 0;
+    printf("  per NUMA node:");
+    for (int k = 0; k < nn; k++) {
+        int t = 0;
+        long long neur = 0;
+        const rc_layer_plan *L = &plan->layer[plan->tiles_layer];
+        for (int i = 0; i < nth; i++)
+            if (pl[i].numa == k) { t++; neur += L->neurons[i]; }
+        printf("%s node %d: %d thread%s, %lld %s", k ? ";" : "", k, t, t == 1 ? "" : "s", neur, L->neuron);
+    }
+    for (int i = 0; i < nth; i++) nonlocal += pl[i].numa < 0;
+    printf("\n  locality: %s\n", nonlocal ? "some threads have no NUMA node (their memory is not bound)"
+                               : shape.core == RC_CORE_CONVLSTM
+                                   ? "each thread's im2col scratch is bound to its own NUMA node; the ConvLSTM "
+                                     "weights, read by every thread, are interleaved over the threads' nodes"
+                                   : "each thread's w_hh rows, gradients and Adam moments are bound to its own "
+                                     "NUMA node; shared tensors are interleaved over the threads' nodes");
+    printf("  thread 0 also runs the head's backward and the spike decisions (serial, in row order)\n");
+    rc_plan_free(plan);
+    return 0;
+}
+
+/* --check: builds the run's engine (nth threads, the same placement) and
+ * reports where its pages landed; exit status 0, or 1 on a mismatch. */
+static int info_check(const info_args *o, int nth, rc_placement place)
+{
+    char tbuf[32], s1[600], s2[600];
+    snprintf(tbuf, sizeof tbuf, "%d", nth);
+    const char *sets[2];
+    int nset = 0;
+    snprintf(s1, sizeof s1, "sim.placement=%s", place == RC_PLACE_SPREAD ? "spread" : "compact");
+    sets[nset++] = s1;
+    if (o->topo) { snprintf(s2, sizeof s2, "sim.topology=%s", o->topo); sets[nset++] = s2; }
+    rc_run_args a = { .cfg_path = o->cfg_path, .sets = sets, .nset = nset, .threads = tbuf, .quiet = 1 };
+    int bad = 0;
+    rc_err err = { "" };
+    printf("\nNUMA check (%s, building the run's engine):\n", o->cfg_path);
+    fflush(stdout);
+    rc_status st = rc_run_numa_check(&a, &bad, &err);
+    if (st) {
+        fprintf(stderr, "rcsim: %s\n", err.msg);
+        return st == RC_ERR_CONFIG || st == RC_ERR_USAGE ? 2 : 1;
+    }
+    return bad > 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    info_args o;
+    int rc = info_parse(argc, argv, &o);
+    if (rc >= 0) return rc;
+    rc_cfg *cfg = rc_cfg_new(rc_spec, rc_nspec);
+    if (!cfg) return 1;
+    rc_topo *topo = NULL;
+    rc_thread_place *pl = NULL;
+    if ((rc = info_config(&o, cfg, &topo)) >= 0) goto out;
+    rc = 0;
+    const rc_placement place = strcmp(rc_cfg_get_str(cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD
+                                                                                        : RC_PLACE_COMPACT;
+    int nth = (int)rc_cfg_get_int(cfg, "sim.threads");
+    if (nth == 0) nth = rc_topo_ncores(topo);
+    printf("rcsim %s (git %s)\n", RC_VERSION, RC_GIT_REV);
+    printf("BLAS: %s (core %s)\n", openblas_get_config(), openblas_get_corename());
+    info_build();
+    rc_topo_print(topo, stdout);
+    rc_err err = { "" };
+    pl = calloc((size_t)nth, sizeof *pl);
+    if (!pl || rc_topo_place(topo, nth, place, pl, &err) != RC_OK) {
+        fprintf(stderr, "rcsim: out of memory planning %d threads\n", nth);
+        rc = 1;
+        goto out;
+    }
+    info_placement(topo, nth, place, pl);
+    if (o.cfg_path) rc = info_plan(cfg, o.cfg_path, topo, nth, place, pl);
+    if (!rc && o.check) rc = info_check(&o, nth, place);
 out:
     free(pl);
     rc_topo_free(topo);

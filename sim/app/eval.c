@@ -1,0 +1,158 @@
+/* eval.c — evaluation: the evaluator runs a split through the engine in
+ * test.batch batches and accumulates the rank-coding metrics; `run` tests its
+ * kept model with it, and `rcsim eval` (rc_eval) sweeps a trained model over
+ * thresholds into tradeoff.csv and writes traces.h5. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "base/clock.h"
+#include "base/strbuf.h"
+#include "io/fsutil.h"
+#include "sim/app/app.h"
+
+rc_app_evaluator rc_app_evaluator_of(rc_app_setup *S)
+{
+    return (rc_app_evaluator){ S->eng, S->ds, S->tbatch, S->theta, S->spotting, S->res, S->idx, NULL, NULL, 1, 0 };
+}
+
+rc_status rc_app_evaluate(rc_app_evaluator *ev, rc_split split, int64_t count, int stop, rc_metrics *m,
+                          int64_t *rows, double *secs, rc_err *err)
+{
+    rc_metrics_acc acc;
+    rc_metrics_init(&acc, ev->ds->T, ev->spotting);
+    rc_batch_opts o = { .train = 0, .stop_at_spike = stop, .loss_at_end = 0,
+                        .threshold = ev->threshold, .beta = 0, .vth_scale = ev->vscale };
+    int64_t total_rows = 0;
+    ev->synops = 0;
+    double t0 = rc_now_s();
+    for (int64_t i = 0; i < count; i += ev->batch) {
+        int n = (int)(count - i < ev->batch ? count - i : ev->batch);
+        for (int j = 0; j < n; j++) ev->idx[j] = i + j;
+        int64_t r = 0;
+        rc_status st = rc_engine_batch(ev->eng, split, ev->idx, n, &o, ev->res, &r, err);
+        if (st) return st;
+        total_rows += r;
+        rc_metrics_add(&acc, ev->res, n);
+        for (int j = 0; j < n; j++) ev->synops += ev->res[j].synops;
+        if (ev->keep) memcpy(ev->keep + i, ev->res, (size_t)n * sizeof *ev->res);
+    }
+    if (secs) *secs = rc_now_s() - t0;
+    if (rows) *rows = total_rows;
+    rc_metrics_finish(&acc, m);
+    if (ev->acc_out) *ev->acc_out = acc;
+    return RC_OK;
+}
+
+rc_status rc_app_test_run(rc_app_setup *S, rc_example_result *keep, rc_app_test *t, rc_err *err)
+{
+    rc_app_evaluator ev = rc_app_evaluator_of(S);
+    ev.keep = keep;
+    ev.acc_out = t->acc;
+    rc_status st = rc_app_evaluate(&ev, RC_SPLIT_TEST, t->n, 1, &t->rc, &t->rc_rows, &t->rc_secs, err);
+    if (st) return st;
+    t->rc_synops = ev.synops;
+    ev.keep = NULL;
+    ev.acc_out = NULL;
+    int64_t end_rows = 0;
+    if ((st = rc_app_evaluate(&ev, RC_SPLIT_TEST, t->n, 0, &t->end, &end_rows, &t->end_secs, err))) return st;
+    t->end_synops = ev.synops;
+    return RC_OK;
+}
+
+/* ---- rcsim eval --------------------------------------------------------- */
+
+/* --thresholds (or the default sweep) into th (64). An SNN answers with its
+ * first output spike: its sweep scales the output layer's V_th instead of θ. */
+static rc_status parse_thresholds(const char *given, int snn, double *th, size_t *nth, rc_err *err)
+{
+    const char *list = given ? given : snn ? "0.5,0.75,1,1.25,1.5,2,3" : "0.5,0.6,0.7,0.8,0.9,0.95,0.99";
+    *nth = 0;
+    for (const char *p = list; *p;) {
+        char *end;
+        double v = strtod(p, &end);
+        const int ok = snn ? (v > 0 && v <= 1000) : (v >= 0.5 && v <= 1.0);
+        if (end == p || !ok || *nth == 64 || (*end && *end != ','))
+            return rc_err_set(err, RC_ERR_USAGE, snn ? "--thresholds %s: expected up to 64 comma-separated output V_th scales in (0, 1000] (model.type = snn)"
+                                                    : "--thresholds %s: expected up to 64 comma-separated numbers in [0.5, 1]", list);
+        th[(*nth)++] = v;
+        p = *end ? end + 1 : end;
+    }
+    return RC_OK;
+}
+
+/* tradeoff.csv into sb: one RC-inference pass per threshold (endm: the
+ * full-length pass). keep (n) gets the results at train.threshold (SNN: V_th
+ * scale 1) if the sweep has it: *kept_theta. */
+static rc_status sweep(rc_app_setup *S, const rc_run_args *a, const double *th, size_t nth, int64_t n,
+                       const rc_metrics *endm, rc_example_result *keep, int *kept_theta, rc_strbuf *sb, rc_err *err)
+{
+    const int snn = S->net->s.core == RC_CORE_LIF;
+    const double dt_ms = rc_cfg_get_float(S->cfg, "sim.dt_ms");
+    rc_app_evaluator ev = rc_app_evaluator_of(S);
+    rc_metrics m;
+    *kept_theta = 0;
+    rc_sb_printf(sb, "threshold,accuracy,mean_spike_step,mean_spike_fraction,no_spike_fraction,accuracy_at_end,examples_per_s,mean_spike_ms%s\n",
+                 snn ? ",synops_per_example" : ",events_per_example,macs_per_example");
+    for (size_t i = 0; i < nth; i++) {
+        if (snn) ev.vscale = th[i];
+        else ev.threshold = th[i];
+        ev.keep = th[i] == (snn ? 1.0 : S->theta) ? keep : NULL;
+        *kept_theta |= ev.keep != NULL;
+        double secs = 0;
+        rc_status st = rc_app_evaluate(&ev, RC_SPLIT_TEST, n, 1, &m, NULL, &secs, err);
+        if (st) return st;
+        rc_sb_printf(sb, "%g,%.6f,%.4f,%.6f,%.6f,%.6f,%.1f,%.2f", th[i], m.accuracy, m.mean_spike_step,
+                     m.mean_spike_fraction, m.no_spike_fraction, endm->accuracy_at_end, n / (secs > 0 ? secs : 1e-9),
+                     m.mean_spike_step * dt_ms);
+        if (snn) rc_sb_printf(sb, ",%.1f", (double)ev.synops / (double)n);
+        else rc_sb_printf(sb, ",%.3f,%.1f", m.events_per_example, m.macs_per_example);
+        rc_sb_printf(sb, "\n");
+        if (!a->quiet)
+            fprintf(stderr, "rcsim eval: %s %g: accuracy %.4f at mean spike step %.2f/%d (no spike %.4f)\n",
+                    snn ? "output V_th scale" : "threshold", th[i], m.accuracy, m.mean_spike_step, S->T, m.no_spike_fraction);
+    }
+    return RC_OK;
+}
+
+rc_status rc_eval(const rc_run_args *a, rc_err *err)
+{
+    rc_app_setup S;
+    rc_app_state ts = { 0 };
+    rc_strbuf sb = { 0 };
+    rc_example_result *keep = NULL;
+    float *kept = NULL;
+    double th[64];
+    size_t nth = 0;
+    int kept_theta = 0;
+    char path[4200];
+    rc_metrics endm, m;
+    /* Thresholds: parse before anything is read or written. */
+    rc_status st = rc_app_setup_build(&S, a, err);
+    if (!st) st = parse_thresholds(a->thresholds, S.net->s.core == RC_CORE_LIF, th, &nth, err);
+    if (!st && !(kept = malloc(S.net->nparams * sizeof *kept))) st = rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+    if (!st) st = rc_app_state_load(&S, &ts, kept, a->model, 0, err);
+    if (st) goto done;
+    memcpy(S.net->params, kept, S.net->nparams * sizeof *kept);
+    const char *outdir = rc_cfg_get_str(S.cfg, "output.dir");
+    if ((st = rc_mkdir_p(outdir, err))) goto done;
+    const int64_t n = rc_app_split_count(&S, RC_SPLIT_TEST, rc_cfg_get_int(S.cfg, "test.size"));
+    rc_app_evaluator ev = rc_app_evaluator_of(&S);
+    if (!(keep = malloc((size_t)n * sizeof *keep))) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
+    if ((st = rc_app_evaluate(&ev, RC_SPLIT_TEST, n, 0, &endm, NULL, NULL, err))) goto done;
+    if ((st = sweep(&S, a, th, nth, n, &endm, keep, &kept_theta, &sb, err))) goto done;
+    snprintf(path, sizeof path, "%s/tradeoff.csv", outdir);
+    if (sb.oom) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
+    if ((st = rc_write_atomic(path, sb.s, sb.len, err))) goto done;
+    if (!kept_theta) { /* train.threshold was not in the sweep: one pass at it */
+        ev.keep = keep;
+        if ((st = rc_app_evaluate(&ev, RC_SPLIT_TEST, n, 1, &m, NULL, NULL, err))) goto done;
+    }
+    if ((st = rc_app_traces_write(&S, outdir, keep, n, err))) goto done;
+    if (!a->quiet) fprintf(stderr, "rcsim eval: wrote %s and %s/traces.h5\n", path, outdir);
+done:
+    free(keep);
+    rc_sb_free(&sb);
+    free(kept);
+    rc_app_setup_free(&S);
+    return st;
+}

@@ -1,0 +1,355 @@
+/* report.c — what a run leaves in its folder besides model.h5: metrics.csv
+ * (one row per validation point), summary.json (written atomically at the
+ * end) and traces.h5 (spike report and activations of the test set). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "base/clock.h"
+#include "base/strbuf.h"
+#include "io/fsutil.h"
+#include "io/traces.h"
+#include "sim/app/app.h"
+
+/* ---- metrics.csv -------------------------------------------------------- */
+
+/* Keeps the rows of metrics.csv up to batch `upto` (a resumed run rewrites
+ * what came after its checkpoint). */
+static rc_status metrics_truncate(const char *path, int64_t upto, int64_t every, rc_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return rc_err_set(err, RC_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+    rc_strbuf b = { 0 };
+    char line[4096];
+    int first = 1;
+    while (fgets(line, sizeof line, f)) {
+        const long long bt = atoll(line);
+        if (first || (bt <= upto && bt % every == 0)) rc_sb_printf(&b, "%s", line);
+        first = 0;
+    }
+    fclose(f);
+    rc_status s = b.oom ? rc_err_set(err, RC_ERR_NOMEM, "out of memory")
+                        : rc_write_atomic(path, b.s ? b.s : "", b.len, err);
+    rc_sb_free(&b);
+    return s;
+}
+
+rc_status rc_app_metrics_open(const char *outdir, int resume, int64_t upto, int64_t every, FILE **out,
+                              rc_err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/metrics.csv", outdir);
+    FILE *mf;
+    if (resume) {
+        rc_status st = metrics_truncate(path, upto, every, err);
+        if (st) return st;
+        mf = fopen(path, "a");
+    } else {
+        mf = fopen(path, "w");
+        if (mf)
+            fprintf(mf, "batch,examples,wall_s,lr,train_loss,train_accuracy,train_mean_spike_step,"
+                        "train_steps_fraction,val_accuracy,val_mean_spike_step,val_no_spike_fraction,"
+                        "val_accuracy_at_end,val_spike_step_p10,val_spike_step_p50,val_spike_step_p90,best\n");
+    }
+    if (!mf) return rc_err_set(err, RC_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    *out = mf;
+    return RC_OK;
+}
+
+void rc_app_metrics_row(FILE *f, int64_t batch, int64_t trained, double wall, double lr, const rc_metrics *tm,
+                        double steps_fraction, const rc_metrics *vm, int is_best)
+{
+    fprintf(f, "%lld,%lld,%.3f,%g,%.6f,%.6f,%.4f,%.6f,%.6f,%.4f,%.6f,", (long long)batch, (long long)trained, wall,
+            lr, tm->mean_loss, tm->accuracy, tm->mean_spike_step, steps_fraction, vm->accuracy, vm->mean_spike_step,
+            vm->no_spike_fraction);
+    if (vm->has_end) fprintf(f, "%.6f", vm->accuracy_at_end);
+    fprintf(f, ",%g,%g,%g,%d\n", vm->tsp_p10, vm->tsp_p50, vm->tsp_p90, is_best);
+    fflush(f);
+}
+
+/* ---- summary.json ------------------------------------------------------- */
+
+static void json_metrics(rc_strbuf *b, const rc_metrics *m, const char *ind, double dt_ms)
+{
+    rc_sb_printf(b, "%s\"examples\": %lld,\n", ind, (long long)m->n);
+    rc_sb_printf(b, "%s\"accuracy\": ", ind); rc_sb_json_num(b, m->accuracy);
+    rc_sb_printf(b, ",\n%s\"mean_spike_step\": ", ind); rc_sb_json_num(b, m->mean_spike_step);
+    rc_sb_printf(b, ",\n%s\"mean_spike_ms\": ", ind); rc_sb_json_num(b, m->mean_spike_step * dt_ms);
+    rc_sb_printf(b, ",\n%s\"mean_spike_fraction\": ", ind); rc_sb_json_num(b, m->mean_spike_fraction);
+    rc_sb_printf(b, ",\n%s\"no_spike_fraction\": ", ind); rc_sb_json_num(b, m->no_spike_fraction);
+    rc_sb_printf(b, ",\n%s\"spike_step_p10\": ", ind); rc_sb_json_num(b, m->tsp_p10);
+    rc_sb_printf(b, ",\n%s\"spike_step_p50\": ", ind); rc_sb_json_num(b, m->tsp_p50);
+    rc_sb_printf(b, ",\n%s\"spike_step_p90\": ", ind); rc_sb_json_num(b, m->tsp_p90);
+    if (m->has_end) {
+        rc_sb_printf(b, ",\n%s\"accuracy_at_end\": ", ind);
+        rc_sb_json_num(b, m->accuracy_at_end);
+    }
+    if (m->has_earliest) {
+        rc_sb_printf(b, ",\n%s\"earliest_fraction\": ", ind); rc_sb_json_num(b, m->earliest_fraction);
+        rc_sb_printf(b, ",\n%s\"early_false_positive_fraction\": ", ind);
+        rc_sb_json_num(b, m->early_false_positive_fraction);
+    }
+}
+
+/* Per-class RC-inference accuracy and spike time, and the confusion matrix
+ * (rows: true class, columns: the class of the first spike; without a
+ * spike, the class at the last step), for tasks with more than two classes. */
+static void json_classes(rc_strbuf *b, const rc_metrics_acc *a, const rc_dataset *ds, double dt_ms)
+{
+    const int K = ds->nclass < RC_METRICS_MAX_CLASS ? ds->nclass : RC_METRICS_MAX_CLASS;
+    if (K <= 2) return;
+    rc_sb_printf(b, ",\n    \"per_class\": [");
+    for (int c = 0; c < K; c++) {
+        char dflt[16];
+        snprintf(dflt, sizeof dflt, "%d", c);
+        const double n = (double)a->cls_n[c];
+        rc_sb_printf(b, "%s\n      { \"class\": ", c ? "," : "");
+        rc_sb_json_str(b, ds->class_names ? ds->class_names[c] : dflt);
+        rc_sb_printf(b, ", \"examples\": %lld, \"accuracy\": ", (long long)a->cls_n[c]);
+        rc_sb_json_num(b, n > 0 ? (double)a->cls_correct[c] / n : 0);
+        rc_sb_printf(b, ", \"mean_spike_step\": "); rc_sb_json_num(b, n > 0 ? a->cls_sum_tsp[c] / n : 0);
+        rc_sb_printf(b, ", \"mean_spike_ms\": "); rc_sb_json_num(b, n > 0 ? a->cls_sum_tsp[c] / n * dt_ms : 0);
+        rc_sb_printf(b, " }");
+    }
+    rc_sb_printf(b, "\n    ],\n    \"confusion\": {\n      \"classes\": [");
+    for (int c = 0; c < K; c++) {
+        char dflt[16];
+        snprintf(dflt, sizeof dflt, "%d", c);
+        rc_sb_printf(b, "%s", c ? ", " : "");
+        rc_sb_json_str(b, ds->class_names ? ds->class_names[c] : dflt);
+    }
+    rc_sb_printf(b, "],\n      \"rows_true_columns_predicted\": [");
+    for (int r = 0; r < K; r++) {
+        rc_sb_printf(b, "%s\n        [", r ? "," : "");
+        for (int c = 0; c < K; c++) rc_sb_printf(b, "%s%lld", c ? ", " : "", (long long)a->confusion[r][c]);
+        rc_sb_printf(b, "]");
+    }
+    rc_sb_printf(b, "\n      ]\n    }");
+}
+
+/* The "train" object: what was trained and which model was kept. */
+static void json_train(rc_strbuf *sb, const rc_app_setup *S, const rc_app_outcome *o)
+{
+    const rc_app_state *ts = o->ts;
+    rc_sb_printf(sb, "  \"train\": {\n    \"examples\": %lld,\n    \"batches\": %lld,\n", (long long)ts->trained,
+                 (long long)ts->batch);
+    rc_sb_printf(sb, "    \"examples_per_s\": "); rc_sb_json_num(sb, ts->trained / (ts->train_time > 0 ? ts->train_time : 1));
+    rc_sb_printf(sb, ",\n    \"wall_s\": "); rc_sb_json_num(sb, ts->train_time);
+    rc_sb_printf(sb, ",\n    \"steps_computed_fraction\": ");
+    rc_sb_json_num(sb, ts->trained ? (double)ts->train_rows / ((double)ts->trained * S->T) : 0);
+    rc_sb_printf(sb, ",\n    \"early_stopped\": %s", o->early_stop ? "true" : "false");
+    rc_sb_printf(sb, ",\n    \"selected_by\": \"%s\",\n    \"selected_batch\": %lld\n  },\n",
+                 o->select_last ? "last" : o->select_end ? "validation accuracy_at_end" : "validation accuracy (RC-inference)",
+                 (long long)ts->best_batch);
+}
+
+/* The "test" object: the kept model under RC-inference and full length. */
+static void json_test(rc_strbuf *sb, const rc_app_setup *S, const rc_app_test *t, double dt_ms)
+{
+    const int T = S->T, snn = S->net->s.core == RC_CORE_LIF;
+    const int64_t n = t->n;
+    rc_metrics rcm = t->rc;
+    rcm.has_end = 1;
+    rcm.accuracy_at_end = t->end.accuracy_at_end;
+    rc_sb_printf(sb, "  \"test\": {\n    \"inference\": \"rc\",\n");
+    json_metrics(sb, &rcm, "    ", dt_ms);
+    rc_sb_printf(sb, ",\n    \"steps_computed_fraction\": ");
+    rc_sb_json_num(sb, (double)t->rc_rows / ((double)n * T));
+    rc_sb_printf(sb, ",\n    \"examples_per_s\": "); rc_sb_json_num(sb, n / (t->rc_secs > 0 ? t->rc_secs : 1e-9));
+    if (!snn) {
+        const double dense = (double)T * rc_net_dense_step_macs(S->net);
+        rc_sb_printf(sb, ",\n    \"events_per_example\": "); rc_sb_json_num(sb, rcm.events_per_example);
+        rc_sb_printf(sb, ",\n    \"macs_per_example\": "); rc_sb_json_num(sb, rcm.macs_per_example);
+        rc_sb_printf(sb, ",\n    \"macs_dense_full\": "); rc_sb_json_num(sb, dense);
+        rc_sb_printf(sb, ",\n    \"macs_fraction_of_dense\": "); rc_sb_json_num(sb, rcm.macs_per_example / dense);
+    } else {
+        /* The SNN engine counts synaptic events, not input events or MACs. */
+        rc_sb_printf(sb, ",\n    \"synops_per_example\": ");
+        rc_sb_json_num(sb, (double)t->rc_synops / (double)n);
+    }
+    rc_sb_printf(sb, ",\n    \"eos_inference\": {\n      \"accuracy\": ");
+    rc_sb_json_num(sb, t->end.accuracy_at_end);
+    if (snn) {
+        rc_sb_printf(sb, ",\n      \"synops_per_example\": ");
+        rc_sb_json_num(sb, (double)t->end_synops / (double)n);
+    }
+    rc_sb_printf(sb, ",\n      \"steps_computed_fraction\": 1,\n      \"examples_per_s\": ");
+    rc_sb_json_num(sb, n / (t->end_secs > 0 ? t->end_secs : 1e-9));
+    rc_sb_printf(sb, "\n    }");
+    json_classes(sb, t->acc, S->ds, dt_ms);
+    rc_sb_printf(sb, "\n  },\n");
+}
+
+rc_status rc_app_summary_write(const rc_app_setup *S, const rc_app_outcome *o, const rc_app_test *t,
+                               const char *outdir, rc_err *err)
+{
+    const rc_cfg *cfg = S->cfg;
+    const double dt_ms = rc_cfg_get_float(cfg, "sim.dt_ms");
+    rc_strbuf sb = { 0 };
+    char *cfg_json = rc_cfg_to_json(cfg, 2);
+    const double wall = rc_now_s() - o->t_start;
+    rc_sb_printf(&sb, "{\n  \"rcsim_version\": \"%s\",\n  \"git_revision\": \"%s\",\n", RC_VERSION, RC_GIT_REV);
+    rc_sb_printf(&sb, "  \"task\": "); rc_sb_json_str(&sb, S->task);
+    rc_sb_printf(&sb, ",\n  \"model\": \"%s\",\n  \"model_shape\": \"%s\",\n  \"hidden\": %d,\n  \"parameters\": %zu,\n",
+                 rc_cfg_get_str(cfg, "model.type"), S->shape, S->net->s.H, S->net->nparams);
+    rc_sb_printf(&sb, "  \"mode\": \"%s\",\n  \"threshold\": ", S->eos ? "eos" : "rc");
+    rc_sb_json_num(&sb, S->theta);
+    rc_sb_printf(&sb, ",\n  \"beta\": "); rc_sb_json_num(&sb, S->beta);
+    rc_sb_printf(&sb, ",\n  \"seed\": %llu,\n  \"threads\": %d,\n  \"steps\": %d,\n", (unsigned long long)S->seed,
+                 rc_pool_nthreads(S->pool), S->T);
+    rc_sb_printf(&sb, "  \"resumed\": %s,\n", o->resumed ? "true" : "false");
+    json_train(&sb, S, o);
+    rc_sb_printf(&sb, "  \"validation\": {\n");
+    json_metrics(&sb, &o->ts->best_val, "    ", dt_ms);
+    rc_sb_printf(&sb, ",\n    \"majority_fraction\": "); rc_sb_json_num(&sb, o->val_majority);
+    rc_sb_printf(&sb, "\n  },\n");
+    json_test(&sb, S, t, dt_ms);
+    rc_sb_printf(&sb, "  \"other_inference\": \"%s\",\n",
+                 S->eos ? "EOS-trained model under RC-inference: see test.accuracy, test.mean_spike_step"
+                        : "RC-trained model under EOS-inference: see test.accuracy_at_end");
+    rc_sb_printf(&sb, "  \"wall_s\": "); rc_sb_json_num(&sb, wall);
+    rc_sb_printf(&sb, ",\n  \"config\": %s\n}\n", cfg_json ? cfg_json : "{}");
+    rc_status st;
+    if (sb.oom) {
+        st = rc_err_set(err, RC_ERR_NOMEM, "out of memory writing summary");
+    } else {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/summary.json", outdir);
+        st = rc_write_atomic(path, sb.s, sb.len, err);
+    }
+    rc_sb_free(&sb);
+    free(cfg_json);
+    return st;
+}
+
+/* ---- traces.h5 ---------------------------------------------------------- */
+
+static rc_traces *traces_open(const rc_app_setup *S, const char *dir, rc_err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/traces.h5", dir);
+    char *ini = rc_cfg_to_ini(S->cfg);
+    rc_traces_meta meta = { RC_VERSION, RC_GIT_REV, ini ? ini : "", S->seed, S->theta, S->beta,
+                            S->eos ? "eos" : "rc", S->T, rc_cfg_get_float(S->cfg, "sim.dt_ms") };
+    rc_traces *tr = rc_traces_open(path, &meta, err);
+    free(ini);
+    return tr;
+}
+
+/* output.trace_examples: ascending, without repeats (the traces file is
+ * ordered by example id), only ids a finite test set has; at most 256. */
+static size_t traced_ids(const rc_app_setup *S, long long *ids)
+{
+    size_t n = rc_cfg_get_int_list(S->cfg, "output.trace_examples", ids, 256);
+    if (n > 256) n = 256;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && ids[j] < ids[j - 1]; j--) {
+            long long t = ids[j]; ids[j] = ids[j - 1]; ids[j - 1] = t;
+        }
+    size_t u = 0;
+    const int64_t avail = S->ds->size[RC_SPLIT_TEST]; /* finite test sets: ids beyond it do not exist */
+    for (size_t i = 0; i < n; i++)
+        if ((!u || ids[i] != ids[u - 1]) && (avail < 0 || ids[i] < avail)) ids[u++] = ids[i];
+    return u;
+}
+
+/* Activations of the traced test examples: LSTM h and output probabilities at
+ * every step until the first spike (or every step, with trace_after_spike). */
+static rc_status trace_activations(rc_app_setup *S, rc_traces *tr, rc_err *err)
+{
+    long long ids[256];
+    const size_t n = traced_ids(S, ids);
+    const int after = rc_cfg_get_bool(S->cfg, "output.trace_after_spike");
+    const int H = S->net->s.H, K = S->net->s.K, T = S->T;
+    rc_status st = RC_OK;
+    for (size_t i0 = 0; i0 < n && !st; i0 += (size_t)S->tbatch) {
+        int m = (int)(n - i0 < (size_t)S->tbatch ? n - i0 : (size_t)S->tbatch);
+        for (int j = 0; j < m; j++) S->idx[j] = ids[i0 + (size_t)j];
+        size_t nh = (size_t)m * T * H, np = (size_t)m * T * K;
+        float *rh = malloc(nh * sizeof *rh), *rp = malloc(np * sizeof *rp);
+        if (!rh || !rp) { free(rh); free(rp); return rc_err_set(err, RC_ERR_NOMEM, "out of memory"); }
+        for (size_t k = 0; k < nh; k++) rh[k] = NAN;
+        for (size_t k = 0; k < np; k++) rp[k] = NAN;
+        rc_batch_opts o = { .train = 0, .stop_at_spike = !after, .threshold = S->theta, .rec_h = rh, .rec_p = rp };
+        st = rc_engine_batch(S->eng, RC_SPLIT_TEST, S->idx, m, &o, S->res, NULL, err);
+        for (int j = 0; j < m && !st; j++) {
+            st = rc_traces_add_activations(tr, S->net->s.core == RC_CORE_LIF ? "hidden" : "lstm", (uint64_t)S->idx[j],
+                                           rh + (size_t)j * T * H, H, err);
+            if (!st) st = rc_traces_add_activations(tr, "output", (uint64_t)S->idx[j], rp + (size_t)j * T * K, K, err);
+        }
+        free(rh);
+        free(rp);
+    }
+    return st;
+}
+
+/* SNN: every spike of the traced hidden populations of one example. */
+typedef struct {
+    const rc_app_setup *S;
+    rc_traces *tr;
+    uint64_t id;
+    int *steps;
+    uint64_t *nodes;
+    rc_status st;
+    rc_err *err;
+} spike_sink;
+
+static void spike_sink_fn(void *ud, int pop, int t, const int *neurons, int n)
+{
+    spike_sink *k = ud;
+    if (k->st || !(pop < 32 && (k->S->trace_pops >> pop) & 1u)) return;
+    for (int i = 0; i < n; i++) {
+        k->steps[i] = t;
+        k->nodes[i] = (uint64_t)neurons[i];
+    }
+    char name[32];
+    rc_lif_pop_name(&k->S->net->s.snn, pop, name, sizeof name);
+    k->st = rc_traces_add_spikes(k->tr, name, k->id, k->steps, k->nodes, (size_t)n, k->err);
+}
+
+/* Hidden LIF populations: every spike until each example's answer, one more
+ * RC-inference pass on this thread (not timed). */
+static rc_status trace_hidden_spikes(rc_app_setup *S, rc_traces *tr, int64_t n, rc_err *err)
+{
+    const rc_lif_shape *sn = &S->net->s.snn;
+    int maxn = 1;
+    for (int l = 0; l < sn->nl; l++)
+        if (rc_lif_neurons(sn, l) > maxn) maxn = rc_lif_neurons(sn, l);
+    spike_sink k = { S, tr, 0, malloc((size_t)maxn * sizeof(int)), malloc((size_t)maxn * sizeof(uint64_t)), RC_OK, err };
+    rc_status st = RC_OK;
+    if (!k.steps || !k.nodes) st = rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; i < n && !st; i++) {
+        k.id = (uint64_t)i;
+        st = rc_engine_snn_spikes(S->eng, RC_SPLIT_TEST, i, 1.0, 1, spike_sink_fn, &k, err);
+        if (!st) st = k.st;
+    }
+    free(k.steps);
+    free(k.nodes);
+    return st;
+}
+
+/* Output node of a spike: the softmax class, or for a single sigmoid
+ * 1 = positive spike, 0 = negative spike. */
+rc_status rc_app_traces_write(rc_app_setup *S, const char *dir, const rc_example_result *res, int64_t n,
+                              rc_err *err)
+{
+    rc_traces *tr = traces_open(S, dir, err);
+    if (!tr) return RC_ERR_IO;
+    rc_status st = RC_OK;
+    for (int64_t i = 0; i < n && !st; i++) {
+        const rc_example_result *r = &res[i];
+        st = rc_traces_add_example(tr, (uint64_t)i, r->tsp, r->pred, r->label, r->spiked, err);
+        if (!st && r->spiked) {
+            const uint64_t node = (uint64_t)r->pred;
+            st = rc_traces_add_spikes(tr, "output", (uint64_t)i, &r->tsp, &node, 1, err);
+        }
+    }
+    if (!st && S->trace_pops) st = trace_hidden_spikes(S, tr, n, err);
+    if (!st) st = trace_activations(S, tr, err);
+    if (st) {
+        rc_traces_abort(tr);
+        return st;
+    }
+    return rc_traces_close(tr, err);
+}

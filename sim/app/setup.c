@@ -1,0 +1,380 @@
+/* setup.c — from a config to what a run, an eval or `rcsim info` works on:
+ * the checks that need no data, the data set, the network shape (one
+ * function for run, eval and info, so they cannot disagree), the network,
+ * the pinned thread pool and the engine. Nothing here trains or writes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "io/fsutil.h"
+#include "io/idx.h"
+#include "sim/topo.h"
+#include "sim/app/app.h"
+#include "sim/app/spec.h"
+
+void openblas_set_num_threads(int);
+
+/* ---- command-line flags and config checks -------------------------------- */
+
+static const struct {
+    const char *flag, *key, *expect; /* expect: NULL = keep the config's message */
+} g_flags[] = {
+    { "--seed", "sim.seed", "a non-negative integer" },
+    { "--threads", "sim.threads", "an integer in [0, 4096]" },
+    { "--placement", "sim.placement", "spread or compact" },
+    { "--topology", "sim.topology", NULL },
+    { "--out", "output.dir", NULL },
+};
+
+rc_status rc_app_cfg_flag(rc_cfg *cfg, const char *flag, const char *value, rc_err *err)
+{
+    for (size_t i = 0; i < sizeof g_flags / sizeof *g_flags; i++) {
+        if (strcmp(flag, g_flags[i].flag)) continue;
+        char buf[4200];
+        snprintf(buf, sizeof buf, "%s=%s", g_flags[i].key, value);
+        rc_status st = rc_cfg_set(cfg, buf, err);
+        if (st && g_flags[i].expect) return rc_err_set(err, st, "%s %s: expected %s", flag, value, g_flags[i].expect);
+        return st;
+    }
+    RC_ASSERT(!"rc_app_cfg_flag: unknown flag");
+    return RC_ERR_USAGE;
+}
+
+/* output.trace_layers: each name must be a spiking population of the model:
+ * an SNN's (sn) or, for the LSTM cores (sn = NULL), only "output". *bits
+ * gets the hidden populations named (bit k = population k). */
+static rc_status trace_layers(const rc_cfg *cfg, const char *cfg_path, const rc_lif_shape *sn, uint32_t *bits,
+                              rc_err *err)
+{
+    const int npops = sn ? rc_lif_npops(sn) : 1;
+    *bits = 0;
+    for (const char *p = rc_cfg_get_str(cfg, "output.trace_layers"); *p;) {
+        size_t len = strcspn(p, ",");
+        const char *q = p;
+        while (len && *q == ' ') { q++; len--; }
+        while (len && q[len - 1] == ' ') len--;
+        int found = -1;
+        char names[512] = "", nm[32] = "output";
+        for (int k = 0; k < npops; k++) {
+            if (sn) rc_lif_pop_name(sn, k, nm, sizeof nm);
+            if (strlen(nm) == len && !strncmp(q, nm, len)) found = k;
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? ", " : "", nm);
+        }
+        if (found < 0)
+            return rc_err_set(err, RC_ERR_CONFIG, "%s: output.trace_layers names '%.*s', expected spiking populations of this model: %s",
+                              cfg_path, (int)len, q, names);
+        if (found < npops - 1 && found < 32) *bits |= 1u << found;
+        p += strcspn(p, ",");
+        if (*p) p++;
+    }
+    return RC_OK;
+}
+
+/* The command line's overrides, in their order of precedence. */
+static rc_status apply_args(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
+{
+    rc_status st = rc_cfg_load_file(cfg, a->cfg_path, err);
+    if (st) return st;
+    for (int i = 0; i < a->nset; i++)
+        if ((st = rc_cfg_set(cfg, a->sets[i], err))) return st;
+    if (a->seed && (st = rc_app_cfg_flag(cfg, "--seed", a->seed, err))) return st;
+    if (a->threads && (st = rc_app_cfg_flag(cfg, "--threads", a->threads, err))) return st;
+    if (a->model && !a->out) {
+        /* eval: the model's own folder is the default output folder. */
+        char dir[4200];
+        const char *slash = strrchr(a->model, '/');
+        if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - a->model), a->model);
+        else snprintf(dir, sizeof dir, ".");
+        if ((st = rc_app_cfg_flag(cfg, "--out", dir, err))) return st;
+    }
+    if (a->out && (st = rc_app_cfg_flag(cfg, "--out", a->out, err))) return st;
+    return rc_cfg_check_required(cfg, err);
+}
+
+rc_status rc_app_configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
+{
+    rc_status st = apply_args(cfg, a, err);
+    if (st) return st;
+    if (rc_cfg_get_float(cfg, "task.sigma_min") > rc_cfg_get_float(cfg, "task.sigma_max"))
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: task.sigma_min = %g is larger than task.sigma_max = %g, expected sigma_min <= sigma_max",
+                          a->cfg_path, rc_cfg_get_float(cfg, "task.sigma_min"), rc_cfg_get_float(cfg, "task.sigma_max"));
+    const int conv = !strcmp(rc_cfg_get_str(cfg, "model.type"), "convlstm");
+    const int snn = !strcmp(rc_cfg_get_str(cfg, "model.type"), "snn");
+    /* An SNN's populations are checked once its layers are parsed (rc_app_shape). */
+    uint32_t bits;
+    if (!snn && (st = trace_layers(cfg, a->cfg_path, NULL, &bits, err))) return st;
+    if (!conv && !snn && rc_cfg_get_int(cfg, "model.hidden") < 1)
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: missing required key model.hidden (LSTM hidden units, >= 1)", a->cfg_path);
+    if (conv && strcmp(rc_cfg_get_str(cfg, "task.name"), "tmnist"))
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: model.type = convlstm needs image input (task.name = tmnist), found task.name = %s",
+                          a->cfg_path, rc_cfg_get_str(cfg, "task.name"));
+    if (conv && rc_cfg_get_int(cfg, "model.kernel") % 2 == 0)
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: model.kernel = %lld, expected an odd size (same padding)",
+                          a->cfg_path, rc_cfg_get_int(cfg, "model.kernel"));
+    /* sim.topology plans for other machines (rcsim info); a run always runs
+     * here, but a bad value is still a config error. */
+    const char *topo_desc = rc_cfg_get_str(cfg, "sim.topology");
+    if (strcmp(topo_desc, "host")) {
+        rc_topo *topo = NULL;
+        rc_err terr = { "" };
+        if ((st = rc_topo_new(&topo, topo_desc, "sim.topology", &terr)))
+            return rc_err_set(err, st, "%s: %s", a->cfg_path, terr.msg);
+        if (!rc_topo_is_host(topo))
+            fprintf(stderr, "rcsim: note: sim.topology = %s is for planning (rcsim info); this %s runs on this machine\n",
+                    topo_desc, a->model ? "eval" : "run");
+        rc_topo_free(topo);
+    }
+    long long head[RC_NET_MAX_HEAD + 1];
+    size_t nh = rc_cfg_get_int_list(cfg, "model.head", head, RC_NET_MAX_HEAD + 1);
+    if (nh > RC_NET_MAX_HEAD)
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: model.head has %zu layers, expected at most %d",
+                          a->cfg_path, nh, RC_NET_MAX_HEAD);
+    return RC_OK;
+}
+
+/* ---- data sets ---------------------------------------------------------- */
+
+/* MNIST-format images (task.data_dir) as latency- or rate-coded events. */
+static rc_status images_new(const rc_cfg *cfg, const char *cfg_path, uint64_t seed, rc_dataset **out, rc_err *err)
+{
+    rc_idx tri = { 0 }, trl = { 0 }, tei = { 0 }, tel = { 0 };
+    const char *dir = rc_cfg_get_str(cfg, "task.data_dir");
+    rc_status st;
+    if ((st = rc_idx_read_set(dir, "train", 10, &tri, &trl, err)) ||
+        (st = rc_idx_read_set(dir, "t10k", 10, &tei, &tel, err))) {
+        rc_idx_free(&tri); rc_idx_free(&trl); rc_idx_free(&tei); rc_idx_free(&tel);
+        return st;
+    }
+    const int64_t nval = rc_cfg_get_int(cfg, "task.validation");
+    if (nval >= (int64_t)tri.count || tri.rows != tei.rows || tri.cols != tei.cols) {
+        st = rc_err_set(err, RC_ERR_CONFIG, "%s: task.validation = %lld must be smaller than the %u training images in %s (and train/test image sizes must agree)",
+                        cfg_path, (long long)nval, tri.count, dir);
+        rc_idx_free(&tri); rc_idx_free(&trl); rc_idx_free(&tei); rc_idx_free(&tel);
+        return st;
+    }
+    rc_dataset *ds;
+    if (!strcmp(rc_cfg_get_str(cfg, "encoder.type"), "rate"))
+        ds = rc_rate_new(seed, (int)rc_cfg_get_int(cfg, "encoder.steps"), (int)(tri.rows * tri.cols), 10,
+                         tri.data, trl.data, tri.count, nval, tei.data, tel.data, tei.count);
+    else
+        ds = rc_latency_new(seed, (int)rc_cfg_get_int(cfg, "encoder.steps"),
+                            !strcmp(rc_cfg_get_str(cfg, "encoder.zero"), "last"),
+                            (int)(tri.rows * tri.cols), 10, tri.data, trl.data, tri.count, nval,
+                            tei.data, tel.data, tei.count);
+    if (ds) {
+        ds->rows = (int)tri.rows;
+        ds->cols = (int)tri.cols;
+    }
+    *out = ds;
+    return RC_OK;
+}
+
+/* The speech data set from the [task] and [encoder] keys. */
+static rc_status speech_new(const rc_cfg *cfg, const char *cfg_path, uint64_t seed, rc_dataset **out, rc_err *err)
+{
+    const char *dir = rc_cfg_get_str(cfg, "task.data_dir");
+    const char *nd = rc_cfg_get_str(cfg, "task.noise_dir");
+    const char *cd = rc_cfg_get_str(cfg, "task.cache_dir");
+    const int silence = rc_cfg_get_bool(cfg, "task.silence");
+    char noise[4200] = "";
+    if (!rc_fs_is_dir(dir))
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: task.data_dir = %s is not a folder, expected a Speech Commands folder "
+                                              "(<word>/*.wav, validation_list.txt, testing_list.txt)", cfg_path, dir);
+    if (!strcmp(nd, "auto")) {
+        snprintf(noise, sizeof noise, "%s/_background_noise_", dir);
+        if (!rc_fs_is_dir(noise)) noise[0] = 0;
+    } else if (strcmp(nd, "none")) {
+        if (nd[0] == '/') snprintf(noise, sizeof noise, "%s", nd);
+        else snprintf(noise, sizeof noise, "%s/%s", dir, nd);
+        if (!rc_fs_is_dir(noise))
+            return rc_err_set(err, RC_ERR_CONFIG, "%s: task.noise_dir = %s: %s is not a folder, expected WAV noise clips (or auto, none)",
+                              cfg_path, nd, noise);
+        char *a1 = realpath(noise, NULL), *a2 = NULL;
+        char sil[4200];
+        snprintf(sil, sizeof sil, "%s/_silence_", dir);
+        a2 = realpath(sil, NULL);
+        const int same = a1 && a2 && !strcmp(a1, a2);
+        free(a1);
+        free(a2);
+        if (silence && same)
+            return rc_err_set(err, RC_ERR_CONFIG, "%s: task.noise_dir = %s is the _silence_ class's folder while task.silence = true; "
+                                                  "expected another noise folder (or none)", cfg_path, nd);
+    }
+    if (rc_cfg_get_float(cfg, "encoder.fmin_hz") >= rc_cfg_get_float(cfg, "encoder.fmax_hz"))
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: encoder.fmin_hz = %g is not below encoder.fmax_hz = %g", cfg_path,
+                          rc_cfg_get_float(cfg, "encoder.fmin_hz"), rc_cfg_get_float(cfg, "encoder.fmax_hz"));
+    rc_speech_opts o = {
+        .data_dir = dir, .keywords = rc_cfg_get_str(cfg, "task.keywords"), .silence = silence,
+        .silence_clips = rc_cfg_get_int(cfg, "task.silence_clips"),
+        .cache_dir = strcmp(cd, "none") ? cd : NULL, .noise_dir = noise[0] ? noise : NULL,
+        .time_shift_ms = rc_cfg_get_float(cfg, "task.time_shift_ms"),
+        .noise_prob = rc_cfg_get_float(cfg, "task.noise_prob"), .noise_volume = rc_cfg_get_float(cfg, "task.noise_volume"),
+        .bands = (int)rc_cfg_get_int(cfg, "encoder.mel_bands"), .context = (int)rc_cfg_get_int(cfg, "encoder.context"),
+        .fmin = rc_cfg_get_float(cfg, "encoder.fmin_hz"), .fmax = rc_cfg_get_float(cfg, "encoder.fmax_hz"),
+        .quiet = !strcmp(rc_cfg_get_str(cfg, "output.progress"), "off"),
+    };
+    rc_status st = rc_speech_new(&o, seed, out, err);
+    if (st == RC_ERR_CONFIG) {
+        char m[sizeof err->msg];
+        snprintf(m, sizeof m, "%s", err->msg);
+        return rc_err_set(err, st, "%s: %s", cfg_path, m);
+    }
+    return st;
+}
+
+rc_status rc_app_data_new(const rc_cfg *cfg, const char *cfg_path, rc_dataset **out, rc_err *err)
+{
+    const uint64_t seed = (uint64_t)rc_cfg_get_int(cfg, "sim.seed");
+    const char *task = rc_cfg_get_str(cfg, "task.name");
+    const int T = (int)rc_cfg_get_int(cfg, "task.steps");
+    rc_status st = RC_OK;
+    *out = NULL;
+    if (!strcmp(task, "tmnist")) st = images_new(cfg, cfg_path, seed, out, err);
+    else if (!strcmp(task, "speech")) st = speech_new(cfg, cfg_path, seed, out, err);
+    else if (!strcmp(task, "spotting")) *out = rc_spotting_new(seed, T ? T : 25, (int)rc_cfg_get_int(cfg, "task.run_length"));
+    else
+        *out = rc_twoseq_new(seed, T ? T : 40, rc_cfg_get_float(cfg, "task.mean"),
+                             rc_cfg_get_float(cfg, "task.sigma_min"), rc_cfg_get_float(cfg, "task.sigma_max"));
+    if (st) return st;
+    if (!*out) return rc_err_set(err, RC_ERR_NOMEM, "out of memory creating the data set");
+    return RC_OK;
+}
+
+/* ---- the network shape -------------------------------------------------- */
+
+/* model.type = snn: the LIF layers from model.layers over the data set's
+ * input (an image for conv layers) and the traced populations. */
+static rc_status snn_shape(const rc_cfg *cfg, const char *cfg_path, const rc_dataset *ds, rc_net_shape *shape,
+                           char *desc, size_t cap, uint32_t *trace_pops, rc_err *err)
+{
+    rc_lif_shape *sn = &shape->snn;
+    char msg[512];
+    const int img = ds->rows > 0 && ds->cols > 0;
+    if (rc_lif_parse(sn, rc_cfg_get_str(cfg, "model.layers"), img ? 1 : ds->nin, img ? ds->rows : 1,
+                     img ? ds->cols : 1, msg, sizeof msg))
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: model.layers = %s: %s", cfg_path,
+                          rc_cfg_get_str(cfg, "model.layers"), msg);
+    const rc_lif_layer *out = &sn->L[sn->nl - 1];
+    if (out->cout != ds->nclass)
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: model.layers ends with fc%d, expected fc%d (one output neuron per class of task %s)",
+                          cfg_path, out->cout, ds->nclass, ds->name);
+    sn->vth = (float)rc_cfg_get_float(cfg, "model.v_th");
+    sn->tau = (float)rc_cfg_get_float(cfg, "model.tau");
+    sn->lens = (float)rc_cfg_get_float(cfg, "model.lens");
+    const char *sg = rc_cfg_get_str(cfg, "model.surrogate");
+    sn->surr = !strcmp(sg, "fastsigmoid") ? RC_LIF_SURR_FASTSIG : !strcmp(sg, "atan") ? RC_LIF_SURR_ATAN : RC_LIF_SURR_RECT;
+    sn->reset = !strcmp(rc_cfg_get_str(cfg, "model.reset"), "subtract") ? RC_RESET_SUB : RC_RESET_MULT;
+    sn->bias = rc_cfg_get_bool(cfg, "model.bias");
+    uint32_t bits;
+    rc_status st = trace_layers(cfg, cfg_path, sn, &bits, err);
+    if (st) return st;
+    if (trace_pops) *trace_pops = bits;
+    shape->core = RC_CORE_LIF;
+    shape->K = ds->nclass;
+    shape->nhead = 0;
+    shape->H = sn->nl >= 2 ? rc_lif_neurons(sn, sn->nl - 2) : ds->nclass;
+    if (shape->H == 0) shape->H = ds->nclass; /* a pool before the output cannot happen (fc after pool is the rule) */
+    char ld[160];
+    rc_lif_describe(sn, ld, sizeof ld);
+    snprintf(desc, cap, "snn %s in=%dx%dx%d", ld, sn->L[0].cin, sn->L[0].hin, sn->L[0].win);
+    return RC_OK;
+}
+
+rc_status rc_app_shape(const rc_cfg *cfg, const char *cfg_path, const rc_dataset *ds, rc_net_shape *shape,
+                       char *desc, size_t cap, uint32_t *trace_pops, rc_err *err)
+{
+    *shape = (rc_net_shape){ .nin = ds->nin, .H = (int)rc_cfg_get_int(cfg, "model.hidden"),
+                             .K = ds->nclass == 2 ? 1 : ds->nclass };
+    if (trace_pops) *trace_pops = 0;
+    long long head[RC_NET_MAX_HEAD];
+    shape->nhead = (int)rc_cfg_get_int_list(cfg, "model.head", head, RC_NET_MAX_HEAD);
+    int off;
+    if (!strcmp(rc_cfg_get_str(cfg, "model.type"), "snn")) {
+        rc_status st = snn_shape(cfg, cfg_path, ds, shape, desc, cap, trace_pops, err);
+        if (st) return st;
+        off = (int)strlen(desc);
+    } else if (!strcmp(rc_cfg_get_str(cfg, "model.type"), "convlstm")) {
+        shape->core = RC_CORE_CONVLSTM;
+        shape->conv = (rc_convlstm_shape){ .C = (int)rc_cfg_get_int(cfg, "model.channels"), .Cin = 1,
+                                           .Hh = ds->rows, .Ww = ds->cols, .k = (int)rc_cfg_get_int(cfg, "model.kernel") };
+        shape->H = shape->conv.C * shape->conv.Hh * shape->conv.Ww;
+        off = snprintf(desc, cap, "convlstm C=%d k=%d map=%dx%d head=", shape->conv.C, shape->conv.k,
+                       shape->conv.Hh, shape->conv.Ww);
+    } else {
+        off = snprintf(desc, cap, "lstm nin=%d hidden=%d head=", shape->nin, shape->H);
+    }
+    for (int l = 0; l < shape->nhead; l++) {
+        shape->head[l] = (int)head[l];
+        off += snprintf(desc + off, cap - (size_t)off, "%s%d", l ? "," : "", shape->head[l]);
+    }
+    if (shape->core != RC_CORE_LIF) snprintf(desc + off, cap - (size_t)off, " outputs=%d", shape->K);
+    return RC_OK;
+}
+
+/* ---- the whole setup ---------------------------------------------------- */
+
+void rc_app_setup_free(rc_app_setup *S)
+{
+    free(S->best);
+    free(S->res);
+    free(S->idx);
+    rc_engine_free(S->eng);
+    rc_pool_free(S->pool);
+    rc_net_free(S->net);
+    rc_dataset_free(S->ds);
+    rc_cfg_free(S->cfg);
+    memset(S, 0, sizeof *S);
+}
+
+rc_status rc_app_setup_build(rc_app_setup *S, const rc_run_args *a, rc_err *err)
+{
+    rc_status st;
+    memset(S, 0, sizeof *S);
+    S->cfg = rc_cfg_new(rc_spec, rc_nspec);
+    if (!S->cfg) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+    if ((st = rc_app_configure(S->cfg, a, err))) return st;
+    const rc_cfg *cfg = S->cfg;
+    S->seed = (uint64_t)rc_cfg_get_int(cfg, "sim.seed");
+    S->task = rc_cfg_get_str(cfg, "task.name");
+    S->spotting = !strcmp(S->task, "spotting");
+    if ((st = rc_app_data_new(cfg, a->cfg_path, &S->ds, err))) return st;
+    S->T = S->ds->T;
+    rc_net_shape shape;
+    if ((st = rc_app_shape(cfg, a->cfg_path, S->ds, &shape, S->shape, sizeof S->shape, &S->trace_pops, err)))
+        return st;
+    S->net = rc_net_new(&shape, S->seed);
+    if (!S->net) return rc_err_set(err, RC_ERR_NOMEM, "out of memory creating the network");
+    /* Our threads are the only busy pool: the BLAS runs serially inside them. */
+    openblas_set_num_threads(1);
+    S->pool = rc_pool_new((int)rc_cfg_get_int(cfg, "sim.threads"),
+                          strcmp(rc_cfg_get_str(cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD : RC_PLACE_COMPACT, err);
+    if (!S->pool) return RC_ERR_NOMEM;
+    S->batch = (int)rc_cfg_get_int(cfg, "train.batch");
+    S->tbatch = (int)rc_cfg_get_int(cfg, "test.batch");
+    const int maxb = S->batch > S->tbatch ? S->batch : S->tbatch;
+    S->eng = rc_engine_new(S->net, S->ds, S->pool, maxb, err);
+    if (!S->eng) return RC_ERR_NOMEM;
+    S->best = malloc(S->net->nparams * sizeof *S->best);
+    S->res = calloc((size_t)maxb, sizeof *S->res);
+    S->idx = calloc((size_t)maxb, sizeof *S->idx);
+    if (!S->best || !S->res || !S->idx) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+    memcpy(S->best, S->net->params, S->net->nparams * sizeof *S->best);
+    S->eos = !strcmp(rc_cfg_get_str(cfg, "train.mode"), "eos");
+    S->theta = rc_cfg_get_float(cfg, "train.threshold");
+    S->beta = rc_cfg_get_float(cfg, "train.beta");
+    return RC_OK;
+}
+
+int64_t rc_app_split_count(const rc_app_setup *S, rc_split split, int64_t want)
+{
+    const int64_t have = S->ds->size[split];
+    return have > 0 && want > have ? have : want;
+}
+
+rc_status rc_run_numa_check(const rc_run_args *a, int *mismatches, rc_err *err)
+{
+    rc_app_setup S;
+    rc_status st = rc_app_setup_build(&S, a, err);
+    if (!st) *mismatches = rc_engine_numa_check(S.eng, stdout);
+    rc_app_setup_free(&S);
+    return st;
+}
