@@ -1,0 +1,105 @@
+/* lif_reference.h — dense, step-by-step references of the LIF layers for
+ * tests/test_lif.c (test code, not in the library): one layer's input current
+ * and the 2×2 pool written the plain way, in double, and rc_lif_reference, a
+ * whole network's pass built from them. The float64 smooth network of the
+ * finite-difference test uses the same two pieces.
+ *
+ * Included by test_lif.c only (the suite builds one file per test). */
+#ifndef RC_TEST_LIF_REFERENCE_H
+#define RC_TEST_LIF_REFERENCE_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "models/lif.h"
+
+/* 2×2 average pool of layer L (a pool layer): x (hin, win, cin) → y (hout,
+ * wout, cout), an odd last row/column dropped. */
+static inline void lif_ref_pool(const rc_lif_layer *L, const double *x, double *y)
+{
+    for (int oy = 0; oy < L->hout; oy++)
+        for (int ox = 0; ox < L->wout; ox++)
+            for (int c = 0; c < L->cout; c++) {
+                double a = 0;
+                for (int dy = 0; dy < 2; dy++)
+                    for (int dx = 0; dx < 2; dx++)
+                        a += x[((2 * oy + dy) * L->win + 2 * ox + dx) * L->cin + c];
+                y[(oy * L->wout + ox) * L->cout + c] = 0.25 * a;
+            }
+}
+
+/* Input current of neuron j of conv/fc layer L: bias (with model.bias) plus
+ * Σ W·x over its receptive field, summed in double in (ci, dy, dx) / i order.
+ * P is the parameter block in double. */
+static inline double lif_ref_current(const rc_lif_shape *s, const rc_lif_layer *L, const double *P,
+                                     const double *x, int j)
+{
+    const int co = j % L->cout;
+    double I = s->bias ? P[L->b + co] : 0;
+    if (L->kind == RC_LIF_CONV) {
+        const int pos = j / L->cout, oy = pos / L->wout, ox = pos % L->wout;
+        for (int ci = 0; ci < L->cin; ci++)
+            for (int dy = 0; dy < L->k; dy++)
+                for (int dx = 0; dx < L->k; dx++) {
+                    const int iy = oy + dy - L->pad, ix = ox + dx - L->pad;
+                    if (iy < 0 || iy >= L->hin || ix < 0 || ix >= L->win) continue;
+                    I += P[L->w + ((size_t)(ci * L->k + dy) * L->k + dx) * L->cout + co] *
+                         x[(iy * L->win + ix) * L->cin + ci];
+                }
+    } else
+        for (int i = 0; i < L->nin; i++) I += P[L->w + (size_t)i * L->cout + co] * x[i];
+    return I;
+}
+
+/* Independent dense reference: a straightforward step-by-step pass of all T
+ * steps with Heaviside spikes (no smooth mode). U (T, Σ neurons, layers in
+ * order) gets every pre-reset potential, O the spikes; vscale multiplies the
+ * output layer's V_th. Currents are summed in double and rounded to float
+ * once, unlike the simulator's float sums: compare with a tolerance. */
+static void rc_lif_reference(const rc_lif_shape *s, const float *Pf, const rc_events *ev, int T,
+                             float vscale, float *U, uint8_t *O)
+{
+    int maxn = 1, tot = 0, last = s->nl - 1;
+    size_t np = 0;
+    for (int l = 0; l < s->nl; l++) {
+        if (s->L[l].nin > maxn) maxn = s->L[l].nin;
+        if (s->L[l].nout > maxn) maxn = s->L[l].nout;
+        tot += rc_lif_neurons(s, l);
+        if (s->L[l].kind != RC_LIF_POOL) np = s->L[l].b + (size_t)s->L[l].cout;
+    }
+    double *x = calloc((size_t)maxn, sizeof *x), *y = calloc((size_t)maxn, sizeof *y);
+    double *P = malloc((np ? np : 1) * sizeof *P);
+    float *r = calloc((size_t)tot, sizeof *r);
+    if (!x || !y || !P || !r) abort();
+    for (size_t i = 0; i < np; i++) P[i] = Pf[i];
+    for (int t = 0; t < T; t++) {
+        memset(x, 0, (size_t)s->L[0].nin * sizeof *x);
+        for (int e = ev->off[t]; e < ev->off[t + 1]; e++) x[ev->ch[e]] += ev->val[e];
+        int base = 0;
+        for (int l = 0; l < s->nl; l++) {
+            const rc_lif_layer *L = &s->L[l];
+            if (L->kind == RC_LIF_POOL) {
+                lif_ref_pool(L, x, y);
+                memcpy(x, y, (size_t)L->nout * sizeof *x);
+                continue;
+            }
+            const float V = l == last ? s->vth * vscale : s->vth;
+            for (int j = 0; j < L->nout; j++) {
+                const float u = s->tau * r[base + j] + (float)lif_ref_current(s, L, P, x, j);
+                const int o = u > V;
+                U[(size_t)t * tot + base + j] = u;
+                O[(size_t)t * tot + base + j] = (uint8_t)o;
+                r[base + j] = o ? (s->reset == RC_RESET_MULT ? 0.0f : u - V) : u;
+                y[j] = (double)o;
+            }
+            memcpy(x, y, (size_t)L->nout * sizeof *x);
+            base += L->nout;
+        }
+    }
+    free(x);
+    free(y);
+    free(P);
+    free(r);
+}
+
+#endif
