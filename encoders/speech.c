@@ -46,7 +46,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <zlib.h>
-#include "encoders/dataset.h"
+#include "encoders/speech.h"
 #include "encoders/logmel.h"
 #include "io/featcache.h"
 #include "io/fsutil.h"

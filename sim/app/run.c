@@ -21,6 +21,10 @@
 #include <unistd.h>
 #include "base/clock.h"
 #include "encoders/dataset.h"
+#include "encoders/images.h"
+#include "encoders/speech.h"
+#include "encoders/spotting.h"
+#include "encoders/twoseq.h"
 #include "io/cfg.h"
 #include "io/checkpoint.h"
 #include "io/fsutil.h"
