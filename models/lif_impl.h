@@ -15,29 +15,22 @@
 typedef struct { int *a; size_t n, cap; } ivec;
 typedef struct { float *a; size_t n, cap; } fvec;
 
-/* Room for `more` elements past n (doubling from 1024). Scratch growth: out of
- * memory is not recoverable here, so it asserts. */
-static inline void ivec_need(ivec *v, size_t more)
+/* Room for `more` elements past n in *a (capacity *cap, elements of esize
+ * bytes; doubling from 1024). Scratch growth: out of memory is not
+ * recoverable here, so it asserts. */
+static inline void rc_lif_grow(void **a, size_t *cap, size_t n, size_t more, size_t esize)
 {
-    if (v->n + more <= v->cap) return;
-    size_t c = v->cap ? v->cap : 1024;
-    while (c < v->n + more) c *= 2;
-    int *a = realloc(v->a, c * sizeof *a);
-    RC_ASSERT(a != NULL);
-    v->a = a;
-    v->cap = c;
+    if (n + more <= *cap) return;
+    size_t c = *cap ? *cap : 1024;
+    while (c < n + more) c *= 2;
+    void *na = realloc(*a, c * esize);
+    RC_ASSERT(na != NULL);
+    *a = na;
+    *cap = c;
 }
 
-static inline void fvec_need(fvec *v, size_t more)
-{
-    if (v->n + more <= v->cap) return;
-    size_t c = v->cap ? v->cap : 1024;
-    while (c < v->n + more) c *= 2;
-    float *a = realloc(v->a, c * sizeof *a);
-    RC_ASSERT(a != NULL);
-    v->a = a;
-    v->cap = c;
-}
+static inline void ivec_need(ivec *v, size_t more) { rc_lif_grow((void **)&v->a, &v->cap, v->n, more, sizeof *v->a); }
+static inline void fvec_need(fvec *v, size_t more) { rc_lif_grow((void **)&v->a, &v->cap, v->n, more, sizeof *v->a); }
 
 /* ---- the per-example simulator ------------------------------------------------ */
 
@@ -107,31 +100,55 @@ static inline int rc_lif_pool_index(const rc_lif_sim *m, const lifpop *P, int i)
 
 /* ---- the conv scatter ------------------------------------------------------- */
 
-/* Where one input event of a conv layer lands: the taps (dy, dx) with
- * dy in [dy0, dy1), dx in [dx0, dx1) — exactly those whose output position
- * (oy, ox) = (y + pad − dy, x + pad − dx) lies in the map. Tap (dy, dx) reaches
- * group g0 − dy·wout − dx and uses the Cout weights at
- * (wrow + dy·k + dx)·Cout. Forward (u += v·w) and the weight gradient
- * (dw += v·δu) both walk the taps dy-major, dx ascending, the order the
- * float sums have always had. */
+/* The (event, tap) pairs of a conv layer's input events, for the forward
+ * scatter (u += v·w) and the weight gradient (dw += v·δu), which must visit
+ * them in the same order: events in order, and for each event the taps
+ * (dy, dx) dy-major, dx ascending, exactly those whose output position
+ * (oy, ox) = (y + pad − dy, x + pad − dx) lies in the map. Each
+ * rc_lif_scatter_next sets e (the event), g (the output group oy·wout + ox)
+ * and w (offset of the tap's Cout weights, ((ci·k + dy)·k + dx)·Cout). */
 typedef struct {
-    int dy0, dy1, dx0, dx1;
-    int g0;       /* (y + pad)·wout + x + pad                     */
-    size_t wrow;  /* ci·k·k: the event's channel's first weight row */
-} rc_lif_taps;
+    const rc_lif_layer *L;
+    const int *idx;   /* (n) input neuron of each event (channels last)   */
+    int n;
+    int e, g;         /* out: the event and the output group              */
+    size_t w;         /* out: weight offset                               */
+    int dy, dx, dy1, dx0, dx1, g0; /* the current event's tap ranges      */
+    size_t wrow;      /* ci·k·k                                            */
+} rc_lif_scatter;
 
-static inline rc_lif_taps rc_lif_conv_taps(const rc_lif_layer *L, int i)
+static inline rc_lif_scatter rc_lif_scatter_begin(const rc_lif_layer *L, const int *idx, int n)
 {
-    const int ci = i % L->cin, pos = i / L->cin, y = pos / L->win, x = pos % L->win;
-    const int ry = y + L->pad, rx = x + L->pad; /* oy = ry − dy, ox = rx − dx */
-    rc_lif_taps t;
-    t.dy0 = ry - L->hout + 1 > 0 ? ry - L->hout + 1 : 0;
-    t.dy1 = ry + 1 < L->k ? ry + 1 : L->k;
-    t.dx0 = rx - L->wout + 1 > 0 ? rx - L->wout + 1 : 0;
-    t.dx1 = rx + 1 < L->k ? rx + 1 : L->k;
-    t.g0 = ry * L->wout + rx;
-    t.wrow = (size_t)ci * L->k * L->k;
-    return t;
+    return (rc_lif_scatter){ .L = L, .idx = idx, .n = n, .e = -1 };
+}
+
+/* Next pair into s->e, g, w; 0 when every event is done. */
+static inline int rc_lif_scatter_next(rc_lif_scatter *s)
+{
+    const rc_lif_layer *L = s->L;
+    for (;;) {
+        if (s->dy < s->dy1) {
+            if (s->dx < s->dx1) {
+                s->g = s->g0 - s->dy * L->wout - s->dx;
+                s->w = (s->wrow + (size_t)(s->dy * L->k + s->dx)) * (size_t)L->cout;
+                s->dx++;
+                return 1;
+            }
+            s->dy++;
+            s->dx = s->dx0;
+            continue;
+        }
+        if (++s->e >= s->n) return 0;
+        const int i = s->idx[s->e], ci = i % L->cin, pos = i / L->cin;
+        const int ry = pos / L->win + L->pad, rx = pos % L->win + L->pad; /* oy = ry − dy */
+        s->dy = ry - L->hout + 1 > 0 ? ry - L->hout + 1 : 0;
+        s->dy1 = ry + 1 < L->k ? ry + 1 : L->k;
+        s->dx0 = rx - L->wout + 1 > 0 ? rx - L->wout + 1 : 0;
+        s->dx1 = rx + 1 < L->k ? rx + 1 : L->k;
+        s->dx = s->dx0;
+        s->g0 = ry * L->wout + rx;
+        s->wrow = (size_t)ci * L->k * L->k;
+    }
 }
 
 /* ---- shared between lif_forward.c and lif_backward.c ---------------------------- */
