@@ -1,8 +1,9 @@
 /* lif_reference.h — dense, step-by-step references of the LIF layers for
  * tests/test_lif.c (test code, not in the library): one layer's input current
- * and the 2×2 pool written the plain way, in double, and rc_lif_reference, a
- * whole network's pass built from them. The float64 smooth network of the
- * finite-difference test uses the same two pieces.
+ * and the 2×2 pool written the plain way, in double, a step of the whole
+ * network built from them, and rc_lif_reference, the Heaviside network's
+ * pass. The float64 smooth network of the finite-difference test is the same
+ * step with other neurons.
  *
  * Included by test_lif.c only (the suite builds one file per test). */
 #ifndef RC_TEST_LIF_REFERENCE_H
@@ -51,6 +52,55 @@ static inline double lif_ref_current(const rc_lif_shape *s, const rc_lif_layer *
     return I;
 }
 
+/* One step of the whole network in double: x (≥ max nin) holds the step's
+ * input; every layer in turn pools or computes each neuron's current I and
+ * asks neuron(ctx, l, j, base, I) for its output (base: the layer's first
+ * neuron among all LIF neurons); outputs become the next layer's x. y is
+ * scratch of the same size. */
+typedef double (*lif_ref_neuron)(void *ctx, int l, int j, int base, double I);
+
+static inline void lif_ref_step(const rc_lif_shape *s, const double *P, double *x, double *y,
+                                lif_ref_neuron neuron, void *ctx)
+{
+    int base = 0;
+    for (int l = 0; l < s->nl; l++) {
+        const rc_lif_layer *L = &s->L[l];
+        if (L->kind == RC_LIF_POOL) lif_ref_pool(L, x, y);
+        else {
+            for (int j = 0; j < L->nout; j++) y[j] = neuron(ctx, l, j, base, lif_ref_current(s, L, P, x, j));
+            base += L->nout;
+        }
+        memcpy(x, y, (size_t)L->nout * sizeof *x);
+    }
+}
+
+/* The step's input events, summed by channel, into x (nin of layer 0). */
+static inline void lif_ref_input(const rc_lif_shape *s, const rc_events *ev, int t, double *x)
+{
+    memset(x, 0, (size_t)s->L[0].nin * sizeof *x);
+    for (int e = ev->off[t]; e < ev->off[t + 1]; e++) x[ev->ch[e]] += ev->val[e];
+}
+
+/* The Heaviside network's neurons (rc_lif_reference). */
+typedef struct {
+    const rc_lif_shape *s;
+    float vscale, *r, *U;  /* r (tot) post-reset state; U, O rows of step t */
+    uint8_t *O;
+} lif_ref_heaviside;
+
+static double lif_ref_heaviside_neuron(void *ctx, int l, int j, int base, double I)
+{
+    lif_ref_heaviside *h = ctx;
+    const rc_lif_shape *s = h->s;
+    const float V = l == s->nl - 1 ? s->vth * h->vscale : s->vth;
+    const float u = s->tau * h->r[base + j] + (float)I;
+    const int o = u > V;
+    h->U[base + j] = u;
+    h->O[base + j] = (uint8_t)o;
+    h->r[base + j] = o ? (s->reset == RC_RESET_MULT ? 0.0f : u - V) : u;
+    return (double)o;
+}
+
 /* Independent dense reference: a straightforward step-by-step pass of all T
  * steps with Heaviside spikes (no smooth mode). U (T, Σ neurons, layers in
  * order) gets every pre-reset potential, O the spikes; vscale multiplies the
@@ -59,7 +109,7 @@ static inline double lif_ref_current(const rc_lif_shape *s, const rc_lif_layer *
 static void rc_lif_reference(const rc_lif_shape *s, const float *Pf, const rc_events *ev, int T,
                              float vscale, float *U, uint8_t *O)
 {
-    int maxn = 1, tot = 0, last = s->nl - 1;
+    int maxn = 1, tot = 0;
     size_t np = 0;
     for (int l = 0; l < s->nl; l++) {
         if (s->L[l].nin > maxn) maxn = s->L[l].nin;
@@ -72,29 +122,12 @@ static void rc_lif_reference(const rc_lif_shape *s, const float *Pf, const rc_ev
     float *r = calloc((size_t)tot, sizeof *r);
     if (!x || !y || !P || !r) abort();
     for (size_t i = 0; i < np; i++) P[i] = Pf[i];
+    lif_ref_heaviside h = { s, vscale, r, NULL, NULL };
     for (int t = 0; t < T; t++) {
-        memset(x, 0, (size_t)s->L[0].nin * sizeof *x);
-        for (int e = ev->off[t]; e < ev->off[t + 1]; e++) x[ev->ch[e]] += ev->val[e];
-        int base = 0;
-        for (int l = 0; l < s->nl; l++) {
-            const rc_lif_layer *L = &s->L[l];
-            if (L->kind == RC_LIF_POOL) {
-                lif_ref_pool(L, x, y);
-                memcpy(x, y, (size_t)L->nout * sizeof *x);
-                continue;
-            }
-            const float V = l == last ? s->vth * vscale : s->vth;
-            for (int j = 0; j < L->nout; j++) {
-                const float u = s->tau * r[base + j] + (float)lif_ref_current(s, L, P, x, j);
-                const int o = u > V;
-                U[(size_t)t * tot + base + j] = u;
-                O[(size_t)t * tot + base + j] = (uint8_t)o;
-                r[base + j] = o ? (s->reset == RC_RESET_MULT ? 0.0f : u - V) : u;
-                y[j] = (double)o;
-            }
-            memcpy(x, y, (size_t)L->nout * sizeof *x);
-            base += L->nout;
-        }
+        h.U = U + (size_t)t * tot;
+        h.O = O + (size_t)t * tot;
+        lif_ref_input(s, ev, t, x);
+        lif_ref_step(s, P, x, y, lif_ref_heaviside_neuron, &h);
     }
     free(x);
     free(y);
