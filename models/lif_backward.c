@@ -159,14 +159,12 @@ static void pop_dweights(rc_lif_sim *m, int p, int t, float *Gm, const rc_events
     lifpop *P = &m->pop[p];
     const rc_lif_layer *L = &s->L[P->layer];
     const float *dI = P->dIall + (size_t)t * P->N;
-    rc_lif_pop_inputs(m, p, t, ev);
     float *dW = Gm + L->w;
-    const int nin = (int)m->in_idx.n;
-    const int *ii = m->in_idx.a;
+    rc_lif_pop_inputs(m, p, t, ev);
     const float *vv = m->in_val.a;
     if (L->kind == RC_LIF_CONV) {
         const int co = L->cout;
-        rc_lif_scatter sc = rc_lif_scatter_begin(L, ii, nin);
+        rc_lif_scatter sc = rc_lif_scatter_begin(m, L);
         while (rc_lif_scatter_next(&sc)) {
             if (!P->gnz[sc.g]) continue;
             float *w = dW + sc.w;
@@ -175,7 +173,8 @@ static void pop_dweights(rc_lif_sim *m, int p, int t, float *Gm, const rc_events
             for (int c = 0; c < co; c++) w[c] += v * d[c];
         }
     } else if (P->gnz[0]) {
-        const int no = L->cout;
+        const int no = L->cout, nin = (int)m->in_idx.n;
+        const int *ii = m->in_idx.a;
         for (int e = 0; e < nin; e++) {
             const float v = vv[e];
             float *w = dW + (size_t)ii[e] * no;

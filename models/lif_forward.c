@@ -174,12 +174,10 @@ static void pop_deliver(rc_lif_sim *m, int p, int t, int all, const float *Pm, c
     else
         for (int i = 0; i < P->nspk; i++) touch(P, P->spk[i], t, tau, bias);
     rc_lif_pop_inputs(m, p, t, ev);
-    const int nin = (int)m->in_idx.n;
-    const int *ii = m->in_idx.a;
     const float *vv = m->in_val.a;
     if (L->kind == RC_LIF_CONV) {
         const int co = L->cout;
-        rc_lif_scatter sc = rc_lif_scatter_begin(L, ii, nin);
+        rc_lif_scatter sc = rc_lif_scatter_begin(m, L);
         while (rc_lif_scatter_next(&sc)) {
             touch(P, sc.g, t, tau, bias);
             float *u = P->u + (size_t)sc.g * co;
@@ -189,7 +187,8 @@ static void pop_deliver(rc_lif_sim *m, int p, int t, int all, const float *Pm, c
             r->synops += co;
         }
     } else {
-        const int no = L->cout;
+        const int no = L->cout, nin = (int)m->in_idx.n;
+        const int *ii = m->in_idx.a;
         for (int e = 0; e < nin; e++) {
             const float v = vv[e];
             const float *w = W + (size_t)ii[e] * no;

@@ -117,9 +117,10 @@ typedef struct {
     size_t wrow;      /* ci·k·k                                            */
 } rc_lif_scatter;
 
-static inline rc_lif_scatter rc_lif_scatter_begin(const rc_lif_layer *L, const int *idx, int n)
+/* Over the inputs rc_lif_pop_inputs left in m->in_idx, into layer L. */
+static inline rc_lif_scatter rc_lif_scatter_begin(const rc_lif_sim *m, const rc_lif_layer *L)
 {
-    return (rc_lif_scatter){ .L = L, .idx = idx, .n = n, .e = -1 };
+    return (rc_lif_scatter){ .L = L, .idx = m->in_idx.a, .n = (int)m->in_idx.n, .e = -1 };
 }
 
 /* Next pair into s->e, g, w; 0 when every event is done. */
