@@ -75,7 +75,7 @@ $(BUILD)/librcsim.a: $(LIB_OBJ)
 $(RCSIM_BIN): $(BUILD)/sim/app/main.o $(BUILD)/librcsim.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/librcsim.a $(RCSIM_BIN)
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/librcsim.a $(RCSIM_BIN)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(BUILD)/librcsim.a $(LDLIBS) $(shell pkg-config --libs cmocka)
 

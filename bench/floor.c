@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "base/clock.h"
-#include "encoders/dataset.h"
+#include "encoders/twoseq.h"
 #include "models/net.h"
 #include "sim/engine.h"
 #include "sim/pool.h"

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include "base/clock.h"
-#include "encoders/dataset.h"
+#include "encoders/images.h"
 #include "io/idx.h"
 #include "models/net.h"
 #include "sim/pool.h"

@@ -5,7 +5,11 @@
  * fresh sequence drawn from counter-based random numbers keyed by
  * (seed, split, index), so the same index always gives the same sequence and
  * nothing depends on thread count or visiting order. Finite data sets (MNIST,
- * speech) report their split sizes. */
+ * speech) report their split sizes.
+ *
+ * This header is only the interface every dataset implements; each encoder's
+ * constructor is in its own header: encoders/spotting.h, twoseq.h, images.h
+ * (latency and rate coded), speech.h. */
 #ifndef RC_DATASET_H
 #define RC_DATASET_H
 
@@ -50,66 +54,6 @@ struct rc_dataset {
                                 (example i of that pass over the training set),
                                 so per-example augmentation differs by pass   */
 };
-
-/* Synthetic tasks (encoders/spotting.c, encoders/twoseq.c). */
-rc_dataset *rc_spotting_new(uint64_t seed, int T, int run);
-rc_dataset *rc_twoseq_new(uint64_t seed, int T, double mean, double sigma_lo, double sigma_hi);
-
-/* Latency-coded images (temporal MNIST, paper 3.3): T steps; a pixel of value
- * v > 0 spikes once, at step ((255 − v)·T) / 255 clipped to T − 1 (integer
- * arithmetic: brighter = earlier, exact at every boundary); v = 0 never spikes
- * (zero_last = 0) or spikes at T − 1 (zero_last = 1, as the paper's public
- * code does). Channel = pixel index (row-major). Splits: TRAIN = the first
- * ntrain − nval training images, VAL = the last nval training images, TEST =
- * the test images. Takes ownership of the pixel and label arrays (free()d).
- * Returns NULL on allocation failure. */
-rc_dataset *rc_latency_new(uint64_t seed, int T, int zero_last, int npix, int nclass,
-                           uint8_t *train_pix, uint8_t *train_lab, int64_t ntrain, int64_t nval,
-                           uint8_t *test_pix, uint8_t *test_lab, int64_t ntest);
-/* Rate-coded images (encoders/images.c): at every step each pixel of value v
- * spikes with probability v/255 (counter-based draws keyed by split, example,
- * step and pixel). Splits and ownership as rc_latency_new. */
-rc_dataset *rc_rate_new(uint64_t seed, int T, int npix, int nclass,
-                        uint8_t *train_pix, uint8_t *train_lab, int64_t ntrain, int64_t nval,
-                        uint8_t *test_pix, uint8_t *test_lab, int64_t ntest);
-/* Latency step of a pixel value (−1 = no spike). */
-int rc_latency_step(int v, int T, int zero_last);
-
-/* Brute-force label and earliest step for a binary sequence (tests use it). */
-void rc_spotting_label(const uint8_t *bits, int T, int run, int *label, int *earliest);
-
-/* Speech Commands keyword spotting (paper 3.4, B.4; encoders/speech.c). */
-typedef struct {
-    const char *data_dir;    /* <word>/<speaker>_nohash_<n>.wav, validation_list.txt,
-                                testing_list.txt, optional _background_noise_/ */
-    const char *keywords;    /* comma-separated; every other word is "unknown"  */
-    int silence;             /* add _silence_/ clips as the last class; without
-                                that folder, clips cut from noise_dir            */
-    int64_t silence_clips;   /* how many to cut; 0 = the mean keyword class size */
-    const char *cache_dir;   /* feature cache folder; NULL = no cache           */
-    const char *noise_dir;   /* noise clips for mixing; NULL = no noise mixing  */
-    double time_shift_ms;    /* augmentation: uniform shift in [-s, s] ms        */
-    double noise_prob;       /* augmentation: chance of mixing noise in          */
-    double noise_volume;     /* augmentation: noise gain ~ U(0, noise_volume)    */
-    int bands, context;      /* mel filters; frames of context on either side    */
-    double fmin, fmax;       /* filterbank edges (Hz)                            */
-    int quiet;               /* no note on stderr when features are computed     */
-} rc_speech_opts;
-/* Scans data_dir, loads or computes the features (cache), computes the
- * training-set normalisation. Errors name the file or folder. */
-rc_status rc_speech_new(const rc_speech_opts *o, uint64_t seed, rc_dataset **out, rc_err *err);
-/* Relative path ("yes/abc_nohash_0.wav") of example idx of a split; a silence
- * clip cut from noise is named "_silence_/<noise file>@<first sample>". */
-const char *rc_speech_file(const rc_dataset *ds, rc_split split, int64_t idx);
-/* 1 if example idx of a split is a silence clip cut from noise, with the noise
- * file's path, the window's first sample and its volume (the clip is
- * volume × samples offset .. offset + 15999, zeros past the end); else 0. */
-int rc_speech_synth_clip(const rc_dataset *ds, rc_split split, int64_t idx, const char **noise, int64_t *offset,
-                         float *volume);
-/* How the features were obtained: 0 computed (no cache), 1 loaded from the
- * cache, 2 computed because the cache was missing, 3 computed because it was
- * stale or corrupt. */
-int rc_speech_cache_state(const rc_dataset *ds);
 
 void rc_dataset_free(rc_dataset *ds); /* NULL is a no-op */
 

@@ -16,7 +16,7 @@
  * and however often it is visited (a training image gets the same train
  * every epoch). Cost: T·npix draws per example. */
 #include <stdlib.h>
-#include "encoders/dataset.h"
+#include "encoders/images.h"
 #include "base/rng.h"
 
 typedef rc_status (*get_fn)(const rc_dataset *, rc_split, int64_t, rc_events *, rc_example_info *);

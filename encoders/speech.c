@@ -1,5 +1,5 @@
 /* speech.c — Speech Commands keyword spotting as an rcsim data set
- * (paper 3.4, B.4).
+ * (paper 3.4, B.4): the clips, their classes and splits.
  *
  * Layout (v0.02 and the shared subset alike): DIR/<word>/<name>.wav,
  * DIR/validation_list.txt and DIR/testing_list.txt (paths relative to DIR,
@@ -35,63 +35,27 @@
  * io/featcache.h) at construction. Training examples with augmentation on
  * (time shift, noise) are recomputed from the WAV in get(): the random draws
  * are counter-based, keyed by (seed, pass·ntrain + position), so an example
- * is the same whatever thread loads it. */
+ * is the same whatever thread loads it.
+ *
+ * Code: this file finds the clips and their splits (and reads a clip's
+ * audio); speech_features.c computes, caches and normalises the features;
+ * speech_dataset.c is the data set (get, free, rc_speech_new); their shared
+ * state is speech_impl.h. */
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <zlib.h>
-#include "encoders/dataset.h"
+#include "encoders/speech_impl.h"
 #include "encoders/logmel.h"
-#include "io/featcache.h"
 #include "io/fsutil.h"
 #include "io/wav.h"
 #include "base/rng.h"
 
-#define MAX_CLASS 64
-
-typedef struct {
-    char *dir;
-    int nfiles;
-    char **rel;            /* (nfiles) "word/file.wav", sorted             */
-    int *label;            /* (nfiles)                                     */
-    int *split;            /* (nfiles) rc_split                            */
-    int32_t *sidx[3];      /* per split: file indices, in file order       */
-    int64_t ns[3];
-    float *feat;           /* (nfiles, frames, bands)                      */
-    rc_logmel *lm;
-    int frames, bands, context, T, nin;
-    float *norm;           /* (2·nin) mean, 1/std                          */
-    int shift;             /* augmentation: max shift in samples           */
-    double noise_prob, noise_vol;
-    float **noise;         /* (nnoise) noise clips as floats               */
-    int64_t *noise_len;
-    int64_t *noise_use;    /* (nnoise) augmentation windows start below
-                              noise_use − 1 s (the training stretch)       */
-    char **noise_path;     /* (nnoise)                                     */
-    int nnoise;
-    int nreal;             /* files [nreal, nfiles) are synthesised silence */
-    int *syn_k;            /* (nfiles − nreal) noise file of the window    */
-    int64_t *syn_off;      /* first sample of the window                   */
-    float *syn_vol;        /* its volume                                   */
-    int augment;
-    int cache_state;
-    char *names[MAX_CLASS];
-} speech_priv;
-
 /* ---- folders ------------------------------------------------------------ */
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static void free_list(char **v, int n)
-{
-    for (int i = 0; i < n; i++) free(v[i]);
-    free(v);
-}
 
 /* Lines of a split list, trimmed and sorted (for bsearch). */
 static rc_status read_list(const char *path, char ***out, int *nout, rc_err *err)
@@ -121,7 +85,7 @@ static rc_status read_list(const char *path, char ***out, int *nout, rc_err *err
     }
     fclose(f);
     if (st) {
-        free_list(v, n);
+        rc_fs_list_free(v, n);
         return rc_err_set(err, st, "%s: out of memory", path);
     }
     if (n) qsort(v, (size_t)n, sizeof *v, cmp_str);
@@ -162,9 +126,8 @@ static rc_status read_float(const char *path, float **x, int64_t *n, rc_err *err
     return RC_OK;
 }
 
-/* The samples of clip `file`: its WAV, or the scaled noise window of a
- * synthesised silence clip (one second, zeros past the end of the noise). */
-static rc_status clip_audio(const speech_priv *p, int file, float **x, int64_t *n, rc_err *err)
+/* See speech_impl.h. */
+rc_status speech_clip_audio(const speech_priv *p, int file, float **x, int64_t *n, rc_err *err)
 {
     if (file < p->nreal) {
         char path[PATH_MAX];
@@ -179,126 +142,6 @@ static rc_status clip_audio(const speech_priv *p, int file, float **x, int64_t *
     *x = f;
     *n = L;
     return RC_OK;
-}
-
-/* ---- the data set ------------------------------------------------------- */
-
-static void speech_free(rc_dataset *ds)
-{
-    speech_priv *p = ds->priv;
-    if (!p) return;
-    free(p->dir);
-    free_list(p->rel, p->nfiles);
-    free(p->label);
-    free(p->split);
-    for (int s = 0; s < 3; s++) free(p->sidx[s]);
-    free(p->feat);
-    rc_logmel_free(p->lm);
-    free(p->norm);
-    for (int i = 0; i < p->nnoise; i++) free(p->noise[i]);
-    free(p->noise);
-    free(p->noise_len);
-    free(p->noise_use);
-    free_list(p->noise_path, p->nnoise);
-    free(p->syn_k);
-    free(p->syn_off);
-    free(p->syn_vol);
-    for (int c = 0; c < MAX_CLASS; c++) free(p->names[c]);
-}
-
-/* Log-mel frames of training example `index` (pass-aware) with a random time
- * shift and noise, into out (frames, bands). */
-static rc_status augmented(const speech_priv *p, uint64_t seed, int file, int64_t index, float *out)
-{
-    rc_err e;
-    float *src = NULL;
-    int64_t n = 0;
-    rc_status st = clip_audio(p, file, &src, &n, &e);
-    if (st) return st;
-    const int L = 16000;
-    float *x = calloc((size_t)L, sizeof *x);
-    if (!x) { free(src); return RC_ERR_NOMEM; }
-    const uint64_t u = (uint64_t)index;
-    /* Shift s > 0 delays the clip by s samples (zeros in front), s < 0 advances it. */
-    const int s = p->shift ? (int)(rc_rand64(seed, RC_STREAM_AUG, u, 0) % (uint64_t)(2 * p->shift + 1)) - p->shift : 0;
-    for (int i = 0; i < L; i++) {
-        const int64_t j = (int64_t)i - s;
-        if (j >= 0 && j < n) x[i] = src[j];
-    }
-    if (p->nnoise && rc_uniform(seed, RC_STREAM_AUG, u, 1) < p->noise_prob) {
-        const int k = (int)(rc_rand64(seed, RC_STREAM_AUG, u, 2) % (uint64_t)p->nnoise);
-        const int64_t len = p->noise_len[k], use = p->noise_use[k];
-        const int64_t off = use > L ? (int64_t)(rc_rand64(seed, RC_STREAM_AUG, u, 3) % (uint64_t)(use - L + 1)) : 0;
-        const float vol = (float)(rc_uniform(seed, RC_STREAM_AUG, u, 4) * p->noise_vol);
-        for (int i = 0; i < L && off + i < len; i++) {
-            float v = x[i] + vol * p->noise[k][off + i];
-            x[i] = v > 1.0f ? 1.0f : v < -1.0f ? -1.0f : v;
-        }
-    }
-    rc_logmel_compute(p->lm, x, (size_t)L, out);
-    free(x);
-    free(src);
-    return RC_OK;
-}
-
-static rc_status speech_get(const rc_dataset *ds, rc_split split, int64_t index, rc_events *ev,
-                            rc_example_info *info)
-{
-    const speech_priv *p = ds->priv;
-    const int64_t n = p->ns[split];
-    RC_ASSERT(index >= 0 && n > 0 && (split == RC_SPLIT_TRAIN || index < n));
-    const int file = p->sidx[split][index % n];
-    const size_t fb = (size_t)p->frames * (size_t)p->bands;
-    const float *f = p->feat + (size_t)file * fb;
-    float *tmp = NULL;
-    rc_status st;
-    if (split == RC_SPLIT_TRAIN && p->augment) {
-        if (!(tmp = malloc(fb * sizeof *tmp))) return RC_ERR_NOMEM;
-        if ((st = augmented(p, ds->seed, file, index, tmp))) { free(tmp); return st; }
-        f = tmp;
-    }
-    const int T = p->T, nin = p->nin, B = p->bands;
-    if ((st = rc_events_reset(ev, T)) || (st = rc_events_reserve(ev, T * nin))) { free(tmp); return st; }
-    const float *mean = ds->norm, *inv = ds->norm + nin;
-    for (int t = 0; t < T; t++) {
-        ev->off[t] = t * nin;
-        int32_t *ch = ev->ch + (size_t)t * nin;
-        float *val = ev->val + (size_t)t * nin;
-        const float *w = f + (size_t)t * B; /* frames t .. t + 2·context, contiguous */
-        for (int c = 0; c < nin; c++) {
-            ch[c] = c;
-            val[c] = (w[c] - mean[c]) * inv[c];
-        }
-    }
-    ev->off[T] = T * nin;
-    ev->nev = T * nin;
-    info->label = p->label[file];
-    info->earliest = -1;
-    free(tmp);
-    return RC_OK;
-}
-
-const char *rc_speech_file(const rc_dataset *ds, rc_split split, int64_t idx)
-{
-    const speech_priv *p = ds->priv;
-    RC_ASSERT(idx >= 0 && idx < p->ns[split]);
-    return p->rel[p->sidx[split][idx]];
-}
-
-int rc_speech_cache_state(const rc_dataset *ds) { return ((const speech_priv *)ds->priv)->cache_state; }
-
-int rc_speech_synth_clip(const rc_dataset *ds, rc_split split, int64_t idx, const char **noise, int64_t *offset,
-                         float *volume)
-{
-    const speech_priv *p = ds->priv;
-    RC_ASSERT(idx >= 0 && idx < p->ns[split]);
-    const int file = p->sidx[split][idx];
-    if (file < p->nreal) return 0;
-    const int j = file - p->nreal;
-    *noise = p->noise_path[p->syn_k[j]];
-    *offset = p->syn_off[j];
-    *volume = p->syn_vol[j];
-    return 1;
 }
 
 /* Room for n more files in rel, label and split. */
@@ -369,8 +212,8 @@ static rc_status add_silence(speech_priv *p, int *cap, int nkw, int64_t n, uint6
     return RC_OK;
 }
 
-/* Finds the class of every word folder and collects the clips. */
-static rc_status scan(speech_priv *p, const rc_speech_opts *o, uint64_t seed, rc_err *err)
+/* See speech_impl.h. */
+rc_status speech_scan(speech_priv *p, const rc_speech_opts *o, uint64_t seed, rc_err *err)
 {
     char **words = NULL, *kw[MAX_CLASS];
     int nwords = 0, nkw = 0;
@@ -417,9 +260,9 @@ static rc_status scan(speech_priv *p, const rc_speech_opts *o, uint64_t seed, rc
         snprintf(path, sizeof path, "%s/%s", p->dir, word);
         if ((st = rc_fs_list_dir(path, 0, ".wav", &files, &nf, err))) goto out;
         for (int i = 0; i < nf; i++) {
-            if ((st = grow(p, &cap, 1, err))) { free_list(files, nf); goto out; }
+            if ((st = grow(p, &cap, 1, err))) { rc_fs_list_free(files, nf); goto out; }
             char *rel = malloc(strlen(word) + strlen(files[i]) + 2);
-            if (!rel) { free_list(files, nf); st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto out; }
+            if (!rel) { rc_fs_list_free(files, nf); st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto out; }
             sprintf(rel, "%s/%s", word, files[i]);
             int sp = in_list(vl, nvl, rel) ? RC_SPLIT_VAL : in_list(tl, ntl, rel) ? RC_SPLIT_TEST : RC_SPLIT_TRAIN;
             if (silence && sp == RC_SPLIT_TRAIN) {
@@ -431,7 +274,7 @@ static rc_status scan(speech_priv *p, const rc_speech_opts *o, uint64_t seed, rc
             p->split[p->nfiles] = sp;
             p->nfiles++;
         }
-        free_list(files, nf);
+        rc_fs_list_free(files, nf);
     }
     p->nreal = p->nfiles;
     if (o->silence && !have_silence) {
@@ -465,112 +308,13 @@ static rc_status scan(speech_priv *p, const rc_speech_opts *o, uint64_t seed, rc
             goto out;
         }
 out:
-    free_list(words, nwords);
-    free_list(vl, nvl);
-    free_list(tl, ntl);
+    rc_fs_list_free(words, nwords);
+    rc_fs_list_free(vl, nvl);
+    rc_fs_list_free(tl, ntl);
     return st;
 }
 
-/* The cache key: feature parameters, the folder and every clip's path, size
- * and modification time (any change to the data makes the cache stale). */
-static rc_status cache_key(const speech_priv *p, const rc_logmel_params *lp, char **key_out, uint32_t *crc_out,
-                           rc_err *err)
-{
-    *key_out = NULL;
-    char desc[512];
-    rc_logmel_describe(lp, desc, sizeof desc);
-    uLong c = crc32(0L, Z_NULL, 0);
-    for (int i = 0; i < p->nreal; i++) {
-        char path[PATH_MAX], line[PATH_MAX + 64];
-        snprintf(path, sizeof path, "%s/%s", p->dir, p->rel[i]);
-        struct stat sb;
-        if (stat(path, &sb) != 0) return rc_err_set(err, RC_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
-        int n = snprintf(line, sizeof line, "%s\t%lld\t%lld.%09ld\n", p->rel[i], (long long)sb.st_size,
-                         (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec);
-        c = crc32(c, (const unsigned char *)line, (uInt)n);
-    }
-    /* Synthesised silence: every noise file (path, size, mtime) and every
-     * window (file, offset, volume), so another seed, clip count or noise
-     * folder is another key. Without them the key is as it always was. */
-    char syn[96] = "";
-    if (p->nfiles > p->nreal) {
-        uLong cs = crc32(0L, Z_NULL, 0);
-        for (int k = 0; k < p->nnoise; k++) {
-            char line[PATH_MAX + 64];
-            struct stat sb;
-            if (stat(p->noise_path[k], &sb) != 0)
-                return rc_err_set(err, RC_ERR_IO, "%s: cannot stat: %s", p->noise_path[k], strerror(errno));
-            int n = snprintf(line, sizeof line, "%s\t%lld\t%lld.%09ld\n", p->noise_path[k], (long long)sb.st_size,
-                             (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec);
-            cs = crc32(cs, (const unsigned char *)line, (uInt)n);
-        }
-        for (int j = 0; j < p->nfiles - p->nreal; j++) {
-            char line[128];
-            int n = snprintf(line, sizeof line, "%d\t%lld\t%a\t%d\n", p->syn_k[j], (long long)p->syn_off[j],
-                             (double)p->syn_vol[j], p->split[p->nreal + j]);
-            cs = crc32(cs, (const unsigned char *)line, (uInt)n);
-        }
-        snprintf(syn, sizeof syn, "; silence-clips=%d; noise-files=%d; silence-crc32=%08lx", p->nfiles - p->nreal,
-                 p->nnoise, (unsigned long)cs);
-    }
-    char *abs = realpath(p->dir, NULL);
-    size_t cap = strlen(desc) + (abs ? strlen(abs) : strlen(p->dir)) + sizeof syn + 128;
-    char *key = malloc(cap);
-    if (key)
-        snprintf(key, cap, "rcsim speech features v1; %s; dir=%s; files=%d; list-crc32=%08lx%s", desc,
-                 abs ? abs : p->dir, p->nreal, (unsigned long)c, syn);
-    free(abs);
-    if (!key) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
-    *crc_out = (uint32_t)crc32(0L, (const unsigned char *)key, (uInt)strlen(key));
-    *key_out = key;
-    return RC_OK;
-}
-
-static rc_status compute_all(speech_priv *p, rc_err *err)
-{
-    const size_t fb = (size_t)p->frames * (size_t)p->bands;
-    for (int i = 0; i < p->nfiles; i++) {
-        float *x = NULL;
-        int64_t n = 0;
-        rc_status st = clip_audio(p, i, &x, &n, err);
-        if (st) return st;
-        rc_logmel_compute(p->lm, x, (size_t)n, p->feat + (size_t)i * fb);
-        free(x);
-    }
-    return RC_OK;
-}
-
-/* Mean and 1/std of every channel over the training clips and steps (two
- * passes in double, fixed order: the same numbers on every machine). */
-static rc_status normalisation(speech_priv *p, float *norm, rc_err *err)
-{
-    const int nin = p->nin, T = p->T, B = p->bands;
-    const size_t fb = (size_t)p->frames * (size_t)B;
-    double *sum = calloc((size_t)nin * 2, sizeof *sum), *sq = sum ? sum + nin : NULL;
-    if (!sum) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
-    const double cnt = (double)p->ns[RC_SPLIT_TRAIN] * T;
-    for (int pass = 0; pass < 2; pass++)
-        for (int64_t i = 0; i < p->ns[RC_SPLIT_TRAIN]; i++) {
-            const float *f = p->feat + (size_t)p->sidx[RC_SPLIT_TRAIN][i] * fb;
-            for (int t = 0; t < T; t++)
-                for (int c = 0; c < nin; c++) {
-                    const double v = f[(size_t)t * B + c];
-                    if (!pass) sum[c] += v;
-                    else sq[c] += (v - sum[c]) * (v - sum[c]);
-                }
-            if (!pass && i == p->ns[RC_SPLIT_TRAIN] - 1)
-                for (int c = 0; c < nin; c++) sum[c] /= cnt;
-        }
-    for (int c = 0; c < nin; c++) {
-        const double sd = sqrt(sq[c] / cnt);
-        norm[c] = (float)sum[c];
-        norm[nin + c] = sd > 1e-6 ? (float)(1.0 / sd) : 1.0f;
-    }
-    free(sum);
-    return RC_OK;
-}
-
-static rc_status load_noise(speech_priv *p, const char *dir, rc_err *err)
+rc_status speech_load_noise(speech_priv *p, const char *dir, rc_err *err)
 {
     char **files = NULL;
     int nf = 0;
@@ -589,91 +333,6 @@ static rc_status load_noise(speech_priv *p, const char *dir, rc_err *err)
         p->nnoise = i + 1;   /* owns noise[i] from here on */
         if (!(p->noise_path[i] = strdup(path))) st = rc_err_set(err, RC_ERR_NOMEM, "out of memory");
     }
-    free_list(files, nf);
-    return st;
-}
-
-rc_status rc_speech_new(const rc_speech_opts *o, uint64_t seed, rc_dataset **out, rc_err *err)
-{
-    *out = NULL;
-    speech_priv *p = calloc(1, sizeof *p);
-    rc_dataset *ds = rc_dataset_new("speech", 0, 0, 0, seed, speech_get, speech_free, p);
-    if (!ds) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
-    rc_status st;
-    if (!(p->dir = strdup(o->data_dir))) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto fail; }
-    const rc_logmel_params lp = rc_logmel_default(o->bands, o->fmin, o->fmax);
-    if (!(p->lm = rc_logmel_new(&lp))) {
-        st = rc_err_set(err, RC_ERR_CONFIG, "log-mel features: bands = %d, fmin = %g Hz, fmax = %g Hz, expected 0 <= fmin < fmax <= %d Hz",
-                        o->bands, o->fmin, o->fmax, lp.rate / 2);
-        goto fail;
-    }
-    p->bands = o->bands;
-    p->context = o->context;
-    p->frames = rc_logmel_frames(p->lm);
-    p->T = p->frames - 2 * o->context;
-    p->nin = (2 * o->context + 1) * o->bands;
-    if (p->T < 1) {
-        st = rc_err_set(err, RC_ERR_CONFIG, "encoder.context = %d leaves no steps of the %d frames", o->context, p->frames);
-        goto fail;
-    }
-    /* Noise first: synthesised silence clips are cut from it. */
-    if (o->noise_dir && (st = load_noise(p, o->noise_dir, err))) goto fail;
-    if ((st = scan(p, o, seed, err))) goto fail;
-    const size_t fb = (size_t)p->frames * (size_t)p->bands;
-    if (!(p->feat = malloc((size_t)p->nfiles * fb * sizeof *p->feat))) {
-        st = rc_err_set(err, RC_ERR_NOMEM, "out of memory for the features of %d clips", p->nfiles);
-        goto fail;
-    }
-    /* Features: from the cache when it holds exactly these, else computed. */
-    char cpath[PATH_MAX] = "", why[600] = "";
-    char *key = NULL;
-    if (o->cache_dir) {
-        uint32_t kc = 0;
-        if ((st = cache_key(p, &lp, &key, &kc, err))) goto fail;
-        snprintf(cpath, sizeof cpath, "%s/speech-%08x.h5", o->cache_dir, (unsigned)kc);
-        if (rc_featcache_load(cpath, key, p->feat, (size_t)p->nfiles, fb, why, sizeof why)) p->cache_state = 1;
-        else p->cache_state = !strcmp(why, "no cache file") ? 2 : 3;
-    }
-    if (p->cache_state != 1) {
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        if ((st = compute_all(p, err))) { free(key); goto fail; }
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        rc_err e2;
-        int saved = 0;
-        if (key) {
-            saved = !rc_mkdir_p(o->cache_dir, &e2) && !rc_featcache_save(cpath, key, p->feat, (size_t)p->nfiles, fb, &e2);
-            if (!saved && !o->quiet) fprintf(stderr, "rcsim: warning: feature cache not written: %s\n", e2.msg);
-        }
-        if (!o->quiet)
-            fprintf(stderr, "rcsim: speech features of %d clips computed in %.1f s%s%s%s%s\n", p->nfiles,
-                    (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec),
-                    saved ? "; cached in " : "", saved ? cpath : "",
-                    p->cache_state == 3 ? "; the old cache was " : "", p->cache_state == 3 ? why : "");
-    }
-    free(key);
-    /* Normalisation from the training split. */
-    if (!(p->norm = malloc(2 * (size_t)p->nin * sizeof *p->norm))) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto fail; }
-    if ((st = normalisation(p, p->norm, err))) goto fail;
-    /* Augmentation. */
-    p->shift = (int)lround(o->time_shift_ms * lp.rate / 1000.0);
-    p->noise_prob = o->noise_prob;
-    p->noise_vol = o->noise_volume;
-    p->augment = p->shift > 0 || (p->nnoise > 0 && o->noise_prob > 0 && o->noise_volume > 0);
-
-    int nclass = 0;
-    while (nclass < MAX_CLASS && p->names[nclass]) nclass++;
-    ds->T = p->T;
-    ds->nin = p->nin;
-    ds->nclass = nclass;
-    for (int s = 0; s < 3; s++) ds->size[s] = p->ns[s];
-    ds->class_names = (const char *const *)p->names;
-    ds->norm = p->norm;
-    ds->nnorm = 2 * (size_t)p->nin;
-    ds->train_pass_index = 1;
-    *out = ds;
-    return RC_OK;
-fail:
-    rc_dataset_free(ds);
+    rc_fs_list_free(files, nf);
     return st;
 }

@@ -6,7 +6,7 @@
  * positive answer is possible; the metrics compare the first output spike to
  * it. A 1 is an event of value 1 on channel 0; a 0 is silence (no event). */
 #include <stdlib.h>
-#include "encoders/dataset.h"
+#include "encoders/spotting.h"
 #include "base/rng.h"
 
 typedef struct { int run; } spotting_priv;

@@ -6,7 +6,7 @@
  * fair coin. Evidence accrues with every step, so accuracy trades off
  * against answer time. */
 #include <stdlib.h>
-#include "encoders/dataset.h"
+#include "encoders/twoseq.h"
 #include "base/rng.h"
 
 typedef struct { double mean, lo, hi; } twoseq_priv;

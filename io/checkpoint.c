@@ -49,6 +49,17 @@ static uint32_t rc_ckpt_crc(const float *data, size_t n)
 
 /* ---- save --------------------------------------------------------------- */
 
+/* One scalar attribute of /scalars (file type ft, memory type mt). */
+static rc_status rc_ckpt_write_scalar(hid_t gs, const char *tmp, const char *name, hid_t ft, hid_t mt,
+                                      const void *value, rc_err *err)
+{
+    char h5[440];
+    RC_ASSERT(value);
+    if (rc_h5_attr_num(gs, name, ft, mt, value) < 0)
+        return rc_err_set(err, RC_ERR_IO, "%s: cannot write scalar '%s': %s", tmp, name, rc_h5err_msg(h5, sizeof h5));
+    return RC_OK;
+}
+
 /* Writes every item into the open file; on failure sets err (naming tmp and
  * the item) and returns non-OK. */
 static rc_status rc_ckpt_write_all(hid_t f, const char *tmp, const rc_ckpt *ck, rc_err *err)
@@ -87,22 +98,13 @@ static rc_status rc_ckpt_write_all(hid_t f, const char *tmp, const rc_ckpt *ck, 
             goto out;
         }
     }
-    for (size_t i = 0; i < ck->nints; i++) {
-        RC_ASSERT(ck->ints[i].value);
-        if (rc_h5_attr_num(gs, ck->ints[i].name, H5T_STD_I64LE, H5T_NATIVE_INT64, ck->ints[i].value) < 0) {
-            st = rc_err_set(err, RC_ERR_IO, "%s: cannot write scalar '%s': %s", tmp, ck->ints[i].name,
-                            rc_h5err_msg(h5, sizeof h5));
-            goto out;
-        }
-    }
-    for (size_t i = 0; i < ck->nreals; i++) {
-        RC_ASSERT(ck->reals[i].value);
-        if (rc_h5_attr_num(gs, ck->reals[i].name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, ck->reals[i].value) < 0) {
-            st = rc_err_set(err, RC_ERR_IO, "%s: cannot write scalar '%s': %s", tmp, ck->reals[i].name,
-                            rc_h5err_msg(h5, sizeof h5));
-            goto out;
-        }
-    }
+    for (size_t i = 0; i < ck->nints && st == RC_OK; i++)
+        st = rc_ckpt_write_scalar(gs, tmp, ck->ints[i].name, H5T_STD_I64LE, H5T_NATIVE_INT64,
+                                  ck->ints[i].value, err);
+    for (size_t i = 0; i < ck->nreals && st == RC_OK; i++)
+        st = rc_ckpt_write_scalar(gs, tmp, ck->reals[i].name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                                  ck->reals[i].value, err);
+    if (st) goto out;
     for (size_t i = 0; i < ck->nstrs; i++) {
         RC_ASSERT(ck->strs[i].value && *ck->strs[i].value);
         if (rc_h5_attr_str(gx, ck->strs[i].name, *ck->strs[i].value, H5T_CSET_UTF8) < 0) {

@@ -12,7 +12,11 @@
  *    into our rc_err messages, which name the file and the dataset;
  *  - after any failed write the writer refuses further work and close
  *    removes PATH.tmp instead of publishing a file with holes in it.
- * Serial HDF5 is not thread-safe: one thread writes a given trace file. */
+ * Serial HDF5 is not thread-safe: one thread writes a given trace file.
+ *
+ * This file: the file itself, the /rc rows, activations and the appendable
+ * columns; traces_spikes.c: the /spikes populations; traces_impl.h: the
+ * shared state. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -22,61 +26,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <hdf5.h>
-
 #include "io/h5util.h"
-#include "io/traces.h"
-
-/* Chunk length (elements) of the spike and per-example columns; one such
- * buffer per column bounds the memory. 64k float64 = 512 KiB per chunk. */
-enum { RC_TR_CHUNK = 65536, RC_TR_IDS_CHUNK = 1024 };
-
-typedef struct {
-    hid_t dset;            /* open dataset, H5I_INVALID_HID if none     */
-    hid_t mtype;           /* native memory type (library constant)     */
-    size_t esize;          /* bytes per element in memory               */
-    size_t cap;            /* buffer capacity = chunk length            */
-    unsigned char *buf;    /* pending elements, allocated on first put  */
-    size_t n;              /* pending count                             */
-    hsize_t done;          /* elements already in the file              */
-    char *where;           /* HDF5 path, for messages                   */
-} rc_tr_col;
-
-typedef struct {
-    char *name;
-    rc_tr_col ts, nodes, ex;
-    int any;               /* a spike was added: last_ex/last_step valid */
-    uint64_t last_ex;
-    int last_step;
-} rc_tr_pop;
-
-typedef struct {
-    char *name;
-    int units;
-    hid_t dset;            /* [examples, T, units] float32              */
-    hsize_t n;             /* examples written                          */
-    rc_tr_col ids;         /* <layer>_example_ids                       */
-} rc_tr_layer;
-
-struct rc_traces {
-    char *path, *tmp;
-    hid_t file, spikes, acts;
-    int T;
-    double dt_ms;
-    int failed;            /* a write failed: refuse more, never publish */
-    int any_example;
-    uint64_t last_example;
-    rc_tr_col tsp, pred, label, spiked, exids;
-    rc_tr_pop **pops;
-    size_t npops;
-    rc_tr_layer **layers;
-    size_t nlayers;
-};
+#include "io/traces_impl.h"
 
 /* ---- HDF5 error text ---------------------------------------------------- */
 
 /* Marks the writer unusable and reports what failed where (file + object). */
-static rc_status rc_tr_fail(rc_traces *tr, rc_err *err, const char *what, const char *where)
+rc_status rc_tr_fail(rc_traces *tr, rc_err *err, const char *what, const char *where)
 {
     char h5[440];
     tr->failed = 1;
@@ -84,7 +40,7 @@ static rc_status rc_tr_fail(rc_traces *tr, rc_err *err, const char *what, const 
                       rc_h5err_msg(h5, sizeof h5));
 }
 
-static char *rc_tr_strdup(const char *s)
+char *rc_tr_strdup(const char *s)
 {
     size_t n = strlen(s) + 1;
     char *d = malloc(n);
@@ -92,7 +48,7 @@ static char *rc_tr_strdup(const char *s)
     return d;
 }
 
-static char *rc_tr_join(const char *a, const char *b, const char *c)
+char *rc_tr_join(const char *a, const char *b, const char *c)
 {
     size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
     char *d = malloc(la + lb + lc + 1);
@@ -103,26 +59,9 @@ static char *rc_tr_join(const char *a, const char *b, const char *c)
     return d;
 }
 
-/* ---- attributes --------------------------------------------------------- */
-
-/* SONATA's `sorting` attribute: enum over uint8 {none, by_id, by_time}. */
-static herr_t rc_tr_attr_sorting(hid_t grp)
-{
-    static const char *names[] = { "none", "by_id", "by_time" };
-    hid_t e = H5Tenum_create(H5T_NATIVE_UINT8);
-    if (e < 0) return -1;
-    herr_t rc = 0;
-    for (uint8_t v = 0; v < 3 && rc >= 0; v++) rc = H5Tenum_insert(e, names[v], &v);
-    uint8_t by_time = 2;
-    if (rc >= 0) rc = rc_h5_attr_num(grp, "sorting", e, e, &by_time);
-    if (rc < 0) rc_h5err_note();
-    H5Tclose(e);
-    return rc;
-}
-
 /* ---- appendable 1-D columns --------------------------------------------- */
 
-static void rc_tr_col_init(rc_tr_col *c)
+void rc_tr_col_init(rc_tr_col *c)
 {
     memset(c, 0, sizeof *c);
     c->dset = H5I_INVALID_HID;
@@ -145,9 +84,9 @@ static hid_t rc_tr_create_1d(hid_t loc, const char *name, hid_t ftype, hsize_t c
     return d;
 }
 
-static rc_status rc_tr_col_create(rc_traces *tr, rc_tr_col *c, hid_t loc, const char *prefix,
-                                  const char *name, hid_t ftype, hid_t mtype, size_t esize,
-                                  size_t chunk, rc_err *err)
+rc_status rc_tr_col_create(rc_traces *tr, rc_tr_col *c, hid_t loc, const char *prefix,
+                           const char *name, hid_t ftype, hid_t mtype, size_t esize,
+                           size_t chunk, rc_err *err)
 {
     c->mtype = mtype;
     c->esize = esize;
@@ -180,7 +119,7 @@ static rc_status rc_tr_col_flush(rc_traces *tr, rc_tr_col *c, rc_err *err)
     return RC_OK;
 }
 
-static rc_status rc_tr_col_put(rc_traces *tr, rc_tr_col *c, const void *v, rc_err *err)
+rc_status rc_tr_col_put(rc_traces *tr, rc_tr_col *c, const void *v, rc_err *err)
 {
     if (!c->buf && !(c->buf = malloc(c->cap * c->esize))) {
         tr->failed = 1;
@@ -247,61 +186,7 @@ void rc_traces_abort(rc_traces *tr)
     free(tmp);
 }
 
-/* ---- populations and layers --------------------------------------------- */
-
-static rc_tr_pop *rc_tr_pop_get(rc_traces *tr, const char *name, rc_err *err, rc_status *st)
-{
-    for (size_t i = 0; i < tr->npops; i++)
-        if (!strcmp(tr->pops[i]->name, name)) return tr->pops[i];
-    *st = RC_OK;
-    if (!rc_h5_name_ok(name)) {
-        *st = rc_err_set(err, RC_ERR_DATA, "%s: invalid population name '%s' (empty or contains '/')",
-                         tr->tmp, name ? name : "(null)");
-        return NULL;
-    }
-    rc_tr_pop **np = realloc(tr->pops, (tr->npops + 1) * sizeof *np);
-    rc_tr_pop *p = calloc(1, sizeof *p);
-    if (np) tr->pops = np;
-    if (!np || !p || !(p->name = rc_tr_strdup(name))) {
-        free(p);
-        tr->failed = 1;
-        *st = rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory", tr->tmp);
-        return NULL;
-    }
-    rc_tr_col_init(&p->ts);
-    rc_tr_col_init(&p->nodes);
-    rc_tr_col_init(&p->ex);
-    tr->pops[tr->npops++] = p; /* owned by tr from here: release frees it */
-
-    char *gpath = rc_tr_join("/spikes/", name, "");
-    if (!gpath) {
-        tr->failed = 1;
-        *st = rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory", tr->tmp);
-        return NULL;
-    }
-    hid_t g = H5Gcreate2(tr->spikes, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (g < 0) {
-        *st = rc_tr_fail(tr, err, "create", gpath);
-        free(gpath);
-        return NULL;
-    }
-    if (rc_tr_attr_sorting(g) < 0)
-        *st = rc_tr_fail(tr, err, "write attribute 'sorting' of", gpath);
-    if (*st == RC_OK)
-        *st = rc_tr_col_create(tr, &p->ts, g, gpath, "timestamps", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-                               sizeof(double), RC_TR_CHUNK, err);
-    if (*st == RC_OK && rc_h5_attr_str(p->ts.dset, "units", "ms", H5T_CSET_ASCII) < 0)
-        *st = rc_tr_fail(tr, err, "write attribute 'units' of", p->ts.where);
-    if (*st == RC_OK)
-        *st = rc_tr_col_create(tr, &p->nodes, g, gpath, "node_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64,
-                               sizeof(uint64_t), RC_TR_CHUNK, err);
-    if (*st == RC_OK)
-        *st = rc_tr_col_create(tr, &p->ex, g, gpath, "example_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64,
-                               sizeof(uint64_t), RC_TR_CHUNK, err);
-    H5Gclose(g);
-    free(gpath);
-    return *st == RC_OK ? p : NULL;
-}
+/* ---- activation layers ---------------------------------------------------- */
 
 static rc_tr_layer *rc_tr_layer_get(rc_traces *tr, const char *name, int units, rc_err *err,
                                     rc_status *st)
@@ -369,7 +254,7 @@ static rc_tr_layer *rc_tr_layer_get(rc_traces *tr, const char *name, int units, 
 
 /* ---- public API --------------------------------------------------------- */
 
-static rc_status rc_tr_refuse(const rc_traces *tr, rc_err *err)
+rc_status rc_tr_refuse(const rc_traces *tr, rc_err *err)
 {
     return rc_err_set(err, RC_ERR_IO, "%s: trace file not written further after an earlier error",
                       tr->tmp);
@@ -489,63 +374,6 @@ rc_status rc_traces_add_example(rc_traces *tr, uint64_t example_id, int tsp, int
         (st = rc_tr_col_put(tr, &tr->exids, &example_id, err)) != RC_OK)
         return st;
     return RC_OK;
-}
-
-/* Spikes handed over grouped by neuron are put in time order here (stable:
- * same-step spikes keep their order), since the file promises by_time. */
-typedef struct { int step; size_t i; } rc_tr_order;
-static int rc_tr_cmp_order(const void *a, const void *b)
-{
-    const rc_tr_order *x = a, *y = b;
-    if (x->step != y->step) return x->step < y->step ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i;
-}
-
-rc_status rc_traces_add_spikes(rc_traces *tr, const char *population, uint64_t example_id,
-                               const int *steps, const uint64_t *node_ids, size_t n, rc_err *err)
-{
-    RC_ASSERT(tr && (n == 0 || (steps && node_ids)));
-    if (tr->failed) return rc_tr_refuse(tr, err);
-    rc_status st;
-    rc_tr_pop *p = rc_tr_pop_get(tr, population, err, &st);
-    if (!p) return st;
-    if (n == 0) return RC_OK;
-
-    int sorted = 1, lo = steps[0];
-    for (size_t i = 0; i < n; i++) {
-        RC_ASSERT(steps[i] >= 0 && steps[i] < tr->T); /* the engine's steps */
-        if (i && steps[i] < steps[i - 1]) sorted = 0;
-        if (steps[i] < lo) lo = steps[i];
-    }
-    /* Spikes must come in time order across calls too: later examples, or
-     * later steps of the same example (see traces.h). */
-    RC_ASSERT(!p->any || example_id > p->last_ex || (example_id == p->last_ex && lo >= p->last_step));
-
-    rc_tr_order *ord = NULL;
-    if (!sorted) {
-        if (!(ord = malloc(n * sizeof *ord))) {
-            tr->failed = 1;
-            return rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory sorting %zu spikes", tr->tmp, n);
-        }
-        for (size_t i = 0; i < n; i++) ord[i] = (rc_tr_order){ steps[i], i };
-        qsort(ord, n, sizeof *ord, rc_tr_cmp_order);
-    }
-    /* Integer step count first, then one multiply: the timestamp is exact
-     * for integral dt and bit-identical to (i*T + s)*dt computed elsewhere. */
-    uint64_t base = example_id * (uint64_t)tr->T;
-    st = RC_OK;
-    for (size_t k = 0; k < n && st == RC_OK; k++) {
-        size_t i = ord ? ord[k].i : k;
-        double ts = (double)(base + (uint64_t)steps[i]) * tr->dt_ms;
-        if ((st = rc_tr_col_put(tr, &p->ts, &ts, err)) == RC_OK &&
-            (st = rc_tr_col_put(tr, &p->nodes, &node_ids[i], err)) == RC_OK)
-            st = rc_tr_col_put(tr, &p->ex, &example_id, err);
-    }
-    p->any = 1;
-    p->last_ex = example_id;
-    p->last_step = ord ? ord[n - 1].step : steps[n - 1];
-    free(ord);
-    return st;
 }
 
 rc_status rc_traces_add_activations(rc_traces *tr, const char *layer, uint64_t example_id,

@@ -16,6 +16,7 @@
 #include <string.h>
 #include "models/convlstm.h"
 #include "models/fastmath.h"
+#include "models/lstm_gates.h"
 #include "base/rng.h"
 #include "base/status.h"
 
@@ -211,25 +212,6 @@ void rc_convlstm_forward(float *act, float *c, float *h,
     }
 }
 
-/* One channel of one row (as gates_row_backward in lstm.c, over P positions). */
-static void gates_backward(int P, const float *restrict ai, const float *restrict af,
-                           const float *restrict ag, const float *restrict ao,
-                           const float *restrict cr, const float *restrict cpr,
-                           const float *restrict dhr, const float *restrict dcnr,
-                           float *restrict di, float *restrict df, float *restrict dg,
-                           float *restrict dO, float *restrict dcpr)
-{
-    for (int p = 0; p < P; p++) {
-        const float tc = rc_tanhf(cr[p]);
-        const float dc = dcnr[p] + dhr[p] * ao[p] * (1.0f - tc * tc);
-        di[p] = dc * ag[p] * ai[p] * (1.0f - ai[p]);
-        df[p] = dc * cpr[p] * af[p] * (1.0f - af[p]);
-        dg[p] = dc * ai[p] * (1.0f - ag[p] * ag[p]);
-        dO[p] = dhr[p] * tc * ao[p] * (1.0f - ao[p]);
-        dcpr[p] = dc * af[p];
-    }
-}
-
 void rc_convlstm_backward_gates(float *dgate, float *dcp,
                                 const float *dh, const float *dcn,
                                 const float *act, const float *c, const float *cp,
@@ -243,8 +225,8 @@ void rc_convlstm_backward_gates(float *dgate, float *dcp,
             const size_t ga = ((size_t)r * 4 * C + ch) * P, o = (size_t)r * CP + (size_t)ch * P;
             const float *a = act + ga;
             float *d = dgate + ga;
-            gates_backward(P, a, a + CP, a + 2 * CP, a + 3 * CP, c + o, cp + o, dh + o, dcn + o,
-                           d, d + CP, d + 2 * CP, d + 3 * CP, dcp + o);
+            rc_lstm_gates_backward(P, a, a + CP, a + 2 * CP, a + 3 * CP, c + o, cp + o, dh + o, dcn + o,
+                                   d, d + CP, d + 2 * CP, d + 3 * CP, dcp + o);
         }
 }
 

@@ -19,7 +19,7 @@
  *   c, h (n, C, Hh, Ww)   cell and hidden state
  *
  * Input: events only, never dense frames. Row r of a step reads events
- * [beg[r], end[r]) of ch[r] / val[r] (rc_step_input of models/lstm.h), with
+ * [beg[r], end[r]) of ch[r] / val[r] (rc_step_input, models/step_input.h), with
  * channel = cin·P + y·Ww + x. The input convolution scatters each event into
  * its k×k output neighbourhood: value · W_x[o, cin, kr, kc] is added at output
  * (y + k/2 − kr, x + k/2 − kc) where that lies inside the map. Channels must
@@ -52,7 +52,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "models/lstm.h" /* rc_step_input */
+#include "models/step_input.h"
 
 #define RC_CONVLSTM_TILE 4
 

@@ -62,7 +62,11 @@
  * C = 1, so its index is the pixel index). Conv weights (Cin, k, k, Cout),
  * fc weights (nin, nout): the weights an event needs are contiguous. Biases
  * (Cout) / (nout). Initialisation as PyTorch's Conv2d / Linear: weights and
- * biases U(−1/√fan_in, 1/√fan_in), keyed by PyTorch's logical index. */
+ * biases U(−1/√fan_in, 1/√fan_in), keyed by PyTorch's logical index.
+ *
+ * Code: lif_shape.c (parser, layout, init, names, surrogates), lif_forward.c
+ * (the simulator and its forward pass), lif_backward.c; lif_impl.h is their
+ * private state; lif_testing.h holds the test-only hooks. */
 #ifndef RC_LIF_H
 #define RC_LIF_H
 
@@ -130,11 +134,6 @@ typedef struct {
 rc_lif_sim *rc_lif_sim_new(const rc_lif_shape *s, int T);
 void rc_lif_sim_free(rc_lif_sim *m); /* NULL is a no-op */
 
-/* Tests: 1 makes forward and backward use their general per-neuron loops
- * where a vectorised special case (Heaviside spikes; rectangular surrogate
- * with multiplicative reset in backward) would run. Both give identical bits. */
-void rc_lif_sim_set_generic(rc_lif_sim *m, int on);
-
 /* Runs one example's events from step 0 with parameters P. vscale multiplies
  * the output layer's V_th (threshold sweeps; 1 in training). stop: halt after
  * the first output spike (RC-inference). record: keep what backward needs.
@@ -161,15 +160,5 @@ void rc_lif_pop_name(const rc_lif_shape *s, int p, char *buf, size_t cap);
 /* After a forward: the spikes (neuron ids, in the order the simulation made
  * them) of population p at step t ≤ tend; returns their number. */
 int rc_lif_sim_spikes(const rc_lif_sim *m, int p, int t, const int **neurons);
-
-/* Tests: after a recorded forward, the pre-reset potentials U and spikes O
- * (both (tmax+1, Σ neurons), layers in order) of steps 0..tmax. */
-void rc_lif_sim_state(rc_lif_sim *m, int tmax, float *U, uint8_t *O);
-
-/* Independent dense reference (tests): a straightforward step-by-step pass of
- * all steps (no smooth mode). U (T, Σ neurons, layers in order) gets every
- * pre-reset potential, O the spikes. vscale as above. */
-void rc_lif_reference(const rc_lif_shape *s, const float *P, const rc_events *ev, int T,
-                      float vscale, float *U, uint8_t *O);
 
 #endif

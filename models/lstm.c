@@ -10,6 +10,7 @@
 #include <string.h>
 #include "models/fastmath.h"
 #include "models/lstm.h"
+#include "models/lstm_gates.h"
 
 void rc_lstm_forward(float *act, float *c, float *h,
                      const float *hp, const float *cp, const rc_step_input *in,
@@ -51,28 +52,6 @@ void rc_lstm_forward(float *act, float *c, float *h,
     }
 }
 
-/* One row of one tile; restrict parameters let the compiler vectorise it
- * without run-time alias checks (block-scope restrict is not honoured). */
-static void gates_row_backward(int w, const float *restrict ai, const float *restrict af,
-                               const float *restrict ag, const float *restrict ao,
-                               const float *restrict cr, const float *restrict cpr,
-                               const float *restrict dhr, const float *restrict dcnr,
-                               float *restrict di, float *restrict df, float *restrict dg,
-                               float *restrict dO, float *restrict dcpr)
-{
-    float tcb[RC_LSTM_TILE];
-    for (int j = 0; j < w; j++) tcb[j] = rc_tanhf(cr[j]);
-    for (int j = 0; j < w; j++) {
-        const float tc = tcb[j];
-        const float dc = dcnr[j] + dhr[j] * ao[j] * (1.0f - tc * tc);
-        di[j] = dc * ag[j] * ai[j] * (1.0f - ai[j]);
-        df[j] = dc * cpr[j] * af[j] * (1.0f - af[j]);
-        dg[j] = dc * ai[j] * (1.0f - ag[j] * ag[j]);
-        dO[j] = dhr[j] * tc * ao[j] * (1.0f - ao[j]);
-        dcpr[j] = dc * af[j];
-    }
-}
-
 void rc_lstm_backward_gates(float *dgate, float *dcp,
                             const float *dh, const float *dcn,
                             const float *act, const float *c, const float *cp,
@@ -86,8 +65,8 @@ void rc_lstm_backward_gates(float *dgate, float *dcp,
             const float *a = act + (size_t)r * G4 + rb;
             float *d = dgate + (size_t)r * G4 + rb;
             const size_t o = (size_t)r * H + u0;
-            gates_row_backward(w, a, a + w, a + 2 * w, a + 3 * w, c + o, cp + o, dh + o, dcn + o,
-                               d, d + w, d + 2 * w, d + 3 * w, dcp + o);
+            rc_lstm_gates_backward(w, a, a + w, a + 2 * w, a + 3 * w, c + o, cp + o, dh + o, dcn + o,
+                                   d, d + w, d + 2 * w, d + 3 * w, dcp + o);
         }
     }
 }

@@ -27,7 +27,7 @@
 #ifndef RC_LSTM_H
 #define RC_LSTM_H
 
-#include "base/events.h"
+#include "models/step_input.h"
 
 #define RC_LSTM_TILE 16
 
@@ -44,27 +44,6 @@ static inline int rc_lstm_row(int H, int g, int u)
     int k = u / RC_LSTM_TILE;
     return 4 * RC_LSTM_TILE * k + g * rc_lstm_tile_w(H, k) + (u - k * RC_LSTM_TILE);
 }
-
-/* Input of a step for n active rows: row r reads events [off[r], end[r]) of
- * the arrays ch/val (the example's events at this step).
- *
- * Dense inputs. Where most channels carry an event at every step (speech
- * features: 420 of 420), adding one weight column per event runs far below
- * the sgemm rate. The caller may then also pass the rows' inputs as a dense
- * matrix x (n, nin) (row r = Σ of its events by channel), and xrow[r] = 1
- * for rows whose dense copy is valid: rc_lstm_forward uses one sgemm per tile
- * when x is set (all its rows must be valid), rc_lstm_backward_weights one
- * sgemm per run of consecutive valid rows. Which path runs depends on the
- * data only, never on the thread count. */
-typedef struct {
-    const int *beg;      /* (n) */
-    const int *end;      /* (n) */
-    const int32_t *const *ch;  /* (n) per-row channel arrays */
-    const float *const *val;   /* (n) per-row value arrays   */
-    const float *x;            /* optional (n, nin) dense inputs, or NULL */
-    const unsigned char *xrow; /* (n) 1 where row r of x is valid          */
-    int nin;                   /* input channels (with x)                 */
-} rc_step_input;
 
 /* Forward one step. hp, cp: previous h and c of the same n rows (zeros at t=0). */
 void rc_lstm_forward(float *act, float *c, float *h,

@@ -82,7 +82,7 @@ static void evset_free(evset *E)
 static rc_step_input step_in(const evset *E, int t)
 {
     const size_t o = (size_t)t * E->n;
-    return (rc_step_input){ E->beg + o, E->end + o, E->ch + o, E->val + o };
+    return (rc_step_input){ .beg = E->beg + o, .end = E->end + o, .ch = E->ch + o, .val = E->val + o };
 }
 
 /* Dense frame (Cin, Hh, Ww) of row R's events, in double. */

@@ -1,7 +1,9 @@
 /* test_encoders.c — event streams and the synthetic tasks against brute force. */
 #include "tests/testutil.h"
 #include <string.h>
-#include "encoders/dataset.h"
+#include "encoders/images.h"
+#include "encoders/spotting.h"
+#include "encoders/twoseq.h"
 #include "base/events.h"
 
 static void test_events_csr(void **st)

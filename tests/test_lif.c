@@ -12,6 +12,8 @@
 #include "encoders/dataset.h"
 #include "models/dense.h"
 #include "models/lif.h"
+#include "models/lif_testing.h"
+#include "tests/lif_reference.h"
 #include "models/net.h"
 #include "sim/engine.h"
 #include "sim/pool.h"
@@ -158,54 +160,35 @@ static void test_conv_scatter(void **st)
 
 /* ---- float64 smooth reference ------------------------------------------------ */
 
+/* The smooth float64 network's neurons (o = S(u − V_th)); z gets the output
+ * layer's potentials at step tl. */
+typedef struct {
+    const rc_lif_shape *s;
+    double *r, *z;
+    int t, tl;
+} smooth_ref;
+
+static double smooth_neuron(void *ctx, int l, int j, int base, double I)
+{
+    smooth_ref *c = ctx;
+    const rc_lif_shape *s = c->s;
+    const double u = s->tau * c->r[base + j] + I;
+    const double o = rc_lif_surr_int(s, u - s->vth);
+    c->r[base + j] = s->reset == RC_RESET_MULT ? u * (1 - o) : u - s->vth * o;
+    if (l == s->nl - 1 && c->t == c->tl) c->z[j] = u;
+    return o;
+}
+
 static double ref_loss(const rc_lif_shape *s, const double *P, const rc_events *ev, int tl,
                        int label, double beta)
 {
     double x[256], y[256], r[1024] = { 0 }, z[16];
     const int last = s->nl - 1;
+    smooth_ref c = { s, r, z, 0, tl };
     for (int t = 0; t <= tl; t++) {
-        memset(x, 0, sizeof x);
-        for (int e = ev->off[t]; e < ev->off[t + 1]; e++) x[ev->ch[e]] += ev->val[e];
-        int base = 0;
-        for (int l = 0; l < s->nl; l++) {
-            const rc_lif_layer *L = &s->L[l];
-            if (L->kind == RC_LIF_POOL) {
-                for (int oy = 0; oy < L->hout; oy++)
-                    for (int ox = 0; ox < L->wout; ox++)
-                        for (int c = 0; c < L->cout; c++) {
-                            double a = 0;
-                            for (int dy = 0; dy < 2; dy++)
-                                for (int dx = 0; dx < 2; dx++)
-                                    a += x[((2 * oy + dy) * L->win + 2 * ox + dx) * L->cin + c];
-                            y[(oy * L->wout + ox) * L->cout + c] = 0.25 * a;
-                        }
-                memcpy(x, y, sizeof x);
-                continue;
-            }
-            for (int j = 0; j < L->nout; j++) {
-                const int co = j % L->cout;
-                double I = s->bias ? P[L->b + co] : 0;
-                if (L->kind == RC_LIF_CONV) {
-                    const int pos = j / L->cout, oy = pos / L->wout, ox = pos % L->wout;
-                    for (int ci = 0; ci < L->cin; ci++)
-                        for (int dy = 0; dy < L->k; dy++)
-                            for (int dx = 0; dx < L->k; dx++) {
-                                int iy = oy + dy - L->pad, ix = ox + dx - L->pad;
-                                if (iy < 0 || iy >= L->hin || ix < 0 || ix >= L->win) continue;
-                                I += P[L->w + ((size_t)(ci * L->k + dy) * L->k + dx) * L->cout + co] *
-                                     x[(iy * L->win + ix) * L->cin + ci];
-                            }
-                } else
-                    for (int i = 0; i < L->nin; i++) I += P[L->w + (size_t)i * L->cout + co] * x[i];
-                const double u = s->tau * r[base + j] + I;
-                const double o = rc_lif_surr_int(s, u - s->vth);
-                r[base + j] = s->reset == RC_RESET_MULT ? u * (1 - o) : u - s->vth * o;
-                y[j] = o;
-                if (l == last && t == tl) z[j] = u;
-            }
-            memcpy(x, y, sizeof x);
-            base += L->nout;
-        }
+        c.t = t;
+        lif_ref_input(s, ev, t, x);
+        lif_ref_step(s, P, x, y, smooth_neuron, &c);
     }
     const int K = s->L[last].nout;
     double mx = z[0], sum = 0, H = 0;

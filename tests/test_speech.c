@@ -10,7 +10,7 @@
 #include <pthread.h>
 #include <sys/stat.h>
 #include <hdf5.h>
-#include "encoders/dataset.h"
+#include "encoders/speech.h"
 #include "encoders/logmel.h"
 #include "io/wav.h"
 #include "base/rng.h"

@@ -5,6 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "encoders/images.h"
+#include "encoders/speech.h"
+#include "encoders/spotting.h"
+#include "encoders/twoseq.h"
 #include "io/fsutil.h"
 #include "io/idx.h"
 #include "sim/topo.h"

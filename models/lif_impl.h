@@ -1,0 +1,166 @@
+/* lif_impl.h — private to models/lif_*.c: the per-example simulator's state
+ * (rc_lif_sim), its growable arrays, and the small inline pieces forward and
+ * backward share (surrogate, pool index, conv taps). Nothing outside models/
+ * includes this; the public contract is lif.h. */
+#ifndef RC_LIF_IMPL_H
+#define RC_LIF_IMPL_H
+
+#include <math.h>
+#include <stdlib.h>
+#include "models/lif.h"
+#include "base/status.h"
+
+/* ---- growable arrays ---------------------------------------------------------- */
+
+typedef struct { int *a; size_t n, cap; } ivec;
+typedef struct { float *a; size_t n, cap; } fvec;
+
+/* Room for `more` elements past n in *a (capacity *cap, elements of esize
+ * bytes; doubling from 1024). Scratch growth: out of memory is not
+ * recoverable here, so it asserts. */
+static inline void rc_lif_grow(void **a, size_t *cap, size_t n, size_t more, size_t esize)
+{
+    if (n + more <= *cap) return;
+    size_t c = *cap ? *cap : 1024;
+    while (c < n + more) c *= 2;
+    void *na = realloc(*a, c * esize);
+    RC_ASSERT(na != NULL);
+    *a = na;
+    *cap = c;
+}
+
+static inline void ivec_need(ivec *v, size_t more) { rc_lif_grow((void **)&v->a, &v->cap, v->n, more, sizeof *v->a); }
+static inline void fvec_need(fvec *v, size_t more) { rc_lif_grow((void **)&v->a, &v->cap, v->n, more, sizeof *v->a); }
+
+/* ---- the per-example simulator ------------------------------------------------ */
+
+/* One LIF population (a conv or fc layer). Conv neurons are grouped by output
+ * position (gs = Cout per group); an fc layer is one group. */
+typedef struct {
+    int layer;          /* index into s.L                                     */
+    int pooled;         /* a pool layer sits between the previous LIF and this */
+    int N, G, gs;       /* neurons, groups, neurons per group                  */
+    float *u;           /* (N) post-reset state as of tl[g]                     */
+    float *upre;        /* (N) pre-reset potential of the last touched step     */
+    int *tl;            /* (G) step of the last update, −1 = never              */
+    int *stamp;         /* (G) step of the current touch                        */
+    int *touched;       /* (G) groups touched this step, in touch order         */
+    int ntouch;
+    int *spk, nspk;     /* (G) groups with a spike at the previous step         */
+    int *spk2, nspk2;   /* (G) ... at this step                                 */
+    int *sp_off;        /* (T+1) spikes of step t: [sp_off[t], sp_off[t+1])      */
+    ivec sp_idx;        /* neuron of each spike                                 */
+    fvec sp_val;        /* its value (1, or S(x) in smooth mode)                */
+    int *lg_off;        /* (T+1) log of step t: groups [lg_off[t], lg_off[t+1]) */
+    ivec lg_grp;
+    fvec lg_u;          /* gs pre-reset potentials per logged group             */
+    float *U;           /* (T, N) replayed pre-reset potentials (backward)      */
+    float *dcar;        /* (N) δu of the step after                              */
+    float *Dall;        /* (T, N) δo from the layer above (read where g ≠ 0)     */
+    float *dIall;       /* (T, N) δu                                            */
+    uint8_t *gnz;       /* (G) group has a non-zero δu at the current step       */
+} lifpop;
+
+struct rc_lif_sim {
+    rc_lif_shape s;
+    int T, np;
+    lifpop pop[RC_LIF_MAX_LAYERS];
+    ivec in_idx;        /* inputs of a layer at one step                          */
+    fvec in_val;
+    float *xdense;      /* (max nin) dense input vector (dense mode)             */
+    float *acc;         /* (T · max conv grid or nin, Cin) δx (backward)         */
+    float *grid;        /* (T · max grid + margin, Cout) padded δu (backward)    */
+    int maxnin;
+    float vscale;
+    int dense;
+    int generic;        /* tests: no vectorised special cases (lif_testing.h)   */
+};
+
+/* Surrogate g(x), x = u − V_th (lif.h); inline for the backward loops. */
+static inline float rc_lif_sgrad(const rc_lif_shape *s, float x)
+{
+    const float a = s->lens;
+    switch (s->surr) {
+    case RC_LIF_SURR_FASTSIG: { const float d = 1.0f + fabsf(x) / a; return 1.0f / (d * d); }
+    case RC_LIF_SURR_ATAN: { const float q = (float)(M_PI / 2) * x / a; return 1.0f / (1.0f + q * q); }
+    default: return fabsf(x) < a ? 1.0f : 0.0f;
+    }
+}
+
+/* Index in the pooled map of neuron i of the conv before the pool that feeds
+ * population P (channels last, floor of y/2, x/2), or −1 if its row or column
+ * is dropped. */
+static inline int rc_lif_pool_index(const rc_lif_sim *m, const lifpop *P, int i)
+{
+    const rc_lif_layer *C = &m->s.L[P->layer - 2], *PL = &m->s.L[P->layer - 1];
+    const int c = i % C->cout, pos = i / C->cout, y = pos / C->wout, x = pos % C->wout;
+    if (y / 2 >= PL->hout || x / 2 >= PL->wout) return -1;
+    return ((y / 2) * PL->wout + x / 2) * PL->cout + c;
+}
+
+/* ---- the conv scatter ------------------------------------------------------- */
+
+/* The (event, tap) pairs of a conv layer's input events, for the forward
+ * scatter (u += v·w) and the weight gradient (dw += v·δu), which must visit
+ * them in the same order: events in order, and for each event the taps
+ * (dy, dx) dy-major, dx ascending, exactly those whose output position
+ * (oy, ox) = (y + pad − dy, x + pad − dx) lies in the map. Each
+ * rc_lif_scatter_next sets e (the event), g (the output group oy·wout + ox)
+ * and w (offset of the tap's Cout weights, ((ci·k + dy)·k + dx)·Cout). */
+typedef struct {
+    const rc_lif_layer *L;
+    const int *idx;   /* (n) input neuron of each event (channels last)   */
+    int n;
+    int e, g;         /* out: the event and the output group              */
+    size_t w;         /* out: weight offset                               */
+    int dy, dx, dy1, dx0, dx1, g0; /* the current event's tap ranges      */
+    size_t wrow;      /* ci·k·k                                            */
+} rc_lif_scatter;
+
+/* Over the inputs rc_lif_pop_inputs left in m->in_idx, into layer L. */
+static inline rc_lif_scatter rc_lif_scatter_begin(const rc_lif_sim *m, const rc_lif_layer *L)
+{
+    return (rc_lif_scatter){ .L = L, .idx = m->in_idx.a, .n = (int)m->in_idx.n, .e = -1 };
+}
+
+/* Next pair into s->e, g, w; 0 when every event is done. */
+static inline int rc_lif_scatter_next(rc_lif_scatter *s)
+{
+    const rc_lif_layer *L = s->L;
+    for (;;) {
+        if (s->dy < s->dy1) {
+            if (s->dx < s->dx1) {
+                s->g = s->g0 - s->dy * L->wout - s->dx;
+                s->w = (s->wrow + (size_t)(s->dy * L->k + s->dx)) * (size_t)L->cout;
+                s->dx++;
+                return 1;
+            }
+            s->dy++;
+            s->dx = s->dx0;
+            continue;
+        }
+        if (++s->e >= s->n) return 0;
+        const int i = s->idx[s->e], ci = i % L->cin, pos = i / L->cin;
+        const int ry = pos / L->win + L->pad, rx = pos % L->win + L->pad; /* oy = ry − dy */
+        s->dy = ry - L->hout + 1 > 0 ? ry - L->hout + 1 : 0;
+        s->dy1 = ry + 1 < L->k ? ry + 1 : L->k;
+        s->dx0 = rx - L->wout + 1 > 0 ? rx - L->wout + 1 : 0;
+        s->dx1 = rx + 1 < L->k ? rx + 1 : L->k;
+        s->dx = s->dx0;
+        s->g0 = ry * L->wout + rx;
+        s->wrow = (size_t)ci * L->k * L->k;
+    }
+}
+
+/* ---- shared between lif_forward.c and lif_backward.c ---------------------------- */
+
+/* Inputs of population p at step t into m->in_idx / in_val: the example's
+ * events (p = 0) or the previous population's spikes, pooled if a pool layer
+ * is between. Dense mode: every input, zeros included. */
+void rc_lif_pop_inputs(rc_lif_sim *m, int p, int t, const rc_events *ev);
+/* Pre-reset potentials of steps 0..tmax into each population's U, from the
+ * forward log: logged groups take their logged values, the rest τ·u of the
+ * step before (they did not spike then, see lif.h). */
+void rc_lif_replay(rc_lif_sim *m, int tmax);
+
+#endif

@@ -1,0 +1,195 @@
+/* lif_shape.c — the static side of the LIF layers (see lif.h): the layer-list
+ * parser, the parameter layout and its PyTorch-style initialisation, the
+ * populations and their names, and the surrogate functions. The simulator
+ * itself is lif_forward.c / lif_backward.c. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "models/lif_impl.h"
+#include "base/rng.h"
+
+static int parse_num(const char **p, int *v)
+{
+    if (!isdigit((unsigned char)**p)) return -1;
+    long x = 0;
+    while (isdigit((unsigned char)**p)) {
+        x = x * 10 + (**p - '0');
+        if (x > 1000000) return -1;
+        (*p)++;
+    }
+    *v = (int)x;
+    return 0;
+}
+
+int rc_lif_parse(rc_lif_shape *s, const char *layers, int cin, int h, int w, char *msg, size_t cap)
+{
+    s->nl = 0;
+    int C = cin, Hh = h, Ww = w, flat = 0; /* flat: after an fc layer */
+    const char *p = layers;
+    for (;;) {
+        while (*p == ' ' || *p == ',' || *p == '\t') p++;
+        if (!*p) break;
+        const char *tok = p;
+        size_t tl = strcspn(p, " ,\t");
+        if (s->nl == RC_LIF_MAX_LAYERS) {
+            snprintf(msg, cap, "more than %d layers", RC_LIF_MAX_LAYERS);
+            return -1;
+        }
+        rc_lif_layer *L = &s->L[s->nl];
+        memset(L, 0, sizeof *L);
+        L->cin = C; L->hin = Hh; L->win = Ww;
+        const char *q = p;
+        int bad = 0;
+        if (!strncmp(q, "conv", 4)) {
+            q += 4;
+            L->kind = RC_LIF_CONV;
+            if (parse_num(&q, &L->cout) || *q++ != 'k' || parse_num(&q, &L->k)) bad = 1;
+            if (!bad && *q == 'p') { q++; if (parse_num(&q, &L->pad)) bad = 1; }
+            if (!bad && (flat || (Hh == 1 && Ww == 1))) {
+                snprintf(msg, cap, "'%.*s': a conv layer needs an image-shaped input (task.name = tmnist), not after fc",
+                         (int)tl, tok);
+                return -1;
+            }
+            L->hout = Hh + 2 * L->pad - L->k + 1;
+            L->wout = Ww + 2 * L->pad - L->k + 1;
+            if (!bad && (L->cout < 1 || L->k < 1 || L->pad >= L->k || L->hout < 1 || L->wout < 1)) bad = 2;
+        } else if (!strncmp(q, "pool", 4)) {
+            q += 4;
+            L->kind = RC_LIF_POOL;
+            int f = 0;
+            if (parse_num(&q, &f) || f != 2) bad = 1;
+            if (!bad && (s->nl == 0 || s->L[s->nl - 1].kind != RC_LIF_CONV)) {
+                snprintf(msg, cap, "'%.*s': pool2 must follow a conv layer", (int)tl, tok);
+                return -1;
+            }
+            L->cout = C; L->hout = Hh / 2; L->wout = Ww / 2;
+            if (!bad && (L->hout < 1 || L->wout < 1)) bad = 2;
+        } else if (!strncmp(q, "fc", 2)) {
+            q += 2;
+            L->kind = RC_LIF_FC;
+            if (parse_num(&q, &L->cout) || L->cout < 1) bad = 1;
+            L->cin = C * Hh * Ww; L->hin = L->win = 1;
+            L->hout = L->wout = 1;
+            flat = 1;
+        } else
+            bad = 1;
+        if (!bad && q != p + tl) bad = 1;
+        if (bad) {
+            snprintf(msg, cap, bad == 2 ? "'%.*s': the layer does not fit its %dx%dx%d input"
+                                        : "'%.*s': expected convCkK[pP], pool2 or fcN (e.g. conv32k3p1 pool2 fc128 fc10)",
+                     (int)tl, tok, Hh, Ww, C);
+            return -1;
+        }
+        L->nin = L->cin * L->hin * L->win;
+        L->nout = L->cout * L->hout * L->wout;
+        C = L->cout; Hh = L->hout; Ww = L->wout;
+        s->nl++;
+        p += tl;
+    }
+    if (s->nl == 0 || s->L[s->nl - 1].kind != RC_LIF_FC) {
+        snprintf(msg, cap, "the last layer must be fcN, one output neuron per class");
+        return -1;
+    }
+    return 0;
+}
+
+size_t rc_lif_layout(rc_lif_shape *s, size_t off)
+{
+    for (int l = 0; l < s->nl; l++) {
+        rc_lif_layer *L = &s->L[l];
+        if (L->kind == RC_LIF_POOL) continue;
+        L->nw = L->kind == RC_LIF_CONV ? (size_t)L->cin * L->k * L->k * L->cout : (size_t)L->nin * L->cout;
+        L->w = off; off += L->nw;
+        L->b = off; off += (size_t)L->cout; /* kept (zero) without model.bias: one layout */
+    }
+    return off;
+}
+
+void rc_lif_init(float *P, const rc_lif_shape *s, uint64_t seed, int tensor0)
+{
+    for (int l = 0; l < s->nl; l++) {
+        const rc_lif_layer *L = &s->L[l];
+        if (L->kind == RC_LIF_POOL) continue;
+        const int tw = tensor0 + 2 * l, tb = tw + 1;
+        if (L->kind == RC_LIF_CONV) {
+            const double bound = 1.0 / sqrt((double)L->cin * L->k * L->k);
+            for (int co = 0; co < L->cout; co++)
+                for (int ci = 0; ci < L->cin; ci++)
+                    for (int dy = 0; dy < L->k; dy++)
+                        for (int dx = 0; dx < L->k; dx++) {
+                            size_t logical = (((size_t)co * L->cin + ci) * L->k + dy) * L->k + dx;
+                            size_t at = (((size_t)ci * L->k + dy) * L->k + dx) * L->cout + co;
+                            P[L->w + at] = (float)((2.0 * rc_uniform(seed, RC_STREAM_INIT, (uint64_t)tw, logical) - 1.0) * bound);
+                        }
+            for (int co = 0; co < L->cout; co++)
+                P[L->b + co] = s->bias ? (float)((2.0 * rc_uniform(seed, RC_STREAM_INIT, (uint64_t)tb, (uint64_t)co) - 1.0) * bound) : 0.0f;
+        } else {
+            const double bound = 1.0 / sqrt((double)L->nin);
+            for (int o = 0; o < L->cout; o++)
+                for (int i = 0; i < L->nin; i++)
+                    P[L->w + (size_t)i * L->cout + o] =
+                        (float)((2.0 * rc_uniform(seed, RC_STREAM_INIT, (uint64_t)tw, (uint64_t)o * L->nin + i) - 1.0) * bound);
+            for (int o = 0; o < L->cout; o++)
+                P[L->b + o] = s->bias ? (float)((2.0 * rc_uniform(seed, RC_STREAM_INIT, (uint64_t)tb, (uint64_t)o) - 1.0) * bound) : 0.0f;
+        }
+    }
+}
+
+int rc_lif_last(const rc_lif_shape *s) { return s->nl - 1; }
+
+int rc_lif_neurons(const rc_lif_shape *s, int l)
+{
+    return s->L[l].kind == RC_LIF_POOL ? 0 : s->L[l].nout;
+}
+
+void rc_lif_describe(const rc_lif_shape *s, char *buf, size_t cap)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (int l = 0; l < s->nl && o < cap; l++) {
+        const rc_lif_layer *L = &s->L[l];
+        int n;
+        if (L->kind == RC_LIF_CONV) n = snprintf(buf + o, cap - o, "%sconv%dk%dp%d", l ? " " : "", L->cout, L->k, L->pad);
+        else if (L->kind == RC_LIF_POOL) n = snprintf(buf + o, cap - o, "%spool2", l ? " " : "");
+        else n = snprintf(buf + o, cap - o, "%sfc%d", l ? " " : "", L->cout);
+        if (n < 0) break;
+        o += (size_t)n;
+    }
+}
+
+int rc_lif_npops(const rc_lif_shape *s)
+{
+    int n = 0;
+    for (int l = 0; l < s->nl; l++) n += s->L[l].kind != RC_LIF_POOL;
+    return n;
+}
+
+void rc_lif_pop_name(const rc_lif_shape *s, int p, char *buf, size_t cap)
+{
+    int nc = 0, nf = 0, q = 0;
+    for (int l = 0; l < s->nl; l++) {
+        const rc_lif_layer *L = &s->L[l];
+        if (L->kind == RC_LIF_POOL) continue;
+        if (L->kind == RC_LIF_CONV) nc++; else nf++;
+        if (q++ != p) continue;
+        if (l == s->nl - 1) snprintf(buf, cap, "output");
+        else snprintf(buf, cap, "%s%d", L->kind == RC_LIF_CONV ? "conv" : "fc", L->kind == RC_LIF_CONV ? nc : nf);
+        return;
+    }
+    snprintf(buf, cap, "?");
+}
+
+/* ---- surrogates ----------------------------------------------------------- */
+
+float rc_lif_surr_grad(const rc_lif_shape *s, float x) { return rc_lif_sgrad(s, x); }
+
+double rc_lif_surr_int(const rc_lif_shape *s, double x)
+{
+    const double a = s->lens;
+    switch (s->surr) {
+    case RC_LIF_SURR_FASTSIG: return a + x / (1.0 + fabs(x) / a);
+    case RC_LIF_SURR_ATAN: return a + (2.0 * a / M_PI) * atan(M_PI / 2 * x / a);
+    default: return x <= -a ? 0.0 : x >= a ? 2.0 * a : x + a;
+    }
+}
