@@ -59,9 +59,6 @@ void rc_net_zero_grad(rc_net *net);
 /* Widest head layer (scratch sizing). */
 int rc_net_head_width(const rc_net *net);
 
-/* Head forward for one example from LSTM output h (H): writes the logits
- * z (K) and, if acts is not NULL, each hidden head layer's ReLU output into
- * acts (sum of head widths). */
 /* Multiply-accumulates of one forward step of one example (one row):
  * rc_net_step_macs counts what rcsim executes for a row with `events` input
  * events (h_zero: h_{t−1} = 0, which the ConvLSTM skips; the LSTM's
@@ -71,6 +68,9 @@ int rc_net_head_width(const rc_net *net);
 double rc_net_step_macs(const rc_net *net, int64_t events, int h_zero);
 double rc_net_dense_step_macs(const rc_net *net);
 
+/* Head forward for one example from LSTM output h (H): writes the logits
+ * z (K) and, if acts is not NULL, each hidden head layer's ReLU output into
+ * acts (sum of head widths). */
 void rc_net_head_forward(const rc_net *net, const float *h, float *z, float *acts);
 /* Head backward for one example: given dz, accumulates head grads into
  * net->grads and writes dh (H). acts from rc_net_head_forward; scratch has

@@ -10,7 +10,7 @@
 #include "sim/pool.h"
 #include "sim/app/run.h"
 #include "sim/app/spec.h"
-#include "sim/snn_engine.h"
+#include "sim/engine.h"
 
 char *openblas_get_config(void);
 char *openblas_get_corename(void);
@@ -304,7 +304,7 @@ static int cmd_info(int argc, char **argv)
                "  whole examples per thread: chunks of %d examples taken from an atomic counter\n"
                "  (examples stop at different steps); per-chunk gradients added in chunk order,\n"
                "  split by parameter across the threads; not bound to NUMA nodes yet\n",
-               cfg_path, rc_cfg_get_str(cfg, "model.layers"), nth, nth > 1 ? "s" : "", RC_SNN_CHUNK);
+               cfg_path, rc_cfg_get_str(cfg, "model.layers"), nth, nth > 1 ? "s" : "", RC_ENGINE_LIF_CHUNK);
     } else if (cfg_path) {
         rc_net_shape shape;
         info_shape(cfg, &shape);

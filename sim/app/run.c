@@ -118,7 +118,7 @@ static rc_status evaluate(evaluator *ev, rc_split split, int64_t count, int stop
     rc_metrics_acc acc;
     rc_metrics_init(&acc, ev->ds->T, ev->spotting);
     rc_batch_opts o = { .train = 0, .stop_at_spike = stop, .loss_at_end = 0,
-                        .threshold = ev->threshold, .beta = 0, .vth_scale = ev->vscale };
+                        .beta = 0, .lstm.threshold = ev->threshold, .lif.vth_scale = ev->vscale };
     int64_t total_rows = 0;
     ev->synops = 0;
     double t0 = rc_now_s();
@@ -774,7 +774,7 @@ static rc_status trace_activations(rc_setup *S, rc_traces *tr, rc_err *err)
         if (!rh || !rp) { free(rh); free(rp); return rc_err_set(err, RC_ERR_NOMEM, "out of memory"); }
         for (size_t k = 0; k < nh; k++) rh[k] = NAN;
         for (size_t k = 0; k < np; k++) rp[k] = NAN;
-        rc_batch_opts o = { .train = 0, .stop_at_spike = !after, .threshold = S->theta, .rec_h = rh, .rec_p = rp };
+        rc_batch_opts o = { .train = 0, .stop_at_spike = !after, .rec_h = rh, .rec_p = rp, .lstm.threshold = S->theta };
         st = rc_engine_batch(S->eng, RC_SPLIT_TEST, S->idx, m, &o, S->res, NULL, err);
         for (int j = 0; j < m && !st; j++) {
             st = rc_traces_add_activations(tr, S->net->s.core == RC_CORE_LIF ? "hidden" : "lstm", (uint64_t)S->idx[j],
@@ -837,9 +837,10 @@ static rc_status write_traces(rc_setup *S, const char *dir, const rc_example_res
             if (rc_lif_neurons(&S->net->s.snn, l) > maxn) maxn = rc_lif_neurons(&S->net->s.snn, l);
         spike_sink k = { S, tr, 0, malloc((size_t)maxn * sizeof(int)), malloc((size_t)maxn * sizeof(uint64_t)), RC_OK, err };
         if (!k.steps || !k.nodes) st = rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+        const rc_batch_opts so = { .stop_at_spike = 1, .lif.vth_scale = 1 };
         for (int64_t i = 0; i < n && !st; i++) {
             k.id = (uint64_t)i;
-            st = rc_engine_snn_spikes(S->eng, RC_SPLIT_TEST, i, 1.0, 1, spike_sink_fn, &k, err);
+            st = rc_engine_spikes(S->eng, RC_SPLIT_TEST, i, &so, spike_sink_fn, &k, err);
             if (!st) st = k.st;
         }
         free(k.steps);
@@ -949,7 +950,7 @@ rc_status rc_run(const rc_run_args *a, rc_err *err)
     const double select_budget = rc_cfg_get_float(cfg, "train.select_max_spike_step");
     const int64_t ck_every = rc_cfg_get_int(cfg, "output.checkpoint_every");
     rc_batch_opts to = { .train = 1, .stop_at_spike = !S.eos, .loss_at_end = S.eos,
-                         .threshold = S.theta, .beta = S.beta, .vth_scale = 1 };
+                         .beta = S.beta, .lstm.threshold = S.theta, .lif.vth_scale = 1 };
     evaluator ev = { S.eng, S.ds, S.tbatch, S.theta, S.spotting, S.res, S.idx, NULL, NULL, 1, 0 };
     int64_t *idx = S.idx;
     rc_example_result *res = S.res;
