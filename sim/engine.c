@@ -35,9 +35,14 @@ rc_status rc_engine_batch(rc_engine *e, rc_split split, const int64_t *idx, int 
                           int64_t *rows_computed, rc_err *err)
 {
     RC_ASSERT(n > 0 && n <= e->B);
+    e->split = split;
+    e->idx = idx;
+    e->n = n;
+    e->o = o;
+    e->res = res;
     for (int i = 0; i < n; i++)
         res[i] = rc_example_result_empty(e->T);
-    return e->ops->batch(e, split, idx, n, o, res, rows_computed, err);
+    return e->ops->batch(e, rows_computed, err);
 }
 
 rc_status rc_engine_spikes(rc_engine *e, rc_split split, int64_t index, const rc_batch_opts *o,

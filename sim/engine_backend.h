@@ -5,9 +5,9 @@
  * shared state below), so rc_engine * and the backend's pointer convert both
  * ways. Its constructor calls rc_engine_init with its ops table, allocates
  * its own scratch, and may bind memory (e->numa) and hand owned parameter
- * ranges to Adam (rc_adam_set_owned). sim/engine.c dispatches through ops and
- * has already checked 0 < n ≤ max_batch and reset res[0..n) to
- * rc_example_result_empty when ops->batch runs. */
+ * ranges to Adam (rc_adam_set_owned). sim/engine.c dispatches through ops;
+ * when ops->batch runs, it has checked 0 < n ≤ max_batch, stored the call's
+ * arguments in the rc_engine and reset res[0..n) to rc_example_result_empty. */
 #ifndef RC_ENGINE_BACKEND_H
 #define RC_ENGINE_BACKEND_H
 
@@ -19,10 +19,8 @@ typedef struct {
     const char *name;   /* for messages: "lstm", "lif"                        */
     /* Frees the backend's own state, then calls rc_engine_fini and frees e. */
     void (*free)(rc_engine *e);
-    /* As rc_engine_batch. */
-    rc_status (*batch)(rc_engine *e, rc_split split, const int64_t *idx, int n,
-                       const rc_batch_opts *o, rc_example_result *res,
-                       int64_t *rows_computed, rc_err *err);
+    /* As rc_engine_batch, on the call's arguments in e (split ... res). */
+    rc_status (*batch)(rc_engine *e, int64_t *rows_computed, rc_err *err);
     /* Optional (NULL: unsupported): as rc_engine_spikes. */
     rc_status (*spikes)(rc_engine *e, rc_split split, int64_t index, const rc_batch_opts *o,
                         rc_spike_fn fn, void *ud, rc_err *err);
@@ -42,6 +40,12 @@ struct rc_engine {
     rc_numa *numa;            /* NULL: the backend binds no memory          */
     rc_status *tstat;         /* (threads) per-thread status (NEST style)   */
     rc_err *terr;             /* (threads) its message                      */
+    /* The current rc_engine_batch call. */
+    rc_split split;
+    const int64_t *idx;       /* (n) examples of split                      */
+    int n;
+    const rc_batch_opts *o;
+    rc_example_result *res;   /* (n) */
 };
 
 /* Fills the shared state and allocates the per-thread error slots and Adam.

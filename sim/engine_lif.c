@@ -31,12 +31,7 @@ typedef struct {
     float *PT;                /* (nparams) transposed weights (rc_lif_transpose) */
     int *tend;                /* (B) last step computed per example            */
     atomic_int next;          /* next chunk to take                            */
-    /* Current call. */
-    rc_split split;
-    const int64_t *idx;
-    int n, nch;
-    const rc_batch_opts *o;
-    rc_example_result *res;
+    int nch;                  /* chunks of the current batch                   */
 } lif_engine;
 
 /* The output layer's V_th multiplier of o (0 means 1). */
@@ -85,11 +80,11 @@ static void lif_set_dense(rc_engine *base, int dense) { ((lif_engine *)base)->de
 /* Example i of the batch on thread ith's simulator; its gradient into G. */
 static void run_example(lif_engine *e, int ith, int i, float *G, const rc_example_info *info)
 {
-    const rc_batch_opts *o = e->o;
+    const rc_batch_opts *o = e->base.o;
     const int T = e->base.T, K = e->K;
     rc_lif_sim *sim = e->sim[ith];
     float *uout = e->uout[ith], *dz = e->dz[ith];
-    rc_example_result *res = &e->res[i];
+    rc_example_result *res = &e->base.res[i];
     res->label = info->label;
     res->earliest = info->earliest;
     rc_lif_result r;
@@ -109,7 +104,7 @@ static void run_example(lif_engine *e, int ith, int i, float *G, const rc_exampl
         /* Loss on the output potentials: at the first spike (RC; T−1
          * without one) or at T−1 (EOS). */
         const int tl = o->loss_at_end ? T - 1 : r.tsp;
-        const double l = rc_output_loss(dz, uout + (size_t)tl * K, K, res->label, o->beta, 1.0 / e->n);
+        const double l = rc_output_loss(dz, uout + (size_t)tl * K, K, res->label, o->beta, 1.0 / e->base.n);
         res->loss = (float)l;
         rc_lif_backward(sim, e->PT, G, &e->ev[ith], tl, dz);
     }
@@ -124,19 +119,19 @@ static void batch_fn(void *arg, int ith, int nth)
     for (;;) {
         const int c = atomic_fetch_add(&e->next, 1);
         if (c >= e->nch) break;
-        float *G = e->o->train ? e->gbuf + (size_t)c * np : NULL;
+        float *G = e->base.o->train ? e->gbuf + (size_t)c * np : NULL;
         if (G) memset(G, 0, np * sizeof *G);
         const int i0 = c * RC_ENGINE_LIF_CHUNK;
-        const int i1 = i0 + RC_ENGINE_LIF_CHUNK < e->n ? i0 + RC_ENGINE_LIF_CHUNK : e->n;
+        const int i1 = i0 + RC_ENGINE_LIF_CHUNK < e->base.n ? i0 + RC_ENGINE_LIF_CHUNK : e->base.n;
         for (int i = i0; i < i1 && !b->tstat[ith]; i++) {
             rc_example_info info;
-            if (rc_engine_thread_load(b, ith, e->split, e->idx[i], &e->ev[ith], &info)) break;
+            if (rc_engine_thread_load(b, ith, e->base.split, e->base.idx[i], &e->ev[ith], &info)) break;
             run_example(e, ith, i, G, &info);
         }
     }
     /* Barrier: every chunk's gradient is complete before they are added up. */
     rc_pool_barrier(b->pool);
-    if (rc_engine_failed(b, nth) || !e->o->train) return;
+    if (rc_engine_failed(b, nth) || !e->base.o->train) return;
     size_t lo, hi;
     rc_partition(np, ith, nth, &lo, &hi);
     float *Gr = b->net->grads;
@@ -146,18 +141,12 @@ static void batch_fn(void *arg, int ith, int nth)
     }
 }
 
-static rc_status lif_batch(rc_engine *base, rc_split split, const int64_t *idx, int n,
-                           const rc_batch_opts *o, rc_example_result *res,
-                           int64_t *rows_computed, rc_err *err)
+static rc_status lif_batch(rc_engine *base, int64_t *rows_computed, rc_err *err)
 {
     lif_engine *e = (lif_engine *)base;
-    e->split = split;
-    e->idx = idx;
-    e->n = n;
+    const int n = base->n;
     e->nch = (n + RC_ENGINE_LIF_CHUNK - 1) / RC_ENGINE_LIF_CHUNK;
-    e->o = o;
-    e->res = res;
-    if (o->train) rc_lif_transpose(&base->net->s.snn, base->net->params, e->PT);
+    if (base->o->train) rc_lif_transpose(&base->net->s.snn, base->net->params, e->PT);
     atomic_store(&e->next, 0);
     rc_pool_run(base->pool, batch_fn, e);
     rc_status st = rc_engine_run_status(base, err);

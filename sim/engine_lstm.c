@@ -232,7 +232,7 @@ static int spike_rule(rc_example_result *res, const float *p, int K, double thet
  * active set. Returns the number of rows active at t+1. */
 static int decide(lstm_engine *e, int t)
 {
-    const rc_batch_opts *o = e->o;
+    const rc_batch_opts *o = e->base.o;
     rc_net *net = e->base.net;
     const int K = net->s.K, H = e->H, T = e->base.T;
     const int r0 = e->rowoff[t], n = e->nrow[t];
@@ -241,7 +241,7 @@ static int decide(lstm_engine *e, int t)
     const int nx = e->rowoff[t] + n; /* first row of step t+1 */
     for (int r = 0; r < n; r++) {
         const int slot = e->row_ex[r0 + r];
-        rc_example_result *res = &e->res[slot];
+        rc_example_result *res = &e->base.res[slot];
         const float *h = e->hcur + (size_t)r * H;
         const float *z = e->zall + (size_t)r * K;
         const float *acts = e->hacts_all + (size_t)r * e->hsum;
@@ -258,7 +258,7 @@ static int decide(lstm_engine *e, int t)
         const int just = spike_rule(res, e->pbuf, K, o->lstm.threshold, t, last);
         const int loss_now = o->train && (o->loss_at_end ? last : (just || last));
         if (loss_now) {
-            const double scale = 1.0 / e->n;
+            const double scale = 1.0 / e->base.n;
             double l = rc_output_loss(e->dz, z, K, res->label, o->beta, scale);
             res->loss = (float)l;
             e->lstep[slot] = t;
@@ -369,12 +369,12 @@ static void batch_fn(void *arg, int ith, int nth)
     size_t lo, hi;
 
     /* Load this thread's share of the examples. */
-    rc_partition((size_t)e->n, ith, nth, &lo, &hi);
+    rc_partition((size_t)e->base.n, ith, nth, &lo, &hi);
     b->tstat[ith] = RC_OK;
     for (size_t i = lo; i < hi; i++) {
-        rc_engine_thread_load(b, ith, e->split, e->idx[i], &e->ev[i], &e->info[i]);
-        e->res[i].label = e->info[i].label;
-        e->res[i].earliest = e->info[i].earliest;
+        rc_engine_thread_load(b, ith, e->base.split, e->base.idx[i], &e->ev[i], &e->info[i]);
+        e->base.res[i].label = e->info[i].label;
+        e->base.res[i].earliest = e->info[i].earliest;
     }
     /* Barrier: every example's events are loaded before step 0 reads them. */
     rc_pool_barrier(b->pool);
@@ -391,19 +391,13 @@ static void batch_fn(void *arg, int ith, int nth)
     /* Barrier: step 0's inputs are listed. */
     rc_pool_barrier(b->pool);
     forward_pass(e, ith, nth, (int)k0, (int)k1, u0, u1);
-    if (e->o->train) backward_pass(e, ith, nth, (int)k0, (int)k1, u0, u1);
+    if (e->base.o->train) backward_pass(e, ith, nth, (int)k0, (int)k1, u0, u1);
 }
 
-static rc_status lstm_batch(rc_engine *base, rc_split split, const int64_t *idx, int n,
-                            const rc_batch_opts *o, rc_example_result *res,
-                            int64_t *rows_computed, rc_err *err)
+static rc_status lstm_batch(rc_engine *base, int64_t *rows_computed, rc_err *err)
 {
     lstm_engine *e = (lstm_engine *)base;
-    e->split = split;
-    e->idx = idx;
-    e->n = n;
-    e->o = o;
-    e->res = res;
+    const int n = base->n;
     e->loss_sum = 0;
     for (int i = 0; i < n; i++) {
         e->row_ex[i] = i;
