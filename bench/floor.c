@@ -64,7 +64,7 @@ int main(int argc, char **argv)
         rc_engine *eng = rc_engine_new(net, ds, pool, B, &err);
         int64_t *idx = malloc((size_t)B * sizeof *idx);
         rc_example_result *res = malloc((size_t)B * sizeof *res);
-        rc_batch_opts o = { .train = 1, .stop_at_spike = 0, .loss_at_end = 1, .threshold = 1.0 };
+        rc_batch_opts o = { .train = 1, .stop_at_spike = 0, .loss_at_end = 1, .lstm.threshold = 1.0 };
         int nb = 0;
         double t0 = 0;
         for (int b = 0; b < 60; b++) {

@@ -155,7 +155,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "scaling: setup failed: %s\n", err.msg[0] ? err.msg : "out of memory");
         return 1;
     }
-    rc_batch_opts o = { .train = 1, .stop_at_spike = 0, .loss_at_end = 1, .threshold = 1.0 };
+    rc_batch_opts o = { .train = 1, .stop_at_spike = 0, .loss_at_end = 1, .lstm.threshold = 1.0 };
     double t0 = 0;
     long long events = 0;
     for (int b = 0; b < warm + nb; b++) {

@@ -3,7 +3,7 @@
  *
  * Both sides run the same code, weights, examples and batches (training:
  * forward, surrogate BPTT, gradient reduction; EOS, so every example runs all
- * T steps and both do the same steps). The dense side (rc_snn_engine_set_dense)
+ * T steps and both do the same steps). The dense side (rc_engine_set_dense, sim/engine_test.h)
  * updates every neuron every step, delivers every input of every layer (zeros
  * included) and computes δo for every neuron, as a frame-based simulator would;
  * the event-driven side delivers only spikes and touches only what they reach.
@@ -21,7 +21,7 @@
 #include "io/idx.h"
 #include "models/net.h"
 #include "sim/pool.h"
-#include "sim/snn_engine.h"
+#include "sim/engine_test.h"
 
 void openblas_set_num_threads(int);
 
@@ -50,11 +50,11 @@ int main(int argc, char **argv)
     sh.H = rc_lif_neurons(&sh.snn, sh.snn.nl - 2);
     rc_net *net = rc_net_new(&sh, 1);
     rc_pool *pool = rc_pool_new(nth, RC_PLACE_SPREAD, &err);
-    rc_snn_engine *e = rc_snn_engine_new(net, ds, pool, B, &err);
+    rc_engine *e = net && pool ? rc_engine_new(net, ds, pool, B, &err) : NULL;
     if (!net || !pool || !e) { fprintf(stderr, "snn_dense: setup failed\n"); return 1; }
     int64_t *idx = malloc((size_t)B * sizeof *idx);
     rc_example_result *res = malloc((size_t)B * sizeof *res);
-    rc_batch_opts o = { .train = 1, .stop_at_spike = 0, .loss_at_end = 1, .vth_scale = 1 };
+    rc_batch_opts o = { .train = 1, .stop_at_spike = 0, .loss_at_end = 1, .lif.vth_scale = 1 };
     /* Input sparsity of the examples used. */
     rc_events ev = { 0 };
     rc_example_info info;
@@ -68,12 +68,12 @@ int main(int argc, char **argv)
     printf("input: %.1f events per example = %.4f of pixels x steps\n", (double)nev / (nb * B), (double)nev / ((double)nb * B * 784 * 10));
     double rate[2];
     for (int dense = 0; dense < 2; dense++) {
-        rc_snn_engine_set_dense(e, dense);
+        if (rc_engine_set_dense(e, dense, &err)) { fprintf(stderr, "snn_dense: %s\n", err.msg); return 1; }
         double t0 = rc_now_s(), syn = 0;
         for (int b = 0; b < nb; b++) {
             for (int i = 0; i < B; i++) idx[i] = (int64_t)b * B + i;
             rc_net_zero_grad(net);
-            if (rc_snn_engine_batch(e, RC_SPLIT_TRAIN, idx, B, &o, res, NULL, &err)) { fprintf(stderr, "%s\n", err.msg); return 1; }
+            if (rc_engine_batch(e, RC_SPLIT_TRAIN, idx, B, &o, res, NULL, &err)) { fprintf(stderr, "%s\n", err.msg); return 1; }
             for (int i = 0; i < B; i++) syn += (double)res[i].synops;
         }
         const double dt = rc_now_s() - t0;
@@ -84,7 +84,7 @@ int main(int argc, char **argv)
     printf("event-driven / dense: %.2fx\n", rate[0] / rate[1]);
     free(idx);
     free(res);
-    rc_snn_engine_free(e);
+    rc_engine_free(e);
     rc_pool_free(pool);
     rc_net_free(net);
     rc_dataset_free(ds);

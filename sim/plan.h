@@ -7,20 +7,23 @@
  * RC_CONVLSTM_TILE channels, ConvLSTM rows (examples). An item's weight is
  * its expected cost; today an item's cost is proportional to its width (the
  * last LSTM tile of H = 340 has 4 units, not 16), but the partitioner takes
- * any weights: a LIF layer will weight neurons by expected event load
- * (HOOK(LIF, issue 5): rc_plan_add_layer with per-neuron weights).
+ * any weights. The LIF engine backend (sim/engine_lif.c) does not use a
+ * plan today: it hands out whole examples in fixed chunks; a spiking layer
+ * split across threads would weight its neurons by expected event load
+ * (rc_plan_add_layer with per-neuron weights).
  *
  * A partition only decides which thread computes an item, never the order
  * of a sum, so results stay bit-identical for any thread count.
  *
  * Memory: thread ith owns the recurrent weight rows of its LSTM tiles
  * (w_hh rows [4·u0, 4·u1), contiguous in the tiled layout) in the
- * parameters, gradients and both Adam moments; sim/engine.c binds those
- * pages to the thread's NUMA node and runs the Adam update of that range on
- * that thread. Everything else (input weights, biases, head, activations
- * with all units of a row side by side, the whole ConvLSTM, whose forward
- * is split by rows) is read by every thread and is interleaved over the
- * nodes the threads use. */
+ * parameters, gradients and both Adam moments; the LSTM engine backend
+ * (sim/engine_lstm.c) binds those pages to the thread's NUMA node
+ * (sim/numa.h) and has the Adam update of that range run on that thread
+ * (rc_adam_set_owned, sim/adam.h). Everything else (input weights, biases,
+ * head, activations with all units of a row side by side, the whole
+ * ConvLSTM, whose forward is split by rows) is read by every thread and is
+ * interleaved over the nodes the threads use. */
 #ifndef RC_PLAN_H
 #define RC_PLAN_H
 

@@ -163,7 +163,7 @@ static void check_grads_nin(int K, int nhead, int eos, double beta, int nthreads
             if (sorted[j] < sorted[i]) { double tt = sorted[i]; sorted[i] = sorted[j]; sorted[j] = tt; }
     double theta = sorted[n / 2] + 1e-4;
     if (K == 1 && theta < 0.5) theta = 0.5;
-    rc_batch_opts o = { .train = 1, .stop_at_spike = !eos, .loss_at_end = eos, .threshold = theta, .beta = beta };
+    rc_batch_opts o = { .train = 1, .stop_at_spike = !eos, .loss_at_end = eos, .beta = beta, .lstm.threshold = theta };
     rc_example_result res[16];
     rc_net_zero_grad(net);
     assert_int_equal(rc_engine_batch(eng, RC_SPLIT_TRAIN, idx, n, &o, res, NULL, &err), RC_OK);
@@ -275,12 +275,12 @@ static void check_rc_equals_cut_eos(const rc_net_shape *s, int T, uint64_t seed,
     double theta = 0;
     for (int64_t i = 0; i < nsearch && idx < 0; i++)
         for (double th = 0.4; th < 0.95; th += 0.05) {
-            rc_batch_opts o = { .train = 0, .stop_at_spike = 1, .threshold = th };
+            rc_batch_opts o = { .train = 0, .stop_at_spike = 1, .lstm.threshold = th };
             rc_engine_batch(eng, RC_SPLIT_TRAIN, &i, 1, &o, &res, NULL, &err);
             if (res.spiked && res.tsp >= 2 && res.tsp < T - 1) { idx = i; theta = th; break; }
         }
     assert_true(idx >= 0);
-    rc_batch_opts orc = { .train = 1, .stop_at_spike = 1, .threshold = theta, .beta = 0.2 };
+    rc_batch_opts orc = { .train = 1, .stop_at_spike = 1, .beta = 0.2, .lstm.threshold = theta };
     rc_net_zero_grad(net);
     rc_engine_batch(eng, RC_SPLIT_TRAIN, &idx, 1, &orc, &res, NULL, &err);
     float *g_rc = malloc(net->nparams * sizeof(float));
@@ -288,7 +288,7 @@ static void check_rc_equals_cut_eos(const rc_net_shape *s, int T, uint64_t seed,
     /* Same data, sequences cut to t_sp + 1 steps, trained EOS. */
     rc_dataset *cut = tab_new(res.tsp + 1, s->nin, K == 1 ? 2 : K);
     rc_engine *eng2 = rc_engine_new(net, cut, pool, 1, &err);
-    rc_batch_opts oeos = { .train = 1, .stop_at_spike = 0, .loss_at_end = 1, .threshold = 1.0, .beta = 0.2 };
+    rc_batch_opts oeos = { .train = 1, .stop_at_spike = 0, .loss_at_end = 1, .beta = 0.2, .lstm.threshold = 1.0 };
     rc_net_zero_grad(net);
     rc_example_result r2;
     rc_engine_batch(eng2, RC_SPLIT_TRAIN, &idx, 1, &oeos, &r2, NULL, &err);
@@ -328,7 +328,7 @@ static void check_thread_invariance(const rc_net_shape *s, int T, int n, int64_t
         assert_non_null(eng);
         int64_t idx[32];
         for (int i = 0; i < n; i++) idx[i] = first + i;
-        rc_batch_opts o = { .train = 1, .stop_at_spike = 1, .threshold = theta, .beta = 0.1 };
+        rc_batch_opts o = { .train = 1, .stop_at_spike = 1, .beta = 0.1, .lstm.threshold = theta };
         rc_example_result res[32];
         rc_net_zero_grad(net);
         assert_int_equal(rc_engine_batch(eng, RC_SPLIT_TRAIN, idx, n, &o, res, NULL, &err), RC_OK);

@@ -21,7 +21,7 @@ rc_status rc_app_evaluate(rc_app_evaluator *ev, rc_split split, int64_t count, i
     rc_metrics_acc acc;
     rc_metrics_init(&acc, ev->ds->T, ev->spotting);
     rc_batch_opts o = { .train = 0, .stop_at_spike = stop, .loss_at_end = 0,
-                        .threshold = ev->threshold, .beta = 0, .vth_scale = ev->vscale };
+                        .beta = 0, .lstm.threshold = ev->threshold, .lif.vth_scale = ev->vscale };
     int64_t total_rows = 0;
     ev->synops = 0;
     double t0 = rc_now_s();

@@ -10,7 +10,7 @@
 #include "sim/pool.h"
 #include "sim/app/app.h"
 #include "sim/app/spec.h"
-#include "sim/snn_engine.h"
+#include "sim/engine.h"
 
 char *openblas_get_config(void);
 char *openblas_get_corename(void);
@@ -292,7 +292,7 @@ static int info_plan(const rc_cfg *cfg, const char *cfg_path, const rc_topo *top
                "  whole examples per thread: chunks of %d examples taken from an atomic counter\n"
                "  (examples stop at different steps); per-chunk gradients added in chunk order,\n"
                "  split by parameter across the threads; not bound to NUMA nodes yet\n",
-               cfg_path, rc_cfg_get_str(cfg, "model.layers"), nth, nth > 1 ? "s" : "", RC_SNN_CHUNK);
+               cfg_path, rc_cfg_get_str(cfg, "model.layers"), nth, nth > 1 ? "s" : "", RC_ENGINE_LIF_CHUNK);
         printf("  model: %s\n", desc);
         return 0;
     }

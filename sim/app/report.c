@@ -271,7 +271,7 @@ static rc_status trace_activations(rc_app_setup *S, rc_traces *tr, rc_err *err)
         if (!rh || !rp) { free(rh); free(rp); return rc_err_set(err, RC_ERR_NOMEM, "out of memory"); }
         for (size_t k = 0; k < nh; k++) rh[k] = NAN;
         for (size_t k = 0; k < np; k++) rp[k] = NAN;
-        rc_batch_opts o = { .train = 0, .stop_at_spike = !after, .threshold = S->theta, .rec_h = rh, .rec_p = rp };
+        rc_batch_opts o = { .train = 0, .stop_at_spike = !after, .rec_h = rh, .rec_p = rp, .lstm.threshold = S->theta };
         st = rc_engine_batch(S->eng, RC_SPLIT_TEST, S->idx, m, &o, S->res, NULL, err);
         for (int j = 0; j < m && !st; j++) {
             st = rc_traces_add_activations(tr, S->net->s.core == RC_CORE_LIF ? "hidden" : "lstm", (uint64_t)S->idx[j],
@@ -317,11 +317,12 @@ static rc_status trace_hidden_spikes(rc_app_setup *S, rc_traces *tr, int64_t n, 
     for (int l = 0; l < sn->nl; l++)
         if (rc_lif_neurons(sn, l) > maxn) maxn = rc_lif_neurons(sn, l);
     spike_sink k = { S, tr, 0, malloc((size_t)maxn * sizeof(int)), malloc((size_t)maxn * sizeof(uint64_t)), RC_OK, err };
+    const rc_batch_opts so = { .stop_at_spike = 1, .lif.vth_scale = 1 };
     rc_status st = RC_OK;
     if (!k.steps || !k.nodes) st = rc_err_set(err, RC_ERR_NOMEM, "out of memory");
     for (int64_t i = 0; i < n && !st; i++) {
         k.id = (uint64_t)i;
-        st = rc_engine_snn_spikes(S->eng, RC_SPLIT_TEST, i, 1.0, 1, spike_sink_fn, &k, err);
+        st = rc_engine_spikes(S->eng, RC_SPLIT_TEST, i, &so, spike_sink_fn, &k, err);
         if (!st) st = k.st;
     }
     free(k.steps);

@@ -160,7 +160,7 @@ static rc_status train_batch(trainer *t, int64_t b, rc_err *err)
     if ((b + 1) * S->batch > t->total) n = (int)(t->total - b * S->batch);
     for (int j = 0; j < n; j++) S->idx[j] = train_index(t, b * S->batch + j);
     rc_batch_opts to = { .train = 1, .stop_at_spike = !S->eos, .loss_at_end = S->eos,
-                         .threshold = S->theta, .beta = S->beta, .vth_scale = 1 };
+                         .beta = S->beta, .lstm.threshold = S->theta, .lif.vth_scale = 1 };
     double t0 = rc_now_s();
     rc_net_zero_grad(S->net);
     int64_t rows = 0;
