@@ -93,8 +93,12 @@ def fig_spikes(run, nshow):
         ax.set_xlabel("step (1-based); blank = not computed")
     else:
         ax.text(0.5, 0.5, "no activations traced", ha="center")
+    return save(fig, os.path.join(run, "fig_spikes.png"))
+
+
+def save(fig, out):
+    """Lays out, writes and closes fig; returns out."""
     fig.tight_layout()
-    out = os.path.join(run, "fig_spikes.png")
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
@@ -125,11 +129,7 @@ def fig_spike_time(run):
     ax2.set_ylabel("validation accuracy (RC)")
     ax.legend(loc="upper right")
     ax.set_title("spike time over training")
-    fig.tight_layout()
-    out = os.path.join(run, "fig_spike_time.png")
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save(fig, os.path.join(run, "fig_spike_time.png"))
 
 
 def read_tradeoff(path):
@@ -155,11 +155,7 @@ def fig_tradeoff(run):
     ax.set_xlabel("mean first-spike step")
     ax.set_ylabel("accuracy (RC-inference)")
     ax.set_title("speed-accuracy trade-off")
-    fig.tight_layout()
-    out = os.path.join(run, "fig_tradeoff.png")
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save(fig, os.path.join(run, "fig_tradeoff.png"))
 
 
 def fig_compare(out, specs, title):
@@ -180,10 +176,7 @@ def fig_compare(out, specs, title):
     ax.set_title(title)
     ax.legend(loc="best")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save(fig, out)
 
 
 def fig_compare_training(out, specs, title):
@@ -211,10 +204,7 @@ def fig_compare_training(out, specs, title):
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save(fig, out)
 
 
 # The comparison modes: flag -> (description, default title, item name, figure).
