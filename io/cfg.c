@@ -45,10 +45,19 @@ typedef struct {
     unsigned gen;       /* load that set it, to spot a key given twice in one file */
 } cfg_slot;
 
+/* One instance section, e.g. [population.E] of the template "population.*". */
+typedef struct {
+    char *name;       /* full section name "population.E", owned */
+    const char *tmpl; /* the spec's spelling of its template, "population.*" */
+    cfg_slot *slots;  /* nspec entries; only the template's rows are used */
+} cfg_inst;
+
 struct rc_cfg {
     const rc_cfg_spec *spec;
     size_t nspec;
-    cfg_slot *slots;    /* one per spec entry */
+    cfg_slot *slots;    /* one per spec entry; template rows hold parsed defaults, unread */
+    cfg_inst *insts;    /* instance sections, in the order first seen */
+    size_t ninsts, capinsts;
     char **names;       /* file names loaded, owned; slots point into them */
     size_t nnames, capnames;
     const char *last;   /* name of the file loaded last (check_required) */
@@ -377,7 +386,7 @@ static rc_status nomem(rc_err *err, const cfg_loc *L)
     return loc_err(err, RC_ERR_NOMEM, L, "out of memory");
 }
 
-static rc_status parse_list(const rc_cfg_spec *s, const char *raw, char *t, cfg_value *out,
+static rc_status parse_list(const rc_cfg_spec *s, const char *sec, const char *raw, char *t, cfg_value *out,
                             const cfg_loc *L, rc_err *err)
 {
     const int inty = s->type == RC_CFG_INT_LIST;
@@ -404,7 +413,7 @@ static rc_status parse_list(const rc_cfg_spec *s, const char *raw, char *t, cfg_
         if (!*it) {
             st = loc_err(err, RC_ERR_CONFIG, L,
                          "%s.%s = '" CLIP_FMT "': item %zu is empty, expected a comma-separated list of %s",
-                         s->section, s->key, CLIP(raw), idx, inty ? "integers" : "numbers");
+                         sec, s->key, CLIP(raw), idx, inty ? "integers" : "numbers");
             break;
         }
         if (inty) {
@@ -416,14 +425,14 @@ static rc_status parse_list(const rc_cfg_spec *s, const char *raw, char *t, cfg_
         }
         if (r == NUM_SYNTAX || r == NUM_NONFINITE) {
             st = loc_err(err, RC_ERR_CONFIG, L, "%s.%s = '" CLIP_FMT "': item %zu '" CLIP_FMT "' is not %s",
-                         s->section, s->key, CLIP(raw), idx, CLIP(it),
+                         sec, s->key, CLIP(raw), idx, CLIP(it),
                          inty ? "an integer" : r == NUM_SYNTAX ? "a number" : "a finite number");
             break;
         }
         if (r == NUM_RANGE) {
             st = loc_err(err, RC_ERR_CONFIG, L,
                          "%s.%s = '" CLIP_FMT "': item %zu = " CLIP_FMT " is out of range, expected %s",
-                         s->section, s->key, CLIP(raw), idx, CLIP(it), expected_str(s, exp, sizeof exp));
+                         sec, s->key, CLIP(raw), idx, CLIP(it), expected_str(s, exp, sizeof exp));
             break;
         }
         if (out->n++) sb_puts(&norm, ", ");
@@ -448,9 +457,10 @@ static const struct {
     { "false", 0 }, { "no", 0 }, { "off", 0 }, { "0", 0 },
 };
 
-/* Parses `raw` as a value of spec entry `s` into *out (zeroed first; freed
+/* Parses `raw` as a value of spec entry `s` (shown in messages as sec.key,
+ * sec being the instance's name for a template row) into *out (zeroed first; freed
  * again on failure). The same code parses defaults, file values and --set. */
-static rc_status parse_value(const rc_cfg_spec *s, const char *raw, cfg_value *out,
+static rc_status parse_value(const rc_cfg_spec *s, const char *sec, const char *raw, cfg_value *out,
                              const cfg_loc *L, rc_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -461,7 +471,7 @@ static rc_status parse_value(const rc_cfg_spec *s, const char *raw, cfg_value *o
     rc_status st = RC_OK;
 
     if (!*t && s->type != RC_CFG_INT_LIST && s->type != RC_CFG_FLOAT_LIST) {
-        st = loc_err(err, RC_ERR_CONFIG, L, "%s.%s has no value, expected %s", s->section, s->key,
+        st = loc_err(err, RC_ERR_CONFIG, L, "%s.%s has no value, expected %s", sec, s->key,
                      expected_str(s, exp, sizeof exp));
         goto done;
     }
@@ -478,14 +488,14 @@ static rc_status parse_value(const rc_cfg_spec *s, const char *raw, cfg_value *o
             fmt_double(out->f, num);
         }
         if (r == NUM_SYNTAX || r == NUM_NONFINITE)
-            st = loc_err(err, RC_ERR_CONFIG, L, "%s.%s = '" CLIP_FMT "' is not %s", s->section, s->key,
+            st = loc_err(err, RC_ERR_CONFIG, L, "%s.%s = '" CLIP_FMT "' is not %s", sec, s->key,
                          CLIP(t),
                          s->type == RC_CFG_INT ? "an integer"
                          : r == NUM_SYNTAX     ? "a number"
                                                : "a finite number");
         else if (r == NUM_RANGE)
             st = loc_err(err, RC_ERR_CONFIG, L, "%s.%s = " CLIP_FMT " is out of range, expected %s",
-                         s->section, s->key, CLIP(t), expected_str(s, exp, sizeof exp));
+                         sec, s->key, CLIP(t), expected_str(s, exp, sizeof exp));
         else if (!(out->text = strdup(num)))
             st = nomem(err, L);
         break;
@@ -496,7 +506,7 @@ static rc_status parse_value(const rc_cfg_spec *s, const char *raw, cfg_value *o
             if (!strcasecmp(t, bool_words[k].word)) break;
         if (k == nw) {
             st = loc_err(err, RC_ERR_CONFIG, L, "%s.%s = '" CLIP_FMT "' is not a boolean, expected %s",
-                         s->section, s->key, CLIP(t), expected_str(s, exp, sizeof exp));
+                         sec, s->key, CLIP(t), expected_str(s, exp, sizeof exp));
             break;
         }
         out->i = bool_words[k].value;
@@ -530,16 +540,16 @@ static rc_status parse_value(const rc_cfg_spec *s, const char *raw, cfg_value *o
         sb_choices(&ch, s->choices);
         if (near)
             st = loc_err(err, RC_ERR_CONFIG, L, "%s.%s = '" CLIP_FMT "' is not one of %s (did you mean '%.*s'?)",
-                         s->section, s->key, CLIP(t), ch.p ? ch.p : s->choices,
+                         sec, s->key, CLIP(t), ch.p ? ch.p : s->choices,
                          (int)strcspn(near, "|"), near);
         else
-            st = loc_err(err, RC_ERR_CONFIG, L, "%s.%s = '" CLIP_FMT "' is not one of %s", s->section,
+            st = loc_err(err, RC_ERR_CONFIG, L, "%s.%s = '" CLIP_FMT "' is not one of %s", sec,
                          s->key, CLIP(t), ch.p ? ch.p : s->choices);
         free(ch.p);
         break;
     }
     case RC_CFG_INT_LIST:
-    case RC_CFG_FLOAT_LIST: st = parse_list(s, raw, t, out, L, err); break;
+    case RC_CFG_FLOAT_LIST: st = parse_list(s, sec, raw, t, out, L, err); break;
     }
 done:
     free(copy);
@@ -562,6 +572,21 @@ static const char *unrepresentable(const char *value)
 
 /* ---- lookup -------------------------------------------------------------- */
 
+/* A template section "population.*" holds the rows of every [population.NAME]. */
+static int is_template(const char *section)
+{
+    size_t n = strlen(section);
+    return n > 2 && section[n - 2] == '.' && section[n - 1] == '*';
+}
+
+/* A section as users see it: "population.<name>" for a template. */
+static const char *sec_display(const char *section, char *buf, size_t size)
+{
+    if (!is_template(section)) return section;
+    snprintf(buf, size, "%.*s.<name>", (int)(strlen(section) - 2), section);
+    return buf;
+}
+
 static size_t find_key(const rc_cfg *cfg, const char *section, const char *key)
 {
     for (size_t i = 0; i < cfg->nspec; i++)
@@ -569,11 +594,12 @@ static size_t find_key(const rc_cfg *cfg, const char *section, const char *key)
     return NONE;
 }
 
-/* By "section.key". */
+/* By "section.key", plain sections only. */
 static size_t find_name(const rc_cfg_spec *spec, size_t nspec, const char *name)
 {
     for (size_t i = 0; i < nspec; i++) {
         size_t ls = strlen(spec[i].section);
+        if (is_template(spec[i].section)) continue;
         if (!strncmp(name, spec[i].section, ls) && name[ls] == '.' && !strcmp(name + ls + 1, spec[i].key))
             return i;
     }
@@ -588,6 +614,53 @@ static const char *find_section(const rc_cfg *cfg, const char *section)
     return NULL;
 }
 
+/* The spec's spelling of the template whose prefix is name[0, len), or NULL. */
+static const char *find_template(const rc_cfg *cfg, const char *name, size_t len)
+{
+    for (size_t i = 0; i < cfg->nspec; i++) {
+        const char *sec = cfg->spec[i].section;
+        if (is_template(sec) && strlen(sec) == len + 2 && !strncmp(sec, name, len)) return sec;
+    }
+    return NULL;
+}
+
+/* The instance whose full name is name[0, len) ("population.E"), or NULL. */
+static cfg_inst *find_inst(const rc_cfg *cfg, const char *name, size_t len)
+{
+    for (size_t k = 0; k < cfg->ninsts; k++)
+        if (!strncmp(cfg->insts[k].name, name, len) && !cfg->insts[k].name[len]) return &cfg->insts[k];
+    return NULL;
+}
+
+/* Where "section.key" or "tmpl.NAME.key" lives: returns the spec row (NONE if
+ * nowhere) and sets *inst to the instance, or NULL for a plain section. */
+static size_t find_slot(const rc_cfg *cfg, const char *name, cfg_inst **inst)
+{
+    *inst = NULL;
+    size_t i = find_name(cfg->spec, cfg->nspec, name);
+    if (i != NONE) return i;
+    const char *d1 = strchr(name, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+    cfg_inst *in = d2 ? find_inst(cfg, name, (size_t)(d2 - name)) : NULL;
+    if (!in) return NONE;
+    i = find_key(cfg, in->tmpl, d2 + 1);
+    if (i != NONE) *inst = in;
+    return i;
+}
+
+static cfg_slot *slots_of(const rc_cfg *cfg, const cfg_inst *inst)
+{
+    return inst ? inst->slots : cfg->slots;
+}
+
+/* Instance names: [A-Za-z0-9_]+, so "tmpl.NAME.key" splits unambiguously. */
+static int valid_inst_name(const char *s)
+{
+    if (!*s) return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_') return 0;
+    return 1;
+}
+
 /* Sections are listed in order of first appearance in the spec. */
 static int first_of_section(const rc_cfg_spec *spec, size_t i)
 {
@@ -599,36 +672,50 @@ static int first_of_section(const rc_cfg_spec *spec, size_t i)
 /* Lists in messages stop at about this length: the rc_err buffer is finite. */
 enum { LIST_MAX = 600 };
 
+/* Suggests the nearest section; for a template, the typed text before the
+ * first '.' is matched against the template's prefix ("popultion.E" ->
+ * [population.E]). */
 static rc_status unknown_section(const rc_cfg *cfg, const cfg_loc *L, const char *name, rc_err *err)
 {
     sbuf list = { 0 };
     size_t best = SIZE_MAX;
-    const char *near = NULL;
+    char near[600] = "", disp[300], typed[300];
+    const char *dot = strchr(name, '.');
+    snprintf(typed, sizeof typed, "%.*s", (int)(dot ? (size_t)(dot - name) : strlen(name)), name);
     int clipped = 0;
     for (size_t i = 0; i < cfg->nspec; i++) {
         if (!first_of_section(cfg->spec, i)) continue;
         const char *sec = cfg->spec[i].section;
-        if (better_match(name, sec, &best)) near = sec;
-        if (list.len <= LIST_MAX) sb_printf(&list, "%s[%s]", list.len ? ", " : "", sec);
+        if (!is_template(sec)) {
+            if (better_match(name, sec, &best)) snprintf(near, sizeof near, "%s", sec);
+        } else {
+            snprintf(disp, sizeof disp, "%.*s", (int)(strlen(sec) - 2), sec);
+            if (better_match(typed, disp, &best))
+                snprintf(near, sizeof near, "%s%.200s", disp, dot ? dot : ".<name>");
+        }
+        if (list.len <= LIST_MAX) sb_printf(&list, "%s[%s]", list.len ? ", " : "", sec_display(sec, disp, sizeof disp));
         else if (!clipped++) sb_puts(&list, ", ...");
     }
     const char *known = list.oom || !list.p ? "the sections listed by --help" : list.p;
     rc_status st;
-    if (near)
-        st = loc_err(err, RC_ERR_CONFIG, L, "unknown section [" CLIP_FMT "]; expected one of %s (did you mean [%s]?)",
-                     CLIP(name), known, near);
+    if (*near)
+        st = loc_err(err, RC_ERR_CONFIG, L, "unknown section [" CLIP_FMT "]; expected one of %s (did you mean [" CLIP_FMT "]?)",
+                     CLIP(name), known, CLIP(near));
     else
         st = loc_err(err, RC_ERR_CONFIG, L, "unknown section [" CLIP_FMT "]; expected one of %s", CLIP(name), known);
     free(list.p);
     return st;
 }
 
-static rc_status unknown_key(const rc_cfg *cfg, const cfg_loc *L, const char *section,
+/* `section` is the spec's spelling, `shown` the name in the file (they differ
+ * for an instance: "population.*" and "population.E"). */
+static rc_status unknown_key(const rc_cfg *cfg, const cfg_loc *L, const char *section, const char *shown,
                              const char *key, rc_err *err)
 {
     sbuf list = { 0 };
     size_t best = SIZE_MAX;
     const char *near = NULL, *elsewhere = NULL;
+    char disp[300];
     int clipped = 0;
     for (size_t i = 0; i < cfg->nspec; i++) {
         const rc_cfg_spec *s = &cfg->spec[i];
@@ -644,29 +731,56 @@ static rc_status unknown_key(const rc_cfg *cfg, const cfg_loc *L, const char *se
     rc_status st;
     if (elsewhere) /* the right key under the wrong header is the likelier slip */
         st = loc_err(err, RC_ERR_CONFIG, L, "unknown key '" CLIP_FMT "' in [%s] (did you mean '%s' in [%s]?); known keys: %s",
-                     CLIP(key), section, key, elsewhere, known);
+                     CLIP(key), shown, key, sec_display(elsewhere, disp, sizeof disp), known);
     else if (near)
         st = loc_err(err, RC_ERR_CONFIG, L, "unknown key '" CLIP_FMT "' in [%s] (did you mean '%s'?); known keys: %s",
-                     CLIP(key), section, near, known);
+                     CLIP(key), shown, near, known);
     else
         st = loc_err(err, RC_ERR_CONFIG, L, "unknown key '" CLIP_FMT "' in [%s]; known keys: %s", CLIP(key),
-                     section, known);
+                     shown, known);
     free(list.p);
     return st;
 }
 
-/* --set names a key by "section.key"; suggest the nearest full name. */
+/* --set on "tmpl.NAME.key" where [tmpl.NAME] was never given: --set does not
+ * create instances (a typo would silently add a population), so list them. */
+static rc_status missing_instance(const rc_cfg *cfg, const cfg_loc *L, const char *tmpl, const char *name,
+                                  size_t len, rc_err *err)
+{
+    sbuf list = { 0 };
+    for (size_t k = 0; k < cfg->ninsts && list.len <= LIST_MAX; k++)
+        if (!strcmp(cfg->insts[k].tmpl, tmpl)) sb_printf(&list, "%s[%s]", list.len ? ", " : "", cfg->insts[k].name);
+    char disp[300];
+    rc_status st = loc_err(err, RC_ERR_CONFIG, L, "no section [%.*s] in the config (--set changes instances a file declares); "
+                           "instances of [%s]: %s", (int)(len > CLIP_MAX ? CLIP_MAX : len), name,
+                           sec_display(tmpl, disp, sizeof disp), list.p && !list.oom ? list.p : "none");
+    free(list.p);
+    return st;
+}
+
+/* --set names a key by "section.key" (or "tmpl.NAME.key"); suggest the
+ * nearest full name, instances included. */
 static rc_status unknown_name(const rc_cfg *cfg, const cfg_loc *L, const char *name, rc_err *err)
 {
-    size_t best = SIZE_MAX, near = NONE;
-    char full[600];
+    const char *d1 = strchr(name, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+    const char *tmpl = d1 ? find_template(cfg, name, (size_t)(d1 - name)) : NULL;
+    if (tmpl && d2 && find_key(cfg, tmpl, d2 + 1) != NONE && !find_inst(cfg, name, (size_t)(d2 - name)))
+        return missing_instance(cfg, L, tmpl, name, (size_t)(d2 - name), err);
+    size_t best = SIZE_MAX;
+    char full[600], near[600] = "";
     for (size_t i = 0; i < cfg->nspec; i++) {
-        snprintf(full, sizeof full, "%s.%s", cfg->spec[i].section, cfg->spec[i].key);
-        if (better_match(name, full, &best)) near = i;
+        const rc_cfg_spec *s = &cfg->spec[i];
+        for (size_t k = 0; k <= cfg->ninsts; k++) { /* k == 0: the plain section */
+            const cfg_inst *in = k ? &cfg->insts[k - 1] : NULL;
+            if (in ? strcmp(in->tmpl, s->section) : is_template(s->section)) continue;
+            snprintf(full, sizeof full, "%s.%s", in ? in->name : s->section, s->key);
+            if (better_match(name, full, &best)) memcpy(near, full, sizeof full);
+            if (!is_template(s->section)) break;
+        }
     }
-    if (near != NONE)
-        return loc_err(err, RC_ERR_CONFIG, L, "unknown key '" CLIP_FMT "' (did you mean '%s.%s'?)", CLIP(name),
-                       cfg->spec[near].section, cfg->spec[near].key);
+    if (*near)
+        return loc_err(err, RC_ERR_CONFIG, L, "unknown key '" CLIP_FMT "' (did you mean '" CLIP_FMT "'?)", CLIP(name),
+                       CLIP(near));
     return loc_err(err, RC_ERR_CONFIG, L, "unknown key '" CLIP_FMT "'; expected section.key as listed by --help",
                    CLIP(name));
 }
@@ -678,7 +792,10 @@ static void check_spec(const rc_cfg_spec *spec, size_t i)
 {
     const rc_cfg_spec *s = &spec[i];
     RC_ASSERT(s->section && *s->section && s->key && *s->key && s->help && *s->help);
-    RC_ASSERT(!strchr(s->section, '.') && !strchr(s->section, ']') && !strchr(s->key, '='));
+    const char *dot = strchr(s->section, '.');
+    const int tmpl = is_template(s->section); /* "name.*", with one '.' and a non-empty name */
+    RC_ASSERT(!dot || (tmpl && dot > s->section && dot == s->section + strlen(s->section) - 2));
+    RC_ASSERT(!strchr(s->section, ']') && !strchr(s->key, '='));
     RC_ASSERT(s->type >= RC_CFG_INT && s->type <= RC_CFG_FLOAT_LIST);
     if (is_numeric(s->type)) RC_ASSERT(!isnan(s->min) && !isnan(s->max) && s->min <= s->max);
     if (s->type == RC_CFG_ENUM) {
@@ -690,7 +807,32 @@ static void check_spec(const rc_cfg_spec *spec, size_t i)
         int dup = !strcmp(spec[j].section, s->section) && !strcmp(spec[j].key, s->key);
         if (dup) fprintf(stderr, "rcsim: config spec declares %s.%s twice\n", s->section, s->key);
         RC_ASSERT(!dup);
+        /* [population] and [population.*] together would make "population.x.y" ambiguous */
+        const char *a = spec[j].section, *b = s->section;
+        size_t la = strlen(a), lb = strlen(b);
+        int clash = (is_template(a) && !tmpl && la == lb + 2 && !strncmp(a, b, lb)) ||
+                    (tmpl && !is_template(a) && lb == la + 2 && !strncmp(a, b, la));
+        RC_ASSERT(!clash);
     }
+}
+
+/* Parses the defaults of the rows of section `tmpl` (of every row when NULL)
+ * into `slots`. Returns RC_OK or RC_ERR_NOMEM; a bad default aborts. */
+static rc_status fill_defaults(const rc_cfg_spec *spec, size_t nspec, const char *tmpl, cfg_slot *slots)
+{
+    for (size_t i = 0; i < nspec; i++) {
+        if (!spec[i].def || (tmpl && strcmp(spec[i].section, tmpl))) continue;
+        rc_err e = { { 0 } };
+        const cfg_loc L = { "config spec default", 0, NULL };
+        const char *why = unrepresentable(spec[i].def);
+        if (why) fprintf(stderr, "rcsim: default of %s.%s %s\n", spec[i].section, spec[i].key, why);
+        RC_ASSERT(why == NULL);
+        rc_status st = parse_value(&spec[i], spec[i].section, spec[i].def, &slots[i].v, &L, &e);
+        if (st == RC_ERR_NOMEM) return st;
+        if (st != RC_OK) fprintf(stderr, "rcsim: %s\n", e.msg);
+        RC_ASSERT(st == RC_OK && "config spec defaults must be valid values");
+    }
+    return RC_OK;
 }
 
 rc_cfg *rc_cfg_new(const rc_cfg_spec *spec, size_t nspec)
@@ -705,33 +847,53 @@ rc_cfg *rc_cfg_new(const rc_cfg_spec *spec, size_t nspec)
         free(cfg);
         return NULL;
     }
-    for (size_t i = 0; i < nspec; i++) {
-        check_spec(spec, i);
-        if (!spec[i].def) continue;
-        rc_err e = { { 0 } };
-        const cfg_loc L = { "config spec default", 0, NULL };
-        const char *why = unrepresentable(spec[i].def);
-        if (why) fprintf(stderr, "rcsim: default of %s.%s %s\n", spec[i].section, spec[i].key, why);
-        RC_ASSERT(why == NULL);
-        rc_status st = parse_value(&spec[i], spec[i].def, &cfg->slots[i].v, &L, &e);
-        if (st == RC_ERR_NOMEM) {
-            rc_cfg_free(cfg);
-            return NULL;
-        }
-        if (st != RC_OK) fprintf(stderr, "rcsim: %s\n", e.msg);
-        RC_ASSERT(st == RC_OK && "config spec defaults must be valid values");
+    for (size_t i = 0; i < nspec; i++) check_spec(spec, i);
+    if (fill_defaults(spec, nspec, NULL, cfg->slots)) {
+        rc_cfg_free(cfg);
+        return NULL;
     }
     return cfg;
+}
+
+static void slots_free(cfg_slot *slots, size_t n)
+{
+    for (size_t i = 0; slots && i < n; i++) value_free(&slots[i].v);
+    free(slots);
 }
 
 void rc_cfg_free(rc_cfg *cfg)
 {
     if (!cfg) return;
-    for (size_t i = 0; i < cfg->nspec; i++) value_free(&cfg->slots[i].v);
+    slots_free(cfg->slots, cfg->nspec);
+    for (size_t k = 0; k < cfg->ninsts; k++) {
+        slots_free(cfg->insts[k].slots, cfg->nspec);
+        free(cfg->insts[k].name);
+    }
+    free(cfg->insts);
     for (size_t i = 0; i < cfg->nnames; i++) free(cfg->names[i]);
     free(cfg->names);
-    free(cfg->slots);
     free(cfg);
+}
+
+/* A new instance [name] of template `tmpl`, its keys at their defaults;
+ * NULL when out of memory. Moves cfg->insts: hold indices, not pointers. */
+static cfg_inst *inst_add(rc_cfg *cfg, const char *tmpl, const char *name)
+{
+    if (cfg->ninsts == cfg->capinsts) {
+        size_t cap = cfg->capinsts ? 2 * cfg->capinsts : 4;
+        cfg_inst *p = realloc(cfg->insts, cap * sizeof *p);
+        if (!p) return NULL;
+        cfg->insts = p;
+        cfg->capinsts = cap;
+    }
+    cfg_inst in = { strdup(name), tmpl, calloc(cfg->nspec, sizeof(cfg_slot)) };
+    if (!in.name || !in.slots || fill_defaults(cfg->spec, cfg->nspec, tmpl, in.slots)) {
+        slots_free(in.slots, cfg->nspec);
+        free(in.name);
+        return NULL;
+    }
+    cfg->insts[cfg->ninsts] = in;
+    return &cfg->insts[cfg->ninsts++];
 }
 
 /* Slots keep a pointer to the name of the file that set them; names are
@@ -769,6 +931,7 @@ typedef struct {
     const char *file;    /* interned */
     int line;
     const char *section; /* spec's spelling of the current section; NULL before any header */
+    size_t inst;         /* index of the current instance section, or NONE */
 } load_state;
 
 static rc_status begin_load(rc_cfg *cfg, const char *name, load_state *ld, rc_err *err)
@@ -781,6 +944,35 @@ static rc_status begin_load(rc_cfg *cfg, const char *name, load_state *ld, rc_er
     ld->file = file;
     ld->line = 0;
     ld->section = NULL;
+    ld->inst = NONE;
+    return RC_OK;
+}
+
+/* A "[name]" header: a plain section, or an instance of a template, created
+ * (keys at their defaults) the first time it is seen. */
+static rc_status open_section(load_state *ld, const char *name, const cfg_loc *L, rc_err *err)
+{
+    rc_cfg *cfg = ld->cfg;
+    const char *sec = find_section(cfg, name);
+    if (sec && !is_template(sec)) {
+        ld->section = sec;
+        ld->inst = NONE;
+        return RC_OK;
+    }
+    const char *dot = strchr(name, '.');
+    size_t plen = dot ? (size_t)(dot - name) : strlen(name);
+    const char *tmpl = find_template(cfg, name, plen);
+    if (!tmpl) return unknown_section(cfg, L, name, err);
+    if (!dot)
+        return loc_err(err, RC_ERR_CONFIG, L, "section [" CLIP_FMT "] needs an instance name: [%s.<name>], "
+                       "<name> made of letters, digits and '_'", CLIP(name), name);
+    if (!valid_inst_name(dot + 1))
+        return loc_err(err, RC_ERR_CONFIG, L, "section [" CLIP_FMT "]: instance name '" CLIP_FMT "' may hold "
+                       "only letters, digits and '_'", CLIP(name), CLIP(dot + 1));
+    cfg_inst *in = find_inst(cfg, name, strlen(name));
+    if (!in && !(in = inst_add(cfg, tmpl, name))) return nomem(err, L);
+    ld->section = tmpl;
+    ld->inst = (size_t)(in - cfg->insts);
     return RC_OK;
 }
 
@@ -803,11 +995,7 @@ static rc_status parse_line(load_state *ld, char *line, size_t len, rc_err *err)
                        CLIP(s));
     if (*s == '[') {
         s[n - 1] = '\0';
-        char *name = trim(s + 1);
-        const char *sec = find_section(cfg, name);
-        if (!sec) return unknown_section(cfg, &L, name, err);
-        ld->section = sec;
-        return RC_OK;
+        return open_section(ld, trim(s + 1), &L, err);
     }
     *eq = '\0';
     char *key = trim(s), *val = trim(eq + 1);
@@ -816,14 +1004,16 @@ static rc_status parse_line(load_state *ld, char *line, size_t len, rc_err *err)
     if (!ld->section)
         return loc_err(err, RC_ERR_CONFIG, &L,
                        "key outside any section: '" CLIP_FMT "' (expected a [section] header first)", CLIP(key));
+    const cfg_inst *in = ld->inst == NONE ? NULL : &cfg->insts[ld->inst];
+    const char *shown = in ? in->name : ld->section;
     size_t i = find_key(cfg, ld->section, key);
-    if (i == NONE) return unknown_key(cfg, &L, ld->section, key, err);
-    cfg_slot *sl = &cfg->slots[i];
+    if (i == NONE) return unknown_key(cfg, &L, ld->section, shown, key, err);
+    cfg_slot *sl = &slots_of(cfg, in)[i];
     if (sl->gen == cfg->gen && sl->origin == ld->file)
-        return loc_err(err, RC_ERR_CONFIG, &L, "%s.%s given twice (first at line %d)", cfg->spec[i].section,
-                       cfg->spec[i].key, sl->line);
+        return loc_err(err, RC_ERR_CONFIG, &L, "%s.%s given twice (first at line %d)", shown, cfg->spec[i].key,
+                       sl->line);
     cfg_value nv;
-    rc_status st = parse_value(&cfg->spec[i], val, &nv, &L, err);
+    rc_status st = parse_value(&cfg->spec[i], shown, val, &nv, &L, err);
     if (st) return st;
     slot_assign(sl, &nv, ld->file, ld->line, cfg->gen);
     return RC_OK;
@@ -875,6 +1065,7 @@ rc_status rc_cfg_load_string(rc_cfg *cfg, const char *name, const char *text, rc
 }
 
 /* Works on a private copy of the assignment, which the caller frees. */
+/* Works on a private copy of the assignment, which the caller frees. */
 static rc_status set_from_copy(rc_cfg *cfg, const cfg_loc *L, char *copy, rc_err *err)
 {
     char *eq = strchr(copy, '=');
@@ -883,14 +1074,16 @@ static rc_status set_from_copy(rc_cfg *cfg, const cfg_loc *L, char *copy, rc_err
     char *name = trim(copy), *val = trim(eq + 1);
     char *dot = strchr(name, '.');
     if (!dot || dot == name || !dot[1]) return loc_err(err, RC_ERR_CONFIG, L, "expected section.key=value");
-    size_t i = find_name(cfg->spec, cfg->nspec, name);
+    cfg_inst *in;
+    size_t i = find_slot(cfg, name, &in);
     if (i == NONE) return unknown_name(cfg, L, name, err);
     const rc_cfg_spec *s = &cfg->spec[i];
+    const char *shown = in ? in->name : s->section;
     const char *why = unrepresentable(val);
-    if (why) return loc_err(err, RC_ERR_CONFIG, L, "%s.%s = '" CLIP_FMT "' %s", s->section, s->key, CLIP(val), why);
+    if (why) return loc_err(err, RC_ERR_CONFIG, L, "%s.%s = '" CLIP_FMT "' %s", shown, s->key, CLIP(val), why);
     cfg_value nv;
-    rc_status st = parse_value(s, val, &nv, L, err);
-    if (st == RC_OK) slot_assign(&cfg->slots[i], &nv, "--set", 0, 0);
+    rc_status st = parse_value(s, shown, val, &nv, L, err);
+    if (st == RC_OK) slot_assign(&slots_of(cfg, in)[i], &nv, "--set", 0, 0);
     return st;
 }
 
@@ -905,30 +1098,56 @@ rc_status rc_cfg_set(rc_cfg *cfg, const char *assignment, rc_err *err)
     return st;
 }
 
+/* Plain sections first, then the instances in the order first seen. */
 rc_status rc_cfg_check_required(const rc_cfg *cfg, rc_err *err)
 {
     RC_ASSERT(cfg);
     const char *where = cfg->last ? cfg->last : "config";
-    size_t first = NONE;
+    const rc_cfg_spec *first = NULL;
+    const char *first_sec = NULL;
     sbuf more = { 0 };
-    for (size_t i = 0; i < cfg->nspec; i++) {
-        if (cfg->slots[i].v.text) continue;
-        if (first == NONE) first = i;
-        else if (more.len <= LIST_MAX)
-            sb_printf(&more, "%s%s.%s", more.len ? ", " : "", cfg->spec[i].section, cfg->spec[i].key);
+    for (size_t k = 0; k <= cfg->ninsts; k++) { /* k == 0: the plain sections */
+        const cfg_inst *in = k ? &cfg->insts[k - 1] : NULL;
+        for (size_t i = 0; i < cfg->nspec; i++) {
+            const char *sec = cfg->spec[i].section;
+            if ((in ? strcmp(sec, in->tmpl) : is_template(sec)) || slots_of(cfg, in)[i].v.text) continue;
+            const char *shown = in ? in->name : sec;
+            if (!first) {
+                first = &cfg->spec[i];
+                first_sec = shown;
+            } else if (more.len <= LIST_MAX) {
+                sb_printf(&more, "%s%s.%s", more.len ? ", " : "", shown, cfg->spec[i].key);
+            }
+        }
     }
     rc_status st = RC_OK;
-    if (first != NONE) {
-        const rc_cfg_spec *s = &cfg->spec[first];
+    if (first) {
         if (more.len && !more.oom)
             st = rc_err_set(err, RC_ERR_CONFIG, "%s: missing required key %s.%s (%s); also missing: %s", where,
-                            s->section, s->key, s->help, more.p);
+                            first_sec, first->key, first->help, more.p);
         else
-            st = rc_err_set(err, RC_ERR_CONFIG, "%s: missing required key %s.%s (%s)", where, s->section,
-                            s->key, s->help);
+            st = rc_err_set(err, RC_ERR_CONFIG, "%s: missing required key %s.%s (%s)", where, first_sec,
+                            first->key, first->help);
     }
     free(more.p);
     return st;
+}
+
+size_t rc_cfg_instances(const rc_cfg *cfg, const char *tmpl, const char **names, size_t cap)
+{
+    RC_ASSERT(cfg && tmpl && (names || cap == 0));
+    size_t len = strlen(tmpl);
+    if (is_template(tmpl)) len -= 2;
+    const char *t = find_template(cfg, tmpl, len);
+    if (!t) fprintf(stderr, "rcsim: config template '%s' is not in the spec\n", tmpl);
+    RC_ASSERT(t != NULL);
+    size_t n = 0;
+    for (size_t k = 0; k < cfg->ninsts; k++) {
+        if (strcmp(cfg->insts[k].tmpl, t)) continue;
+        if (n < cap) names[n] = cfg->insts[k].name;
+        n++;
+    }
+    return n;
 }
 
 /* ---- getters ------------------------------------------------------------- */
@@ -936,17 +1155,19 @@ rc_status rc_cfg_check_required(const rc_cfg *cfg, rc_err *err)
 static const cfg_slot *get_slot(const rc_cfg *cfg, const char *name, rc_cfg_type t1, rc_cfg_type t2)
 {
     RC_ASSERT(cfg && name);
-    size_t i = find_name(cfg->spec, cfg->nspec, name);
+    cfg_inst *in;
+    size_t i = find_slot(cfg, name, &in);
     if (i == NONE) fprintf(stderr, "rcsim: config key '%s' is not in the spec\n", name);
     RC_ASSERT(i != NONE);
     const rc_cfg_type t = cfg->spec[i].type;
     if (t != t1 && t != t2) fprintf(stderr, "rcsim: config key '%s' read with a getter of the wrong type\n", name);
     RC_ASSERT(t == t1 || t == t2);
-    const cfg_slot *sl = &cfg->slots[i];
+    const cfg_slot *sl = &slots_of(cfg, in)[i];
     if (!sl->v.text) fprintf(stderr, "rcsim: required config key '%s' read before it was set\n", name);
     RC_ASSERT(sl->v.text != NULL); /* rc_cfg_check_required first */
     return sl;
 }
+
 
 long long rc_cfg_get_int(const rc_cfg *cfg, const char *name)
 {
@@ -987,30 +1208,64 @@ size_t rc_cfg_get_float_list(const rc_cfg *cfg, const char *name, double *out, s
 int rc_cfg_is_set(const rc_cfg *cfg, const char *name)
 {
     RC_ASSERT(cfg && name);
-    size_t i = find_name(cfg->spec, cfg->nspec, name);
+    cfg_inst *in;
+    size_t i = find_slot(cfg, name, &in);
     if (i == NONE) fprintf(stderr, "rcsim: config key '%s' is not in the spec\n", name);
     RC_ASSERT(i != NONE);
-    return cfg->slots[i].origin != NULL;
+    return slots_of(cfg, in)[i].origin != NULL;
 }
 
 /* ---- output -------------------------------------------------------------- */
+
+/* One section of the output: spec rows from `first` on whose section is
+ * spec[first].section, shown as [name], values in `slots`. */
+typedef struct {
+    size_t first;
+    const char *name;
+    const cfg_slot *slots;
+} out_section;
+
+/* The sections to write, in spec order, each template replaced by its
+ * instances in the order first seen (none: the template is left out).
+ * Sets *n; NULL when out of memory. Caller frees. */
+static out_section *out_sections(const rc_cfg *cfg, size_t *n)
+{
+    out_section *o = malloc((cfg->nspec + cfg->ninsts + 1) * sizeof *o);
+    *n = 0;
+    if (!o) return NULL;
+    for (size_t i = 0; i < cfg->nspec; i++) {
+        const char *sec = cfg->spec[i].section;
+        if (!first_of_section(cfg->spec, i)) continue;
+        if (!is_template(sec)) {
+            o[(*n)++] = (out_section){ i, sec, cfg->slots };
+            continue;
+        }
+        for (size_t k = 0; k < cfg->ninsts; k++)
+            if (!strcmp(cfg->insts[k].tmpl, sec)) o[(*n)++] = (out_section){ i, cfg->insts[k].name, cfg->insts[k].slots };
+    }
+    return o;
+}
 
 char *rc_cfg_to_ini(const rc_cfg *cfg)
 {
     RC_ASSERT(cfg);
     sbuf b = { 0 };
-    for (size_t i = 0; i < cfg->nspec; i++) {
-        if (!first_of_section(cfg->spec, i)) continue;
-        sb_printf(&b, "%s[%s]\n", b.len ? "\n" : "", cfg->spec[i].section);
-        for (size_t k = i; k < cfg->nspec; k++) {
+    size_t nsec;
+    out_section *o = out_sections(cfg, &nsec);
+    if (!o) return NULL;
+    for (size_t j = 0; j < nsec; j++) {
+        const char *sec = cfg->spec[o[j].first].section;
+        sb_printf(&b, "%s[%s]\n", b.len ? "\n" : "", o[j].name);
+        for (size_t k = o[j].first; k < cfg->nspec; k++) {
             const rc_cfg_spec *s = &cfg->spec[k];
-            const char *t = cfg->slots[k].v.text;
-            if (strcmp(s->section, cfg->spec[i].section)) continue;
+            const char *t = o[j].slots[k].v.text;
+            if (strcmp(s->section, sec)) continue;
             if (!t) sb_printf(&b, "# %s = (required, not set)\n", s->key);
             else if (!*t) sb_printf(&b, "%s =\n", s->key); /* empty list, no trailing blank */
             else sb_printf(&b, "%s = %s\n", s->key, t);
         }
     }
+    free(o);
     return sb_finish(&b);
 }
 
@@ -1074,30 +1329,33 @@ char *rc_cfg_to_json(const rc_cfg *cfg, int indent)
     RC_ASSERT(cfg && indent >= 0);
     const char *colon = indent ? ": " : ":";
     sbuf b = { 0 };
-    int nsec = 0;
+    size_t nsec;
+    out_section *o = out_sections(cfg, &nsec);
+    if (!o) return NULL;
     sb_putn(&b, "{", 1);
-    for (size_t i = 0; i < cfg->nspec; i++) {
-        if (!first_of_section(cfg->spec, i)) continue;
-        if (nsec++) sb_putn(&b, ",", 1);
+    for (size_t j = 0; j < nsec; j++) {
+        const char *sec = cfg->spec[o[j].first].section;
+        if (j) sb_putn(&b, ",", 1);
         json_newline(&b, indent, 1);
-        json_str(&b, cfg->spec[i].section);
+        json_str(&b, o[j].name);
         sb_puts(&b, colon);
         sb_putn(&b, "{", 1);
         int nkey = 0;
-        for (size_t k = i; k < cfg->nspec; k++) {
+        for (size_t k = o[j].first; k < cfg->nspec; k++) {
             const rc_cfg_spec *s = &cfg->spec[k];
-            if (strcmp(s->section, cfg->spec[i].section)) continue;
+            if (strcmp(s->section, sec)) continue;
             if (nkey++) sb_putn(&b, ",", 1);
             json_newline(&b, indent, 2);
             json_str(&b, s->key);
             sb_puts(&b, colon);
-            json_value(&b, s, &cfg->slots[k].v, indent);
+            json_value(&b, s, &o[j].slots[k].v, indent);
         }
         json_newline(&b, indent, 1);
         sb_putn(&b, "}", 1);
     }
     if (nsec) json_newline(&b, indent, 0);
     sb_putn(&b, "}", 1);
+    free(o);
     return sb_finish(&b);
 }
 
@@ -1105,7 +1363,10 @@ char *rc_cfg_to_json(const rc_cfg *cfg, int indent)
 static void help_cols(const rc_cfg_spec *s, sbuf *name, sbuf *type, sbuf *def)
 {
     name->len = type->len = def->len = 0;
-    sb_printf(name, "%s.%s", s->section, s->key);
+    if (is_template(s->section)) /* "population.*" rows document "population.<name>.key" */
+        sb_printf(name, "%.*s.<name>.%s", (int)(strlen(s->section) - 2), s->section, s->key);
+    else
+        sb_printf(name, "%s.%s", s->section, s->key);
     sb_type(type, s);
     if (!s->def) {
         sb_puts(def, "(required)");

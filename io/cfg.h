@@ -11,7 +11,20 @@
  * e.g.  "net.cfg:7: unknown key 'batchsize' in [train] (did you mean 'batch'?)"
  *       "net.cfg:9: train.threshold = 1.5 is out of range, expected a number in [0.5, 1]"
  *       "net.cfg: missing required key model.hidden (LSTM hidden units)"
- * and `--set` overrides report "--set train.batch=abc: ..." instead of FILE:LINE. */
+ * and `--set` overrides report "--set train.batch=abc: ..." instead of FILE:LINE.
+ *
+ * Instance sections: a spec row whose section is "NAME.*" (e.g. "population.*")
+ * belongs to a template. A file then holds any number of instances of it,
+ * [population.E], [population.I], ..., each with the template's keys, checked
+ * like any section (types, ranges, defaults, unknown keys, required keys) and
+ * named in messages by the instance: "net.cfg:4: population.E.size = -1 is out
+ * of range, ...". Instance names are [A-Za-z0-9_]+. An instance exists once its
+ * header appears in a loaded file (all its keys at their defaults until set);
+ * a template with no instance is fine. Its keys are addressed as
+ * "population.E.size" by the getters and by --set. --set never creates an
+ * instance: "--set population.X.size=1" where no file declared [population.X]
+ * is an error that lists the instances there are (a typo must not silently
+ * add a population). The spec may not declare both [NAME] and [NAME.*]. */
 #ifndef RC_CFG_H
 #define RC_CFG_H
 
@@ -62,7 +75,7 @@ rc_status rc_cfg_set(rc_cfg *cfg, const char *assignment, rc_err *err);
  * The message names the file loaded last (or "config" if none). */
 rc_status rc_cfg_check_required(const rc_cfg *cfg, rc_err *err);
 
-/* Typed getters by "section.key". Asking for a key not in the spec, or with the
+/* Typed getters by "section.key", or "tmpl.NAME.key" for an instance. Asking for a key not in the spec, or with the
  * wrong type, is a programming error (RC_ASSERT). */
 long long   rc_cfg_get_int(const rc_cfg *cfg, const char *name);
 double      rc_cfg_get_float(const rc_cfg *cfg, const char *name);
@@ -74,7 +87,17 @@ size_t rc_cfg_get_float_list(const rc_cfg *cfg, const char *name, double *out, s
 /* Was the key given explicitly (file or --set) rather than defaulted? */
 int rc_cfg_is_set(const rc_cfg *cfg, const char *name);
 
-/* The effective config (every key, defaults included, in spec order) as
+/* The instances of template `tmpl` ("population" or "population.*", which the
+ * spec must declare; else RC_ASSERT), in the order their headers first
+ * appeared. Returns their number and writes at most `cap` full section names
+ * ("population.E": prefix them to ".key" for the getters; the instance name
+ * is what follows the first '.'). The names belong to cfg and live until
+ * rc_cfg_free. */
+size_t rc_cfg_instances(const rc_cfg *cfg, const char *tmpl, const char **names, size_t cap);
+
+/* The effective config (every key, defaults included, in spec order; a
+ * template is replaced by its instances in order, each as its own section
+ * [population.E] / "population.E": {...}) as
  *   INI text: "[section]\nkey = value\n..."                 (caller frees)
  *   a JSON object: {"section": {"key": value, ...}, ...}   (caller frees)
  * JSON values are typed: numbers unquoted, bools true/false, lists as arrays,
@@ -82,7 +105,8 @@ int rc_cfg_is_set(const rc_cfg *cfg, const char *name);
 char *rc_cfg_to_ini(const rc_cfg *cfg);
 char *rc_cfg_to_json(const rc_cfg *cfg, int indent);
 
-/* Writes the "--help" key table (section.key, type/range, default, help) to f. */
+/* Writes the "--help" key table (section.key, type/range, default, help) to f;
+ * template rows appear as "population.<name>.key". */
 void rc_cfg_print_help(const rc_cfg_spec *spec, size_t nspec, FILE *f);
 
 #endif

@@ -47,6 +47,24 @@ static const rc_cfg_spec SMALL[] = {
 };
 #define NSMALL (sizeof SMALL / sizeof SMALL[0])
 
+/* Instance sections: [population.NAME], [projection.NAME], [recorder.NAME]
+ * (the last never used, which is fine). */
+static const rc_cfg_spec NET[] = {
+    { "sim", "dt", RC_CFG_FLOAT, "0.1", 0.001, 10, NULL, "time step (ms)" },
+    { "population.*", "size", RC_CFG_INT, NULL, 1, 100000, NULL, "neurons" },
+    { "population.*", "model", RC_CFG_ENUM, "iaf_psc_delta", 0, 0, "iaf_psc_delta|iaf_psc_exp", "neuron model" },
+    { "projection.*", "source", RC_CFG_STRING, NULL, 0, 0, NULL, "source population" },
+    { "projection.*", "delays", RC_CFG_FLOAT_LIST, "1.5", 0.1, 100, NULL, "delays (ms)" },
+    { "recorder.*", "every", RC_CFG_INT, "1", 1, 1000, NULL, "record every k steps" },
+    { "population.*", "v_th", RC_CFG_FLOAT, "20", -100, 100, NULL, "threshold (mV)" },
+};
+#define NNET (sizeof NET / sizeof NET[0])
+
+static const char NET_TEXT[] = "[sim]\ndt = 0.05\n"
+                               "[population.E]\nsize = 800\n"
+                               "[projection.EI]\nsource = E\n"
+                               "[population.I]\nsize = 200\nmodel = iaf_psc_exp\nv_th = 15\n";
+
 /* ---- helpers ------------------------------------------------------------- */
 
 
@@ -97,11 +115,13 @@ static void drop_tmp(char *path)
     free(path);
 }
 
-/* Loads `text` as "net.cfg" into a fresh config and expects a config error
- * whose message starts with `prefix` and contains `also` (if non-NULL). */
-static void expect_load_error(const char *text, const char *prefix, const char *also)
+/* Loads `text` as "net.cfg" into a fresh config of `spec` and expects a config
+ * error whose message starts with `prefix` and contains `also` (if non-NULL). */
+static void expect_spec_load_error(const rc_cfg_spec *spec, size_t nspec, const char *text, const char *prefix,
+                                   const char *also)
 {
-    rc_cfg *cfg = new_cfg();
+    rc_cfg *cfg = rc_cfg_new(spec, nspec);
+    assert_non_null(cfg);
     rc_err err = { "" };
     rc_status st = rc_cfg_load_string(cfg, "net.cfg", text, &err);
     if (st != RC_ERR_CONFIG) print_error("text: \"%s\" -> %s \"%s\"\n", text, rc_status_str(st), err.msg);
@@ -109,6 +129,12 @@ static void expect_load_error(const char *text, const char *prefix, const char *
     assert_starts_with(err.msg, prefix);
     if (also) assert_contains(err.msg, also);
     rc_cfg_free(cfg);
+}
+
+/* The same with SPEC. */
+static void expect_load_error(const char *text, const char *prefix, const char *also)
+{
+    expect_spec_load_error(SPEC, NSPEC, text, prefix, also);
 }
 
 static void expect_set_error(rc_cfg *cfg, const char *assignment, const char *prefix, const char *also)
@@ -725,6 +751,171 @@ static void test_asserts(void **state)
     assert_true(aborts(duplicate_key));
 }
 
+/* ---- instance sections --------------------------------------------------- */
+
+static rc_cfg *net_cfg(void)
+{
+    rc_cfg *cfg = rc_cfg_new(NET, NNET);
+    assert_non_null(cfg);
+    load_ok(cfg, "net.cfg", NET_TEXT);
+    return cfg;
+}
+
+static void test_instances_parse(void **state)
+{
+    (void)state;
+    rc_cfg *cfg = net_cfg();
+    const char *names[4] = { NULL };
+    assert_int_equal(rc_cfg_instances(cfg, "population", names, 4), 2); /* in file order */
+    assert_string_equal(names[0], "population.E");
+    assert_string_equal(names[1], "population.I");
+    assert_int_equal(rc_cfg_instances(cfg, "population.*", names, 1), 2); /* writes at most cap */
+    assert_int_equal(rc_cfg_instances(cfg, "projection", names, 4), 1);
+    assert_string_equal(names[0], "projection.EI");
+    assert_int_equal(rc_cfg_instances(cfg, "recorder", NULL, 0), 0); /* no instance is fine */
+
+    /* Defaults apply per instance; values given in one do not leak into another. */
+    assert_int_equal(rc_cfg_get_int(cfg, "population.E.size"), 800);
+    assert_string_equal(rc_cfg_get_str(cfg, "population.E.model"), "iaf_psc_delta");
+    assert_dbl(rc_cfg_get_float(cfg, "population.E.v_th"), 20);
+    assert_false(rc_cfg_is_set(cfg, "population.E.model"));
+    assert_int_equal(rc_cfg_get_int(cfg, "population.I.size"), 200);
+    assert_string_equal(rc_cfg_get_str(cfg, "population.I.model"), "iaf_psc_exp");
+    assert_dbl(rc_cfg_get_float(cfg, "population.I.v_th"), 15);
+    assert_true(rc_cfg_is_set(cfg, "population.I.model"));
+    assert_string_equal(rc_cfg_get_str(cfg, "projection.EI.source"), "E");
+    double d[2];
+    assert_int_equal(rc_cfg_get_float_list(cfg, "projection.EI.delays", d, 2), 1);
+    assert_dbl(d[0], 1.5);
+    assert_dbl(rc_cfg_get_float(cfg, "sim.dt"), 0.05);
+    rc_err err = { "" };
+    assert_int_equal(rc_cfg_check_required(cfg, &err), RC_OK);
+
+    /* A header seen again, in this file or a later one, reopens the instance. */
+    load_ok(cfg, "more.cfg", "[population.E]\nv_th = 18\n[population.E2]\nsize = 5\n[population.E]\nmodel = iaf_psc_exp\n");
+    assert_int_equal(rc_cfg_instances(cfg, "population", names, 4), 3);
+    assert_string_equal(names[2], "population.E2");
+    assert_int_equal(rc_cfg_get_int(cfg, "population.E.size"), 800);
+    assert_dbl(rc_cfg_get_float(cfg, "population.E.v_th"), 18);
+    assert_string_equal(rc_cfg_get_str(cfg, "population.E.model"), "iaf_psc_exp");
+    rc_cfg_free(cfg);
+}
+
+static void expect_net_error(const char *text, const char *prefix, const char *also)
+{
+    expect_spec_load_error(NET, NNET, text, prefix, also);
+}
+
+static void test_instance_errors(void **state)
+{
+    (void)state;
+    expect_net_error("[population.E]\nsise = 3\n",
+                     "net.cfg:2: unknown key 'sise' in [population.E] (did you mean 'size'?); known keys: size, model, v_th",
+                     NULL);
+    expect_net_error("[population.E]\nsource = X\n", "net.cfg:2: unknown key 'source' in [population.E]",
+                     "(did you mean 'source' in [projection.<name>]?)");
+    expect_net_error("[population.E]\nsize = 0\n",
+                     "net.cfg:2: population.E.size = 0 is out of range, expected an integer in [1, 100000]", NULL);
+    expect_net_error("[population.I]\nmodel = iaf_psc_exq\n",
+                     "net.cfg:2: population.I.model = 'iaf_psc_exq' is not one of iaf_psc_delta, iaf_psc_exp "
+                     "(did you mean 'iaf_psc_exp'?)",
+                     NULL);
+    expect_net_error("[projection.x]\ndelays = 1, 0\n",
+                     "net.cfg:2: projection.x.delays = '1, 0': item 2 = 0 is out of range", NULL);
+    expect_net_error("[population.E]\nsize = 3\n[sim]\n[population.E]\nsize = 4\n",
+                     "net.cfg:5: population.E.size given twice (first at line 2)", NULL);
+    expect_net_error("[population]\n", "net.cfg:1: section [population] needs an instance name: [population.<name>]",
+                     NULL);
+    expect_net_error("\n[population.E-1]\n",
+                     "net.cfg:2: section [population.E-1]: instance name 'E-1' may hold only letters, digits and '_'",
+                     NULL);
+    expect_net_error("[population.]\n", "net.cfg:1: section [population.]: instance name ''", NULL);
+    expect_net_error("[popultion.E]\n",
+                     "net.cfg:1: unknown section [popultion.E]; expected one of [sim], [population.<name>], "
+                     "[projection.<name>], [recorder.<name>] (did you mean [population.E]?)",
+                     NULL);
+
+    /* Required keys are required in every instance, named by the instance. */
+    rc_cfg *cfg = rc_cfg_new(NET, NNET);
+    assert_non_null(cfg);
+    load_ok(cfg, "net.cfg", "[population.E]\nsize = 3\n[population.I]\n[projection.EI]\n");
+    rc_err err = { "" };
+    assert_int_equal(rc_cfg_check_required(cfg, &err), RC_ERR_CONFIG);
+    assert_string_equal(err.msg, "net.cfg: missing required key population.I.size (neurons); "
+                                 "also missing: projection.EI.source");
+    rc_cfg_free(cfg);
+}
+
+static void test_instance_set(void **state)
+{
+    (void)state;
+    rc_cfg *cfg = net_cfg();
+    set_ok(cfg, "population.E.size=100");
+    assert_int_equal(rc_cfg_get_int(cfg, "population.E.size"), 100);
+    assert_int_equal(rc_cfg_get_int(cfg, "population.I.size"), 200);
+    set_ok(cfg, "population.E.model = iaf_psc_exp");
+    assert_true(rc_cfg_is_set(cfg, "population.E.model"));
+    expect_set_error(cfg, "population.E.size=0",
+                     "--set population.E.size=0: population.E.size = 0 is out of range, expected an integer in [1, 100000]",
+                     NULL);
+    assert_int_equal(rc_cfg_get_int(cfg, "population.E.size"), 100);
+    /* --set does not create instances. */
+    expect_set_error(cfg, "population.X.size=1",
+                     "--set population.X.size=1: no section [population.X] in the config",
+                     "instances of [population.<name>]: [population.E], [population.I]");
+    expect_set_error(cfg, "recorder.r.every=1", "--set recorder.r.every=1: no section [recorder.r]",
+                     "instances of [recorder.<name>]: none");
+    expect_set_error(cfg, "population.E.sise=1", "--set population.E.sise=1: unknown key 'population.E.sise'",
+                     "(did you mean 'population.E.size'?)");
+    expect_set_error(cfg, "populaton.I.size=1", "--set populaton.I.size=1: unknown key 'populaton.I.size'",
+                     "(did you mean 'population.I.size'?)");
+    assert_int_equal(rc_cfg_instances(cfg, "population", NULL, 0), 2);
+    rc_cfg_free(cfg);
+}
+
+static void test_instance_output(void **state)
+{
+    (void)state;
+    rc_cfg *cfg = net_cfg();
+    char *j = rc_cfg_to_json(cfg, 0);
+    assert_non_null(j);
+    assert_string_equal(j, "{\"sim\":{\"dt\":0.05},"
+                           "\"population.E\":{\"size\":800,\"model\":\"iaf_psc_delta\",\"v_th\":20},"
+                           "\"population.I\":{\"size\":200,\"model\":\"iaf_psc_exp\",\"v_th\":15},"
+                           "\"projection.EI\":{\"source\":\"E\",\"delays\":[1.5]}}");
+    free(j);
+
+    /* The INI text loads back into the same config (checkpoints rely on it). */
+    char *ini = rc_cfg_to_ini(cfg);
+    assert_non_null(ini);
+    assert_string_equal(ini, "[sim]\ndt = 0.05\n\n"
+                             "[population.E]\nsize = 800\nmodel = iaf_psc_delta\nv_th = 20\n\n"
+                             "[population.I]\nsize = 200\nmodel = iaf_psc_exp\nv_th = 15\n\n"
+                             "[projection.EI]\nsource = E\ndelays = 1.5\n");
+    rc_cfg *back = rc_cfg_new(NET, NNET);
+    assert_non_null(back);
+    load_ok(back, "ckpt", ini);
+    char *j1 = rc_cfg_to_json(cfg, 2), *j2 = rc_cfg_to_json(back, 2);
+    assert_non_null(j1);
+    assert_non_null(j2);
+    assert_string_equal(j1, j2);
+    free(j1);
+    free(j2);
+    free(ini);
+    rc_cfg_free(back);
+    rc_cfg_free(cfg);
+
+    /* --help documents the template once, as population.<name>.key. */
+    char buf[4096] = "";
+    FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+    assert_non_null(f);
+    rc_cfg_print_help(NET, NNET, f);
+    fclose(f);
+    assert_contains(buf, "  population.<name>.size     int in [1, 100000]          (required)              neurons\n");
+    assert_contains(buf, "projection.<name>.delays");
+    assert_contains(buf, "recorder.<name>.every");
+}
+
 /* ---- fixtures ------------------------------------------------------------ */
 
 static char g_dir[256];
@@ -764,6 +955,10 @@ int main(void)
         cmocka_unit_test(test_to_ini_roundtrip),
         cmocka_unit_test(test_print_help),
         cmocka_unit_test(test_asserts),
+        cmocka_unit_test(test_instances_parse),
+        cmocka_unit_test(test_instance_errors),
+        cmocka_unit_test(test_instance_set),
+        cmocka_unit_test(test_instance_output),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
