@@ -70,7 +70,11 @@ static void inject(rc_network *net, rc_nthr *th, int ith, int64_t t, int ns)
             th->scur[k] = c;
             continue;
         }
-        int64_t a = llround(src->start_ms / s->dt_ms), e = src->stop_ms > 0 ? llround(src->stop_ms / s->dt_ms) : t + ns;
+        /* NEST's poisson_generator: emits in steps s with start < s·h <= stop,
+         * which arrive in step s + delay. */
+        const int64_t d = net->src_delay[k];
+        int64_t a = llround(src->start_ms / s->dt_ms) + 1 + d;
+        int64_t e = src->stop_ms > 0 ? llround(src->stop_ms / s->dt_ms) + 1 + d : t + ns;
         a = a > t ? a : t;
         e = e < t + ns ? e : t + ns;
         const rc_npois *tab = &net->pois[k];

@@ -79,6 +79,7 @@ struct rc_network {
     int64_t *ev_step[RC_NET_MAXSRC];  /* spike sources: arrival steps, sorted */
     uint32_t *ev_gid[RC_NET_MAXSRC];  /* aligned: target gid                */
     size_t nev[RC_NET_MAXSRC];
+    int src_delay[RC_NET_MAXSRC];     /* source delays (steps >= 1)        */
     rc_nthr *thr;                     /* (nth)                             */
     int64_t t;                        /* steps done                        */
     int64_t run_end;                  /* during a run: last step + 1        */

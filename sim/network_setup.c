@@ -140,8 +140,7 @@ static rc_status setup_events(rc_network *net, int k, rc_err *err)
 {
     const rc_net_source *src = &net->spec.src[k];
     const double h = net->spec.dt_ms;
-    long d = lround(src->delay_ms / h);
-    d = d < 1 ? 1 : d;
+    const long d = net->src_delay[k];
     ev_t *ev = malloc((src->n_events ? src->n_events : 1) * sizeof *ev);
     if (!ev) return rc_err_set(err, RC_ERR_NOMEM, "source %s: out of memory", src->name);
     for (size_t i = 0; i < src->n_events; i++) {
@@ -183,6 +182,8 @@ static rc_status check_sources(rc_network *net, rc_err *err)
                               src->name, src->first, src->first + src->count, s->pop[src->tgt].name, n);
         if (!isfinite(src->weight))
             return rc_err_set(err, RC_ERR_CONFIG, "source %s: weight %g", src->name, src->weight);
+        const long d = lround(src->delay_ms / s->dt_ms);
+        net->src_delay[k] = d < 1 ? 1 : (int)d;
         rc_status st = src->kind == RC_SRC_POISSON
                            ? rc_npois_init(&net->pois[k], src->rate_hz * s->dt_ms * 1e-3, src->name, err)
                            : setup_events(net, k, err);

@@ -33,6 +33,7 @@
 #include "sim/pool.h"
 #include "sim/topo.h"
 #include "base/rng.h"
+#include "sim/app/network_cfg.h"
 #include "sim/app/run.h"
 #include "sim/app/spec.h"
 
@@ -878,6 +879,9 @@ static rc_status metrics_truncate(const char *path, int64_t upto, int64_t every,
 
 rc_status rc_run(const rc_run_args *a, rc_err *err)
 {
+    int net_task; /* task.name = network runs in sim/app/network_run.c */
+    rc_status net_st = rc_netrun(a, &net_task, err);
+    if (net_task || net_st) return net_st;
     rc_setup S;
     rc_status st = setup_build(&S, a, err);
     FILE *mf = NULL;
