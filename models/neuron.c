@@ -168,7 +168,7 @@ static void update_cond(const rc_nrn_prop *p, int n, float *restrict V, int32_t 
         const float vinf = (base + ge * Eex + gi * Ein) / gt;
         const float v = vinf + (V[i] - vinf) * rc_expf(mh_C * gt);
         gex[i] = P11e * gex[i] + in_ex[i];
-        gin[i] = P11i * gin[i] + in_in[i];
+        gin[i] = P11i * gin[i] - in_in[i]; /* inhibitory weights are < 0: g_in += |w| */
         in_ex[i] = 0.0f;
         in_in[i] = 0.0f;
         RC_NRN_FIRE(i, v);

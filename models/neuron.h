@@ -21,7 +21,8 @@
  *  - iaf_cond_exp: conductances (nS) decay exactly; V by the exponential
  *    midpoint rule: conductances frozen at their value at t + h/2, then V
  *    relaxes exactly towards the resulting equilibrium (second order in h;
- *    tests/test_network.c checks it against RK4 at h/1000). Conductances
+ *    tests/test_network.c checks it against RK4 at h/1000). Inhibitory
+ *    weights are negative (NEST's sign convention) and add |w| to g_in. Conductances
  *    keep integrating input during refractoriness; V is clamped to V_reset.
  *  - Threshold: V ≥ V_th at the end of a step emits a spike in that step,
  *    V ← V_reset, and the neuron is refractory for round(t_ref/h) steps.
