@@ -17,12 +17,23 @@ typedef struct {
     char name[256];
 } only_group;
 
+/* Counts the groups under /spikes that hold spikes (an empty population, as
+ * a traces.h5 of a network run has in /spikes/output, does not count). */
 static herr_t find_one(hid_t g, const char *name, const H5L_info_t *info, void *arg)
 {
-    (void)g;
     (void)info;
     only_group *o = arg;
-    if (o->n++ == 0) snprintf(o->name, sizeof o->name, "%s", name);
+    char path[300];
+    snprintf(path, sizeof path, "%s/timestamps", name);
+    hssize_t len = 0;
+    if (H5Lexists(g, name, H5P_DEFAULT) > 0 && H5Lexists(g, path, H5P_DEFAULT) > 0) {
+        hid_t d = H5Dopen2(g, path, H5P_DEFAULT);
+        hid_t sp = d >= 0 ? H5Dget_space(d) : -1;
+        len = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : 0;
+        if (sp >= 0) H5Sclose(sp);
+        if (d >= 0) H5Dclose(d);
+    }
+    if (len > 0 && o->n++ == 0) snprintf(o->name, sizeof o->name, "%s", name);
     return 0;
 }
 
@@ -82,8 +93,8 @@ rc_status rc_spikefile_read(const char *path, const char *pop, double **times, u
     else if (!pop) {
         H5Literate(sg, H5_INDEX_NAME, H5_ITER_INC, NULL, find_one, &o);
         if (o.n != 1)
-            st = rc_err_set(err, RC_ERR_DATA, "%s: /spikes holds %d populations; name one (source population key)",
-                            path, o.n);
+            st = rc_err_set(err, RC_ERR_DATA, "%s: /spikes holds %d populations with spikes; name one (source "
+                            "population key)", path, o.n);
         pop = o.name;
     }
     if (!st && (g = H5Gopen2(sg, pop, H5P_DEFAULT)) < 0)

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include "base/status.h"
 
-/* Reads population `pop` (NULL: the only group under /spikes; an error if
- * there are several) of the file at path: n spike times (ms) and node ids,
+/* Reads population `pop` (NULL: the only group under /spikes that holds
+ * spikes; an error if there are several or none) of the file at path: n spike times (ms) and node ids,
  * in file order, into malloc'd arrays the caller frees (NULL when n = 0).
  * RC_ERR_IO (cannot open), RC_ERR_DATA (layout: missing group or dataset,
  * lengths differ), RC_ERR_NOMEM; the message names the file and object. */
