@@ -52,11 +52,15 @@ static rc_status load(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
     rc_status st = rc_cfg_load_file(cfg, a->cfg_path, err);
     for (int i = 0; i < a->nset && !st; i++) st = rc_cfg_set(cfg, a->sets[i], err);
     char buf[4200];
-    const char *over[3][2] = { { "sim.seed", a->seed }, { "sim.threads", a->threads }, { "output.dir", a->out } };
+    /* The same overrides and messages as run.c's configure. */
+    const char *over[3][3] = { { "sim.seed", a->seed, "--seed %s: expected a non-negative integer" },
+                               { "sim.threads", a->threads, "--threads %s: expected an integer in [0, 4096]" },
+                               { "output.dir", a->out, NULL } };
     for (int k = 0; k < 3 && !st; k++) {
         if (!over[k][1]) continue;
         snprintf(buf, sizeof buf, "%s=%s", over[k][0], over[k][1]);
         st = rc_cfg_set(cfg, buf, err);
+        if (st && over[k][2]) return rc_err_set(err, st, over[k][2], over[k][1]);
     }
     return st ? st : rc_cfg_check_required(cfg, err);
 }
