@@ -20,6 +20,9 @@ enum {
     RC_STREAM_SHUFFLE = 5,  /* epoch permutations of finite data sets        */
     RC_STREAM_AUG = 6,      /* augmentation                                  */
     RC_STREAM_SILENCE = 7,  /* speech: silence clips cut from noise (clip, field) */
+    RC_STREAM_NET_CONN = 8,    /* network connectivity: (projection, target or source) keys */
+    RC_STREAM_NET_POISSON = 9, /* network Poisson sources: (source, neuron) keys  */
+    RC_STREAM_NET_VINIT = 10,  /* network initial membrane potentials: (pop, neuron) */
 };
 
 static inline uint64_t rc_mix64(uint64_t z)

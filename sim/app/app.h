@@ -53,6 +53,10 @@ rc_status rc_app_cfg_flag(rc_cfg *cfg, const char *flag, const char *value, rc_e
 /* Loads a->cfg_path into cfg, applies --set, --seed, --threads, --out (and
  * eval's default output folder) and checks everything that needs no data:
  * RC_ERR_CONFIG naming the file and key. */
+/* Loads a->cfg_path into cfg and applies the command line's overrides
+ * (--set in order, then --seed, --threads, --out; eval's default folder) with
+ * their messages, then checks required keys. Shared by every task. */
+rc_status rc_app_apply_args(rc_cfg *cfg, const rc_run_args *a, rc_err *err);
 rc_status rc_app_configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err);
 
 /* The data set of the config's [task] and [encoder] (MNIST images, speech,

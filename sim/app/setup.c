@@ -73,8 +73,7 @@ static rc_status trace_layers(const rc_cfg *cfg, const char *cfg_path, const rc_
     return RC_OK;
 }
 
-/* The command line's overrides, in their order of precedence. */
-static rc_status apply_args(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
+rc_status rc_app_apply_args(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
 {
     rc_status st = rc_cfg_load_file(cfg, a->cfg_path, err);
     if (st) return st;
@@ -96,7 +95,7 @@ static rc_status apply_args(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
 
 rc_status rc_app_configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
 {
-    rc_status st = apply_args(cfg, a, err);
+    rc_status st = rc_app_apply_args(cfg, a, err);
     if (st) return st;
     if (rc_cfg_get_float(cfg, "task.sigma_min") > rc_cfg_get_float(cfg, "task.sigma_max"))
         return rc_err_set(err, RC_ERR_CONFIG, "%s: task.sigma_min = %g is larger than task.sigma_max = %g, expected sigma_min <= sigma_max",

@@ -21,6 +21,7 @@
 #include "base/rng.h"
 #include "io/fsutil.h"
 #include "sim/app/app.h"
+#include "sim/app/network_cfg.h"
 
 /* ---- SIGINT / SIGTERM: finish the batch, then stop cleanly -------------- */
 
@@ -298,6 +299,9 @@ static rc_status test_and_report(trainer *t, rc_err *err)
 
 rc_status rc_run(const rc_run_args *a, rc_err *err)
 {
+    int net_task; /* task.name = network: simulated time, sim/app/network_run.c */
+    rc_status net_st = rc_netrun(a, &net_task, err);
+    if (net_task || net_st) return net_st;
     trainer t;
     rc_status st = trainer_init(&t, a, err);
     if (!st && a->resume) st = trainer_resume(&t, err);

@@ -1,0 +1,25 @@
+/* report.h — SONATA compartment reports (membrane potentials) added to an
+ * existing HDF5 file (a traces.h5 after rc_traces_close):
+ *   /report/<population>/data                 float32 [time, element], attribute units
+ *   /report/<population>/mapping/node_ids      uint64 [elements]
+ *   /report/<population>/mapping/element_ids   uint64 [elements] (0: point neurons)
+ *   /report/<population>/mapping/index_pointers uint64 [elements + 1] (i .. i+1)
+ *   /report/<population>/mapping/time          float64 [3] = start, stop, dt (ms),
+ *                                              attribute units = "ms"
+ * Row i of data is the sample at start + i·dt; stop = start + rows·dt. */
+#ifndef RC_REPORT_H
+#define RC_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "base/status.h"
+
+/* Writes one population's report into the HDF5 file at path (opened
+ * read-write; it must exist). data: (rows, n) row-major. RC_ERR_IO on
+ * failure, with the file and object named; the population must not exist
+ * yet in /report. */
+rc_status rc_report_write(const char *path, const char *pop, const uint64_t *node_ids, size_t n,
+                          const float *data, size_t rows, double start_ms, double dt_ms, const char *units,
+                          rc_err *err);
+
+#endif

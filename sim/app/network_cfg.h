@@ -1,0 +1,30 @@
+/* network_cfg.h — task.name = network: config → rc_net_spec, and the run
+ * (sim/app/network_run.c): build, simulate, write traces.h5 and summary.json. */
+#ifndef RC_NETWORK_CFG_H
+#define RC_NETWORK_CFG_H
+
+#include "io/cfg.h"
+#include "io/spikefile.h"
+#include "sim/app/run.h"
+#include "sim/network.h"
+
+/* Spike-file contents the spec borrows (one slot per source). */
+typedef struct {
+    double *times[RC_NET_MAXSRC];
+    uint64_t *ids[RC_NET_MAXSRC];
+    size_t n[RC_NET_MAXSRC];
+} rc_netcfg_files;
+
+/* Fills s from a loaded, checked config (path names it in messages); reads
+ * the spike files into files (free with rc_netcfg_files_free, after the
+ * network). RC_ERR_CONFIG with FILE: ... on a bad value, RC_ERR_IO/DATA on a
+ * spike file that cannot be read. */
+rc_status rc_netcfg_spec(const rc_cfg *c, const char *path, rc_net_spec *s, rc_netcfg_files *files, rc_err *err);
+void rc_netcfg_files_free(rc_netcfg_files *files);
+
+/* `rcsim run` for any config: *handled = 1 and the run's status when
+ * task.name = network; *handled = 0 (and RC_OK) otherwise, nothing done.
+ * Config errors are returned either way (handled = 1). */
+rc_status rc_netrun(const rc_run_args *a, int *handled, rc_err *err);
+
+#endif

@@ -1,0 +1,274 @@
+/* network.c — the network engine (sim/network.h): per-thread setup and the
+ * slice loop (update, exchange, deliver).
+ *
+ * Why it is built this way (NEST's design, see network.h):
+ *  - one rc_pool_run covers a whole run; threads meet at one barrier per
+ *    slice. The spike registers are double-buffered by slice parity, so a
+ *    thread may start updating slice i+1 (writing register i+1) while others
+ *    still read register i: the barrier of slice i+1 is only passed once
+ *    everyone has finished delivering slice i.
+ *  - delivery: every thread walks all threads' registers of the slice merged
+ *    by (step, global id) — the canonical order that makes the sums in the
+ *    ring buffers independent of the thread count — and adds each spike's
+ *    weights into its own neurons' ring rows only.
+ *  - neuron updates run step by step over each population's contiguous local
+ *    range (rc_nrn_update vectorises over neurons); spikes are then found by
+ *    scanning the flags eight at a time (spikes are rare per step). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "sim/network_impl.h"
+
+/* Appends gid to the register being written; 0 or -1 (out of memory). */
+static int reg_push(rc_nthr *th, int b, uint32_t gid, size_t *n)
+{
+    if (*n == th->regcap[b]) {
+        size_t cap = th->regcap[b] ? 2 * th->regcap[b] : 1024;
+        uint32_t *r = realloc(th->reg[b], cap * sizeof *r);
+        if (!r) return -1;
+        th->reg[b] = r;
+        th->regcap[b] = cap;
+    }
+    th->reg[b][(*n)++] = gid;
+    return 0;
+}
+
+static int rec_push(rc_nthr *th, uint64_t v)
+{
+    if (th->nrec == th->reccap) {
+        size_t cap = th->reccap ? 2 * th->reccap : 4096;
+        uint64_t *r = realloc(th->rec, cap * sizeof *r);
+        if (!r) return -1;
+        th->rec = r;
+        th->reccap = cap;
+    }
+    th->rec[th->nrec++] = v;
+    return 0;
+}
+
+/* ---- the slice loop ---------------------------------------------------- */
+
+/* Adds the sources' input for steps [t, t + ns) to this thread's ring rows
+ * (after all recurrent input to them has arrived: canonical order). */
+static void inject(rc_network *net, rc_nthr *th, int ith, int64_t t, int ns)
+{
+    const rc_net_spec *s = &net->spec;
+    const size_t nloc = (size_t)th->nloc, L = (size_t)net->L;
+    for (int k = 0; k < s->nsrc; k++) {
+        const rc_net_source *src = &s->src[k];
+        const int ch = net->prop[src->tgt].nchan == 2 && src->weight < 0;
+        float *ring = th->ring[ch];
+        const float w = (float)src->weight;
+        if (src->kind == RC_SRC_SPIKES) {
+            size_t c = th->scur[k];
+            for (; c < net->nev[k] && net->ev_step[k][c] < t + ns; c++) {
+                const uint32_t g = net->ev_gid[k][c];
+                if (net->ev_step[k][c] < t || g % (uint32_t)net->nth != (uint32_t)ith) continue;
+                ring[(size_t)(net->ev_step[k][c] % (int64_t)L) * nloc + g / (uint32_t)net->nth] += w;
+            }
+            th->scur[k] = c;
+            continue;
+        }
+        /* NEST's poisson_generator: emits in steps s with start < s·h <= stop,
+         * which arrive in step s + delay. */
+        const int64_t d = net->src_delay[k];
+        int64_t a = llround(src->start_ms / s->dt_ms) + 1 + d;
+        int64_t e = src->stop_ms > 0 ? llround(src->stop_ms / s->dt_ms) + 1 + d : t + ns;
+        a = a > t ? a : t;
+        e = e < t + ns ? e : t + ns;
+        const rc_npois *tab = &net->pois[k];
+        if (th->shi[k] <= th->slo[k]) continue;
+        const uint64_t *restrict key = th->skey[k] - th->slo[k];
+        for (int64_t st = a; st < e; st++) {
+            float *restrict row = ring + (size_t)(st % (int64_t)L) * nloc;
+            for (int li = th->slo[k]; li < th->shi[k]; li++) {
+                const int c = rc_npois_draw(tab, rc_net_word(key[li], (uint64_t)st));
+                row[li] += w * (float)c;
+            }
+        }
+    }
+}
+
+/* Registers, counts and records the spikes flagged in [lo, hi) of
+ * population p at step st. 0 or -1 (out of memory). */
+static int collect(rc_network *net, rc_nthr *th, int ith, int p, int64_t st, int b, size_t *n)
+{
+    const uint8_t *spk = th->spk;
+    const int hi = th->hi[p];
+    for (int i = th->lo[p]; i < hi;) {
+        uint64_t w8;
+        if (i + 8 <= hi) {
+            memcpy(&w8, spk + i, 8);
+            if (!w8) {
+                i += 8;
+                continue;
+            }
+        }
+        if (spk[i]) {
+            const uint32_t gid = (uint32_t)i * (uint32_t)net->nth + (uint32_t)ith;
+            if (reg_push(th, b, gid, n)) return -1;
+            if (th->last[i] >= 0) {
+                const int64_t d = st - th->last[i];
+                th->isum[i] += d;
+                th->isq[i] += d * d;
+            }
+            th->last[i] = st;
+            th->nspk[i]++;
+            if ((int)gid >= net->rec_lo[p] && (int)gid < net->rec_hi[p] && rec_push(th, (uint64_t)st << 32 | gid))
+                return -1;
+        }
+        i++;
+    }
+    return 0;
+}
+
+static void record_vm(rc_network *net, rc_nthr *th, int ith, int64_t st)
+{
+    const rc_net_spec *s = &net->spec;
+    for (int r = 0; r < s->nvm; r++) {
+        const rc_net_vm_rec *vr = &s->vm[r];
+        if ((st + 1) % vr->every) continue;
+        float *row = net->vm[r] + (size_t)((st + 1) / vr->every - 1) * (size_t)vr->nnodes;
+        for (int c = 0; c < vr->nnodes; c++) {
+            const uint32_t g = net->off[vr->pop] + (uint32_t)vr->nodes[c];
+            if (g % (uint32_t)net->nth == (uint32_t)ith)
+                row[c] = th->V[g / (uint32_t)net->nth] + net->prop[vr->pop].v_offset;
+        }
+    }
+}
+
+static int update_slice(rc_network *net, rc_nthr *th, int ith, int64_t t, int ns, int b)
+{
+    const size_t nloc = (size_t)th->nloc;
+    size_t n = 0;
+    for (int k = 0; k < ns; k++) {
+        const int64_t st = t + k;
+        const size_t slot = (size_t)(st % net->L) * nloc;
+        th->regoff[b][k] = n;
+        for (int p = 0; p < net->spec.npop; p++) {
+            const int lo = th->lo[p], cnt = th->hi[p] - lo;
+            if (cnt <= 0) continue;
+            rc_nrn_update(&net->prop[p], cnt, th->V + lo, th->refr + lo, th->g[0] ? th->g[0] + lo : NULL,
+                          th->g[1] ? th->g[1] + lo : NULL, th->ring[0] + slot + lo,
+                          th->ring[1] ? th->ring[1] + slot + lo : NULL, th->spk + lo);
+            if (collect(net, th, ith, p, st, b, &n)) return -1;
+        }
+        record_vm(net, th, ith, st);
+    }
+    for (int k = ns; k <= net->dmin; k++) th->regoff[b][k] = n;
+    th->spikes += n;
+    return 0;
+}
+
+/* Adds spike gid (emitted in step st) to this thread's ring buffers. */
+static void deliver_spike(const rc_network *net, rc_nthr *th, uint32_t gid, int64_t st)
+{
+    int p = 0;
+    while (gid >= net->off[p + 1]) p++;
+    const uint32_t si = gid - net->off[p];
+    const size_t nloc = (size_t)th->nloc, L = (size_t)net->L;
+    for (const int *pj = net->pproj[p]; *pj >= 0; pj++) {
+        const rc_nproj *q = &th->proj[*pj];
+        const uint64_t a = q->row[si], e = q->row[si + 1];
+        if (a == e) continue;
+        float *ring = th->ring[net->chan[*pj]];
+        const uint32_t *restrict tgt = q->tgt;
+        th->events += e - a;
+        if (!q->d) {
+            float *restrict r = ring + (size_t)((st + q->dc) % (int64_t)L) * nloc;
+            if (!q->w) {
+                const float w = q->wc;
+                for (uint64_t x = a; x < e; x++) r[tgt[x]] += w;
+            } else {
+                const float *restrict w = q->w;
+                for (uint64_t x = a; x < e; x++) r[tgt[x]] += w[x];
+            }
+        } else {
+            for (uint64_t x = a; x < e; x++) {
+                size_t slot = (size_t)(st % (int64_t)L) + q->d[x];
+                slot -= slot >= L ? L : 0;
+                ring[slot * nloc + tgt[x]] += q->w ? q->w[x] : q->wc;
+            }
+        }
+    }
+}
+
+/* Delivers the slice's spikes of all threads, merged by (step, gid). */
+static void deliver(rc_network *net, rc_nthr *th, int64_t t, int ns, int b)
+{
+    const int nth = net->nth;
+    for (int k = 0; k < ns; k++) {
+        if (nth == 1) {
+            for (size_t x = th->regoff[b][k]; x < th->regoff[b][k + 1]; x++) deliver_spike(net, th, th->reg[b][x], t + k);
+            continue;
+        }
+        size_t pos[nth], end[nth];
+        for (int u = 0; u < nth; u++) {
+            pos[u] = net->thr[u].regoff[b][k];
+            end[u] = net->thr[u].regoff[b][k + 1];
+        }
+        for (;;) {
+            int best = -1;
+            uint32_t g = UINT32_MAX;
+            for (int u = 0; u < nth; u++)
+                if (pos[u] < end[u] && net->thr[u].reg[b][pos[u]] < g) g = net->thr[u].reg[b][pos[u]], best = u;
+            if (best < 0) break;
+            pos[best]++;
+            deliver_spike(net, th, g, t + k);
+        }
+    }
+}
+
+static void run_fn(void *arg, int ith, int nth)
+{
+    rc_network *net = arg;
+    rc_nthr *th = &net->thr[ith];
+    int64_t t = net->t;
+    int b = 0;
+    double tlast = rc_now_s();
+    uint64_t total = 0;
+    while (t < net->run_end) {
+        const int ns = (int)(net->run_end - t < net->dmin ? net->run_end - t : net->dmin);
+        inject(net, th, ith, t, ns);
+        if (update_slice(net, th, ith, t, ns, b)) th->oom = 1;
+        /* The slice's registers are complete before any thread reads them. */
+        rc_pool_barrier(net->pool);
+        deliver(net, th, t, ns, b);
+        t += ns;
+        b ^= 1;
+        if (ith == 0 && net->progress) {
+            for (int u = 0; u < nth; u++) total += net->thr[u].regoff[b ^ 1][ns];
+            const double now = rc_now_s();
+            if (now - tlast >= 0.5) {
+                tlast = now;
+                net->progress(net->progress_user, t, net->run_end, total);
+            }
+        }
+    }
+}
+
+rc_status rc_network_run(rc_network *net, int64_t nsteps, rc_net_progress_fn progress, void *user, rc_err *err)
+{
+    if (nsteps <= 0) return RC_OK;
+    const int64_t end = net->t + nsteps;
+    for (int r = 0; r < net->spec.nvm; r++) {
+        const int64_t rows = end / net->spec.vm[r].every;
+        if (rows <= net->vm_cap[r]) continue;
+        const size_t nn = (size_t)net->spec.vm[r].nnodes;
+        float *v = realloc(net->vm[r], (size_t)rows * nn * sizeof(float) + 1);
+        if (!v) return rc_err_set(err, RC_ERR_NOMEM, "network: out of memory for membrane recording");
+        memset(v + (size_t)net->vm_cap[r] * nn, 0, (size_t)(rows - net->vm_cap[r]) * nn * sizeof(float));
+        net->vm[r] = v;
+        net->vm_cap[r] = rows;
+    }
+    net->run_end = end;
+    net->progress = progress;
+    net->progress_user = user;
+    rc_pool_run(net->pool, run_fn, net);
+    net->t = end;
+    for (int r = 0; r < net->spec.nvm; r++) net->vm_rows[r] = end / net->spec.vm[r].every;
+    for (int u = 0; u < net->nth; u++)
+        if (net->thr[u].oom) return rc_err_set(err, RC_ERR_NOMEM, "network: out of memory recording spikes");
+    return RC_OK;
+}
