@@ -28,7 +28,7 @@ THREADS=${THREADS:-"1 2"}
 SIM_S=${SIM_S:-1}
 OUT=${OUT:-runs/brian2cmp}
 BRIAN_ARGS=${BRIAN_ARGS:-}
-# LEAD: the config key for the simulated time (ms), used only when SIM_S != 1.
+# The config key for the simulated time (ms), used only when SIM_S != 1.
 RCSIM_TIME_KEY=${RCSIM_TIME_KEY:-sim.time_ms}
 
 $PY -c 'import brian2' 2>/dev/null || { echo "compare_brian2: Brian2 missing (apt-get install python3-brian)" >&2; exit 1; }
@@ -59,32 +59,14 @@ net, t, rpath, bpath = sys.argv[1:5]
 r = json.load(open(rpath))
 b = json.load(open(bpath))
 
-# ---- LEAD: rcsim summary.json keys -------------------------------------
-# The network helper's summary.json is not final; these accessors try the
-# likely layouts and fail loudly if none fits. Fix them to the real keys.
-def first(d, paths):
-    for p in paths:
-        x = d
-        try:
-            for k in p.split('.'):
-                x = x[k]
-            return x
-        except (KeyError, TypeError, IndexError):
-            continue
-    raise SystemExit(f"compare_brian2: none of {paths} in {rpath}")
-
-sim_s = float(first(r, ['sim_s', 'simulation_s', 'time.sim_s', 'timing.sim_s', 'network.sim_s']))
-build_s = float(first(r, ['build_s', 'connect_s', 'time.build_s', 'timing.build_s', 'network.build_s']))
-pops = first(r, ['populations', 'network.populations', 'pops'])
-if isinstance(pops, list):                      # [{"name":..., "rate_hz":...}, ...]
-    pops = {p.get('name', str(k)): p for k, p in enumerate(pops)}
-names = list(pops)
-pe = next((n for n in names if n.lower() in ('e', 'exc', 'ex', 'excitatory')), names[0])
-pi = next((n for n in names if n.lower() in ('i', 'inh', 'in', 'inhibitory')), names[-1])
-def pstat(p, keys):
-    return float(first(pops[p], keys))
-RATE = ['rate_hz', 'rate', 'mean_rate_hz']
-CV = ['cv_isi', 'cv', 'mean_cv_isi']
+# rcsim's network summary.json: timing.{sim_s, build_s}, populations.NAME.{rate_hz, cv_isi}
+sim_s = float(r['timing']['sim_s'])
+build_s = float(r['timing']['build_s'])
+pops = r['populations']
+pe, pi = 'E', 'I'
+def pstat(p, key):
+    return float(pops[p][key])
+RATE, CV = 'rate_hz', 'cv_isi'
 # -------------------------------------------------------------------------
 row = dict(net=net, threads=int(t),
            r_sim=sim_s, b_sim=b['sim_s'], ratio=sim_s / b['sim_s'],
