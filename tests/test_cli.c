@@ -80,6 +80,10 @@ static void test_config_errors(void **st)
         { "bad_seed", "[task]\nname = spotting\n[model]\nhidden = 8\n", "--seed -4", "--seed", "-4" },
         { "bad_option", "[task]\nname = spotting\n[model]\nhidden = 8\n", "--frobnicate", "unknown option", "frobnicate" },
         { "sigma_order", "[task]\nname = twoseq\nsigma_min = 0.3\nsigma_max = 0.1\n[model]\nhidden = 8\n", NULL, "sigma_min", "sigma_max" },
+        /* Keys the task never reads (sim/app/task_keys.c). */
+        { "net_train_key", "[task]\nname = network\n[population.E]\nsize = 4\n", "--set train.lr=0.1", "train.lr", "no effect" },
+        { "train_time_ms", "[task]\nname = spotting\n[model]\nhidden = 8\n[sim]\ntime_ms = 5\n", NULL, "sim.time_ms", "no effect" },
+        { "train_instance", "[task]\nname = spotting\n[model]\nhidden = 8\n[population.E]\nsize = 4\n", NULL, "[population.E]", "no effect" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const bad_case *c = &cases[i];

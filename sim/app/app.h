@@ -55,8 +55,12 @@ rc_status rc_app_cfg_flag(rc_cfg *cfg, const char *flag, const char *value, rc_e
  * RC_ERR_CONFIG naming the file and key. */
 /* Loads a->cfg_path into cfg and applies the command line's overrides
  * (--set in order, then --seed, --threads, --out; eval's default folder) with
- * their messages, then checks required keys. Shared by every task. */
+ * their messages, then checks required keys and keys the task never reads. Shared by every task. */
 rc_status rc_app_apply_args(rc_cfg *cfg, const rc_run_args *a, rc_err *err);
+/* A key set in the file or on the command line that the chosen task never
+ * reads is RC_ERR_CONFIG (task_keys.c): training keys in a network config,
+ * instance sections or sim.time_ms in a training config. */
+rc_status rc_app_check_task_keys(const rc_cfg *cfg, const char *path, rc_err *err);
 rc_status rc_app_configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err);
 
 /* The data set of the config's [task] and [encoder] (MNIST images, speech,

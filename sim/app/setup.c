@@ -90,7 +90,8 @@ rc_status rc_app_apply_args(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
         if ((st = rc_app_cfg_flag(cfg, "--out", dir, err))) return st;
     }
     if (a->out && (st = rc_app_cfg_flag(cfg, "--out", a->out, err))) return st;
-    return rc_cfg_check_required(cfg, err);
+    if ((st = rc_cfg_check_required(cfg, err))) return st;
+    return rc_app_check_task_keys(cfg, a->cfg_path, err);
 }
 
 rc_status rc_app_configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
