@@ -8,11 +8,15 @@
 #include "sim/app/run.h"
 #include "sim/network.h"
 
-/* Spike-file contents the spec borrows (one slot per source). */
+/* Spike-file contents and image datasets the spec borrows (one slot per
+ * source). */
 typedef struct {
     double *times[RC_NET_MAXSRC];
     uint64_t *ids[RC_NET_MAXSRC];
     size_t n[RC_NET_MAXSRC];
+    rc_dataset *ds[RC_NET_MAXSRC];   /* type = images: the encoded split    */
+    uint8_t *labels[RC_NET_MAXSRC];  /* its labels (nlabels), for /presentations */
+    int64_t nlabels[RC_NET_MAXSRC];
 } rc_netcfg_files;
 
 /* Fills s from a loaded, checked config (path names it in messages); reads
