@@ -167,6 +167,7 @@ typedef struct {
     uint64_t syn_bytes;        /* bytes of synapse storage (targets, weights,
                                   delays, per-source offsets)               */
     uint64_t state_bytes;      /* neuron state + ring buffers               */
+    uint64_t ring_bytes;       /* of which ring buffers                     */
     uint64_t syn_events;       /* spike deliveries into ring buffers so far */
     uint64_t spikes;           /* spikes emitted so far                     */
     double build_s;            /* connect time                              */
@@ -174,6 +175,9 @@ typedef struct {
 void rc_network_info(const rc_network *net, rc_net_info *out);
 /* Same, for thread ith only (neurons, synapses, bytes). */
 void rc_network_thread_info(const rc_network *net, int ith, size_t *neurons, rc_net_info *out);
+/* Neurons of population pop that thread ith owns. */
+int rc_network_thread_pop(const rc_network *net, int ith, int pop);
+int rc_network_nthreads(const rc_network *net);
 
 /* One distribution draw from a 64-bit random word r (for rc_dist users). */
 double rc_dist_draw(const rc_dist *d, uint64_t r1, uint64_t r2);

@@ -733,6 +733,59 @@ static void test_images_rate(void **state)
     images_case("rate");
 }
 
+/* ---- rcsim info: the partition plan ------------------------------------- */
+
+/* `rcsim info net.cfg --threads 3` on E (10) + I (5): neurons are dealt
+ * round-robin over all 15 ids, so thread 0 gets E 0,3,6,9 and I 12; threads
+ * 1 and 2 get 3 E and 2 I each; synapses = indegrees summed over the thread's
+ * targets (E: 3 + 2, I: 3). Also on a synthetic two-node machine. */
+static void test_info_plan(void **state)
+{
+    (void)state;
+    char dir[256], path[512], cmd[2048];
+    assert_int_equal(rc_test_mkdtemp(dir, sizeof dir, "/tmp/rcsim_netinfo_"), 0);
+    snprintf(path, sizeof path, "%s/net.cfg", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("[task]\nname = network\n[sim]\ndt_ms = 0.1\n"
+          "[population.E]\nsize = 10\n[population.I]\nsize = 5\n"
+          "[projection.EA]\nsource = E\ntarget = E\nrule = fixed_indegree\nindegree = 3\nweight = 1\n"
+          "[projection.EI]\nsource = E\ntarget = I\nrule = fixed_indegree\nindegree = 3\nweight = 1\n"
+          "[projection.IE]\nsource = I\ntarget = E\nrule = fixed_indegree\nindegree = 2\nweight = -1\n",
+          f);
+    fclose(f);
+    static const char *const topo[2] = { "", "--topology 'synthetic:numa:2 core:2 pu:1'" };
+    for (int k = 0; k < 2; k++) {
+        snprintf(cmd, sizeof cmd, "%s info %s --threads 3 %s > %s/out 2>&1", rc_test_bin(), path, topo[k], dir);
+        assert_int_equal(sh(cmd), 0);
+        snprintf(cmd, sizeof cmd, "%s/out", dir);
+        f = fopen(cmd, "r");
+        assert_non_null(f);
+        char line[512];
+        int seen = 0, in_table = 0, nodes = 0;
+        const int want_e[3] = { 4, 3, 3 }, want_i[3] = { 1, 2, 2 };
+        while (fgets(line, sizeof line, f)) {
+            if (strstr(line, "network plan of")) in_table = 1;
+            int u, node, e, i;
+            size_t n;
+            unsigned long long syn;
+            if (in_table && sscanf(line, " %d %d %zu (E %d, I %d) %llu", &u, &node, &n, &e, &i, &syn) == 6) {
+                assert_true(u >= 0 && u < 3);
+                assert_int_equal(e, want_e[u]);
+                assert_int_equal(i, want_i[u]);
+                assert_int_equal(n, (size_t)(e + i));
+                assert_int_equal(syn, (unsigned long long)(e * 5 + i * 3));
+                seen |= 1 << u;
+            }
+            nodes += in_table && !strncmp(line, "  node ", 7);
+        }
+        fclose(f);
+        assert_int_equal(seen, 7);
+        assert_int_equal(nodes, k ? 2 : nodes > 0 ? nodes : -1);
+    }
+    assert_int_equal(rc_test_rmtree(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -741,6 +794,7 @@ int main(void)
         cmocka_unit_test(test_rules), cmocka_unit_test(test_poisson),
         cmocka_unit_test(test_threads_identical), cmocka_unit_test(test_run_outputs),
         cmocka_unit_test(test_images_latency), cmocka_unit_test(test_images_rate),
+        cmocka_unit_test(test_info_plan),
     };
     return cmocka_run_group_tests_name("network", tests, setup, teardown);
 }

@@ -31,4 +31,11 @@ void rc_netcfg_files_free(rc_netcfg_files *files);
  * Config errors are returned either way (handled = 1). */
 rc_status rc_netrun(const rc_run_args *a, int *handled, rc_err *err);
 
+/* `rcsim info CFG` for task.name = network: builds the network on a pool of
+ * nth threads and prints neurons (per population), synapses and bytes per
+ * thread (pl: the planned places) and per NUMA node of topo. Exit status:
+ * 0, or 1/2 with the error printed. */
+int rc_netinfo(const rc_cfg *cfg, const char *cfg_path, const rc_topo *topo, int nth, rc_placement place,
+               const rc_thread_place *pl);
+
 #endif
