@@ -557,6 +557,19 @@ static void test_run_outputs(void **state)
     }
     free(t);
     free(ids);
+    /* Only the recorded populations under /spikes: no empty "output" group
+     * (the training traces' reader convention) in a network's file. */
+    hid_t h5 = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(h5 >= 0);
+    hid_t sg = H5Gopen2(h5, "/spikes", H5P_DEFAULT);
+    assert_true(sg >= 0);
+    H5G_info_t gi;
+    assert_true(H5Gget_info(sg, &gi) >= 0);
+    assert_int_equal(gi.nlinks, 1);
+    assert_true(H5Lexists(sg, "E", H5P_DEFAULT) > 0);
+    assert_int_equal(H5Lexists(sg, "output", H5P_DEFAULT), 0);
+    H5Gclose(sg);
+    H5Fclose(h5);
     /* h5py, as a user opens it: the SONATA layout of spikes and the report. */
     if (sh("/usr/bin/python3 -c 'import h5py' 2>/dev/null") != 0) {
         print_message("h5py not installed: skipping the h5py read-back\n");
