@@ -255,7 +255,7 @@ static void test_delays(void **state)
         s.pop[A].p.t_ref = 0;
         int B[6];
         for (int d = 2; d <= 7; d++) {
-            char nm[8];
+            char nm[16];
             snprintf(nm, sizeof nm, "B%d", d);
             B[d - 2] = add_pop(&s, nm, 1, RC_IAF_PSC_DELTA);
             s.pop[B[d - 2]].p.tau_m = 1e12;
