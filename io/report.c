@@ -26,6 +26,54 @@ static int put(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank, 
     return rc;
 }
 
+/* path opened read-write (lenient locking); -1 with the reason noted. */
+static hid_t open_rw(const char *path)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    rc_h5_lenient_locking(fapl);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, fapl);
+    H5Pclose(fapl);
+    if (f < 0) rc_h5err_note();
+    return f;
+}
+
+/* Group `name` with its parents created; -1 on failure. */
+static hid_t make_group(hid_t f, const char *name)
+{
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    hid_t g = H5Gcreate2(f, name, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    H5Pclose(lcpl);
+    if (g < 0) rc_h5err_note();
+    return g;
+}
+
+rc_status rc_report_presentations(const char *path, const char *source, const double *start_ms, const int32_t *label,
+                                  const uint64_t *example, size_t n, rc_err *err)
+{
+    char why[256], gname[300];
+    rc_h5err_reset();
+    if (!rc_h5_name_ok(source))
+        return rc_err_set(err, RC_ERR_IO, "%s: bad source name '%s'", path, source ? source : "");
+    hid_t f = open_rw(path);
+    if (f < 0)
+        return rc_err_set(err, RC_ERR_IO, "%s: cannot open for the presentations (%s)", path,
+                          rc_h5err_msg(why, sizeof why));
+    snprintf(gname, sizeof gname, "/presentations/%s", source);
+    hid_t g = make_group(f, gname), ts = -1;
+    const hsize_t dn = n;
+    int bad = g < 0 || put(g, "start_ms", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dn, start_ms, &ts) ||
+              rc_h5_attr_str(ts, "units", "ms", H5T_CSET_ASCII) < 0 ||
+              put(g, "label", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &dn, label, NULL) ||
+              put(g, "example", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &dn, example, NULL);
+    if (ts >= 0) H5Dclose(ts);
+    if (g >= 0) H5Gclose(g);
+    const herr_t cl = H5Fclose(f);
+    if (bad || cl < 0)
+        return rc_err_set(err, RC_ERR_IO, "%s: cannot write %s (%s)", path, gname, rc_h5err_msg(why, sizeof why));
+    return RC_OK;
+}
+
 rc_status rc_report_write(const char *path, const char *pop, const uint64_t *node_ids, size_t n,
                           const float *data, size_t rows, double start_ms, double dt_ms, const char *units,
                           rc_err *err)

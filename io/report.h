@@ -22,4 +22,12 @@ rc_status rc_report_write(const char *path, const char *pop, const uint64_t *nod
                           const float *data, size_t rows, double start_ms, double dt_ms, const char *units,
                           rc_err *err);
 
+/* Image presentations of a network source, added the same way:
+ *   /presentations/<source>/start_ms  float64 [n] (window starts, attribute units = "ms")
+ *   /presentations/<source>/label     int32 [n]
+ *   /presentations/<source>/example   uint64 [n] (index in the split)
+ * RC_ERR_IO on failure; the source must not exist yet in /presentations. */
+rc_status rc_report_presentations(const char *path, const char *source, const double *start_ms, const int32_t *label,
+                                  const uint64_t *example, size_t n, rc_err *err);
+
 #endif

@@ -345,7 +345,7 @@ rc_traces *rc_traces_open(const char *path, const rc_traces_meta *meta, rc_err *
     }
     if (rc >= 0) H5Gclose(rc);
     /* Readers expect the output population even when nothing spiked. */
-    if (st == RC_OK) rc_tr_pop_get(tr, "output", err, &st);
+    if (st == RC_OK && !meta->no_output) rc_tr_pop_get(tr, "output", err, &st);
     if (st != RC_OK) {
         rc_traces_abort(tr);
         return NULL;

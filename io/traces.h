@@ -38,6 +38,10 @@ typedef struct {
     const char *mode;         /* "rc" or "eos"                 */
     int T;                    /* steps per example             */
     double dt_ms;             /* step length in ms             */
+    int no_output;            /* 1: no empty /spikes/output group
+                                 (network runs name their own
+                                 populations); 0: readers of the
+                                 training traces always find it */
 } rc_traces_meta;
 
 typedef struct rc_traces rc_traces;

@@ -49,6 +49,39 @@ static int rec_push(rc_nthr *th, uint64_t v)
 
 /* ---- the slice loop ---------------------------------------------------- */
 
+/* Image source k: the events of its windows emitted in steps [t - d, t + ns
+ * - d) arrive in [t, t + ns); each thread encodes each window once (windows
+ * are met in increasing order) and adds only its own targets' input.
+ * 0, or -1 when the encoder runs out of memory. */
+static int inject_images(rc_network *net, rc_nthr *th, int ith, int k, int64_t t, int ns, float *ring, float w)
+{
+    const rc_net_source *src = &net->spec.src[k];
+    const rc_dataset *ds = src->images;
+    const int64_t d = net->src_delay[k], W = src->window, e0 = t - d, e1 = t + ns - d;
+    const size_t nloc = (size_t)th->nloc, L = (size_t)net->L;
+    const uint32_t g0 = net->off[src->tgt] + (uint32_t)src->first, nth = (uint32_t)net->nth;
+    if (e1 <= 0 || th->shi[k] <= th->slo[k]) return 0;
+    for (int64_t win = e0 > 0 ? e0 / W : 0; win <= (e1 - 1) / W; win++) {
+        rc_events *ev = &th->img[k];
+        if (th->iwin[k] != win) {
+            rc_example_info info;
+            const int64_t ex = (src->example0 + win) % ds->size[src->split];
+            if (ds->get(ds, src->split, ex, ev, &info)) return -1;
+            th->iwin[k] = win;
+        }
+        for (int kk = 0; kk < ev->T; kk++) {
+            const int64_t st = win * W + (int64_t)kk * src->step_every;
+            if (st < e0 || st >= e1) continue;
+            float *restrict row = ring + (size_t)((st + d) % (int64_t)L) * nloc;
+            for (int e = ev->off[kk]; e < ev->off[kk + 1]; e++) {
+                const uint32_t g = g0 + (uint32_t)ev->ch[e];
+                if (g % nth == (uint32_t)ith) row[g / nth] += w * ev->val[e];
+            }
+        }
+    }
+    return 0;
+}
+
 /* Adds the sources' input for steps [t, t + ns) to this thread's ring rows
  * (after all recurrent input to them has arrived: canonical order). */
 static void inject(rc_network *net, rc_nthr *th, int ith, int64_t t, int ns)
@@ -60,6 +93,10 @@ static void inject(rc_network *net, rc_nthr *th, int ith, int64_t t, int ns)
         const int ch = net->prop[src->tgt].nchan == 2 && src->weight < 0;
         float *ring = th->ring[ch];
         const float w = (float)src->weight;
+        if (src->kind == RC_SRC_IMAGES) {
+            if (inject_images(net, th, ith, k, t, ns, ring, w)) th->oom = 1;
+            continue;
+        }
         if (src->kind == RC_SRC_SPIKES) {
             size_t c = th->scur[k];
             for (; c < net->nev[k] && net->ev_step[k][c] < t + ns; c++) {

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "base/status.h"
+#include "encoders/dataset.h"
 #include "models/neuron.h"
 #include "sim/pool.h"
 
@@ -67,14 +68,18 @@ typedef struct {
     rc_dist weight, delay;
 } rc_net_proj;
 
-typedef enum { RC_SRC_POISSON = 0, RC_SRC_SPIKES = 1 } rc_net_src_kind;
+typedef enum { RC_SRC_POISSON = 0, RC_SRC_SPIKES = 1, RC_SRC_IMAGES = 2 } rc_net_src_kind;
 
 /* An input: RC_SRC_POISSON gives every target neuron its own Poisson train
  * (rate_hz) during [start_ms, stop_ms); RC_SRC_SPIKES replays given spikes
  * (times in ms, node ids 0-based within the target range) as if emitted by
  * virtual neurons: spike at time t acts on the input of step round(t/h) -
- * 1 + delay. Targets: neurons [first, first + count) of population tgt
- * (count 0 = all). */
+ * 1 + delay. RC_SRC_IMAGES presents example (example0 + w) mod size[split]
+ * of the dataset `images` in window w = [w·window, (w+1)·window) steps: its
+ * event of encoder step k on channel c is emitted by virtual neuron c in
+ * step w·window + k·step_every and acts on target first + c in that step +
+ * delay (count must be the dataset's channel count). Targets: neurons
+ * [first, first + count) of population tgt (count 0 = all). */
 typedef struct {
     char name[RC_NET_NAMELEN];
     rc_net_src_kind kind;
@@ -83,6 +88,11 @@ typedef struct {
     const double *times_ms;    /* RC_SRC_SPIKES: n_events (borrowed)         */
     const uint64_t *node_ids;
     size_t n_events;
+    const rc_dataset *images;  /* RC_SRC_IMAGES (borrowed; get() is called
+                                  from every thread, once per window each)  */
+    rc_split split;
+    int64_t example0, window;  /* first example; window length (steps)     */
+    int step_every;            /* simulation steps per encoder step (>= 1)  */
 } rc_net_source;
 
 /* Spikes of neurons [first, first + count) of population pop (count 0 =
@@ -157,6 +167,7 @@ typedef struct {
     uint64_t syn_bytes;        /* bytes of synapse storage (targets, weights,
                                   delays, per-source offsets)               */
     uint64_t state_bytes;      /* neuron state + ring buffers               */
+    uint64_t ring_bytes;       /* of which ring buffers                     */
     uint64_t syn_events;       /* spike deliveries into ring buffers so far */
     uint64_t spikes;           /* spikes emitted so far                     */
     double build_s;            /* connect time                              */
@@ -164,6 +175,9 @@ typedef struct {
 void rc_network_info(const rc_network *net, rc_net_info *out);
 /* Same, for thread ith only (neurons, synapses, bytes). */
 void rc_network_thread_info(const rc_network *net, int ith, size_t *neurons, rc_net_info *out);
+/* Neurons of population pop that thread ith owns. */
+int rc_network_thread_pop(const rc_network *net, int ith, int pop);
+int rc_network_nthreads(const rc_network *net);
 
 /* One distribution draw from a 64-bit random word r (for rc_dist users). */
 double rc_dist_draw(const rc_dist *d, uint64_t r1, uint64_t r2);

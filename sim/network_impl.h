@@ -47,6 +47,8 @@ typedef struct {
     int slo[RC_NET_MAXSRC], shi[RC_NET_MAXSRC]; /* local range per source  */
     uint64_t *skey[RC_NET_MAXSRC]; /* (shi - slo) Poisson keys             */
     size_t scur[RC_NET_MAXSRC];    /* spike source: next event             */
+    rc_events img[RC_NET_MAXSRC];  /* image source: window iwin[k]'s events */
+    int64_t iwin[RC_NET_MAXSRC];   /* (-1 = none loaded yet)                */
     /* Spike register, double-buffered by slice parity: global ids of this
      * slice's spikes, step k's in [regoff[b][k], regoff[b][k+1]). */
     uint32_t *reg[2];

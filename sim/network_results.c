@@ -95,10 +95,18 @@ void rc_network_thread_info(const rc_network *net, int ith, size_t *neurons, rc_
     out->synapses = th->nsyn;
     out->syn_bytes = th->syn_bytes;
     out->state_bytes = th->state_bytes;
+    out->ring_bytes = (uint64_t)th->nloc * (uint64_t)net->L * sizeof(float) * (net->has_g ? 2u : 1u);
     out->syn_events = th->events;
     out->spikes = th->spikes;
     out->build_s = net->build_s;
 }
+
+int rc_network_thread_pop(const rc_network *net, int ith, int pop)
+{
+    return net->thr[ith].hi[pop] - net->thr[ith].lo[pop];
+}
+
+int rc_network_nthreads(const rc_network *net) { return net->nth; }
 
 void rc_network_info(const rc_network *net, rc_net_info *out)
 {
@@ -110,6 +118,7 @@ void rc_network_info(const rc_network *net, rc_net_info *out)
         out->synapses += t.synapses;
         out->syn_bytes += t.syn_bytes;
         out->state_bytes += t.state_bytes;
+        out->ring_bytes += t.ring_bytes;
         out->syn_events += t.syn_events;
         out->spikes += t.spikes;
     }

@@ -84,6 +84,7 @@ static int init_thread(rc_network *net, int ith)
         const uint32_t g0 = net->off[src->tgt] + (uint32_t)src->first;
         th->slo[k] = first_local(g0, ith, nth);
         th->shi[k] = first_local(g0 + (uint32_t)src->count, ith, nth);
+        th->iwin[k] = -1;
         if (src->kind != RC_SRC_POISSON || th->shi[k] <= th->slo[k]) continue;
         th->skey[k] = rc_net_alloc(net, ith, (size_t)(th->shi[k] - th->slo[k]) * sizeof(uint64_t));
         if (!th->skey[k]) return -1;
@@ -166,6 +167,21 @@ static rc_status setup_events(rc_network *net, int k, rc_err *err)
     return RC_OK;
 }
 
+static rc_status check_images(const rc_net_source *src, rc_err *err)
+{
+    const rc_dataset *ds = src->images;
+    if (!ds || src->split < RC_SPLIT_TRAIN || src->split > RC_SPLIT_TEST || ds->size[src->split] < 1)
+        return rc_err_set(err, RC_ERR_CONFIG, "source %s: no examples in the image split", src->name);
+    if (src->count != ds->nin)
+        return rc_err_set(err, RC_ERR_CONFIG, "source %s: %d targets, but the images have %d pixels (one target each)",
+                          src->name, src->count, ds->nin);
+    if (src->example0 < 0 || src->step_every < 1 || (int64_t)ds->T * src->step_every > src->window)
+        return rc_err_set(err, RC_ERR_CONFIG,
+                          "source %s: %d encoder steps of %d simulation steps do not fit the %lld-step window",
+                          src->name, ds->T, src->step_every, (long long)src->window);
+    return RC_OK;
+}
+
 static rc_status check_sources(rc_network *net, rc_err *err)
 {
     rc_net_spec *s = &net->spec;
@@ -176,6 +192,7 @@ static rc_status check_sources(rc_network *net, rc_err *err)
         if (src->tgt < 0 || src->tgt >= s->npop)
             return rc_err_set(err, RC_ERR_CONFIG, "source %s: unknown target population", src->name);
         const int n = s->pop[src->tgt].n;
+        if (src->kind == RC_SRC_IMAGES && src->count == 0 && src->images) src->count = src->images->nin;
         if (src->count == 0 && src->first >= 0 && src->first < n) src->count = n - src->first;
         if (src->first < 0 || src->count < 1 || src->first + src->count > n)
             return rc_err_set(err, RC_ERR_CONFIG, "source %s: targets [%d, %d) outside population %s (n = %d)",
@@ -186,7 +203,8 @@ static rc_status check_sources(rc_network *net, rc_err *err)
         net->src_delay[k] = d < 1 ? 1 : (int)d;
         rc_status st = src->kind == RC_SRC_POISSON
                            ? rc_npois_init(&net->pois[k], src->rate_hz * s->dt_ms * 1e-3, src->name, err)
-                           : setup_events(net, k, err);
+                       : src->kind == RC_SRC_SPIKES ? setup_events(net, k, err)
+                                                    : check_images(src, err);
         if (st) return st;
     }
     return RC_OK;
@@ -289,7 +307,10 @@ static void free_thread(rc_nthr *th)
         free(th->proj[j].w);
         free(th->proj[j].d);
     }
-    for (int k = 0; k < RC_NET_MAXSRC; k++) free(th->skey[k]);
+    for (int k = 0; k < RC_NET_MAXSRC; k++) {
+        free(th->skey[k]);
+        rc_events_free(&th->img[k]);
+    }
     for (int b = 0; b < 2; b++) {
         free(th->reg[b]);
         free(th->regoff[b]);

@@ -5,6 +5,9 @@
  * SONATA output of `rcsim run` read back (C reader and h5py). */
 #include "tests/testutil.h"
 
+#include <hdf5.h>
+
+#include "encoders/images.h"
 #include "io/spikefile.h"
 #include "sim/network_impl.h"
 
@@ -252,7 +255,7 @@ static void test_delays(void **state)
         s.pop[A].p.t_ref = 0;
         int B[6];
         for (int d = 2; d <= 7; d++) {
-            char nm[8];
+            char nm[16];
             snprintf(nm, sizeof nm, "B%d", d);
             B[d - 2] = add_pop(&s, nm, 1, RC_IAF_PSC_DELTA);
             s.pop[B[d - 2]].p.tau_m = 1e12;
@@ -554,6 +557,19 @@ static void test_run_outputs(void **state)
     }
     free(t);
     free(ids);
+    /* Only the recorded populations under /spikes: no empty "output" group
+     * (the training traces' reader convention) in a network's file. */
+    hid_t h5 = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(h5 >= 0);
+    hid_t sg = H5Gopen2(h5, "/spikes", H5P_DEFAULT);
+    assert_true(sg >= 0);
+    H5G_info_t gi;
+    assert_true(H5Gget_info(sg, &gi) >= 0);
+    assert_int_equal(gi.nlinks, 1);
+    assert_true(H5Lexists(sg, "E", H5P_DEFAULT) > 0);
+    assert_int_equal(H5Lexists(sg, "output", H5P_DEFAULT), 0);
+    H5Gclose(sg);
+    H5Fclose(h5);
     /* h5py, as a user opens it: the SONATA layout of spikes and the report. */
     if (sh("/usr/bin/python3 -c 'import h5py' 2>/dev/null") != 0) {
         print_message("h5py not installed: skipping the h5py read-back\n");
@@ -580,6 +596,209 @@ static void test_run_outputs(void **state)
     assert_int_equal(rc_test_rmtree(dir), 0);
 }
 
+/* ---- images source -------------------------------------------------------- */
+
+static void write_idx(const char *path, int dims, const uint32_t *size, const uint8_t *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    uint8_t hdr[4] = { 0, 0, 8, (uint8_t)dims };
+    fwrite(hdr, 1, 4, f);
+    for (int d = 0; d < dims; d++) {
+        uint8_t b[4] = { (uint8_t)(size[d] >> 24), (uint8_t)(size[d] >> 16), (uint8_t)(size[d] >> 8), (uint8_t)size[d] };
+        fwrite(b, 1, 4, f);
+    }
+    fwrite(data, 1, n, f);
+    fclose(f);
+}
+
+/* Reads the n values of a 1-D dataset (path in the file) as mtype. */
+static void read_pres(const char *path, const char *name, hid_t mtype, void *buf, size_t n)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    assert_true(d >= 0);
+    hid_t sp = H5Dget_space(d);
+    hsize_t dim = 0;
+    H5Sget_simple_extent_dims(sp, &dim, NULL);
+    assert_int_equal(dim, n);
+    assert_true(H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    H5Sclose(sp);
+    H5Dclose(d);
+    H5Fclose(f);
+}
+
+enum { IM_N = 3, IM_PIX = 16, IM_T = 10, IM_EVERY = 2, IM_WIN = 50, IM_DELAY = 10, IM_FIRST = 2, IM_STEPS = 330 };
+
+/* `rcsim run` with an images source (3 test images of 4x4, latency or rate
+ * code, 10 encoder steps of 0.2 ms in 5 ms windows starting at example 1,
+ * delay 1 ms, onto neurons 2..17 of a 20-neuron psc_delta population whose
+ * every input spike fires it): the recorded spikes are exactly the
+ * encoder's events, shifted by window start + delay, for 1, 2 and 3
+ * threads; /presentations holds the window starts, examples and labels. */
+static void images_case(const char *encoder)
+{
+    char dir[256], path[512], cmd[2048];
+    assert_int_equal(rc_test_mkdtemp(dir, sizeof dir, "/tmp/rcsim_netimg_"), 0);
+    uint8_t pix[IM_N * IM_PIX], lab[IM_N] = { 7, 3, 9 };
+    for (int i = 0; i < IM_N * IM_PIX; i++) pix[i] = (uint8_t)(i % 5 == 0 ? 0 : i % 7 == 0 ? 255 : (i * 37) % 256);
+    const uint32_t si[3] = { IM_N, 4, 4 }, sl[1] = { IM_N };
+    snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte", dir);
+    write_idx(path, 3, si, pix, sizeof pix);
+    snprintf(path, sizeof path, "%s/t10k-labels-idx1-ubyte", dir);
+    write_idx(path, 1, sl, lab, sizeof lab);
+    snprintf(path, sizeof path, "%s/net.cfg", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "[task]\nname = network\n[sim]\ndt_ms = 0.1\ntime_ms = 33\nseed = 5\n"
+            "[population.T]\nsize = 20\nmodel = iaf_psc_delta\nC_m = 1\ntau_m = 20\nE_L = 0\nV_th = 20\n"
+            "V_reset = 0\nt_ref = 0\n"
+            "[source.mnist]\ntype = images\ntarget = T\nfirst = %d\nweight = 25\ndelay_ms = 1\ndata_dir = %s\n"
+            "split = test\nfirst_example = 1\nencoder = %s\nsteps = %d\nstep_ms = 0.2\nwindow_ms = 5\n"
+            "[record.s]\npopulation = T\nwhat = spikes\n",
+            IM_FIRST, dir, encoder, IM_T);
+    fclose(f);
+    /* The expected spikes, (time, id) in time-then-id order. */
+    const int rate = !strcmp(encoder, "rate");
+    uint8_t *p1 = malloc(sizeof pix), *l1 = malloc(sizeof lab);
+    memcpy(p1, pix, sizeof pix);
+    memcpy(l1, lab, sizeof lab);
+    rc_dataset *ds = rate ? rc_rate_new(5, IM_T, IM_PIX, 10, NULL, NULL, 0, 0, p1, l1, IM_N)
+                          : rc_latency_new(5, IM_T, 0, IM_PIX, 10, NULL, NULL, 0, 0, p1, l1, IM_N);
+    assert_non_null(ds);
+    rc_events ev = { 0 };
+    double et[7 * IM_T * IM_PIX];
+    uint64_t eid[7 * IM_T * IM_PIX];
+    size_t ne = 0;
+    for (int w = 0; w < 7; w++) {
+        const int ex = (1 + w) % IM_N;
+        rc_example_info info;
+        assert_int_equal(ds->get(ds, RC_SPLIT_TEST, ex, &ev, &info), RC_OK);
+        assert_int_equal(info.label, lab[ex]);
+        for (int k = 0; k < IM_T; k++) {
+            const int arrive = w * IM_WIN + k * IM_EVERY + IM_DELAY;
+            for (int c = 0; c < IM_PIX; c++) {
+                int hit = 0;
+                for (int e = ev.off[k]; e < ev.off[k + 1]; e++) hit |= ev.ch[e] == c;
+                /* The latency code by its definition, not by the encoder. */
+                if (!rate) assert_int_equal(hit, pix[ex * IM_PIX + c] > 0 && (255 - pix[ex * IM_PIX + c]) * IM_T / 255 == k);
+                if (hit && arrive < IM_STEPS) et[ne] = (arrive + 1) * 0.1, eid[ne++] = (uint64_t)(IM_FIRST + c);
+            }
+        }
+    }
+    rc_events_free(&ev);
+    rc_dataset_free(ds);
+    assert_true(ne > 40);
+    for (int nth = 1; nth <= 3; nth++) {
+        snprintf(cmd, sizeof cmd, "%s run %s --out %s/out%d --set sim.threads=%d --set output.progress=off "
+                 ">/dev/null 2>%s/err",
+                 rc_test_bin(), path, dir, nth, nth, dir);
+        assert_int_equal(sh(cmd), 0);
+        char tr[600];
+        snprintf(tr, sizeof tr, "%s/out%d/traces.h5", dir, nth);
+        double *t;
+        uint64_t *ids;
+        size_t n;
+        rc_err err;
+        rc_status rs = rc_spikefile_read(tr, "T", &t, &ids, &n, &err);
+        if (rs) print_error("%s\n", err.msg);
+        assert_int_equal(rs, RC_OK);
+        assert_int_equal(n, ne);
+        for (size_t i = 0; i < n; i++) {
+            if (fabs(t[i] - et[i]) > 1e-9 || ids[i] != eid[i])
+                print_error("spike %zu: (%g, %llu), expected (%g, %llu)\n", i, t[i], (unsigned long long)ids[i], et[i],
+                            (unsigned long long)eid[i]);
+            assert_true(fabs(t[i] - et[i]) <= 1e-9);
+            assert_int_equal(ids[i], eid[i]);
+        }
+        free(t);
+        free(ids);
+        double t0[7];
+        int32_t pl[7];
+        uint64_t pe[7];
+        read_pres(tr, "/presentations/mnist/start_ms", H5T_NATIVE_DOUBLE, t0, 7);
+        read_pres(tr, "/presentations/mnist/label", H5T_NATIVE_INT32, pl, 7);
+        read_pres(tr, "/presentations/mnist/example", H5T_NATIVE_UINT64, pe, 7);
+        for (int w = 0; w < 7; w++) {
+            assert_true(fabs(t0[w] - 5.0 * w) < 1e-9);
+            assert_int_equal(pe[w], (uint64_t)((1 + w) % IM_N));
+            assert_int_equal(pl[w], lab[(1 + w) % IM_N]);
+        }
+    }
+    /* A window too short for the encoder steps is a config error. */
+    snprintf(cmd, sizeof cmd, "%s run %s --out %s/bad --set source.mnist.window_ms=1 >/dev/null 2>%s/err",
+             rc_test_bin(), path, dir, dir);
+    assert_int_equal(sh(cmd), 2);
+    assert_int_equal(rc_test_rmtree(dir), 0);
+}
+
+static void test_images_latency(void **state)
+{
+    (void)state;
+    images_case("latency");
+}
+
+static void test_images_rate(void **state)
+{
+    (void)state;
+    images_case("rate");
+}
+
+/* ---- rcsim info: the partition plan ------------------------------------- */
+
+/* `rcsim info net.cfg --threads 3` on E (10) + I (5): neurons are dealt
+ * round-robin over all 15 ids, so thread 0 gets E 0,3,6,9 and I 12; threads
+ * 1 and 2 get 3 E and 2 I each; synapses = indegrees summed over the thread's
+ * targets (E: 3 + 2, I: 3). Also on a synthetic two-node machine. */
+static void test_info_plan(void **state)
+{
+    (void)state;
+    char dir[256], path[512], cmd[2048];
+    assert_int_equal(rc_test_mkdtemp(dir, sizeof dir, "/tmp/rcsim_netinfo_"), 0);
+    snprintf(path, sizeof path, "%s/net.cfg", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("[task]\nname = network\n[sim]\ndt_ms = 0.1\n"
+          "[population.E]\nsize = 10\n[population.I]\nsize = 5\n"
+          "[projection.EA]\nsource = E\ntarget = E\nrule = fixed_indegree\nindegree = 3\nweight = 1\n"
+          "[projection.EI]\nsource = E\ntarget = I\nrule = fixed_indegree\nindegree = 3\nweight = 1\n"
+          "[projection.IE]\nsource = I\ntarget = E\nrule = fixed_indegree\nindegree = 2\nweight = -1\n",
+          f);
+    fclose(f);
+    static const char *const topo[2] = { "", "--topology 'synthetic:numa:2 core:2 pu:1'" };
+    for (int k = 0; k < 2; k++) {
+        snprintf(cmd, sizeof cmd, "%s info %s --threads 3 %s > %s/out 2>&1", rc_test_bin(), path, topo[k], dir);
+        assert_int_equal(sh(cmd), 0);
+        snprintf(cmd, sizeof cmd, "%s/out", dir);
+        f = fopen(cmd, "r");
+        assert_non_null(f);
+        char line[512];
+        int seen = 0, in_table = 0, nodes = 0;
+        const int want_e[3] = { 4, 3, 3 }, want_i[3] = { 1, 2, 2 };
+        while (fgets(line, sizeof line, f)) {
+            if (strstr(line, "network plan of")) in_table = 1;
+            int u, node, e, i;
+            size_t n;
+            unsigned long long syn;
+            if (in_table && sscanf(line, " %d %d %zu (E %d, I %d) %llu", &u, &node, &n, &e, &i, &syn) == 6) {
+                assert_true(u >= 0 && u < 3);
+                assert_int_equal(e, want_e[u]);
+                assert_int_equal(i, want_i[u]);
+                assert_int_equal(n, (size_t)(e + i));
+                assert_int_equal(syn, (unsigned long long)(e * 5 + i * 3));
+                seen |= 1 << u;
+            }
+            nodes += in_table && !strncmp(line, "  node ", 7);
+        }
+        fclose(f);
+        assert_int_equal(seen, 7);
+        assert_int_equal(nodes, k ? 2 : nodes > 0 ? nodes : -1);
+    }
+    assert_int_equal(rc_test_rmtree(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -587,6 +806,8 @@ int main(void)
         cmocka_unit_test(test_cond_exp_reference), cmocka_unit_test(test_delays),
         cmocka_unit_test(test_rules), cmocka_unit_test(test_poisson),
         cmocka_unit_test(test_threads_identical), cmocka_unit_test(test_run_outputs),
+        cmocka_unit_test(test_images_latency), cmocka_unit_test(test_images_rate),
+        cmocka_unit_test(test_info_plan),
     };
     return cmocka_run_group_tests_name("network", tests, setup, teardown);
 }

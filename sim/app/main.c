@@ -9,6 +9,7 @@
 #include "sim/topo.h"
 #include "sim/pool.h"
 #include "sim/app/app.h"
+#include "sim/app/network_cfg.h"
 #include "sim/app/spec.h"
 #include "sim/engine.h"
 
@@ -379,7 +380,8 @@ static int cmd_info(int argc, char **argv)
         goto out;
     }
     info_placement(topo, nth, place, pl);
-    if (o.cfg_path) rc = info_plan(cfg, o.cfg_path, topo, nth, place, pl);
+    if (o.cfg_path && !strcmp(rc_cfg_get_str(cfg, "task.name"), "network")) rc = rc_netinfo(cfg, o.cfg_path, topo, nth, place, pl);
+    else if (o.cfg_path) rc = info_plan(cfg, o.cfg_path, topo, nth, place, pl);
     if (!rc && o.check) rc = info_check(&o, nth, place);
 out:
     free(pl);

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <stddef.h>
 
+#include "encoders/images.h"
+#include "io/idx.h"
 #include "sim/app/network_cfg.h"
 
 /* Value of "SEC.KEY". */
@@ -174,6 +176,60 @@ static rc_status read_proj(rc_net_spec *s, const rc_cfg *c, const char *sec, con
     return RC_OK;
 }
 
+/* Keys of [source.*] that only some types have (bit t = type t). */
+static const struct {
+    const char *key;
+    unsigned types;
+} src_keys[] = {
+    { "rate_hz", 1 },  { "start_ms", 1 },      { "stop_ms", 1 },  { "file", 2 },      { "population", 2 },
+    { "data_dir", 4 }, { "split", 4 },         { "first_example", 4 }, { "encoder", 4 }, { "steps", 4 },
+    { "step_ms", 4 },  { "window_ms", 4 },     { "zero", 4 },
+};
+
+/* type = images: the split's IDX pair encoded by the [source.*] keys; the
+ * dataset and a copy of its labels go to files slot k. */
+static rc_status read_images(rc_net_spec *s, const rc_cfg *c, const char *sec, rc_net_source *S, int k,
+                             rc_netcfg_files *files, const char *path, rc_err *err)
+{
+    const char *dir = sget(c, sec, "data_dir");
+    const int test = !strcmp(sget(c, sec, "split"), "test");
+    rc_idx im = { 0 }, lab = { 0 };
+    rc_status st = rc_idx_read_set(dir, test ? "t10k" : "train", 10, &im, &lab, err);
+    if (st) return st;
+    files->labels[k] = malloc(lab.count);
+    if (!files->labels[k]) {
+        rc_idx_free(&im);
+        rc_idx_free(&lab);
+        return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+    }
+    memcpy(files->labels[k], lab.data, lab.count);
+    files->nlabels[k] = lab.count;
+    const int T = (int)iget(c, sec, "steps"), npix = (int)(im.rows * im.cols);
+    uint8_t *trp = test ? NULL : im.data, *trl = test ? NULL : lab.data, *tep = test ? im.data : NULL,
+            *tel = test ? lab.data : NULL;
+    const int64_t ntr = test ? 0 : im.count, nte = test ? im.count : 0;
+    files->ds[k] = strcmp(sget(c, sec, "encoder"), "rate")
+                       ? rc_latency_new(s->seed, T, !strcmp(sget(c, sec, "zero"), "last"), npix, 10, trp, trl, ntr, 0,
+                                        tep, tel, nte)
+                       : rc_rate_new(s->seed, T, npix, 10, trp, trl, ntr, 0, tep, tel, nte);
+    if (!files->ds[k]) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+    S->images = files->ds[k];
+    S->split = test ? RC_SPLIT_TEST : RC_SPLIT_TRAIN;
+    S->example0 = iget(c, sec, "first_example");
+    const double step_ms = fget(c, sec, "step_ms"), win_ms = fget(c, sec, "window_ms");
+    const double every = step_ms > 0 ? step_ms / s->dt_ms : 1;
+    S->step_every = (int)llround(every);
+    S->window = llround(win_ms / s->dt_ms);
+    if (fabs(every - S->step_every) > 1e-6 * every || S->step_every < 1)
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: %s.step_ms = %g is not a multiple of sim.dt_ms = %g", path, sec,
+                          step_ms, s->dt_ms);
+    if ((int64_t)T * S->step_every > S->window)
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: [%s] %d steps of %g ms do not fit window_ms = %g", path, sec, T,
+                          S->step_every * s->dt_ms, win_ms);
+    if (S->count == 0) S->count = npix;
+    return RC_OK;
+}
+
 static rc_status read_source(rc_net_spec *s, const rc_cfg *c, const char *sec, rc_netcfg_files *files,
                              const char *path, rc_err *err)
 {
@@ -182,16 +238,13 @@ static rc_status read_source(rc_net_spec *s, const rc_cfg *c, const char *sec, r
     snprintf(S->name, sizeof S->name, "%s", strchr(sec, '.') + 1);
     rc_status st = pop_ref(s, c, sec, "target", &S->tgt, path, err);
     if (st) return st;
-    const int poisson = !strcmp(sget(c, sec, "type"), "poisson");
-    static const char *const only_poisson[] = { "rate_hz", "start_ms", "stop_ms" };
-    static const char *const only_file[] = { "file", "population" };
-    for (int q = 0; q < 3; q++)
-        if (!poisson && isset(c, sec, only_poisson[q]))
-            return rc_err_set(err, RC_ERR_CONFIG, "%s: %s.%s has no effect with type = spike_file", path, sec,
-                              only_poisson[q]);
-    for (int q = 0; q < 2; q++)
-        if (poisson && isset(c, sec, only_file[q]))
-            return rc_err_set(err, RC_ERR_CONFIG, "%s: %s.%s has no effect with type = poisson", path, sec, only_file[q]);
+    const char *type = sget(c, sec, "type");
+    const int poisson = !strcmp(type, "poisson"), images = !strcmp(type, "images");
+    const unsigned bit = poisson ? 1u : images ? 4u : 2u;
+    for (size_t q = 0; q < sizeof src_keys / sizeof src_keys[0]; q++)
+        if (!(src_keys[q].types & bit) && isset(c, sec, src_keys[q].key))
+            return rc_err_set(err, RC_ERR_CONFIG, "%s: %s.%s has no effect with type = %s", path, sec, src_keys[q].key,
+                              type);
     const long long first = iget(c, sec, "first"), count = iget(c, sec, "count");
     if (first > 0x7fffffff || count > 0x7fffffff)
         return rc_err_set(err, RC_ERR_CONFIG, "%s: [%s] first/count too large", path, sec);
@@ -200,11 +253,12 @@ static rc_status read_source(rc_net_spec *s, const rc_cfg *c, const char *sec, r
     S->weight = fget(c, sec, "weight");
     S->delay_ms = fget(c, sec, "delay_ms");
     if (S->delay_ms <= 0) S->delay_ms = s->dt_ms;
-    S->kind = poisson ? RC_SRC_POISSON : RC_SRC_SPIKES;
+    S->kind = poisson ? RC_SRC_POISSON : images ? RC_SRC_IMAGES : RC_SRC_SPIKES;
     S->rate_hz = fget(c, sec, "rate_hz");
     S->start_ms = fget(c, sec, "start_ms");
     S->stop_ms = fget(c, sec, "stop_ms");
-    if (!poisson) {
+    if (images && (st = read_images(s, c, sec, S, s->nsrc, files, path, err))) return st;
+    if (S->kind == RC_SRC_SPIKES) {
         const int k = s->nsrc;
         const char *pop = sget(c, sec, "population");
         st = rc_spikefile_read(sget(c, sec, "file"), strcmp(pop, "auto") ? pop : NULL, &files->times[k],
@@ -286,6 +340,8 @@ void rc_netcfg_files_free(rc_netcfg_files *files)
     for (int k = 0; k < RC_NET_MAXSRC; k++) {
         free(files->times[k]);
         free(files->ids[k]);
+        free(files->labels[k]);
+        rc_dataset_free(files->ds[k]);
     }
     memset(files, 0, sizeof *files);
 }

@@ -49,14 +49,42 @@ static void netprog_fn(void *user, int64_t done, int64_t total, uint64_t spikes)
 
 /* ---- outputs ------------------------------------------------------------ */
 
-static rc_status write_traces(const rc_network *net, const rc_net_spec *s, rc_cfg *cfg, const char *dir,
-                              rc_err *err)
+/* /presentations/<source> of every images source: window starts, labels
+ * and example indices of the windows begun in the steps run. */
+static rc_status write_presentations(const rc_network *net, const rc_net_spec *s, const rc_netcfg_files *files,
+                                     const char *path, rc_err *err)
+{
+    rc_status st = RC_OK;
+    for (int k = 0; k < s->nsrc && !st; k++) {
+        const rc_net_source *S = &s->src[k];
+        if (S->kind != RC_SRC_IMAGES) continue;
+        const int64_t nw = (rc_network_steps_done(net) + S->window - 1) / S->window;
+        const int64_t size = S->images->size[S->split];
+        double *t0 = malloc((size_t)(nw + 1) * sizeof *t0);
+        int32_t *lab = malloc((size_t)(nw + 1) * sizeof *lab);
+        uint64_t *ex = malloc((size_t)(nw + 1) * sizeof *ex);
+        if (!t0 || !lab || !ex) st = rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+        for (int64_t w = 0; !st && w < nw; w++) {
+            t0[w] = (double)(w * S->window) * s->dt_ms;
+            ex[w] = (uint64_t)((S->example0 + w) % size);
+            lab[w] = files->labels[k][ex[w]];
+        }
+        if (!st) st = rc_report_presentations(path, S->name, t0, lab, ex, (size_t)nw, err);
+        free(t0);
+        free(lab);
+        free(ex);
+    }
+    return st;
+}
+
+static rc_status write_traces(const rc_network *net, const rc_net_spec *s, const rc_netcfg_files *files,
+                              rc_cfg *cfg, const char *dir, rc_err *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/traces.h5", dir);
     char *ini = rc_cfg_to_ini(cfg);
     const rc_traces_meta meta = { RC_VERSION, RC_GIT_REV, ini ? ini : "", s->seed, NAN, NAN, "network",
-                                  (int)rc_network_steps_done(net) + 1, s->dt_ms };
+                                  (int)rc_network_steps_done(net) + 1, s->dt_ms, 1 };
     rc_traces *tr = rc_traces_open(path, &meta, err);
     free(ini);
     if (!tr) return RC_ERR_IO;
@@ -85,6 +113,7 @@ static rc_status write_traces(const rc_network *net, const rc_net_spec *s, rc_cf
         st = rc_report_write(path, s->pop[s->vm[r].pop].name, ids, (size_t)s->vm[r].nnodes, v, (size_t)rows, every,
                              every, "mV", err);
     }
+    if (!st) st = write_presentations(net, s, files, path, err);
     return st;
 }
 
@@ -140,7 +169,8 @@ static void summary_json(rc_strbuf *b, const rc_network *net, const rc_net_spec 
 
 /* ---- the run ------------------------------------------------------------ */
 
-static rc_status simulate(rc_cfg *cfg, const rc_run_args *a, const rc_net_spec *s, rc_err *err)
+static rc_status simulate(rc_cfg *cfg, const rc_run_args *a, const rc_net_spec *s, const rc_netcfg_files *files,
+                          rc_err *err)
 {
     const double t_start = rc_now_s();
     rc_pool *pool = rc_pool_new((int)rc_cfg_get_int(cfg, "sim.threads"),
@@ -164,7 +194,7 @@ static rc_status simulate(rc_cfg *cfg, const rc_run_args *a, const rc_net_spec *
         sim_s = rc_now_s() - pr.t0;
         if (pr.drawn) fprintf(stderr, "\n");
     }
-    if (!st && rc_cfg_get_bool(cfg, "output.traces")) st = write_traces(net, s, cfg, dir, err);
+    if (!st && rc_cfg_get_bool(cfg, "output.traces")) st = write_traces(net, s, files, cfg, dir, err);
     if (!st) {
         summary_json(&sb, net, s, cfg, rc_pool_nthreads(pool), sim_s, rc_now_s() - t_start);
         char path[4200];
@@ -200,7 +230,7 @@ rc_status rc_netrun(const rc_run_args *a, int *handled, rc_err *err)
             if (s->vm[q].pop == s->vm[r].pop)
                 st = rc_err_set(err, RC_ERR_CONFIG, "%s: two V_m recorders of population %s (list the neurons in one)",
                                 a->cfg_path, s->pop[s->vm[r].pop].name);
-    if (!st) st = simulate(cfg, a, s, err);
+    if (!st) st = simulate(cfg, a, s, &files, err);
     rc_netcfg_files_free(&files);
     free(s);
     rc_cfg_free(cfg);

@@ -231,7 +231,7 @@ static rc_traces *traces_open(const rc_app_setup *S, const char *dir, rc_err *er
     snprintf(path, sizeof path, "%s/traces.h5", dir);
     char *ini = rc_cfg_to_ini(S->cfg);
     rc_traces_meta meta = { RC_VERSION, RC_GIT_REV, ini ? ini : "", S->seed, S->theta, S->beta,
-                            S->eos ? "eos" : "rc", S->T, rc_cfg_get_float(S->cfg, "sim.dt_ms") };
+                            S->eos ? "eos" : "rc", S->T, rc_cfg_get_float(S->cfg, "sim.dt_ms"), 0 };
     rc_traces *tr = rc_traces_open(path, &meta, err);
     free(ini);
     return tr;

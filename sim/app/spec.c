@@ -205,9 +205,10 @@ const rc_cfg_spec rc_spec[] = {
     { "projection.*", "delay_min", RC_CFG_FLOAT, "0", 0, 6000, NULL, "network: lower delay bound (ms)" },
     { "projection.*", "delay_max", RC_CFG_FLOAT, "0", 0, 6000, NULL, "network: upper delay bound (ms)" },
     /* [source.NAME] */
-    { "source.*", "type", RC_CFG_ENUM, "poisson", 0, 0, "poisson|spike_file",
-      "network: poisson (an independent train per target, like NEST's poisson_generator) or spike_file "
-      "(SONATA spikes from an HDF5 file, replayed one-to-one onto the targets)" },
+    { "source.*", "type", RC_CFG_ENUM, "poisson", 0, 0, "poisson|spike_file|images",
+      "network: poisson (an independent train per target, like NEST's poisson_generator), spike_file "
+      "(SONATA spikes from an HDF5 file, replayed one-to-one onto the targets) or images (MNIST-format "
+      "images, latency- or rate-coded, one per window: pixel c drives target first + c)" },
     { "source.*", "target", RC_CFG_STRING, NULL, 0, 0, NULL, "network: target population" },
     { "source.*", "first", RC_CFG_INT, "0", 0, 4e9, NULL, "network: first target neuron (index in the population)" },
     { "source.*", "count", RC_CFG_INT, "0", 0, 4e9, NULL, "network: number of target neurons (0 = to the end)" },
@@ -221,6 +222,22 @@ const rc_cfg_spec rc_spec[] = {
       "network: spike_file: HDF5 file with /spikes/<population>/{timestamps (ms), node_ids} (e.g. a traces.h5)" },
     { "source.*", "population", RC_CFG_STRING, "auto", 0, 0, NULL,
       "network: spike_file: the population group to read (auto = the only one in the file)" },
+    { "source.*", "data_dir", RC_CFG_STRING, "../shared/data/mnist", 0, 0, NULL,
+      "network: images: folder with <split>-images-idx3-ubyte and -labels-idx1-ubyte (raw or .gz)" },
+    { "source.*", "split", RC_CFG_ENUM, "test", 0, 0, "train|test",
+      "network: images: train (train-*) or test (t10k-*) images" },
+    { "source.*", "first_example", RC_CFG_INT, "0", 0, 1e12, NULL,
+      "network: images: example shown in the first window; window w shows first_example + w (wrapping)" },
+    { "source.*", "encoder", RC_CFG_ENUM, "latency", 0, 0, "latency|rate",
+      "network: images: latency (pixel v spikes once, at step ((255 - v)·steps)/255) or rate (probability "
+      "v/255 per step)" },
+    { "source.*", "steps", RC_CFG_INT, "10", 1, 4096, NULL, "network: images: encoder steps per image" },
+    { "source.*", "step_ms", RC_CFG_FLOAT, "0", 0, 1e9, NULL,
+      "network: images: length of an encoder step (ms, a multiple of sim.dt_ms; 0 = one simulation step)" },
+    { "source.*", "window_ms", RC_CFG_FLOAT, "100", 0, 1e12, NULL,
+      "network: images: presentation window (ms; the image's steps first, then silence)" },
+    { "source.*", "zero", RC_CFG_ENUM, "skip", 0, 0, "skip|last",
+      "network: images, latency: dark pixels never spike (skip) or spike at the last step (last)" },
     /* [record.NAME] */
     { "record.*", "population", RC_CFG_STRING, NULL, 0, 0, NULL, "network: population recorded" },
     { "record.*", "what", RC_CFG_ENUM, "spikes", 0, 0, "spikes|V_m",
