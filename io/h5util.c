@@ -22,6 +22,22 @@ static void rc_h5err_fold(char *s)
         if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = ' ';
 }
 
+/* HDF5's I/O failures read "file write failed: time = ..., filename = ...,
+ * file descriptor = 4, errno = 28, error message = 'No space left on device',
+ * buf = ..." and are cut by the buffer: keep "file write failed: No space
+ * left on device". */
+static void rc_h5err_tidy(char *s, size_t cap)
+{
+    const char *em = strstr(s, "error message = '"), *end = em ? strchr(em + 17, '\'') : NULL;
+    if (!end) return;
+    em += 17;
+    const char *colon = strstr(s, ": time = ");
+    const int head = colon && colon < em ? (int)(colon - s) : 0;
+    char out[200];
+    snprintf(out, sizeof out, "%.*s%s%.*s", head, s, head ? ": " : "", (int)(end - em), em);
+    snprintf(s, cap, "%s", out);
+}
+
 static herr_t rc_h5err_walk(unsigned n, const H5E_error2_t *e, void *p)
 {
     rc_h5err_text *s = p;
@@ -30,6 +46,7 @@ static herr_t rc_h5err_walk(unsigned n, const H5E_error2_t *e, void *p)
     snprintf(s->inner, sizeof s->inner, "%s", d ? d : "?");
     rc_h5err_fold(s->outer);
     rc_h5err_fold(s->inner);
+    rc_h5err_tidy(s->inner, sizeof s->inner);
     s->n = n + 1;
     return 0;
 }
