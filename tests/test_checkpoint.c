@@ -784,6 +784,7 @@ static void test_v0_superblock_refused(void **state)
     model back;
     rc_err err = { "" };
     assert_int_equal(load_into(path, &back, &err), RC_ERR_DATA);
+    model_free_loaded(&back);
     assert_contains(err.msg, path);
     assert_contains(err.msg, "superblock version 0");
     assert_null(strchr(err.msg, '\n'));
@@ -816,6 +817,7 @@ static void test_format_escaped(void **state)
     model back;
     rc_err err = { "" };
     assert_int_equal(load_into(path, &back, &err), RC_ERR_DATA);
+    model_free_loaded(&back);
     assert_contains(err.msg, "'evil\\x0asecond line\\x1b[31m\\x7f'");
     assert_null(strchr(err.msg, '\n'));
     assert_null(strchr(err.msg, 0x1b));
@@ -846,15 +848,18 @@ static void test_trailer(void **state)
     more[len - RC_H5_TRAILER_SIZE] = 0;
     spit(other, more, len - RC_H5_TRAILER_SIZE + 1); /* a stray byte, no trailer */
     assert_int_equal(load_into(other, &back, &err), RC_ERR_DATA);
+    model_free_loaded(&back);
     assert_contains(err.msg, "end-of-file address");
     b[len - 4] ^= 1; /* the trailer's version */
     spit(other, b, len);
     assert_int_equal(load_into(other, &back, &err), RC_ERR_DATA);
+    model_free_loaded(&back);
     assert_contains(err.msg, "trailer");
     b[len - 4] ^= 1;
     b[len - 8] ^= 1; /* the stored CRC */
     spit(other, b, len);
     assert_int_equal(load_into(other, &back, &err), RC_ERR_DATA);
+    model_free_loaded(&back);
     assert_contains(err.msg, "whole-file CRC-32");
     assert_int_equal(rc_h5guard_check(path, RC_H5_OWN, "checkpoint", NULL, &err), RC_OK);
     free(more);
