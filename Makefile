@@ -80,7 +80,7 @@ $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/librcsim.a $(RCSIM_BI
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(BUILD)/librcsim.a $(LDLIBS) $(shell pkg-config --libs cmocka)
 
 run: all
-	./rcsim run configs/default.cfg --out runs/default
+	./rcsim run configs/default.cfg --out runs/default --force
 	@echo; echo "== runs/default/summary.json =="; cat runs/default/summary.json
 
 # Each test binary is one cmocka group; the runner prints a cmocka summary per

@@ -8,6 +8,8 @@
  *  - the file uses the HDF5 1.8+ format, whose metadata (superblock, object
  *    headers) carries checksums, and every tensor carries its own CRC-32 of
  *    the raw float bytes, which covers the raw data HDF5 does not checksum;
+ *    the whole file carries a CRC-32 trailer (h5guard.h), checked with the
+ *    superblock before libhdf5 opens the file (older files have none);
  *  - load trusts nothing: format string, presence, type, size and CRC of
  *    every item are checked, and each refusal names the file and the item.
  * HDF5's own error printing is switched off; its error stack is folded into
@@ -24,6 +26,7 @@
 #include <zlib.h>
 
 #include "io/checkpoint.h"
+#include "io/h5guard.h"
 #include "io/h5util.h"
 
 #define RC_CKPT_FORMAT "rcsim-checkpoint-1"
@@ -154,6 +157,8 @@ rc_status rc_ckpt_save(const char *path, const rc_ckpt *ck, rc_err *err)
     /* 1.8+ format: checksummed metadata and dense storage for attributes over
      * 64 KiB (a long config text). Strong close: H5Fclose closes everything. */
     char h5[440];
+    struct stat sb;
+    const int existed = lstat(tmp, &sb) == 0;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = H5I_INVALID_HID;
     if (fapl >= 0) rc_h5_lenient_locking(fapl);
     if (fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) >= 0 &&
@@ -162,21 +167,19 @@ rc_status rc_ckpt_save(const char *path, const rc_ckpt *ck, rc_err *err)
     if (f < 0) rc_h5err_note();
     if (fapl >= 0) H5Pclose(fapl);
     if (f < 0) {
-        /* Nothing of ours exists yet: leave whatever is at tmp alone. */
+        /* A full disk can fail the create after the empty file exists:
+         * remove what this call made, nothing that was there before. */
         st = rc_err_set(err, RC_ERR_IO, "%s: cannot create checkpoint: %s", tmp, rc_h5err_msg(h5, sizeof h5));
+        if (!existed) unlink(tmp);
         free(tmp);
         return st;
     }
     st = rc_ckpt_write_all(f, tmp, ck, err);
     /* H5Fclose writes the remaining metadata, so it can fail (disk full). */
-    if (H5Fclose(f) < 0 && st == RC_OK)
+    if (rc_h5_fclose(f) < 0 && st == RC_OK)
         st = rc_err_set(err, RC_ERR_IO, "%s: cannot finish checkpoint: %s", tmp, rc_h5err_msg(h5, sizeof h5));
-    if (st == RC_OK) {
-        int fd = open(tmp, O_RDONLY); /* HDF5 does not fsync */
-        if (fd < 0 || fsync(fd) != 0)
-            st = rc_err_set(err, RC_ERR_IO, "%s: cannot flush checkpoint to disk: %s", tmp, strerror(errno));
-        if (fd >= 0) close(fd);
-    }
+    /* The whole-file CRC-32 trailer, then fsync (HDF5 does not). */
+    if (st == RC_OK) st = rc_h5guard_seal(tmp, err);
     if (st == RC_OK && rename(tmp, path) != 0)
         st = rc_err_set(err, RC_ERR_IO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
     if (st != RC_OK) {
@@ -255,8 +258,11 @@ out:
     return st;
 }
 
-/* Opens path read-only and checks the format string. */
-static rc_status rc_ckpt_open(const char *path, hid_t *file, rc_err *err)
+/* Opens path read-only and checks the format string. *whole_bad: the file's
+ * superblock is sound but its whole-file CRC-32 is not (message in *whole):
+ * it is opened anyway, only so that the caller can name the damaged item,
+ * and refused by the caller in any case. */
+static rc_status rc_ckpt_open(const char *path, hid_t *file, int *whole_bad, rc_err *whole, rc_err *err)
 {
     *file = H5I_INVALID_HID;
     /* stat first: "no such file" reads better than HDF5's open failure. */
@@ -268,6 +274,13 @@ static rc_status rc_ckpt_open(const char *path, hid_t *file, rc_err *err)
     }
     if (!S_ISREG(sb.st_mode))
         return rc_err_set(err, RC_ERR_DATA, "%s: cannot open checkpoint: not a regular file", path);
+    /* Superblock, format version and whole-file checksum before libhdf5
+     * reads a byte of it (h5guard.h). */
+    rc_status gst = rc_h5guard_check(path, RC_H5_OWN, "checkpoint", whole_bad, whole);
+    if (gst != RC_OK && !*whole_bad) {
+        *err = *whole;
+        return gst;
+    }
 
     char h5[440];
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = H5I_INVALID_HID;
@@ -290,13 +303,14 @@ static rc_status rc_ckpt_open(const char *path, hid_t *file, rc_err *err)
         st = rc_err_set(err, RC_ERR_DATA, "%s: no 'format' attribute: not an rcsim checkpoint", path);
     } else {
         st = rc_ckpt_read_str_attr(path, f, "format", "attribute 'format'", &fmt, err);
+        char shown[420]; /* bytes from the file: escaped, never echoed as is */
         if (st == RC_OK && strcmp(fmt, RC_CKPT_FORMAT) != 0)
-            st = rc_err_set(err, RC_ERR_DATA, "%s: checkpoint format '%.100s', expected '%s'", path, fmt,
-                            RC_CKPT_FORMAT);
+            st = rc_err_set(err, RC_ERR_DATA, "%s: checkpoint format '%s', expected '%s'", path,
+                            rc_h5_escape(shown, sizeof shown, fmt, 100), RC_CKPT_FORMAT);
     }
     free(fmt);
     if (st != RC_OK) {
-        H5Fclose(f);
+        rc_h5_fclose(f);
         H5Eclear2(H5E_DEFAULT);
         return st;
     }
@@ -425,8 +439,10 @@ rc_status rc_ckpt_load(const char *path, rc_ckpt *ck, rc_err *err)
     RC_ASSERT(path && ck);
     rc_h5err_reset();
     hid_t f, gt = H5I_INVALID_HID, gs = H5I_INVALID_HID, gx = H5I_INVALID_HID;
+    int whole_bad = 0;
+    rc_err whole;
     rc_status st = rc_ckpt_check_names(path, ck, err);
-    if (st == RC_OK) st = rc_ckpt_open(path, &f, err);
+    if (st == RC_OK) st = rc_ckpt_open(path, &f, &whole_bad, &whole, err);
     if (st != RC_OK) return st;
 
     if (ck->ntensors) st = rc_ckpt_group(path, f, "tensors", &gt, err);
@@ -454,6 +470,12 @@ rc_status rc_ckpt_load(const char *path, rc_ckpt *ck, rc_err *err)
         if (st != RC_OK) break;
         *ck->strs[got].value = s;
     }
+    /* Every item read back intact, yet the whole file's CRC-32 is wrong:
+     * refused all the same, with the whole-file message. */
+    if (st == RC_OK && whole_bad) {
+        *err = whole;
+        st = RC_ERR_DATA;
+    }
     if (st != RC_OK)
         for (size_t i = 0; i < got; i++) {
             free(*ck->strs[i].value);
@@ -462,7 +484,7 @@ rc_status rc_ckpt_load(const char *path, rc_ckpt *ck, rc_err *err)
     if (gx >= 0) H5Gclose(gx);
     if (gs >= 0) H5Gclose(gs);
     if (gt >= 0) H5Gclose(gt);
-    H5Fclose(f);
+    rc_h5_fclose(f);
     rc_h5err_reset();
     return st;
 }
@@ -475,12 +497,20 @@ rc_status rc_ckpt_read_string(const char *path, const char *name, char **out, rc
         return rc_err_set(err, RC_ERR_DATA, "%s: invalid string name '%s' (empty or contains '/')", path, name);
     rc_h5err_reset();
     hid_t f, g = H5I_INVALID_HID;
-    rc_status st = rc_ckpt_open(path, &f, err);
+    int whole_bad = 0;
+    rc_err whole;
+    rc_status st = rc_ckpt_open(path, &f, &whole_bad, &whole, err);
     if (st != RC_OK) return st;
     st = rc_ckpt_group(path, f, "strings", &g, err);
     if (st == RC_OK) st = rc_ckpt_load_string(path, g, name, out, err);
+    if (st == RC_OK && whole_bad) {
+        free(*out);
+        *out = NULL;
+        *err = whole;
+        st = RC_ERR_DATA;
+    }
     if (g >= 0) H5Gclose(g);
-    H5Fclose(f);
+    rc_h5_fclose(f);
     rc_h5err_reset();
     return st;
 }

@@ -8,6 +8,7 @@
 #include <zlib.h>
 #include <hdf5.h>
 #include "io/featcache.h"
+#include "io/h5guard.h"
 #include "io/h5util.h"
 
 static uint32_t crc_floats(const float *d, size_t n)
@@ -55,6 +56,13 @@ int rc_featcache_load(const char *path, const char *key, float *data, size_t row
     }
     int hit = 0;
     char *k = NULL;
+    /* Superblock and whole-file checksum before libhdf5 reads it (h5guard.h). */
+    rc_err gerr;
+    if (rc_h5guard_check(path, RC_H5_OWN, "feature cache", NULL, &gerr) != RC_OK) {
+        const char *m = strstr(gerr.msg, "feature cache: ");
+        snprintf(why, cap, "corrupt: %s", m ? m + 15 : gerr.msg);
+        return 0;
+    }
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = H5I_INVALID_HID, d = H5I_INVALID_HID, sp = H5I_INVALID_HID;
     if (fapl >= 0) rc_h5_lenient_locking(fapl);
     if (fapl < 0 || (f = H5Fopen(path, H5F_ACC_RDONLY, fapl)) < 0) {
@@ -100,7 +108,7 @@ out:
     free(k);
     if (sp >= 0) H5Sclose(sp);
     if (d >= 0) H5Dclose(d);
-    if (f >= 0) H5Fclose(f);
+    if (f >= 0) rc_h5_fclose(f);
     if (fapl >= 0) H5Pclose(fapl);
     rc_h5err_reset();
     return hit;
@@ -116,7 +124,10 @@ rc_status rc_featcache_save(const char *path, const char *key, const float *data
     rc_status st = RC_OK;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = H5I_INVALID_HID, d = H5I_INVALID_HID, sp = H5I_INVALID_HID;
     if (fapl >= 0) rc_h5_lenient_locking(fapl);
-    if (fapl < 0 || (f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) {
+    /* The 1.8+ format (checksummed superblock and object headers), which
+     * rc_h5guard_check requires of rcsim's own files. */
+    if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) < 0 ||
+        (f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) {
         st = rc_err_set(err, RC_ERR_IO, "%s: cannot create: %s", tmp, rc_h5err_msg(m, sizeof m));
         goto out;
     }
@@ -133,12 +144,11 @@ rc_status rc_featcache_save(const char *path, const char *key, const float *data
 out:
     if (sp >= 0) H5Sclose(sp);
     if (d >= 0) H5Dclose(d);
-    if (f >= 0 && H5Fclose(f) < 0 && !st)
+    if (f >= 0 && rc_h5_fclose(f) < 0 && !st)
         st = rc_err_set(err, RC_ERR_IO, "%s: cannot close: %s", tmp, rc_h5err_msg(m, sizeof m));
     if (fapl >= 0) H5Pclose(fapl);
+    if (!st) st = rc_h5guard_seal(tmp, err); /* whole-file CRC-32, fsync */
     if (!st) {
-        FILE *fh = fopen(tmp, "rb+");
-        if (fh) { fsync(fileno(fh)); fclose(fh); }
         if (rename(tmp, path) != 0)
             st = rc_err_set(err, RC_ERR_IO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
         else

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "io/fsutil.h"
@@ -115,4 +116,35 @@ rc_status rc_fs_list_dir(const char *dir, int dirs, const char *suffix, char ***
     *out = v;
     *nout = n;
     return RC_OK;
+}
+
+rc_status rc_fs_lock_dir(const char *dir, int *fd, rc_err *err)
+{
+    char path[4200];
+    *fd = -1;
+    if (snprintf(path, sizeof path, "%s/.rcsim.lock", dir) >= (int)sizeof path)
+        return rc_err_set(err, RC_ERR_IO, "%.200s...: path too long", dir);
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (f < 0) return rc_err_set(err, RC_ERR_IO, "%s: cannot create the folder's lock file: %s", path, strerror(errno));
+    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+        const int e = errno;
+        if (e == ENOLCK || e == EOPNOTSUPP || e == ENOSYS || e == EINVAL) { /* no flock here */
+            close(f);
+            return RC_OK;
+        }
+        close(f);
+        if (e == EWOULDBLOCK)
+            return rc_err_set(err, RC_ERR_USAGE, "%s: another rcsim process is writing to this folder (it holds %s); "
+                              "wait for it to finish or use another --out", dir, path);
+        return rc_err_set(err, RC_ERR_IO, "%s: cannot lock: %s", path, strerror(e));
+    }
+    *fd = f;
+    return RC_OK;
+}
+
+void rc_fs_remove_tmp(const char *dir, const char *const *names, int n)
+{
+    char path[4200];
+    for (int i = 0; i < n; i++)
+        if (snprintf(path, sizeof path, "%s/%s.tmp", dir, names[i]) < (int)sizeof path) unlink(path);
 }

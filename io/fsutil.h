@@ -21,4 +21,13 @@ int rc_fs_is_dir(const char *path);
  * cannot be opened, RC_ERR_NOMEM; the message names dir. */
 rc_status rc_fs_list_dir(const char *dir, int dirs, const char *suffix, char ***out, int *nout, rc_err *err);
 void rc_fs_list_free(char **v, int n); /* NULL is a no-op */
+/* One writer per folder: an exclusive flock on DIR/.rcsim.lock, held until
+ * *fd is closed (or the process ends; the file itself is never removed, which
+ * would race). RC_ERR_USAGE, one line naming dir, when another process holds
+ * it; RC_ERR_IO when the lock file cannot be created. Where the file system
+ * has no flock (some network mounts), carries on unlocked, *fd = -1. */
+rc_status rc_fs_lock_dir(const char *dir, int *fd, rc_err *err);
+/* Removes DIR/NAME.tmp for each of the n names: the temporaries rcsim's
+ * writers leave when killed. Call with the folder's lock held. */
+void rc_fs_remove_tmp(const char *dir, const char *const *names, int n);
 #endif

@@ -15,12 +15,38 @@
 
 typedef struct { char outer[200], inner[200]; unsigned n; } rc_h5err_text;
 
+/* HDF5's reasons can hold newlines (its disk-full text does): one line. */
+static void rc_h5err_fold(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = ' ';
+}
+
+/* HDF5's I/O failures read "file write failed: time = ..., filename = ...,
+ * file descriptor = 4, errno = 28, error message = 'No space left on device',
+ * buf = ..." and are cut by the buffer: keep "file write failed: No space
+ * left on device". */
+static void rc_h5err_tidy(char *s, size_t cap)
+{
+    const char *em = strstr(s, "error message = '"), *end = em ? strchr(em + 17, '\'') : NULL;
+    if (!end) return;
+    em += 17;
+    const char *colon = strstr(s, ": time = ");
+    const int head = colon && colon < em ? (int)(colon - s) : 0;
+    char out[200];
+    snprintf(out, sizeof out, "%.*s%s%.*s", head, s, head ? ": " : "", (int)(end - em), em);
+    snprintf(s, cap, "%s", out);
+}
+
 static herr_t rc_h5err_walk(unsigned n, const H5E_error2_t *e, void *p)
 {
     rc_h5err_text *s = p;
     const char *d = e->desc && *e->desc ? e->desc : e->func_name;
     if (n == 0) snprintf(s->outer, sizeof s->outer, "%s", d ? d : "?");
     snprintf(s->inner, sizeof s->inner, "%s", d ? d : "?");
+    rc_h5err_fold(s->outer);
+    rc_h5err_fold(s->inner);
+    rc_h5err_tidy(s->inner, sizeof s->inner);
     s->n = n + 1;
     return 0;
 }
@@ -51,9 +77,41 @@ const char *rc_h5err_msg(char *buf, size_t cap)
     return buf;
 }
 
+/* HDF5 registers H5close with atexit when it starts. After an H5Fclose that
+ * failed (disk full while writing the last metadata), HDF5 1.10 keeps the
+ * file's id while freeing the file, and that H5close crashes at exit. So the
+ * library is started without its atexit hook and ours runs H5close only when
+ * no close has failed (the process is exiting anyway; the OS reclaims it). */
+static int rc_h5_close_failed;
+
+static void rc_h5_atexit(void)
+{
+    if (!rc_h5_close_failed) H5close();
+}
+
+static void rc_h5_init(void)
+{
+    static int done;
+    if (done) return;
+    done = 1;
+    H5dont_atexit(); /* must come before the library starts (a no-op after) */
+    atexit(rc_h5_atexit);
+}
+
+herr_t rc_h5_fclose(hid_t f)
+{
+    herr_t rc = H5Fclose(f);
+    if (rc < 0) {
+        rc_h5err_note();
+        rc_h5_close_failed = 1;
+    }
+    return rc;
+}
+
 /* Entry of every public function: no stale reason from an earlier call. */
 void rc_h5err_reset(void)
 {
+    rc_h5_init();
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* we report errors ourselves */
     H5Eclear2(H5E_DEFAULT);
     rc_h5err_why[0] = 0;
@@ -108,6 +166,23 @@ herr_t rc_h5_attr_num(hid_t loc, const char *name, hid_t ftype, hid_t mtype, con
     return rc;
 }
 
+
+char *rc_h5_escape(char *buf, size_t cap, const char *s, size_t max)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0, i = 0;
+    if (!cap) return buf;
+    for (; s && s[i] && i < max; i++) {
+        const unsigned char c = (unsigned char)s[i];
+        const int plain = c >= 0x20 && c < 0x7f && c != '\\';
+        if (o + (plain ? 1 : 4) + 4 > cap) break; /* room for "..." + NUL */
+        if (plain) buf[o++] = (char)c;
+        else { buf[o++] = '\\'; buf[o++] = 'x'; buf[o++] = hex[c >> 4]; buf[o++] = hex[c & 15]; }
+    }
+    if (s && s[i] && o + 4 <= cap) { memcpy(buf + o, "...", 3); o += 3; }
+    buf[o] = 0;
+    return buf;
+}
 
 /* fsync the folder holding path, so the rename itself survives a crash. */
 int rc_h5_sync_dir(const char *path)

@@ -37,6 +37,13 @@ static inline int rc_h5_name_ok(const char *s)
 {
     return s && *s && !__builtin_strchr(s, '/') && __builtin_strcmp(s, ".") && __builtin_strcmp(s, "..");
 }
+/* H5Fclose(f); a failure is noted (rc_h5err_msg) and keeps HDF5 from
+ * tearing itself down at exit, where 1.10 crashes on a file whose close
+ * failed. Use it for every file rcsim closes. */
+herr_t rc_h5_fclose(hid_t f);
+/* Text from a file, safe to print: at most max bytes of s, printable ASCII
+ * kept, everything else (and the backslash) as \xNN, "..." when cut; returns buf. */
+char *rc_h5_escape(char *buf, size_t cap, const char *s, size_t max);
 /* fsync the folder holding path, so a rename into it survives a crash. */
 int rc_h5_sync_dir(const char *path);
 #endif

@@ -7,7 +7,8 @@
  *    run over millions of examples uses the same memory as one over ten;
  *    activations are written one example (= one chunk) per call;
  *  - the file is built as PATH.tmp and renamed over PATH only after a clean
- *    close and fsync, so readers never see a torn traces file under PATH;
+ *    close, its whole-file CRC-32 trailer (h5guard.h) and fsync, so readers
+ *    never see a torn traces file under PATH;
  *  - HDF5's own error printing is switched off and its error stack is folded
  *    into our rc_err messages, which name the file and the dataset;
  *  - after any failed write the writer refuses further work and close
@@ -26,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io/h5guard.h"
 #include "io/h5util.h"
 #include "io/traces_impl.h"
 
@@ -168,7 +170,7 @@ static herr_t rc_tr_release(rc_traces *tr)
     free(tr->layers);
     if (tr->spikes >= 0) H5Gclose(tr->spikes);
     if (tr->acts >= 0) H5Gclose(tr->acts);
-    herr_t rc = tr->file >= 0 ? H5Fclose(tr->file) : 0;
+    herr_t rc = tr->file >= 0 ? rc_h5_fclose(tr->file) : 0;
     free(tr);
     return rc;
 }
@@ -296,6 +298,8 @@ rc_traces *rc_traces_open(const char *path, const rc_traces_meta *meta, rc_err *
      * than 64 KiB (a long config text) go to dense storage instead of failing.
      * Strong close so H5Fclose in error paths really closes everything. */
     char h5[440];
+    struct stat sb;
+    const int existed = lstat(tr->tmp, &sb) == 0;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl >= 0) rc_h5_lenient_locking(fapl);
     if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) < 0 ||
@@ -303,6 +307,8 @@ rc_traces *rc_traces_open(const char *path, const rc_traces_meta *meta, rc_err *
         (tr->file = H5Fcreate(tr->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) {
         rc_err_set(err, RC_ERR_IO, "%s: cannot create trace file: %s", tr->tmp, rc_h5err_msg(h5, sizeof h5));
         if (fapl >= 0) H5Pclose(fapl);
+        /* A full disk can fail the create after the empty file exists. */
+        if (!existed) unlink(tr->tmp);
         rc_traces_abort(tr);
         return NULL;
     }
@@ -436,20 +442,15 @@ rc_status rc_traces_close(rc_traces *tr, rc_err *err)
     if (rc_tr_release(tr) < 0) {
         st = rc_err_set(err, RC_ERR_IO, "%s: cannot finish trace file: %s", tmp, rc_h5err_msg(h5, sizeof h5));
         unlink(tmp);
-    } else {
-        /* HDF5 does not fsync: do it before the rename makes the file visible. */
-        int fd = open(tmp, O_RDONLY);
-        if (fd < 0 || fsync(fd) != 0) {
-            st = rc_err_set(err, RC_ERR_IO, "%s: cannot flush trace file to disk: %s", tmp, strerror(errno));
-            unlink(tmp);
-        } else if (rename(tmp, path) != 0) {
-            st = rc_err_set(err, RC_ERR_IO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
-            unlink(tmp);
-        } else if (rc_h5_sync_dir(path) != 0) {
-            st = rc_err_set(err, RC_ERR_IO, "%s: written, but cannot sync its folder: %s", path,
-                            strerror(errno));
-        }
-        if (fd >= 0) close(fd);
+    } else if ((st = rc_h5guard_seal(tmp, err)) != RC_OK) {
+        /* The whole-file CRC-32 trailer and fsync (HDF5 does not fsync)
+         * failed: the file never becomes visible under path. */
+        unlink(tmp);
+    } else if (rename(tmp, path) != 0) {
+        st = rc_err_set(err, RC_ERR_IO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
+        unlink(tmp);
+    } else if (rc_h5_sync_dir(path) != 0) {
+        st = rc_err_set(err, RC_ERR_IO, "%s: written, but cannot sync its folder: %s", path, strerror(errno));
     }
     free(path);
     free(tmp);

@@ -20,6 +20,7 @@
 #include <zlib.h>
 
 #include "io/checkpoint.h"
+#include "io/h5guard.h"
 
 static char g_dir[256];
 
@@ -696,8 +697,13 @@ static void test_read_string(void **state)
     assert_int_equal(rc_ckpt_read_string(missing, "config", &s, &err), RC_ERR_DATA);
     assert_contains(err.msg, missing);
 
-    /* Variable-length strings (as h5py writes them) are read too. */
-    hid_t f = H5Fcreate(vl, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    /* Variable-length strings (as h5py writes them) are read too. In the
+     * 1.8+ format (h5py libver='latest'): rcsim refuses checkpoints in the
+     * pre-1.8 one (test_v0_superblock_refused). */
+    hid_t vfapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(vfapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    hid_t f = H5Fcreate(vl, H5F_ACC_TRUNC, H5P_DEFAULT, vfapl);
+    H5Pclose(vfapl);
     assert_true(f >= 0);
     hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR);
     H5Tset_size(t, H5T_VARIABLE);
@@ -718,6 +724,193 @@ static void test_read_string(void **state)
     assert_string_equal(s, text);
     free(s);
     free(m.big);
+}
+
+/* ---- files libhdf5 must not see (io/h5guard) ----------------------------- */
+
+/* libhdf5's own lookup3 (exported, not in its public headers). */
+uint32_t H5_checksum_lookup3(const void *key, size_t length, uint32_t initval);
+
+/* lookup3 as HDF5 computes it: Bob Jenkins' published vectors, libhdf5's
+ * own function on every length 0..100, and the superblock checksum of a file
+ * h5py wrote (libver='latest', superblock version 3). */
+static void test_lookup3(void **state)
+{
+    (void)state;
+    const char *fs = "Four score and seven years ago";
+    assert_int_equal(rc_h5_lookup3("", 0, 0), 0xdeadbeefu);
+    assert_int_equal(rc_h5_lookup3(fs, 30, 0), 0x17770551u);
+    assert_int_equal(rc_h5_lookup3(fs, 30, 1), 0xcd628161u);
+    unsigned char buf[101];
+    for (int i = 0; i < 101; i++) buf[i] = (unsigned char)(i * 37 + 11);
+    for (size_t n = 0; n <= 100; n++)
+        assert_int_equal(rc_h5_lookup3(buf, n, 0), H5_checksum_lookup3(buf, n, 0));
+    static const unsigned char sb_h5py[48] = {
+        0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a, 0x03, 0x08, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x18, 0x08, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x30, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09, 0xbc, 0x6c, 0xfd };
+    assert_int_equal(rc_h5_lookup3(sb_h5py, 44, 0), 0xfd6cbc09u);
+}
+
+/* A checkpoint in the pre-1.8 format (superblock version 0, no metadata
+ * checksums) with a few corrupt bytes in its root attribute: HDF5 1.10 reads
+ * out of bounds decoding it. rcsim never writes that format: refused with
+ * one line naming the version, by the superblock check before H5Fopen. */
+static void test_v0_superblock_refused(void **state)
+{
+    (void)state;
+    char path[512];
+    path_in(path, sizeof path, "v0.h5");
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT); /* earliest format: v0 */
+    assert_true(f >= 0);
+    hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR);
+    H5Tset_size(t, 19);
+    hid_t a = H5Acreate2(f, "format", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(H5Awrite(a, t, "rcsim-checkpoint-1") >= 0);
+    H5Aclose(a);
+    H5Gclose(H5Gcreate2(f, "tensors", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5Fclose(f);
+    size_t len;
+    unsigned char *b = slurp(path, &len);
+    assert_int_equal(b[8], 0); /* superblock version 0 */
+    unsigned char *at = memmem(b, len, "rcsim-checkpoint-1", 18);
+    assert_non_null(at);
+    assert_true(at - b >= 24);
+    memset(at - 24, 0xff, 24); /* the attribute message's header and types */
+    spit(path, b, len);
+    free(b);
+    model back;
+    rc_err err = { "" };
+    assert_int_equal(load_into(path, &back, &err), RC_ERR_DATA);
+    model_free_loaded(&back);
+    assert_contains(err.msg, path);
+    assert_contains(err.msg, "superblock version 0");
+    assert_null(strchr(err.msg, '\n'));
+    char *s = NULL;
+    assert_int_equal(rc_ckpt_read_string(path, "config", &s, &err), RC_ERR_DATA);
+    assert_contains(err.msg, "superblock version 0");
+    assert_null(s);
+}
+
+/* The format string comes from the file: shown escaped, on one line. */
+static void test_format_escaped(void **state)
+{
+    (void)state;
+    char path[512];
+    path_in(path, sizeof path, "evil.h5");
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    assert_true(f >= 0);
+    const char *evil = "evil\nsecond line\x1b[31m\x7f";
+    hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR);
+    H5Tset_size(t, strlen(evil) + 1);
+    hid_t a = H5Acreate2(f, "format", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(H5Awrite(a, t, evil) >= 0);
+    H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5Fclose(f);
+    model back;
+    rc_err err = { "" };
+    assert_int_equal(load_into(path, &back, &err), RC_ERR_DATA);
+    model_free_loaded(&back);
+    assert_contains(err.msg, "'evil\\x0asecond line\\x1b[31m\\x7f'");
+    assert_null(strchr(err.msg, '\n'));
+    assert_null(strchr(err.msg, 0x1b));
+}
+
+/* The whole-file CRC-32 trailer: checkpoints written before it (no
+ * trailer) still load; anything but exactly HDF5's bytes or those plus a
+ * matching trailer is refused before libhdf5 opens the file. */
+static void test_trailer(void **state)
+{
+    (void)state;
+    char path[512], other[512];
+    path_in(path, sizeof path, "sealed.h5");
+    path_in(other, sizeof other, "other.h5");
+    model m;
+    model_fill(&m, 9);
+    save_model(path, &m);
+    size_t len;
+    unsigned char *b = slurp(path, &len);
+    assert_memory_equal(b + len - RC_H5_TRAILER_SIZE, "RCSIMCRC", 8);
+    rc_err err = { "" };
+    model back;
+    spit(other, b, len - RC_H5_TRAILER_SIZE); /* as written before the trailer */
+    assert_int_equal(load_into(other, &back, &err), RC_OK);
+    model_free_loaded(&back);
+    unsigned char *more = malloc(len + 1);
+    memcpy(more, b, len - RC_H5_TRAILER_SIZE);
+    more[len - RC_H5_TRAILER_SIZE] = 0;
+    spit(other, more, len - RC_H5_TRAILER_SIZE + 1); /* a stray byte, no trailer */
+    assert_int_equal(load_into(other, &back, &err), RC_ERR_DATA);
+    model_free_loaded(&back);
+    assert_contains(err.msg, "end-of-file address");
+    b[len - 4] ^= 1; /* the trailer's version */
+    spit(other, b, len);
+    assert_int_equal(load_into(other, &back, &err), RC_ERR_DATA);
+    model_free_loaded(&back);
+    assert_contains(err.msg, "trailer");
+    b[len - 4] ^= 1;
+    b[len - 8] ^= 1; /* the stored CRC */
+    spit(other, b, len);
+    assert_int_equal(load_into(other, &back, &err), RC_ERR_DATA);
+    model_free_loaded(&back);
+    assert_contains(err.msg, "whole-file CRC-32");
+    assert_int_equal(rc_h5guard_check(path, RC_H5_OWN, "checkpoint", NULL, &err), RC_OK);
+    free(more);
+    free(b);
+    free(m.big);
+}
+
+/* The entry point for foreign HDF5 files: any superblock version HDF5
+ * writes, a user block before it; a bad superblock checksum, a wrong
+ * signature or a truncation are refused. */
+static void test_guard_foreign(void **state)
+{
+    (void)state;
+    char path[512];
+    path_in(path, sizeof path, "foreign.h5");
+    rc_err err = { "" };
+    for (int kind = 0; kind < 3; kind++) {
+        hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = H5Pcreate(H5P_FILE_ACCESS);
+        if (kind == 1) H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+        if (kind == 2) H5Pset_userblock(fcpl, 1024);
+        hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
+        assert_true(f >= 0);
+        H5Gclose(H5Gcreate2(f, "g", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+        H5Fclose(f);
+        H5Pclose(fcpl);
+        H5Pclose(fapl);
+        assert_int_equal(rc_h5guard_check(path, RC_H5_FOREIGN, "event file", NULL, &err), RC_OK);
+        /* Own files: only the 1.8+ format without a user block. */
+        assert_int_equal(rc_h5guard_check(path, RC_H5_OWN, "checkpoint", NULL, &err) == RC_OK, kind == 1);
+    }
+    size_t len;
+    unsigned char *b = slurp(path, &len); /* the last one: user block, v0 superblock */
+    assert_memory_equal(b + 1024, "\x89HDF", 4);
+    spit(path, b, len - 1);
+    assert_int_equal(rc_h5guard_check(path, RC_H5_FOREIGN, "event file", NULL, &err), RC_ERR_DATA);
+    assert_contains(err.msg, "truncated");
+    b[1024 + 1] = 'X';
+    spit(path, b, len);
+    assert_int_equal(rc_h5guard_check(path, RC_H5_FOREIGN, "event file", NULL, &err), RC_ERR_DATA);
+    assert_contains(err.msg, "no HDF5 signature");
+    free(b);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    H5Fclose(H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
+    H5Pclose(fapl);
+    b = slurp(path, &len);
+    b[20] ^= 0x10; /* inside the superblock, under its checksum */
+    spit(path, b, len);
+    assert_int_equal(rc_h5guard_check(path, RC_H5_FOREIGN, "event file", NULL, &err), RC_ERR_DATA);
+    assert_contains(err.msg, "superblock checksum");
+    free(b);
 }
 
 /* ---- fixtures ----------------------------------------------------------- */
@@ -746,6 +939,11 @@ int main(void)
         cmocka_unit_test(test_missing_and_mismatch),
         cmocka_unit_test(test_failed_save_keeps_old),
         cmocka_unit_test(test_read_string),
+        cmocka_unit_test(test_lookup3),
+        cmocka_unit_test(test_v0_superblock_refused),
+        cmocka_unit_test(test_format_escaped),
+        cmocka_unit_test(test_trailer),
+        cmocka_unit_test(test_guard_foreign),
     };
     return cmocka_run_group_tests_name("checkpoint", tests, setup, teardown);
 }

@@ -156,6 +156,13 @@ rc_status rc_app_test_run(rc_app_setup *S, rc_example_result *keep, rc_app_test 
 
 /* ---- report.c ----------------------------------------------------------- */
 
+/* Takes run folder dir for this process: creates it, locks it (another
+ * process in it: RC_ERR_USAGE, *lockfd to close at the end) and removes the
+ * temporaries a killed run left. fresh (a new run): outputs of an earlier
+ * run there are refused (RC_ERR_USAGE naming them and --force) or, with
+ * force, removed, so a folder never mixes two runs. */
+rc_status rc_app_claim_dir(const char *dir, int fresh, int force, int *lockfd, rc_err *err);
+
 /* Opens outdir/metrics.csv: a new file with its header, or (resume) the
  * existing one cut to the rows of batches <= upto (multiples of every), for
  * appending. */

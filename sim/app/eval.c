@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "base/clock.h"
 #include "base/strbuf.h"
 #include "io/fsutil.h"
@@ -125,6 +126,7 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     size_t nth = 0;
     int kept_theta = 0;
     char path[4200];
+    int lockfd = -1;
     rc_metrics endm, m;
     /* Thresholds: parse before anything is read or written. */
     rc_status st = rc_app_setup_build(&S, a, err);
@@ -134,7 +136,7 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     if (st) goto done;
     memcpy(S.net->params, kept, S.net->nparams * sizeof *kept);
     const char *outdir = rc_cfg_get_str(S.cfg, "output.dir");
-    if ((st = rc_mkdir_p(outdir, err))) goto done;
+    if ((st = rc_app_claim_dir(outdir, 0, 0, &lockfd, err))) goto done; /* one writer */
     const int64_t n = rc_app_split_count(&S, RC_SPLIT_TEST, rc_cfg_get_int(S.cfg, "test.size"));
     rc_app_evaluator ev = rc_app_evaluator_of(&S);
     if (!(keep = malloc((size_t)n * sizeof *keep))) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
@@ -150,6 +152,7 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     if ((st = rc_app_traces_write(&S, outdir, keep, n, err))) goto done;
     if (!a->quiet) fprintf(stderr, "rcsim eval: wrote %s and %s/traces.h5\n", path, outdir);
 done:
+    if (lockfd >= 0) close(lockfd);
     free(keep);
     rc_sb_free(&sb);
     free(kept);

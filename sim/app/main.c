@@ -35,7 +35,7 @@ static void usage_main(FILE *f)
 static void usage_run(FILE *f)
 {
     fprintf(f,
-        "usage: rcsim run CFG [--set section.key=value]... [--out DIR] [--seed N] [--threads N] [--resume DIR]\n\n"
+        "usage: rcsim run CFG [--set section.key=value]... [--out DIR] [--seed N] [--threads N] [--resume DIR] [--force]\n\n"
         "  CFG                       INI config file ([section] / key = value / # comments)\n"
         "  --set section.key=value   override one config key (repeatable, applied in order)\n"
         "  --out DIR                 run folder (output.dir); gets summary.json, metrics.csv\n"
@@ -44,8 +44,11 @@ static void usage_run(FILE *f)
         "  --resume DIR              continue the run whose checkpoint is DIR/model.h5 (same\n"
         "                            config; train.examples may be raised); writes into DIR\n"
         "                            unless --out is given\n"
+        "  --force                   the run folder holds an earlier run's outputs: remove them\n"
+        "                            (without it such a folder is refused, exit 2)\n"
         "  -h, --help                this text\n\n"
         "SIGINT/SIGTERM finish the current batch, write DIR/model.h5 and exit 130/143.\n"
+        "One process per run folder (DIR/.rcsim.lock): a second one exits 2.\n"
         "Exit status: 0 ok, 1 runtime error, 2 bad config or usage, 130/143 interrupted.\n\n"
         "Config keys (type, range, default):\n");
     rc_cfg_print_help(rc_spec, rc_nspec, f);
@@ -95,6 +98,7 @@ static int cmd_run(int argc, char **argv, int eval)
         else if (!strcmp(s, "--out")) { if (!need_arg(i, argc, s)) goto out; a.out = argv[++i]; }
         else if (!strcmp(s, "--seed")) { if (!need_arg(i, argc, s)) goto out; a.seed = argv[++i]; }
         else if (!strcmp(s, "--threads")) { if (!need_arg(i, argc, s)) goto out; a.threads = argv[++i]; }
+        else if (!eval && !strcmp(s, "--force")) a.force = 1;
         else if (!eval && !strcmp(s, "--resume")) { if (!need_arg(i, argc, s)) goto out; a.resume = argv[++i]; }
         else if (eval && !strcmp(s, "--model")) { if (!need_arg(i, argc, s)) goto out; a.model = argv[++i]; }
         else if (eval && !strcmp(s, "--thresholds")) { if (!need_arg(i, argc, s)) goto out; a.thresholds = argv[++i]; }

@@ -6,11 +6,41 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "base/clock.h"
 #include "base/strbuf.h"
 #include "io/fsutil.h"
 #include "io/traces.h"
 #include "sim/app/app.h"
+
+/* ---- the run folder ----------------------------------------------------- */
+
+/* Every file a run or an eval leaves in its folder (and NAME.tmp while it
+ * writes one). */
+static const char *const rc_app_outputs[] = { "model.h5", "metrics.csv", "summary.json", "traces.h5",
+                                              "tradeoff.csv" };
+enum { RC_APP_NOUTPUTS = sizeof rc_app_outputs / sizeof rc_app_outputs[0] };
+
+rc_status rc_app_claim_dir(const char *dir, int fresh, int force, int *lockfd, rc_err *err)
+{
+    rc_status st = rc_mkdir_p(dir, err);
+    if (!st) st = rc_fs_lock_dir(dir, lockfd, err);
+    if (st) return st;
+    rc_fs_remove_tmp(dir, rc_app_outputs, RC_APP_NOUTPUTS); /* left by a killed run */
+    if (!fresh) return RC_OK;
+    char path[4200], found[200] = "";
+    for (int i = 0; i < RC_APP_NOUTPUTS; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, rc_app_outputs[i]);
+        if (access(path, F_OK) != 0) continue;
+        if (force && unlink(path) != 0)
+            return rc_err_set(err, RC_ERR_IO, "%s: cannot remove the earlier run's file: %s", path, strerror(errno));
+        snprintf(found + strlen(found), sizeof found - strlen(found), "%s%s", *found ? ", " : "", rc_app_outputs[i]);
+    }
+    if (*found && !force)
+        return rc_err_set(err, RC_ERR_USAGE, "%s: holds the outputs of an earlier run (%s); add --force to replace "
+                          "them, --resume %s to continue that run, or choose another --out", dir, found, dir);
+    return RC_OK;
+}
 
 /* ---- metrics.csv -------------------------------------------------------- */
 

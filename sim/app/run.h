@@ -19,6 +19,7 @@ typedef struct {
     const char *threads;   /* --threads, or NULL */
     int quiet;             /* no final summary print */
     const char *resume;    /* run: --resume DIR (continue from DIR/model.h5) */
+    int force;             /* run: --force, replace an earlier run's outputs */
     const char *model;     /* eval: --model PATH/model.h5 */
     const char *thresholds;/* eval: --thresholds "0.5,0.9,..." (NULL = default sweep) */
 } rc_run_args;

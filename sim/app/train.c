@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "base/clock.h"
 #include "base/rng.h"
 #include "io/fsutil.h"
@@ -37,6 +39,7 @@ typedef struct {
     rc_app_setup S;
     rc_app_state ts;
     const char *outdir;
+    int lockfd;                  /* the run folder's lock (-1: none)           */
     FILE *mf;                    /* metrics.csv                                */
     double t_start;
     /* The schedule, from [train] and [output]. */
@@ -64,6 +67,7 @@ static double lr_at(const trainer *t, int64_t b)
 static rc_status trainer_init(trainer *t, const rc_run_args *a, rc_err *err)
 {
     memset(t, 0, sizeof *t);
+    t->lockfd = -1;
     t->a = a;
     t->ts.best_score = -1;
     t->perm_epoch = -1;
@@ -97,6 +101,7 @@ static void trainer_free(trainer *t)
 {
     free(t->perm);
     if (t->mf) fclose(t->mf);
+    if (t->lockfd >= 0) close(t->lockfd);
     rc_app_setup_free(&t->S);
 }
 
@@ -117,7 +122,12 @@ static rc_status trainer_start(trainer *t, rc_err *err)
 {
     const rc_run_args *a = t->a;
     t->outdir = a->resume && !a->out ? a->resume : rc_cfg_get_str(t->S.cfg, "output.dir");
-    rc_status st = rc_mkdir_p(t->outdir, err);
+    /* A new run (or a resume into another folder) must not mix with the
+     * outputs of an earlier one there. */
+    struct stat s1, s2;
+    const int same = a->resume && stat(a->resume, &s1) == 0 && stat(t->outdir, &s2) == 0 &&
+                     s1.st_dev == s2.st_dev && s1.st_ino == s2.st_ino;
+    rc_status st = rc_app_claim_dir(t->outdir, !same, a->force, &t->lockfd, err);
     if (!st) st = rc_app_metrics_open(t->outdir, a->resume != NULL, t->ts.batch, t->val_every, &t->mf, err);
     if (st) return st;
     if (t->ntrain > 0 && !(t->perm = malloc((size_t)t->ntrain * sizeof *t->perm)))
