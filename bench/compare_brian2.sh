@@ -47,7 +47,7 @@ for net in $NETS; do
         fi
         echo "== $net, $t thread(s): rcsim" >&2
         # shellcheck disable=SC2086
-        ./rcsim run "configs/$net.cfg" --threads "$t" --out "$rdir" $extra >"$OUT/rcsim_${net}_t$t.log" 2>&1 ||
+        ./rcsim run "configs/$net.cfg" --threads "$t" --out "$rdir" --force $extra >"$OUT/rcsim_${net}_t$t.log" 2>&1 ||
             { echo "compare_brian2: rcsim failed, see $OUT/rcsim_${net}_t$t.log" >&2; exit 1; }
         echo "== $net, $t thread(s): Brian2 (compiles first)" >&2
         # shellcheck disable=SC2086

@@ -69,7 +69,7 @@ run() {
     nu=$($PY -c "print(20000.0 * $ce / 1000)")
     dir="$OUT/${exp}_n${n}_t$t"
     echo "== $exp: N = $n (C_E = $ce, J = $j mV, nu_ext = $nu Hz), $t thread(s), $ms ms" >&2
-    ./rcsim run configs/brunel.cfg --threads "$t" --out "$dir" \
+    ./rcsim run configs/brunel.cfg --threads "$t" --out "$dir" --force \
         --set sim.time_ms="$ms" --set output.traces=false --set output.progress=off \
         --set population.E.size=$ne --set population.I.size=$ni \
         --set projection.EE.indegree=$ce --set projection.EI.indegree=$ce \
