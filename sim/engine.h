@@ -25,7 +25,13 @@
  * sim/adam.h, NUMA binding in sim/numa.h); declare the constructor in
  * engine_backend.h and add one row to the table in sim/engine.c. If the
  * backend has options of its own, add a struct and one member to
- * rc_batch_opts below. Nothing else dispatches on the core type. */
+ * rc_batch_opts below. Nothing else dispatches on the core type.
+ *
+ * Networks of point neurons (task.name = network) do not run examples: they
+ * advance simulated time. They have their own engine, sim/network.h, which
+ * shares the pool, the hwloc placement and NUMA binding, the counter-based
+ * RNG and the SONATA writer with these backends; sim/app/train.c's rc_run
+ * hands a network config to it before anything else. */
 #ifndef RC_ENGINE_H
 #define RC_ENGINE_H
 
