@@ -280,6 +280,37 @@ static const char *bad_magic_hint(const uint8_t *m, int gz)
     return gz ? "" : " (not gzip data either)";
 }
 
+/* Reads the `total` bytes the header promises into a malloc'd *data; *got <
+ * total when the data ends first. The buffer grows (doubling from 1 MiB) with
+ * what actually arrives, so a header that claims 2 GiB in a 116-byte file (or
+ * in a small gzip stream) is "truncated", never a 2 GiB allocation. */
+static rc_status read_data(idx_src *s, uint64_t total, uint8_t **data, size_t *got, const char *what, rc_err *err)
+{
+    size_t cap = total < IDX_IN_CHUNK ? (size_t)total : IDX_IN_CHUNK, have = 0;
+    uint8_t *buf = NULL;
+    for (;;) {
+        uint8_t *nb = realloc(buf, cap);
+        if (!nb) {
+            free(buf);
+            return rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory for %zu of the %llu bytes of %s", s->path, cap,
+                              (unsigned long long)total, what);
+        }
+        buf = nb;
+        size_t n;
+        rc_status st = src_read(s, buf + have, cap - have, &n, err);
+        if (st) {
+            free(buf);
+            return st;
+        }
+        have += n;
+        if (have < cap || cap == total) break; /* the data ended, or all of it is here */
+        cap = total - cap < cap ? (size_t)total : 2 * cap;
+    }
+    *data = buf;
+    *got = have;
+    return RC_OK;
+}
+
 /* Reads one IDX file of unsigned bytes with `ndims` dimensions (3: images,
  * 1: labels). On failure *out stays empty. */
 static rc_status idx_read(const char *path, unsigned ndims, rc_idx *out, rc_err *err)
@@ -360,13 +391,8 @@ static rc_status idx_read(const char *path, unsigned ndims, rc_idx *out, rc_err 
     }
 
     /* The data, then nothing. */
-    uint8_t *data = malloc((size_t)total);
-    if (!data) {
-        st = rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory for %llu bytes of %s", path,
-                        (unsigned long long)total, what);
-        goto done;
-    }
-    if ((st = src_read(&s, data, (size_t)total, &got, err))) goto fail_data;
+    uint8_t *data = NULL;
+    if ((st = read_data(&s, total, &data, &got, what, err))) goto fail_data;
     if (got < total) {
         /* src_read stopped at the clean end of the data (for gzip: the
          * trailer was checked), so this is the IDX content itself. */
