@@ -288,19 +288,30 @@ rc_status rc_cfg_load_file(rc_cfg *cfg, const char *path, rc_err *err)
     if (!f) return rc_err_set(err, RC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     load_state ld;
     rc_status st = begin_load(cfg, path, &ld, err);
-    /* Read at most RC_CFG_MAX_BYTES + 1 bytes: a config is small text, and
-     * /dev/zero or a huge file must not grow memory without bound. */
-    char *buf = st ? NULL : malloc(RC_CFG_MAX_BYTES + 2);
-    size_t n = 0;
-    if (!st && !buf) st = rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory", path);
-    if (!st) {
+    /* Read at most RC_CFG_MAX_BYTES + 1 bytes into a buffer that grows with
+     * what arrives: a config is small text, and /dev/zero or a huge file
+     * must not grow memory without bound. */
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    while (!st) {
+        if (n + 1 >= cap) { /* room for one more byte and the NUL load_text writes */
+            size_t nc = cap ? 2 * cap : 4096;
+            if (nc > RC_CFG_MAX_BYTES + 2) nc = RC_CFG_MAX_BYTES + 2;
+            char *nb = realloc(buf, nc);
+            if (!nb) { st = rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory", path); break; }
+            buf = nb;
+            cap = nc;
+        }
         errno = 0;
-        n = fread(buf, 1, RC_CFG_MAX_BYTES + 1, f);
+        size_t got = fread(buf + n, 1, cap - 1 - n, f);
+        n += got;
         if (ferror(f)) /* a read error (e.g. a directory) */
             st = rc_err_set(err, RC_ERR_IO, "%s: cannot read: %s", path, strerror(errno ? errno : EIO));
         else if (n > RC_CFG_MAX_BYTES)
             st = rc_err_set(err, RC_ERR_CONFIG, "%s: larger than %d bytes; expected a config text file",
                             path, RC_CFG_MAX_BYTES);
+        else if (got == 0)
+            break; /* end of file */
     }
     if (!st) st = load_text(&ld, buf, n, err);
     free(buf);
