@@ -7,6 +7,9 @@
 #   make test-asan  the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make deps       only install the Debian packages rcsim needs
 #   make scaling    thread and sparsity scaling sweeps (QUICK=1: seconds)
+#   make fuzz       each libFuzzer harness in tests/fuzz/ for FUZZ_SECONDS (120)
+#   make fuzz-check each harness over its seeds + regression corpus, then 10 s
+#                   of fuzzing (part of make test; skipped without clang)
 #
 # No -ffast-math anywhere: it breaks NaN checks and bit-reproducibility.
 # -fno-trapping-math and -fno-math-errno change no result (they only let the
@@ -18,7 +21,8 @@ PKGS     := hdf5 hwloc openblas zlib fftw3
 
 OPT      ?= -O2
 ARCH     ?= native
-CFLAGS_BASE = -std=c11 $(OPT) -g -Wall -Wextra -D_GNU_SOURCE -I. -march=$(ARCH) -ftree-vectorize -fvect-cost-model=dynamic -fno-trapping-math -fno-math-errno
+VECT     ?= -fvect-cost-model=dynamic
+CFLAGS_BASE = -std=c11 $(OPT) -g -Wall -Wextra -D_GNU_SOURCE -I. -march=$(ARCH) -ftree-vectorize $(VECT) -fno-trapping-math -fno-math-errno
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   = $(CFLAGS_BASE) $(PKG_CFLAGS) -DRC_GIT_REV=\"$(GIT_REV)\"
@@ -87,6 +91,7 @@ run: all
 # group and a final 'N passed, N failed' line; exit status is non-zero on failure.
 test: check-layers all $(TEST_BIN)
 	@RCSIM=./rcsim BUILD=$(BUILD) sh tests/run_all.sh $(TEST_BIN)
+	@$(MAKE) --no-print-directory fuzz-check
 
 # Same suite, every object rebuilt with ASan + UBSan in build-asan/.
 test-asan:
@@ -142,5 +147,52 @@ scaling: all $(BUILD)/bench/scaling
 bench-snn: all $(BUILD)/bench/snn_dense
 	$(BUILD)/bench/snn_dense ../shared/data/mnist "conv32k3p1 pool2 conv32k3p1 pool2 fc128 fc10" 2 400 2 1
 
+# ---- fuzzing (tests/fuzz/, README "Fuzzing") ----------------------------------
+# The library rebuilt with clang and coverage + ASan + UBSan in build-fuzz/,
+# one libFuzzer binary per harness. clang and libclang-rt-14-dev come from
+# Debian; without them fuzz-check says so and skips.
+FUZZ_HARNESSES := cfg idx wav ckpt
+FUZZ_SECONDS   ?= 120
+FUZZ_CHECK_SECONDS ?= 10
+FUZZ_BUILD     := build-fuzz
+FUZZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_BINS      := $(FUZZ_HARNESSES:%=$(FUZZ_BUILD)/fuzz_%)
+.PHONY: fuzz fuzz-check fuzz-deps fuzz-bins
+
+fuzz-deps:
+	@command -v clang >/dev/null && dpkg-query -W -f='$${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed" || \
+	  { if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq clang libclang-rt-14-dev; }
+
+fuzz-bins:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang VECT= OPT="-O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN) -Wno-ignored-optimization-argument" \
+	  $(FUZZ_BUILD)/.deps $(FUZZ_BINS)
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_BUILD)/librcsim.a
+	clang $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/librcsim.a $(LDLIBS)
+
+# make fuzz [FUZZ_SECONDS=3600] [FUZZ=idx]: new inputs go to build-fuzz/corpus/<h>/.
+fuzz: fuzz-deps fuzz-bins
+	@for h in $(or $(FUZZ),$(FUZZ_HARNESSES)); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$h tests/fuzz/regress/$$h; \
+	  echo "== fuzz_$$h for $(FUZZ_SECONDS) s"; \
+	  ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp $(FUZZ_BUILD)/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -malloc_limit_mb=2048 \
+	    -dict=tests/fuzz/$$h.dict -artifact_prefix=tests/fuzz/regress/$$h/ -print_final_stats=1 \
+	    $(FUZZ_BUILD)/corpus/$$h tests/fuzz/seeds/$$h tests/fuzz/regress/$$h 2>&1 | grep -E "^(#|Done|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" | tail -4 || exit 1; \
+	done
+
+fuzz-check:
+	@if ! command -v clang >/dev/null || ! dpkg-query -W -f='$${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed"; then \
+	  echo "fuzz-check: skipped: clang or libclang-rt-14-dev missing (make fuzz-deps installs them)"; exit 0; fi; \
+	$(MAKE) --no-print-directory fuzz-bins >/dev/null || exit 1; \
+	fail=0; for h in $(FUZZ_HARNESSES); do \
+	  tmp=$$(mktemp -d); mkdir -p tests/fuzz/regress/$$h; \
+	  if ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp $(FUZZ_BUILD)/fuzz_$$h -max_total_time=$(FUZZ_CHECK_SECONDS) -rss_limit_mb=2048 -malloc_limit_mb=2048 \
+	       -dict=tests/fuzz/$$h.dict -artifact_prefix=$$tmp/ $$tmp tests/fuzz/seeds/$$h tests/fuzz/regress/$$h >$$tmp/log 2>&1; then \
+	    echo "fuzz-check $$h: ok, $$(grep -Eo '^#[0-9]+' $$tmp/log | tail -1 | tr -d '#') execs"; \
+	  else echo "fuzz-check $$h: FAILED (new crash inputs: $$tmp)"; grep -E "ERROR|SUMMARY|abort|==" $$tmp/log | head -5; fail=1; continue; fi; \
+	  rm -rf $$tmp; \
+	done; exit $$fail
+
 clean:
-	rm -rf build build-asan rcsim
+	rm -rf build build-asan build-fuzz rcsim

@@ -1,4 +1,5 @@
 /* status.c — status strings and the message setter. */
+#include "base/escape.h"
 #include "base/status.h"
 
 const char *rc_status_str(rc_status s)
@@ -23,6 +24,7 @@ rc_status rc_err_set(rc_err *err, rc_status s, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
+        rc_escape_ctl(err->msg, sizeof err->msg); /* one line, whatever the input held */
     }
     return s;
 }

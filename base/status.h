@@ -24,14 +24,16 @@ typedef enum {
     RC_ERR_INTERRUPTED, /* SIGINT / SIGTERM                        (130/143) */
 } rc_status;
 
-/* One message buffer travels with every call that can fail. */
+/* One message buffer travels with every call that can fail. Room for a
+ * PATH_MAX path and the reason after it, so a long --out cannot cut it off. */
 typedef struct {
-    char msg[1024];
+    char msg[6144];
 } rc_err;
 
 const char *rc_status_str(rc_status s);
 
-/* Sets err->msg (printf-style) and returns s, so callers write
+/* Sets err->msg (printf-style; control bytes from input escaped, see
+ * base/escape.h) and returns s, so callers write
  *   return rc_err_set(err, RC_ERR_CONFIG, "%s:%d: ...", file, line); */
 rc_status rc_err_set(rc_err *err, rc_status s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -225,6 +225,10 @@ static rc_status parse_line(load_state *ld, char *line, size_t len, rc_err *err)
     rc_cfg *cfg = ld->cfg;
     const cfg_loc L = { ld->file, ld->line, NULL };
     if (strlen(line) != len) return cfg_err(err, RC_ERR_CONFIG, &L, "contains a NUL byte; expected a text file");
+    const char *cr = memchr(line, '\r', len);
+    if (cr && cr + 1 < line + len) /* a CR before the end: CR-only line endings would all read as line 1 */
+        return cfg_err(err, RC_ERR_CONFIG, &L, "carriage return (CR) inside the line: CR-only (old Mac) line "
+                       "endings? expected LF or CRLF line endings");
     if (ld->line == 1 && !strncmp(line, "\xEF\xBB\xBF", 3)) line += 3; /* editors' UTF-8 BOM */
     char *c = cfg_find_comment(line);
     if (c) *c = '\0';
@@ -262,6 +266,21 @@ static rc_status parse_line(load_state *ld, char *line, size_t len, rc_err *err)
     return RC_OK;
 }
 
+/* Splits text[0..len) at '\n' and parses each line; text is modified. */
+static rc_status load_text(load_state *ld, char *text, size_t len, rc_err *err)
+{
+    rc_status st = RC_OK;
+    for (size_t pos = 0; st == RC_OK && pos < len;) {
+        char *p = text + pos, *nl = memchr(p, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - p) : len - pos;
+        p[n] = '\0'; /* text has room for one more byte at len */
+        ld->line++;
+        st = parse_line(ld, p, n, err);
+        pos += n + 1;
+    }
+    return st;
+}
+
 rc_status rc_cfg_load_file(rc_cfg *cfg, const char *path, rc_err *err)
 {
     RC_ASSERT(cfg && path);
@@ -269,20 +288,32 @@ rc_status rc_cfg_load_file(rc_cfg *cfg, const char *path, rc_err *err)
     if (!f) return rc_err_set(err, RC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     load_state ld;
     rc_status st = begin_load(cfg, path, &ld, err);
+    /* Read at most RC_CFG_MAX_BYTES + 1 bytes into a buffer that grows with
+     * what arrives: a config is small text, and /dev/zero or a huge file
+     * must not grow memory without bound. */
     char *buf = NULL;
-    size_t cap = 0;
-    ssize_t n = 0;
-    /* getline: lines of any length, and embedded NULs are visible via n. */
-    while (st == RC_OK && (errno = 0, n = getline(&buf, &cap, f)) != -1) {
-        ld.line++;
-        if (n > 0 && buf[n - 1] == '\n') buf[--n] = '\0';
-        st = parse_line(&ld, buf, (size_t)n, err);
+    size_t n = 0, cap = 0;
+    while (!st) {
+        if (n + 1 >= cap) { /* room for one more byte and the NUL load_text writes */
+            size_t nc = cap ? 2 * cap : 4096;
+            if (nc > RC_CFG_MAX_BYTES + 2) nc = RC_CFG_MAX_BYTES + 2;
+            char *nb = realloc(buf, nc);
+            if (!nb) { st = rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory", path); break; }
+            buf = nb;
+            cap = nc;
+        }
+        errno = 0;
+        size_t got = fread(buf + n, 1, cap - 1 - n, f);
+        n += got;
+        if (ferror(f)) /* a read error (e.g. a directory) */
+            st = rc_err_set(err, RC_ERR_IO, "%s: cannot read: %s", path, strerror(errno ? errno : EIO));
+        else if (n > RC_CFG_MAX_BYTES)
+            st = rc_err_set(err, RC_ERR_CONFIG, "%s: larger than %d bytes; expected a config text file",
+                            path, RC_CFG_MAX_BYTES);
+        else if (got == 0)
+            break; /* end of file */
     }
-    if (st == RC_OK && n == -1 && !feof(f)) { /* a read error, not EOF (e.g. a directory) */
-        int e = errno;
-        st = e == ENOMEM ? rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory", path)
-                         : rc_err_set(err, RC_ERR_IO, "%s: cannot read: %s", path, strerror(e ? e : EIO));
-    }
+    if (!st) st = load_text(&ld, buf, n, err);
     free(buf);
     fclose(f);
     return st;
@@ -294,20 +325,15 @@ rc_status rc_cfg_load_string(rc_cfg *cfg, const char *name, const char *text, rc
     load_state ld;
     rc_status st = begin_load(cfg, name, &ld, err);
     if (st) return st;
-    char *copy = strdup(text);
+    size_t n = strlen(text);
+    char *copy = malloc(n + 1);
     if (!copy) return rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory", name);
-    for (char *p = copy;;) {
-        char *nl = strchr(p, '\n');
-        if (nl) *nl = '\0';
-        ld.line++;
-        if ((st = parse_line(&ld, p, strlen(p), err)) || !nl) break;
-        p = nl + 1;
-    }
+    memcpy(copy, text, n + 1);
+    st = load_text(&ld, copy, n, err);
     free(copy);
     return st;
 }
 
-/* Works on a private copy of the assignment, which the caller frees. */
 /* Works on a private copy of the assignment, which the caller frees. */
 static rc_status set_from_copy(rc_cfg *cfg, const cfg_loc *L, char *copy, rc_err *err)
 {

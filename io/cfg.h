@@ -58,6 +58,10 @@ typedef struct rc_cfg rc_cfg;
 rc_cfg *rc_cfg_new(const rc_cfg_spec *spec, size_t nspec);
 void rc_cfg_free(rc_cfg *cfg); /* NULL is a no-op */
 
+/* Config files larger than this are refused (a config is small text; this
+ * keeps `rcsim run /dev/zero` from growing memory without bound). */
+#define RC_CFG_MAX_BYTES (1 << 20)
+
 /* Parses the file at `path` over the current values. Rejects: unknown sections,
  * unknown keys, a key given twice in the file, lines that are neither header,
  * key = value, comment nor blank, values that do not parse as their type or

@@ -48,7 +48,8 @@ typedef struct {
     int z_done;          /* last gzip member ended exactly at end of file  */
     int in_eof;          /* fread hit end of file                          */
     z_stream zs;
-    unsigned char *in;   /* IDX_IN_CHUNK bytes                             */
+    unsigned char *in;   /* in_cap bytes                                   */
+    size_t in_cap;       /* IDX_IN_CHUNK, or less for a small regular file */
     unsigned long long out_total; /* bytes delivered so far (decompressed) */
 } idx_src;
 
@@ -56,13 +57,13 @@ typedef struct {
  * file ends. */
 static rc_status src_fill(idx_src *s, size_t want, rc_err *err)
 {
-    RC_ASSERT(want <= IDX_IN_CHUNK);
+    RC_ASSERT(want <= s->in_cap);
     if (s->zs.avail_in >= want || s->in_eof) return RC_OK;
     if (s->zs.avail_in > 0 && s->zs.next_in != s->in)
         memmove(s->in, s->zs.next_in, s->zs.avail_in);
     s->zs.next_in = s->in;
     while (s->zs.avail_in < want && !s->in_eof) {
-        size_t r = fread(s->in + s->zs.avail_in, 1, IDX_IN_CHUNK - s->zs.avail_in, s->f);
+        size_t r = fread(s->in + s->zs.avail_in, 1, s->in_cap - s->zs.avail_in, s->f);
         s->zs.avail_in += (uInt)r;
         if (r == 0) {
             if (ferror(s->f)) return rc_err_set(err, RC_ERR_IO, "%s: read error: %s", s->path, strerror(errno));
@@ -78,7 +79,7 @@ static rc_status src_count_rest(idx_src *s, unsigned long long *n, rc_err *err)
     *n = s->zs.avail_in;
     s->zs.avail_in = 0;
     while (!s->in_eof) {
-        size_t r = fread(s->in, 1, IDX_IN_CHUNK, s->f);
+        size_t r = fread(s->in, 1, s->in_cap, s->f);
         *n += r;
         if (r == 0) {
             if (ferror(s->f)) return rc_err_set(err, RC_ERR_IO, "%s: read error: %s", s->path, strerror(errno));
@@ -96,9 +97,13 @@ static rc_status src_open(idx_src *s, const char *path, rc_err *err)
     if (!s->f) return rc_err_set(err, RC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     /* fopen succeeds on a folder on Linux; say so rather than "read error". */
     struct stat st;
-    if (fstat(fileno(s->f), &st) == 0 && S_ISDIR(st.st_mode))
+    const int have_st = fstat(fileno(s->f), &st) == 0;
+    if (have_st && S_ISDIR(st.st_mode))
         return rc_err_set(err, RC_ERR_IO, "%s: is a folder, not a file", path);
-    s->in = malloc(IDX_IN_CHUNK);
+    /* A small file needs no 1 MiB buffer (the size is a hint: reads still stop at EOF). */
+    s->in_cap = IDX_IN_CHUNK;
+    if (have_st && S_ISREG(st.st_mode) && st.st_size + 64 < IDX_IN_CHUNK) s->in_cap = (size_t)st.st_size + 64;
+    s->in = malloc(s->in_cap);
     if (!s->in) return rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory for the read buffer", path);
     s->zs.next_in = s->in;
     rc_status st2 = src_fill(s, 2, err);
@@ -280,6 +285,37 @@ static const char *bad_magic_hint(const uint8_t *m, int gz)
     return gz ? "" : " (not gzip data either)";
 }
 
+/* Reads the `total` bytes the header promises into a malloc'd *data; *got <
+ * total when the data ends first. The buffer grows (doubling from 64 KiB)
+ * with what actually arrives, so a header that claims 2 GiB in a 116-byte
+ * file (or in a small gzip stream) is "truncated", never a 2 GiB allocation. */
+static rc_status read_data(idx_src *s, uint64_t total, uint8_t **data, size_t *got, const char *what, rc_err *err)
+{
+    size_t cap = total < IDX_SCRATCH ? (size_t)total : IDX_SCRATCH, have = 0;
+    uint8_t *buf = NULL;
+    for (;;) {
+        uint8_t *nb = realloc(buf, cap);
+        if (!nb) {
+            free(buf);
+            return rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory for %zu of the %llu bytes of %s", s->path, cap,
+                              (unsigned long long)total, what);
+        }
+        buf = nb;
+        size_t n;
+        rc_status st = src_read(s, buf + have, cap - have, &n, err);
+        if (st) {
+            free(buf);
+            return st;
+        }
+        have += n;
+        if (have < cap || cap == total) break; /* the data ended, or all of it is here */
+        cap = total - cap < cap ? (size_t)total : 2 * cap;
+    }
+    *data = buf;
+    *got = have;
+    return RC_OK;
+}
+
 /* Reads one IDX file of unsigned bytes with `ndims` dimensions (3: images,
  * 1: labels). On failure *out stays empty. */
 static rc_status idx_read(const char *path, unsigned ndims, rc_idx *out, rc_err *err)
@@ -360,13 +396,8 @@ static rc_status idx_read(const char *path, unsigned ndims, rc_idx *out, rc_err 
     }
 
     /* The data, then nothing. */
-    uint8_t *data = malloc((size_t)total);
-    if (!data) {
-        st = rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory for %llu bytes of %s", path,
-                        (unsigned long long)total, what);
-        goto done;
-    }
-    if ((st = src_read(&s, data, (size_t)total, &got, err))) goto fail_data;
+    uint8_t *data = NULL;
+    if ((st = read_data(&s, total, &data, &got, what, err))) goto fail_data;
     if (got < total) {
         /* src_read stopped at the clean end of the data (for gzip: the
          * trailer was checked), so this is the IDX content itself. */

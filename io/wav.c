@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base/escape.h"
 #include "io/wav.h"
 
 static uint32_t le32(const unsigned char *p)
@@ -61,8 +62,10 @@ rc_status rc_wav_read(const char *path, rc_wav *out, rc_err *err)
         const uint64_t sz = le32(b + pos + 4);
         const size_t body = pos + 8;
         if (sz > len - body) {
-            rc_err_set(err, st, "%s: chunk '%.4s' of %llu bytes at offset %zu runs past the end of the file (%zu bytes left); truncated?",
-                       path, (const char *)id, (unsigned long long)sz, pos, len - body);
+            char shown[24]; /* the id is 4 bytes of anything: escaped, NULs included */
+            rc_escape(shown, sizeof shown, id, 4);
+            rc_err_set(err, st, "%s: chunk '%s' of %llu bytes at offset %zu runs past the end of the file (%zu bytes left); truncated?",
+                       path, shown, (unsigned long long)sz, pos, len - body);
             goto out;
         }
         if (!memcmp(id, "fmt ", 4)) {

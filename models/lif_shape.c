@@ -9,6 +9,10 @@
 #include "models/lif_impl.h"
 #include "base/rng.h"
 
+/* Neurons per layer (and inputs of an fc layer) above this are refused, so
+ * every size derived from them fits an int and every product a size_t. */
+#define LIF_MAX_UNITS (1LL << 28)
+
 static int parse_num(const char **p, int *v)
 {
     if (!isdigit((unsigned char)**p)) return -1;
@@ -51,9 +55,17 @@ int rc_lif_parse(rc_lif_shape *s, const char *layers, int cin, int h, int w, cha
                          (int)tl, tok);
                 return -1;
             }
-            L->hout = Hh + 2 * L->pad - L->k + 1;
-            L->wout = Ww + 2 * L->pad - L->k + 1;
-            if (!bad && (L->cout < 1 || L->k < 1 || L->pad >= L->k || L->hout < 1 || L->wout < 1)) bad = 2;
+            /* 64-bit: cout, k, pad go up to 10^6 each; a layer too big to hold
+             * is a config error (bad = 3), never a wrapped int. */
+            long long ho = (long long)Hh + 2LL * L->pad - L->k + 1, wo = (long long)Ww + 2LL * L->pad - L->k + 1;
+            if (!bad && (L->cout < 1 || L->k < 1 || L->pad >= L->k || ho < 1 || wo < 1)) bad = 2;
+            if (!bad && (ho > LIF_MAX_UNITS || wo > LIF_MAX_UNITS || ho * wo > LIF_MAX_UNITS / L->cout)) {
+                snprintf(msg, cap, "'%.*s': %lld neurons (%dx%lldx%lld), more than the %lld a layer may have",
+                         (int)tl, tok, (long long)L->cout * ho * wo, L->cout, ho, wo, LIF_MAX_UNITS);
+                return -1;
+            }
+            L->hout = (int)ho;
+            L->wout = (int)wo;
         } else if (!strncmp(q, "pool", 4)) {
             q += 4;
             L->kind = RC_LIF_POOL;

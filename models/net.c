@@ -1,5 +1,7 @@
 /* net.c — parameter blocks, initialisation and the dense head (see net.h). */
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "models/dense.h"
@@ -89,6 +91,53 @@ rc_net *rc_net_new(const rc_net_shape *s, uint64_t seed)
         for (int o = 0; o < net->hout[l]; o++) p[net->hb[l] + (size_t)o] = unif(seed, T_HEADB + l, (size_t)o, kb);
     }
     return net;
+}
+
+void rc_net_tensor_at(const rc_net *net, size_t index, char *buf, size_t cap, size_t *local)
+{
+    *local = 0;
+    snprintf(buf, cap, "?");
+    if (index >= net->nparams) return;
+    if (net->s.core == RC_CORE_LIF) {
+        const rc_lif_shape *sn = &net->s.snn;
+        char pop[32];
+        for (int l = 0, q = 0; l < sn->nl; l++) {
+            const rc_lif_layer *L = &sn->L[l];
+            if (L->kind == RC_LIF_POOL) continue;
+            rc_lif_pop_name(sn, q++, pop, sizeof pop);
+            if (index >= L->w && index < L->w + L->nw) { snprintf(buf, cap, "%s.w", pop); *local = index - L->w; return; }
+            if (index >= L->b && index < L->b + (size_t)L->cout) { snprintf(buf, cap, "%s.b", pop); *local = index - L->b; return; }
+        }
+        return;
+    }
+    for (int l = net->nlayers - 1; l >= 0; l--) {
+        const int last = l == net->nlayers - 1;
+        if (index >= net->hb[l]) {
+            if (last) snprintf(buf, cap, "output.b"); else snprintf(buf, cap, "head%d.b", l + 1);
+            *local = index - net->hb[l];
+            return;
+        }
+        if (index >= net->hw[l]) {
+            if (last) snprintf(buf, cap, "output.W"); else snprintf(buf, cap, "head%d.W", l + 1);
+            *local = index - net->hw[l];
+            return;
+        }
+    }
+    const size_t off[4] = { net->w_ih, net->w_hh, net->b_ih, net->b_hh };
+    static const char *const names[4] = { "w_ih", "w_hh", "b_ih", "b_hh" };
+    for (int k = 3; k >= 0; k--)
+        if (index >= off[k] && (k < 3 || net->s.core != RC_CORE_CONVLSTM)) {
+            snprintf(buf, cap, "%s", names[k]);
+            *local = index - off[k];
+            return;
+        }
+}
+
+size_t rc_net_first_nonfinite(const float *data, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(data[i])) return i;
+    return SIZE_MAX;
 }
 
 void rc_net_free(rc_net *net)

@@ -59,6 +59,15 @@ void rc_net_zero_grad(rc_net *net);
 /* Widest head layer (scratch sizing). */
 int rc_net_head_width(const rc_net *net);
 
+/* Names the tensor that holds parameter `index` (an offset into params,
+ * grads, m or v) into buf ("w_ih", "w_hh", "b_ih", "head1.W", "output.b",
+ * SNN "conv1.w", "fc2.b", "output.w"; "?" past the end) and sets *local to
+ * the index within that tensor (in its stored layout). For messages. */
+void rc_net_tensor_at(const rc_net *net, size_t index, char *buf, size_t cap, size_t *local);
+
+/* First non-finite value of data (n floats), or SIZE_MAX when all are finite. */
+size_t rc_net_first_nonfinite(const float *data, size_t n);
+
 /* Multiply-accumulates of one forward step of one example (one row):
  * rc_net_step_macs counts what rcsim executes for a row with `events` input
  * events (h_zero: h_{t−1} = 0, which the ConvLSTM skips; the LSTM's

@@ -37,4 +37,11 @@ void rc_adam_set_owned(rc_adam *a, size_t base, const size_t *lo, const size_t *
 double rc_adam_step(rc_adam *a, double lr, double b1, double b2, double eps,
                     double clip, int64_t step);
 
+/* After rc_adam_step: 0 when the gradient norm and every updated parameter
+ * are finite; else 1 (a non-finite gradient: the update was skipped, params
+ * unchanged) or 2 (a parameter became non-finite in the update), with *index
+ * the first bad gradient / parameter. The check is an integer OR folded into
+ * the norm and update passes: it changes no arithmetic. */
+int rc_adam_fault(const rc_adam *a, size_t *index);
+
 #endif

@@ -125,6 +125,11 @@ rc_status rc_engine_spikes(rc_engine *e, rc_split split, int64_t index, const rc
 double rc_engine_adam(rc_engine *e, double lr, double b1, double b2, double eps,
                       double clip, int64_t step);
 
+/* After rc_engine_adam: rc_adam_fault of the engine's optimiser (0: all
+ * finite; 1: a non-finite gradient, no update; 2: a parameter became
+ * non-finite), *index the first bad element (sim/adam.h). */
+int rc_engine_adam_fault(const rc_engine *e, size_t *index);
+
 /* `rcsim info --check`: for each thread, on which NUMA node the pages of
  * what it owns landed, against the node it runs on; one line each to f
  * (sim/numa.h). Returns the number of mismatches, or -1 when this engine or

@@ -455,6 +455,49 @@ static void test_error_files(void **state)
     rc_cfg_free(cfg);
 }
 
+/* Hostile input (issue 18): a config of unbounded size, CR-only line endings
+ * and control characters in values are each one clear line. */
+static void test_hostile_input(void **state)
+{
+    rc_cfg *cfg = new_cfg();
+    rc_err err = { "" };
+    /* Over 1 MiB of valid comment lines: refused by size, not parsed. */
+    size_t n = (2u << 20) + 10;
+    char *big = malloc(n);
+    assert_non_null(big);
+    for (size_t i = 0; i < n; i++) big[i] = i % 64 == 63 ? '\n' : '#';
+    char *path = write_tmp(state, "big.cfg", big, n);
+    free(big);
+    assert_int_equal(rc_cfg_load_file(cfg, path, &err), RC_ERR_CONFIG);
+    assert_contains(err.msg, "larger than 1048576 bytes");
+    drop_tmp(path);
+    /* /dev/zero: no newline ever; bounded, one line, not out of memory. */
+    assert_int_equal(rc_cfg_load_file(cfg, "/dev/zero", &err), RC_ERR_CONFIG);
+    assert_string_equal(err.msg, "/dev/zero: larger than 1048576 bytes; expected a config text file");
+
+    /* CR-only line endings name the line endings, not a missing key. */
+    static const char cr[] = "[task]\rname = x\r[model]\rhidden = 3\r";
+    path = write_tmp(state, "cr.cfg", cr, sizeof cr - 1);
+    assert_int_equal(rc_cfg_load_file(cfg, path, &err), RC_ERR_CONFIG);
+    assert_contains(err.msg, ":1: carriage return (CR) inside the line: CR-only");
+    drop_tmp(path);
+    /* CRLF still loads. */
+    static const char crlf[] = "[task]\r\nname = x\r\n[model]\r\nhidden = 3\r\n";
+    path = write_tmp(state, "crlf.cfg", crlf, sizeof crlf - 1);
+    assert_int_equal(rc_cfg_load_file(cfg, path, &err), RC_OK);
+    assert_int_equal(rc_cfg_get_int(cfg, "model.hidden"), 3);
+    drop_tmp(path);
+
+    /* Control characters from a file or --set are echoed escaped: one line. */
+    expect_load_error("[train]\nbatch = 1\x1b[2J\x07\n", "net.cfg:2: train.batch = '1\\x1b[2J\\x07' is not an integer",
+                      NULL);
+    expect_set_error(cfg, "train.batch=7\x1b]0;pwned\x07", "--set train.batch=7\\x1b]0;pwned\\x07: ",
+                     "is not an integer");
+    expect_set_error(cfg, "train.nosuch\x1b=1", "--set train.nosuch\\x1b=1: ", NULL);
+    assert_null(strchr(err.msg, '\x1b'));
+    rc_cfg_free(cfg);
+}
+
 /* ---- --set and required keys ---------------------------------------------- */
 
 static void test_set(void **state)
@@ -483,7 +526,8 @@ static void test_set(void **state)
     /* Values a config file could not hold would break rc_cfg_to_ini. */
     expect_set_error(cfg, "task.name=a #b", "--set task.name=a #b: task.name = 'a #b' contains '#' or ';'", NULL);
     expect_set_error(cfg, "task.name=;b", "--set task.name=;b: task.name = ';b' contains", NULL);
-    expect_set_error(cfg, "task.name=a\nb", "--set task.name=a\nb: task.name = 'a\nb' contains a newline", NULL);
+    /* the newline itself is echoed escaped (issue 18: one-line messages) */
+    expect_set_error(cfg, "task.name=a\nb", "--set task.name=a\\nb: task.name = 'a\\nb' contains a newline", NULL);
     assert_string_equal(rc_cfg_get_str(cfg, "task.name"), "spotting");
     set_ok(cfg, "task.name=a#b");
     assert_string_equal(rc_cfg_get_str(cfg, "task.name"), "a#b");
@@ -947,6 +991,7 @@ int main(void)
         cmocka_unit_test(test_error_numbers),
         cmocka_unit_test(test_error_other_types),
         cmocka_unit_test(test_error_files),
+        cmocka_unit_test(test_hostile_input),
         cmocka_unit_test(test_set),
         cmocka_unit_test(test_required),
         cmocka_unit_test(test_to_json_exact),

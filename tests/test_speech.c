@@ -125,6 +125,29 @@ static void test_wav_broken(void **st)
     assert_contains(err.msg, "missing.wav");
 }
 
+/* A chunk id of raw bytes (a newline, a NUL, an ESC) is echoed escaped: the
+ * message stays one line and shows all four bytes. */
+static void test_wav_chunk_id_escaped(void **st)
+{
+    (void)st;
+    unsigned char b[64] = { 0 };
+    memcpy(b, "RIFF", 4);
+    put32(b + 4, 28);
+    memcpy(b + 8, "WAVE", 4);
+    memcpy(b + 12, "a\n\0\x1b", 4); /* id: 'a' LF NUL ESC */
+    put32(b + 16, 1000);          /* runs past the end */
+    char path[512];
+    snprintf(path, sizeof path, "%s/ctl.wav", g_dir);
+    write_bytes(path, b, 24);
+    rc_wav w;
+    rc_err err;
+    assert_int_equal(rc_wav_read(path, &w, &err), RC_ERR_DATA);
+    assert_null(strchr(err.msg, '\n'));
+    assert_null(strchr(err.msg, '\x1b'));
+    assert_contains(err.msg, "chunk 'a\\n\\x00\\x1b' of 1000 bytes");
+    assert_contains(err.msg, "truncated?");
+}
+
 /* ---- features against a float64 reference ------------------------------ */
 
 static double ref_mel(double f) { return 2595.0 * log10(1.0 + f / 700.0); }
@@ -917,6 +940,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wav_good),
         cmocka_unit_test(test_wav_broken),
+        cmocka_unit_test(test_wav_chunk_id_escaped),
         cmocka_unit_test(test_features_reference),
         cmocka_unit_test(test_splits),
         cmocka_unit_test(test_normalisation),

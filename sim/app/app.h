@@ -114,6 +114,16 @@ rc_status rc_app_state_save(rc_app_setup *S, rc_app_state *st, float *best, floa
 rc_status rc_app_state_load(rc_app_setup *S, rc_app_state *st, float *kept, const char *path, int resume,
                             rc_err *err);
 
+/* After the Adam step of training batch `batch` (0-based): RC_ERR_NUMERIC
+ * naming the batch, the tensor and the first bad index when the gradient norm
+ * was not finite (no update was made) or a parameter became non-finite. */
+rc_status rc_app_check_step(rc_app_setup *S, int64_t batch, rc_err *err);
+
+/* The majority-class fraction of the first n validation examples (what the
+ * validation metrics report), from their labels alone: for a resumed run
+ * that validates nothing more. */
+rc_status rc_app_val_majority(const rc_app_setup *S, int64_t n, double *out, rc_err *err);
+
 /* ---- eval.c ------------------------------------------------------------- */
 
 typedef struct {

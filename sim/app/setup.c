@@ -2,9 +2,11 @@
  * the checks that need no data, the data set, the network shape (one
  * function for run, eval and info, so they cannot disagree), the network,
  * the pinned thread pool and the engine. Nothing here trains or writes. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "encoders/images.h"
 #include "encoders/speech.h"
 #include "encoders/spotting.h"
@@ -300,7 +302,12 @@ rc_status rc_app_shape(const rc_cfg *cfg, const char *cfg_path, const rc_dataset
         shape->core = RC_CORE_CONVLSTM;
         shape->conv = (rc_convlstm_shape){ .C = (int)rc_cfg_get_int(cfg, "model.channels"), .Cin = 1,
                                            .Hh = ds->rows, .Ww = ds->cols, .k = (int)rc_cfg_get_int(cfg, "model.kernel") };
-        shape->H = shape->conv.C * shape->conv.Hh * shape->conv.Ww;
+        const long long H64 = (long long)shape->conv.C * shape->conv.Hh * shape->conv.Ww;
+        if (H64 > (1LL << 28))
+            return rc_err_set(err, RC_ERR_CONFIG, "%s: model.channels = %d on %dx%d maps is %lld state units, more "
+                              "than the %lld accepted; expected fewer channels", cfg_path, shape->conv.C,
+                              shape->conv.Hh, shape->conv.Ww, H64, 1LL << 28);
+        shape->H = (int)H64;
         off = snprintf(desc, cap, "convlstm C=%d k=%d map=%dx%d head=", shape->conv.C, shape->conv.k,
                        shape->conv.Hh, shape->conv.Ww);
     } else {
@@ -312,6 +319,77 @@ rc_status rc_app_shape(const rc_cfg *cfg, const char *cfg_path, const rc_dataset
     }
     if (shape->core != RC_CORE_LIF) snprintf(desc + off, cap - (size_t)off, " outputs=%d", shape->K);
     return RC_OK;
+}
+
+/* ---- memory ------------------------------------------------------------- */
+
+/* Parameters of a shape (as rc_net_new lays them out) and state units per
+ * example per step, in 64-bit without allocating anything. */
+static void shape_sizes(const rc_net_shape *s, double *nparams, double *units)
+{
+    double n = 0, u = 0;
+    if (s->core == RC_CORE_LIF) {
+        for (int l = 0; l < s->snn.nl; l++) {
+            const rc_lif_layer *L = &s->snn.L[l];
+            u += L->nout;
+            if (L->kind == RC_LIF_CONV) n += (double)L->cin * L->k * L->k * L->cout + L->cout;
+            else if (L->kind == RC_LIF_FC) n += (double)L->nin * L->cout + L->cout;
+        }
+    } else {
+        u = s->H;
+        if (s->core == RC_CORE_CONVLSTM)
+            n = (double)rc_convlstm_nwx(&s->conv) + (double)rc_convlstm_nwh(&s->conv) + (double)rc_convlstm_nb(&s->conv);
+        else n = (double)s->nin * 4.0 * s->H + 4.0 * s->H * s->H + 8.0 * s->H;
+        double in = s->H;
+        for (int l = 0; l <= s->nhead; l++) {
+            double out = l < s->nhead ? s->head[l] : s->K;
+            n += in * out + out;
+            in = out;
+        }
+    }
+    *nparams = n;
+    *units = u;
+}
+
+/* What a run needs at the least, against the memory of this machine, before
+ * anything big is allocated: parameters, gradients, both Adam moments and the
+ * kept best copy (5 x 4 bytes each); the per-step states of a batch (at least
+ * 8 bytes per unit, step and example); the per-example results of the test
+ * set kept for traces.h5 (or by eval). A config that cannot fit is a config
+ * error naming the key that asks for the most, with the estimate. */
+static rc_status check_memory(const rc_cfg *cfg, const char *cfg_path, const rc_net_shape *sh, const rc_dataset *ds,
+                              int eval, rc_err *err)
+{
+    const double GiB = 1024.0 * 1024.0 * 1024.0;
+    double nparams, units;
+    shape_sizes(sh, &nparams, &units);
+    const long long b = rc_cfg_get_int(cfg, "train.batch"), tb = rc_cfg_get_int(cfg, "test.batch");
+    const double maxb = (double)(b > tb ? b : tb);
+    long long ntest = rc_cfg_get_int(cfg, "test.size");
+    if (ds->size[RC_SPLIT_TEST] > 0 && ntest > ds->size[RC_SPLIT_TEST]) ntest = ds->size[RC_SPLIT_TEST];
+    const double need_p = nparams * 4.0 * 5.0, need_a = maxb * ds->T * units * 8.0;
+    const double need_t = eval || rc_cfg_get_bool(cfg, "output.traces") ? (double)ntest * sizeof(rc_example_result) : 0;
+    const double need = need_p + need_a + need_t;
+    const long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+    const double have = pages > 0 && psz > 0 ? (double)pages * (double)psz : 0;
+    if (have <= 0 || need <= have) return RC_OK;
+    const char *key, *why, *fix;
+    double part;
+    if (need_t >= need_p && need_t >= need_a) {
+        key = "test.size", part = need_t, why = "per-example test results", fix = "a smaller test.size (or output.traces = false)";
+    } else if (need_a >= need_p) {
+        key = b >= tb ? "train.batch" : "test.batch", part = need_a, why = "per-step states of a batch";
+        fix = "a smaller batch or model";
+    } else {
+        key = sh->core == RC_CORE_LIF ? "model.layers" : sh->core == RC_CORE_CONVLSTM ? "model.channels" : "model.hidden";
+        part = need_p, why = "parameters, gradients and Adam moments", fix = "a smaller model";
+    }
+    char val[64];
+    if (!strcmp(key, "model.layers")) snprintf(val, sizeof val, "(%.4g parameters)", nparams);
+    else snprintf(val, sizeof val, "= %lld", rc_cfg_get_int(cfg, key));
+    return rc_err_set(err, RC_ERR_CONFIG, "%s: %s %s needs about %.1f GiB for the %s, %.1f GiB in all, more than the "
+                      "%.1f GiB of memory here; expected %s", cfg_path, key, val, part / GiB, why, need / GiB,
+                      have / GiB, fix);
 }
 
 /* ---- the whole setup ---------------------------------------------------- */
@@ -345,6 +423,7 @@ rc_status rc_app_setup_build(rc_app_setup *S, const rc_run_args *a, rc_err *err)
     rc_net_shape shape;
     if ((st = rc_app_shape(cfg, a->cfg_path, S->ds, &shape, S->shape, sizeof S->shape, &S->trace_pops, err)))
         return st;
+    if ((st = check_memory(cfg, a->cfg_path, &shape, S->ds, a->model != NULL, err))) return st;
     S->net = rc_net_new(&shape, S->seed);
     if (!S->net) return rc_err_set(err, RC_ERR_NOMEM, "out of memory creating the network");
     /* Our threads are the only busy pool: the BLAS runs serially inside them. */

@@ -3,6 +3,8 @@
  * normalisation, the counters and the best validation metrics, the config and
  * the model shape), and the config fingerprint that decides whether a
  * checkpoint may be resumed or evaluated under a given config. */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "io/checkpoint.h"
@@ -183,6 +185,25 @@ static rc_status same_schedule(const rc_app_setup *S, const rc_cfg *then, const 
     return RC_OK;
 }
 
+/* A checkpoint whose tensors hold NaN or Inf is refused: it can only come
+ * from a diverged run or a damaged file, and must never be evaluated or
+ * resumed as if it were a model. */
+static rc_status tensors_finite(const rc_app_setup *S, const ckpt_items *it, const char *path, rc_err *err)
+{
+    for (size_t k = 0; k < it->ck.ntensors; k++) {
+        const rc_ckpt_tensor *t = &it->ck.tensors[k];
+        const size_t i = rc_net_first_nonfinite(t->data, t->n);
+        if (i == SIZE_MAX) continue;
+        char name[48] = "";
+        size_t local = i;
+        if (t->n == S->net->nparams) rc_net_tensor_at(S->net, i, name, sizeof name, &local);
+        return rc_err_set(err, RC_ERR_DATA, "%s: tensor %s holds a non-finite value (%g) at index %zu%s%s "
+                          "[%zu]; expected finite numbers (a diverged run or a damaged file)", path, t->name,
+                          (double)t->data[i], i, name[0] ? ", in " : "", name, local);
+    }
+    return RC_OK;
+}
+
 rc_status rc_app_state_load(rc_app_setup *S, rc_app_state *st, float *kept, const char *path, int resume,
                             rc_err *err)
 {
@@ -202,6 +223,7 @@ rc_status rc_app_state_load(rc_app_setup *S, rc_app_state *st, float *kept, cons
         it.strs[0] = it.strs[1] = NULL;
         items_fill(&it, S, st, S->best, kept);
         s = rc_ckpt_load(path, &it.ck, err);
+        if (!s) s = tensors_finite(S, &it, path, err);
         st->best_val.has_end = (int)st->bv_has_end;
         st->best_val.has_earliest = (int)st->bv_has_earliest;
         free(it.strs[0]);
@@ -211,4 +233,39 @@ rc_status rc_app_state_load(rc_app_setup *S, rc_app_state *st, float *kept, cons
     free(shape);
     free(then_ini);
     return s;
+}
+
+rc_status rc_app_check_step(rc_app_setup *S, int64_t batch, rc_err *err)
+{
+    size_t i = 0;
+    const int f = rc_engine_adam_fault(S->eng, &i);
+    if (!f) return RC_OK;
+    char name[48];
+    size_t local;
+    rc_net_tensor_at(S->net, i, name, sizeof name, &local);
+    const float v = f == 1 ? S->net->grads[i] : S->net->params[i];
+    return rc_err_set(err, RC_ERR_NUMERIC, "training diverged at batch %lld: %s %g in tensor %s at index %zu "
+                      "(parameter %zu)%s", (long long)batch, f == 1 ? "non-finite gradient" : "parameter became",
+                      (double)v, name, local, i,
+                      f == 1 ? "; the update was not made. Lower train.lr or set train.clip"
+                             : "; check train.adam_eps (> 0) and lower train.lr");
+}
+
+rc_status rc_app_val_majority(const rc_app_setup *S, int64_t n, double *out, rc_err *err)
+{
+    *out = 0;
+    if (n <= 0) return RC_OK;
+    int64_t cnt[RC_METRICS_MAX_CLASS] = { 0 }, most = 0;
+    rc_events ev = { 0 };
+    rc_status st = RC_OK;
+    for (int64_t i = 0; i < n && !st; i++) {
+        rc_example_info info = { 0, -1 };
+        st = S->ds->get(S->ds, RC_SPLIT_VAL, i, &ev, &info);
+        if (!st && info.label >= 0 && info.label < RC_METRICS_MAX_CLASS && ++cnt[info.label] > most)
+            most = cnt[info.label];
+    }
+    rc_events_free(&ev);
+    if (st) return rc_err_set(err, st, "reading the validation labels: %s", rc_status_str(st));
+    *out = (double)most / (double)n;
+    return RC_OK;
 }

@@ -114,6 +114,8 @@ static rc_status trainer_resume(trainer *t, rc_err *err)
     if (!kept) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
     rc_status st = rc_app_state_load(&t->S, &t->ts, kept, ck, 1, err);
     free(kept);
+    /* A finished run validates nothing more: the summary's majority fraction comes from the labels. */
+    if (!st) st = rc_app_val_majority(&t->S, t->val_size, &t->val_majority, err);
     return st;
 }
 
@@ -178,6 +180,7 @@ static rc_status train_batch(trainer *t, int64_t b, rc_err *err)
     rc_status st = rc_engine_batch(S->eng, RC_SPLIT_TRAIN, S->idx, n, &to, S->res, &rows, err);
     if (st) return st;
     rc_engine_adam(S->eng, lr_at(t, b), t->b1, t->b2, t->aeps, t->clip, b + 1);
+    if ((st = rc_app_check_step(S, b, err))) return st; /* a NaN model is never kept */
     t->ts.train_time += rc_now_s() - t0;
     t->ts.train_rows += rows;
     t->ts.trained += n;
