@@ -5,6 +5,7 @@
 #   make test       check the layering, build and run the cmocka suite
 #   make check-layers  fail on an #include that points up a layer
 #   make test-asan  the suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test-valgrind  the I/O tests under valgrind memcheck (AVX2 build)
 #   make deps       only install the Debian packages rcsim needs
 #   make scaling    thread and sparsity scaling sweeps (QUICK=1: seconds)
 #   make fuzz       each libFuzzer harness in tests/fuzz/ for FUZZ_SECONDS (120)
@@ -42,7 +43,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: FORCE all deps run test check-layers test-asan test-asan-inner clean bench bench-snn plot-deps plot data
+.PHONY: FORCE all deps run test check-layers test-valgrind test-valgrind-inner test-asan test-asan-inner clean bench bench-snn plot-deps plot data
 
 all: $(BUILD)/.deps $(RCSIM_BIN)
 
@@ -102,6 +103,19 @@ test-asan:
 test-asan-inner: $(BUILD)/.deps $(RCSIM_BIN) $(TEST_BIN)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  RCSIM=$(RCSIM_BIN) BUILD=$(BUILD) sh tests/run_all.sh $(TEST_BIN)
+
+# The library's readers and writers under valgrind memcheck. valgrind cannot
+# run AVX-512 code, so this build is -march=x86-64-v3 (AVX2) in build-vg/.
+# VG_TESTS: the test binaries to run (all of them take about half an hour).
+VG_TESTS ?= test_cfg test_idx test_checkpoint test_traces test_network test_strbuf
+test-valgrind:
+	$(MAKE) BUILD=build-vg RCSIM_BIN=build-vg/rcsim ARCH=x86-64-v3 OPT=-O1 \
+	  TEST_BIN="$(addprefix build-vg/tests/,$(VG_TESTS))" test-valgrind-inner
+
+test-valgrind-inner: $(BUILD)/.deps $(RCSIM_BIN) $(TEST_BIN)
+	@command -v valgrind >/dev/null || { echo "test-valgrind: valgrind missing (apt-get install valgrind)"; exit 1; }
+	@RUNNER="valgrind -q --error-exitcode=99" RCSIM="valgrind -q --error-exitcode=99 $(RCSIM_BIN)" \
+	  BUILD=$(BUILD) sh tests/run_all.sh $(TEST_BIN)
 
 $(BUILD)/sim/app/main.o: sim/app/main.c
 $(BUILD)/sim/app/main.o $(BUILD)/sim/app/report.o: $(BUILD)/git_rev.stamp

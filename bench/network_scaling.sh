@@ -51,6 +51,7 @@ else
 fi
 SIZE_THREADS=${SIZE_THREADS:-2}
 STRONG_THREADS=${STRONG_THREADS:-"1 2"}
+if [ "${QUICK:-0}" = 1 ]; then REPS=${REPS:-1}; else REPS=${REPS:-3}; fi
 CE_MAX=${CE_MAX:-1000}
 
 [ -x ./rcsim ] || make -s rcsim
@@ -99,8 +100,12 @@ for n in $SIZES; do
     [ "$ce" -ge 4 ] || ce=4
     run size "$n" "$ce" "$SIZE_THREADS" "$SIM_MS"
 done
-for t in $STRONG_THREADS; do
-    run strong 12500 1000 "$t" "$STRONG_MS"
+# Strong scaling: REPS rounds of (1, 2, ... threads) one after the other; the
+# plotter takes the median per thread count (single runs vary by +-10 % here).
+for r in $(seq 1 "$REPS"); do
+    for t in $STRONG_THREADS; do
+        run strong 12500 1000 "$t" "$STRONG_MS"
+    done
 done
 
 $PY bench/network_scaling_plot.py "$CSV" "$PNG"

@@ -8,6 +8,7 @@ speedup(P) = sim_s(1 thread) / sim_s(P); efficiency = speedup / P
 (simulation time only; build time excluded). Needs matplotlib for the PNG
 (the csv is written either way)."""
 import csv
+import statistics
 import os
 import sys
 
@@ -17,19 +18,23 @@ def main():
     with open(path) as f:
         rows = list(csv.DictReader(f))
     fields = list(rows[0].keys()) if rows else []
-    base = [r for r in rows if r["experiment"] == "strong" and int(r["threads"]) == 1]
-    for r in rows:
-        if r["experiment"] == "strong" and base:
-            s = float(base[0]["sim_s"]) / float(r["sim_s"])
+    strong_all = [r for r in rows if r["experiment"] == "strong"]
+    med = {}  # threads -> median sim_s over the repeated runs
+    for t in sorted({int(r["threads"]) for r in strong_all}):
+        med[t] = statistics.median(float(r["sim_s"]) for r in strong_all if int(r["threads"]) == t)
+    for r in strong_all:
+        if 1 in med:
+            s = med[1] / float(r["sim_s"])
             r["speedup"], r["efficiency"] = "%.3f" % s, "%.3f" % (s / int(r["threads"]))
     with open(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields)
         w.writeheader()
         w.writerows(rows)
-    for r in rows:
-        if r["experiment"] == "strong":
-            print("strong scaling, Brunel 12,500: %s thread(s): sim %s s, speedup %s, efficiency %s"
-                  % (r["threads"], r["sim_s"], r["speedup"], r["efficiency"]))
+    for t, m in med.items():
+        runs = " ".join(r["sim_s"] for r in strong_all if int(r["threads"]) == t)
+        if 1 in med:
+            print("strong scaling, Brunel 12,500: %d thread(s): median sim %.4f s (runs: %s), speedup %.3f, "
+                  "efficiency %.3f" % (t, m, runs, med[1] / m, med[1] / m / t))
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -52,8 +57,8 @@ def main():
     ax[1].set_xlabel("neurons")
     ax[1].set_ylabel("synaptic events per wall s")
     ax[1].set_title("throughput")
-    t = [int(r["threads"]) for r in strong]
-    ax[2].bar([str(x) for x in t], [float(r["efficiency"] or 0) for r in strong])
+    if 1 in med:  # median efficiency per thread count
+        ax[2].bar([str(t) for t in med], [med[1] / m / t for t, m in med.items()])
     ax[2].axhline(0.8, color="gray", linestyle="--", linewidth=1)
     ax[2].set_ylim(0, 1.1)
     ax[2].set_xlabel("threads")

@@ -198,9 +198,11 @@ static int update_slice(rc_network *net, rc_nthr *th, int ith, int64_t t, int ns
     return 0;
 }
 
-/* Adds spike gid (emitted in step st) to this thread's ring buffers. */
-static void deliver_spike(const rc_network *net, rc_nthr *th, uint32_t gid, int64_t st)
+/* Adds spike gid (emitted in step st) to this thread's ring buffers;
+ * returns the synaptic events delivered. */
+static uint64_t deliver_spike(const rc_network *net, const rc_nthr *th, uint32_t gid, int64_t st)
 {
+    uint64_t events = 0;
     int p = 0;
     while (gid >= net->off[p + 1]) p++;
     const uint32_t si = gid - net->off[p];
@@ -211,7 +213,7 @@ static void deliver_spike(const rc_network *net, rc_nthr *th, uint32_t gid, int6
         if (a == e) continue;
         float *ring = th->ring[net->chan[*pj]];
         const uint32_t *restrict tgt = q->tgt;
-        th->events += e - a;
+        events += e - a;
         if (!q->d) {
             float *restrict r = ring + (size_t)((st + q->dc) % (int64_t)L) * nloc;
             if (!q->w) {
@@ -229,32 +231,42 @@ static void deliver_spike(const rc_network *net, rc_nthr *th, uint32_t gid, int6
             }
         }
     }
+    return events;
 }
 
-/* Delivers the slice's spikes of all threads, merged by (step, gid). */
+/* Delivers the slice's spikes of all threads, merged by (step, gid). The
+ * other threads' registers are read through local copies of their pointers
+ * and the event count is added to th once: every thread reads every other's
+ * rc_nthr here, so writing a counter in it per spike would bounce its cache
+ * line between the cores. */
 static void deliver(rc_network *net, rc_nthr *th, int64_t t, int ns, int b)
 {
     const int nth = net->nth;
+    uint64_t events = 0;
+    const uint32_t *reg[nth];
+    const size_t *off[nth];
+    for (int u = 0; u < nth; u++) reg[u] = net->thr[u].reg[b], off[u] = net->thr[u].regoff[b];
     for (int k = 0; k < ns; k++) {
         if (nth == 1) {
-            for (size_t x = th->regoff[b][k]; x < th->regoff[b][k + 1]; x++) deliver_spike(net, th, th->reg[b][x], t + k);
+            for (size_t x = off[0][k]; x < off[0][k + 1]; x++) events += deliver_spike(net, th, reg[0][x], t + k);
             continue;
         }
         size_t pos[nth], end[nth];
         for (int u = 0; u < nth; u++) {
-            pos[u] = net->thr[u].regoff[b][k];
-            end[u] = net->thr[u].regoff[b][k + 1];
+            pos[u] = off[u][k];
+            end[u] = off[u][k + 1];
         }
         for (;;) {
             int best = -1;
             uint32_t g = UINT32_MAX;
             for (int u = 0; u < nth; u++)
-                if (pos[u] < end[u] && net->thr[u].reg[b][pos[u]] < g) g = net->thr[u].reg[b][pos[u]], best = u;
+                if (pos[u] < end[u] && reg[u][pos[u]] < g) g = reg[u][pos[u]], best = u;
             if (best < 0) break;
             pos[best]++;
-            deliver_spike(net, th, g, t + k);
+            events += deliver_spike(net, th, g, t + k);
         }
     }
+    th->events += events;
 }
 
 static void run_fn(void *arg, int ith, int nth)

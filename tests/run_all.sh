@@ -4,7 +4,8 @@
 # Exit status: non-zero if any test failed or any binary crashed.
 pass=0; fail=0; skip=0; crashed=0
 for t in "$@"; do
-    out=$(CMOCKA_MESSAGE_OUTPUT=stdout "$t" 2>&1); rc=$?
+    # RUNNER (optional): a command the binary runs under, e.g. valgrind.
+    out=$(CMOCKA_MESSAGE_OUTPUT=stdout ${RUNNER:-} "$t" 2>&1); rc=$?
     printf '%s\n' "$out"
     p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | awk '{s+=$1} END {print s+0}')
     f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | awk '{s+=$1} END {print s+0}')
