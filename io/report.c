@@ -11,6 +11,7 @@
 
 #include "io/h5util.h"
 #include "io/report.h"
+#include "io/traces_impl.h" /* the open file */
 
 /* A 1-D or 2-D dataset of `mtype` elements written whole; -1 on failure. */
 static int put(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank, const hsize_t *dims,
@@ -26,17 +27,6 @@ static int put(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank, 
     return rc;
 }
 
-/* path opened read-write (lenient locking); -1 with the reason noted. */
-static hid_t open_rw(const char *path)
-{
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    rc_h5_lenient_locking(fapl);
-    hid_t f = H5Fopen(path, H5F_ACC_RDWR, fapl);
-    H5Pclose(fapl);
-    if (f < 0) rc_h5err_note();
-    return f;
-}
-
 /* Group `name` with its parents created; -1 on failure. */
 static hid_t make_group(hid_t f, const char *name)
 {
@@ -48,17 +38,15 @@ static hid_t make_group(hid_t f, const char *name)
     return g;
 }
 
-rc_status rc_report_presentations(const char *path, const char *source, const double *start_ms, const int32_t *label,
+rc_status rc_report_presentations(rc_traces *tr, const char *source, const double *start_ms, const int32_t *label,
                                   const uint64_t *example, size_t n, rc_err *err)
 {
     char why[256], gname[300];
+    const char *path = tr->path;
+    const hid_t f = tr->file;
     rc_h5err_reset();
     if (!rc_h5_name_ok(source))
         return rc_err_set(err, RC_ERR_IO, "%s: bad source name '%s'", path, source ? source : "");
-    hid_t f = open_rw(path);
-    if (f < 0)
-        return rc_err_set(err, RC_ERR_IO, "%s: cannot open for the presentations (%s)", path,
-                          rc_h5err_msg(why, sizeof why));
     snprintf(gname, sizeof gname, "/presentations/%s", source);
     hid_t g = make_group(f, gname), ts = -1;
     const hsize_t dn = n;
@@ -68,27 +56,19 @@ rc_status rc_report_presentations(const char *path, const char *source, const do
               put(g, "example", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &dn, example, NULL);
     if (ts >= 0) H5Dclose(ts);
     if (g >= 0) H5Gclose(g);
-    const herr_t cl = H5Fclose(f);
-    if (bad || cl < 0)
-        return rc_err_set(err, RC_ERR_IO, "%s: cannot write %s (%s)", path, gname, rc_h5err_msg(why, sizeof why));
+    if (bad) return rc_err_set(err, RC_ERR_IO, "%s: cannot write %s (%s)", path, gname, rc_h5err_msg(why, sizeof why));
     return RC_OK;
 }
 
-rc_status rc_report_write(const char *path, const char *pop, const uint64_t *node_ids, size_t n,
+rc_status rc_report_write(rc_traces *tr, const char *pop, const uint64_t *node_ids, size_t n,
                           const float *data, size_t rows, double start_ms, double dt_ms, const char *units,
                           rc_err *err)
 {
     char why[256];
+    const char *path = tr->path;
+    const hid_t f = tr->file;
     rc_h5err_reset();
     if (!rc_h5_name_ok(pop)) return rc_err_set(err, RC_ERR_IO, "%s: bad report population name '%s'", path, pop ? pop : "");
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    rc_h5_lenient_locking(fapl);
-    hid_t f = H5Fopen(path, H5F_ACC_RDWR, fapl);
-    H5Pclose(fapl);
-    if (f < 0) {
-        rc_h5err_note();
-        return rc_err_set(err, RC_ERR_IO, "%s: cannot open for the report (%s)", path, rc_h5err_msg(why, sizeof why));
-    }
     uint64_t *elem = calloc(n ? n : 1, sizeof *elem), *ptr = malloc((n + 1) * sizeof *ptr);
     int bad = !elem || !ptr;
     for (size_t i = 0; !bad && i <= n; i++) ptr[i] = i;
@@ -115,8 +95,7 @@ rc_status rc_report_write(const char *path, const char *pop, const uint64_t *nod
     if (m >= 0) H5Gclose(m);
     free(elem);
     free(ptr);
-    const herr_t cl = H5Fclose(f);
-    if (bad || cl < 0)
+    if (bad)
         return rc_err_set(err, RC_ERR_IO, "%s: cannot write /report/%s (%s)", path, pop, rc_h5err_msg(why, sizeof why));
     return RC_OK;
 }

@@ -1,5 +1,6 @@
-/* report.h — SONATA compartment reports (membrane potentials) added to an
- * existing HDF5 file (a traces.h5 after rc_traces_close):
+/* report.h — SONATA compartment reports (membrane potentials) added to a
+ * traces.h5 while it is open (between rc_traces_open and rc_traces_close, so
+ * the file is published whole, with its checksum trailer, or not at all):
  *   /report/<population>/data                 float32 [time, element], attribute units
  *   /report/<population>/mapping/node_ids      uint64 [elements]
  *   /report/<population>/mapping/element_ids   uint64 [elements] (0: point neurons)
@@ -13,12 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "base/status.h"
+#include "io/traces.h"
 
-/* Writes one population's report into the HDF5 file at path (opened
- * read-write; it must exist). data: (rows, n) row-major. RC_ERR_IO on
+/* Writes one population's report into tr. data: (rows, n) row-major. RC_ERR_IO on
  * failure, with the file and object named; the population must not exist
  * yet in /report. */
-rc_status rc_report_write(const char *path, const char *pop, const uint64_t *node_ids, size_t n,
+rc_status rc_report_write(rc_traces *tr, const char *pop, const uint64_t *node_ids, size_t n,
                           const float *data, size_t rows, double start_ms, double dt_ms, const char *units,
                           rc_err *err);
 
@@ -27,7 +28,7 @@ rc_status rc_report_write(const char *path, const char *pop, const uint64_t *nod
  *   /presentations/<source>/label     int32 [n]
  *   /presentations/<source>/example   uint64 [n] (index in the split)
  * RC_ERR_IO on failure; the source must not exist yet in /presentations. */
-rc_status rc_report_presentations(const char *path, const char *source, const double *start_ms, const int32_t *label,
+rc_status rc_report_presentations(rc_traces *tr, const char *source, const double *start_ms, const int32_t *label,
                                   const uint64_t *example, size_t n, rc_err *err);
 
 #endif

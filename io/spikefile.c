@@ -9,6 +9,7 @@
 
 #include <hdf5.h>
 
+#include "io/h5guard.h"
 #include "io/h5util.h"
 #include "io/spikefile.h"
 
@@ -77,6 +78,9 @@ rc_status rc_spikefile_read(const char *path, const char *pop, double **times, u
     *times = NULL;
     *ids = NULL;
     *n = 0;
+    /* A file from anywhere: its superblock is checked before libhdf5 sees it. */
+    rc_status gst = rc_h5guard_check(path, RC_H5_FOREIGN, "spike file", NULL, err);
+    if (gst) return gst;
     rc_h5err_reset();
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     rc_h5_lenient_locking(fapl);

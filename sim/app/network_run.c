@@ -52,7 +52,7 @@ static void netprog_fn(void *user, int64_t done, int64_t total, uint64_t spikes)
 /* /presentations/<source> of every images source: window starts, labels
  * and example indices of the windows begun in the steps run. */
 static rc_status write_presentations(const rc_network *net, const rc_net_spec *s, const rc_netcfg_files *files,
-                                     const char *path, rc_err *err)
+                                     rc_traces *tr, rc_err *err)
 {
     rc_status st = RC_OK;
     for (int k = 0; k < s->nsrc && !st; k++) {
@@ -69,7 +69,7 @@ static rc_status write_presentations(const rc_network *net, const rc_net_spec *s
             ex[w] = (uint64_t)((S->example0 + w) % size);
             lab[w] = files->labels[k][ex[w]];
         }
-        if (!st) st = rc_report_presentations(path, S->name, t0, lab, ex, (size_t)nw, err);
+        if (!st) st = rc_report_presentations(tr, S->name, t0, lab, ex, (size_t)nw, err);
         free(t0);
         free(lab);
         free(ex);
@@ -99,22 +99,21 @@ static rc_status write_traces(const rc_network *net, const rc_net_spec *s, const
         free(steps);
         free(ids);
     }
-    if (st) {
-        rc_traces_abort(tr);
-        return st;
-    }
-    if ((st = rc_traces_close(tr, err))) return st;
     for (int r = 0; r < s->nvm && !st; r++) {
         uint64_t ids[RC_NET_MAXVM];
         for (int c = 0; c < s->vm[r].nnodes; c++) ids[c] = (uint64_t)s->vm[r].nodes[c];
         int64_t rows;
         const float *v = rc_network_vm(net, r, &rows);
         const double every = s->vm[r].every * s->dt_ms;
-        st = rc_report_write(path, s->pop[s->vm[r].pop].name, ids, (size_t)s->vm[r].nnodes, v, (size_t)rows, every,
+        st = rc_report_write(tr, s->pop[s->vm[r].pop].name, ids, (size_t)s->vm[r].nnodes, v, (size_t)rows, every,
                              every, "mV", err);
     }
-    if (!st) st = write_presentations(net, s, files, path, err);
-    return st;
+    if (!st) st = write_presentations(net, s, files, tr, err);
+    if (st) {
+        rc_traces_abort(tr);
+        return st;
+    }
+    return rc_traces_close(tr, err);
 }
 
 static void summary_json(rc_strbuf *b, const rc_network *net, const rc_net_spec *s, rc_cfg *cfg, int nth,
