@@ -108,6 +108,14 @@ static void test_config_errors(void **st)
     assert_int_equal(run_rcsim("run /nonexistent/x.cfg", err, sizeof err), 1);
     assert_non_null(strstr(err, "/nonexistent/x.cfg"));
     assert_int_equal(run_rcsim("frob", err, sizeof err), 2);
+    /* Arguments are echoed escaped, on one line. */
+    const char *ctl[] = { "\"$(printf 'fr\\no')\"", "run \"$(printf -- '--x\\ty')\"", "run a.cfg \"$(printf 'b\\nc')\"" };
+    const char *want[] = { "'fr\\no'", "'--x\\ty'", "'b\\nc'" };
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(run_rcsim(ctl[i], err, sizeof err), 2);
+        if (!strstr(err, want[i])) fail_msg("%s: expected %s in: %s", ctl[i], want[i], err);
+        assert_ptr_equal(strchr(err, '\n'), err + strlen(err) - 1);
+    }
     assert_int_equal(run_rcsim("run", err, sizeof err), 2);
     assert_int_equal(run_rcsim("run --help", err, sizeof err), 0);
     assert_int_equal(run_rcsim("--help", err, sizeof err), 0);

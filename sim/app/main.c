@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base/escape.h"
 #include "io/cfg.h"
 #include "sim/plan.h"
 #include "sim/topo.h"
@@ -103,11 +104,15 @@ static int cmd_run(int argc, char **argv, int eval)
         else if (eval && !strcmp(s, "--model")) { if (!need_arg(i, argc, s)) goto out; a.model = argv[++i]; }
         else if (eval && !strcmp(s, "--thresholds")) { if (!need_arg(i, argc, s)) goto out; a.thresholds = argv[++i]; }
         else if (s[0] == '-' && s[1]) {
-            fprintf(stderr, "rcsim %s: unknown option '%s'; see rcsim %s --help\n", g_cmd, s, g_cmd);
+            char e[256];
+            fprintf(stderr, "rcsim %s: unknown option '%s'; see rcsim %s --help\n", g_cmd,
+                    rc_escape(e, sizeof e, s, strlen(s)), g_cmd);
             goto out;
         } else if (!a.cfg_path) a.cfg_path = s;
         else {
-            fprintf(stderr, "rcsim %s: unexpected argument '%s' (config already given: %s)\n", g_cmd, s, a.cfg_path);
+            char e[256], c[256];
+            fprintf(stderr, "rcsim %s: unexpected argument '%s' (config already given: %s)\n", g_cmd,
+                    rc_escape(e, sizeof e, s, strlen(s)), rc_escape(c, sizeof c, a.cfg_path, strlen(a.cfg_path)));
             goto out;
         }
     }
@@ -403,6 +408,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2, 0);
     if (!strcmp(cmd, "eval")) return cmd_run(argc - 2, argv + 2, 1);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
-    fprintf(stderr, "rcsim: unknown command '%s'; expected run, eval, info (see rcsim --help)\n", cmd);
+    char e[256];
+    fprintf(stderr, "rcsim: unknown command '%s'; expected run, eval, info (see rcsim --help)\n",
+            rc_escape(e, sizeof e, cmd, strlen(cmd)));
     return 2;
 }
