@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "sim/adam.h"
 #include "sim/app/app.h"
 
 static char g_dir[256];
@@ -163,6 +164,45 @@ static double majority_of(const char *summary)
     return atof(p + strlen("\"majority_fraction\": "));
 }
 
+/* NaN injection: a non-finite gradient skips the update and is reported with
+ * its index; a parameter that turns non-finite is reported too. */
+static void test_nan_injection(void **st)
+{
+    (void)st;
+    rc_net_shape s = { .nin = 3, .H = 16, .K = 2 };
+    rc_net *net = rc_net_new(&s, 7);
+    rc_err err;
+    rc_pool *pool = rc_pool_new(2, RC_PLACE_SPREAD, &err);
+    assert_non_null(net);
+    assert_non_null(pool);
+    rc_adam *a = rc_adam_new(net, pool);
+    assert_non_null(a);
+    for (size_t i = 0; i < net->nparams; i++) net->grads[i] = 1e-3f * (float)(i % 7);
+    size_t bad = (size_t)-1;
+    rc_adam_step(a, 1e-3, 0.9, 0.999, 1e-8, 0, 1);
+    assert_int_equal(rc_adam_fault(a, &bad), 0);
+    /* 1: a NaN gradient: no parameter moves. */
+    float *before = malloc(net->nparams * sizeof *before);
+    assert_non_null(before);
+    memcpy(before, net->params, net->nparams * sizeof *before);
+    const size_t k = net->nparams / 3;
+    net->grads[k] = NAN;
+    rc_adam_step(a, 1e-3, 0.9, 0.999, 1e-8, 0, 2);
+    assert_int_equal(rc_adam_fault(a, &bad), 1);
+    assert_int_equal(bad, k);
+    assert_memory_equal(before, net->params, net->nparams * sizeof *before);
+    /* 2: a parameter that is (and stays) infinite after the update. */
+    net->grads[k] = 0.0f;
+    net->params[k + 5] = INFINITY;
+    rc_adam_step(a, 1e-3, 0.9, 0.999, 1e-8, 0, 3);
+    assert_int_equal(rc_adam_fault(a, &bad), 2);
+    assert_int_equal(bad, k + 5);
+    free(before);
+    rc_adam_free(a);
+    rc_pool_free(pool);
+    rc_net_free(net);
+}
+
 static void test_resume_majority(void **st)
 {
     (void)st;
@@ -215,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_adam_eps_zero),
         cmocka_unit_test(test_nan_checkpoint),
+        cmocka_unit_test(test_nan_injection),
         cmocka_unit_test(test_resume_majority),
         cmocka_unit_test(test_long_path_message),
         cmocka_unit_test(test_dev_zero),
