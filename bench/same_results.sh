@@ -19,6 +19,7 @@ BIN=${2:-./rcsim}
 if [ $make_ref = 1 ]; then OUT=$REF; else OUT=${OUT:-runs/same_results}; fi
 PY=/usr/bin/python3
 mkdir -p "$OUT"
+rm -f "$OUT/.failed" # a marker an interrupted earlier call may have left
 
 runs="default|configs/default.cfg|
 spotting|configs/spotting.cfg|--set train.examples=200000
