@@ -33,32 +33,6 @@ static const char *CFG =
     "[test]\nsize = 200\nbatch = 50\n"
     "[output]\nprogress = off\ncheckpoint_every = 1\n";
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    size_t got = fread(b, 1, (size_t)n, f);
-    b[got] = 0;
-    fclose(f);
-    return b;
-}
-
 static int exists(const char *dir, const char *name)
 {
     char p[1400];
@@ -87,7 +61,7 @@ static char *numbers(const char *dir)
 {
     char p[600];
     snprintf(p, sizeof p, "%s/summary.json", dir);
-    char *s = slurp(p);
+    char *s = rc_test_slurp(p, NULL);
     if (!s) return NULL;
     char *out = calloc(1, strlen(s) + 1), *line = strtok(s, "\n");
     for (; line; line = strtok(NULL, "\n"))
@@ -161,11 +135,11 @@ static void test_kill9(void **st)
         /* Loadable: the resume must load it; and its numbers must be the
          * uninterrupted run's. (A kill after the end leaves a finished run:
          * its resume has nothing to train and reports the same numbers.) */
-        int rc = sh("%s run %s/f.cfg --resume %s 2>%s.err2", rc_test_bin(), g_dir, out, out);
+        int rc = rc_test_sh("%s run %s/f.cfg --resume %s 2>%s.err2", rc_test_bin(), g_dir, out, out);
         if (rc != 0) {
             char ep[700];
             snprintf(ep, sizeof ep, "%s.err2", out);
-            char *m = slurp(ep);
+            char *m = rc_test_slurp(ep, NULL);
             print_error("resume after kill at %.2f s failed (%d): %s\n", at, rc, m ? m : "");
             free(m);
         }
@@ -192,14 +166,14 @@ static int disk_full_case(int kb, int fill, const char *expect)
     snprintf(opt, sizeof opt, "size=%dk", kb);
     if (mount("tmpfs", mnt, "tmpfs", 0, opt) != 0) return -1;
     snprintf(out, sizeof out, "%s/run", mnt);
-    if (fill) sh("mkdir -p %s && dd if=/dev/zero of=%s/fill bs=4k 2>/dev/null", out, mnt);
+    if (fill) rc_test_sh("mkdir -p %s && dd if=/dev/zero of=%s/fill bs=4k 2>/dev/null", out, mnt);
     snprintf(ep, sizeof ep, "%s/disk_full.err", g_dir);
     /* HDF5 1.10 leaks a few hundred bytes in its own failed H5Fcreate; under
      * ASan (make test-asan) that is not rcsim's leak: not counted here. */
-    int rc = sh("ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" %s run %s/f.cfg --out %s "
+    int rc = rc_test_sh("ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" %s run %s/f.cfg --out %s "
                 "--set output.checkpoint_every=0 --set test.size=500 --set model.hidden=64 2>%s",
                 rc_test_bin(), g_dir, out, ep);
-    char *m = slurp(ep);
+    char *m = rc_test_slurp(ep, NULL);
     assert_non_null(m);
     printf("test_disk_full: %d KiB%s: exit %d: %s", kb, fill ? " (full)" : "", rc, m);
     const int traces = exists(out, "traces.h5"), ntmp = count_tmp(out);
@@ -239,8 +213,8 @@ static void test_one_writer(void **st)
     int fd = open(lock, O_RDWR | O_CREAT, 0666);
     assert_true(fd >= 0);
     assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0); /* as a running rcsim holds it */
-    assert_int_equal(sh("%s run %s/f.cfg --out %s 2>%s", rc_test_bin(), g_dir, dir, ep), 2);
-    char *m = slurp(ep);
+    assert_int_equal(rc_test_sh("%s run %s/f.cfg --out %s 2>%s", rc_test_bin(), g_dir, dir, ep), 2);
+    char *m = rc_test_slurp(ep, NULL);
     assert_contains(m, "another rcsim process is writing to this folder");
     assert_contains(m, dir);
     assert_true(strchr(m, '\n') == m + strlen(m) - 1);
@@ -248,12 +222,12 @@ static void test_one_writer(void **st)
     assert_false(exists(dir, "metrics.csv")); /* nothing of the second run */
     close(fd);
     /* Released: the run goes ahead; eval into a locked folder is refused too. */
-    assert_int_equal(sh("%s run %s/f.cfg --out %s --set train.examples=320 2>/dev/null", rc_test_bin(), g_dir, dir), 0);
+    assert_int_equal(rc_test_sh("%s run %s/f.cfg --out %s --set train.examples=320 2>/dev/null", rc_test_bin(), g_dir, dir), 0);
     fd = open(lock, O_RDWR);
     assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
-    assert_int_equal(sh("%s eval %s/f.cfg --set train.examples=320 --model %s/model.h5 2>%s", rc_test_bin(),
+    assert_int_equal(rc_test_sh("%s eval %s/f.cfg --set train.examples=320 --model %s/model.h5 2>%s", rc_test_bin(),
                         g_dir, dir, ep), 2);
-    m = slurp(ep);
+    m = rc_test_slurp(ep, NULL);
     assert_contains(m, "another rcsim process");
     free(m);
     close(fd);
@@ -266,16 +240,16 @@ static void test_stale_outputs(void **st)
     snprintf(dir, sizeof dir, "%s/reused", g_dir);
     snprintf(ep, sizeof ep, "%s/reused.err", g_dir);
     /* What a killed run leaves: its temporaries go, a user's file stays. */
-    assert_int_equal(sh("mkdir -p %s && echo junk > %s/model.h5.tmp && echo junk > %s/summary.json.tmp && "
+    assert_int_equal(rc_test_sh("mkdir -p %s && echo junk > %s/model.h5.tmp && echo junk > %s/summary.json.tmp && "
                         "echo mine > %s/notes.tmp", dir, dir, dir, dir), 0);
-    assert_int_equal(sh("%s run %s/f.cfg --out %s --set train.examples=320 2>/dev/null", rc_test_bin(), g_dir, dir), 0);
+    assert_int_equal(rc_test_sh("%s run %s/f.cfg --out %s --set train.examples=320 2>/dev/null", rc_test_bin(), g_dir, dir), 0);
     assert_false(exists(dir, "model.h5.tmp"));
     assert_false(exists(dir, "summary.json.tmp"));
     assert_true(exists(dir, "notes.tmp"));
     assert_true(exists(dir, "summary.json") && exists(dir, "traces.h5"));
     /* A new run into it: refused, one line naming the folder and --force. */
-    assert_int_equal(sh("%s run %s/f.cfg --out %s --set train.examples=640 2>%s", rc_test_bin(), g_dir, dir, ep), 2);
-    char *m = slurp(ep);
+    assert_int_equal(rc_test_sh("%s run %s/f.cfg --out %s --set train.examples=640 2>%s", rc_test_bin(), g_dir, dir, ep), 2);
+    char *m = rc_test_slurp(ep, NULL);
     assert_contains(m, dir);
     assert_contains(m, "--force");
     assert_contains(m, "summary.json");
@@ -285,14 +259,14 @@ static void test_stale_outputs(void **st)
      * the earlier run's summary.json or traces.h5 is left beside its files. */
     snprintf(p, sizeof p, "%s/traces.h5.tmp", dir);
     assert_int_equal(mkdir(p, 0777), 0);
-    assert_int_equal(sh("%s run %s/f.cfg --out %s --force --set train.examples=640 2>/dev/null", rc_test_bin(),
+    assert_int_equal(rc_test_sh("%s run %s/f.cfg --out %s --force --set train.examples=640 2>/dev/null", rc_test_bin(),
                         g_dir, dir), 1);
     assert_true(exists(dir, "model.h5") && exists(dir, "metrics.csv"));
     assert_false(exists(dir, "summary.json"));
     assert_false(exists(dir, "traces.h5"));
     rmdir(p);
     /* --resume of the folder is its own run: allowed. */
-    assert_int_equal(sh("%s run %s/f.cfg --resume %s --set train.examples=640 2>/dev/null", rc_test_bin(), g_dir, dir), 0);
+    assert_int_equal(rc_test_sh("%s run %s/f.cfg --resume %s --set train.examples=640 2>/dev/null", rc_test_bin(), g_dir, dir), 0);
     assert_true(exists(dir, "summary.json"));
 }
 

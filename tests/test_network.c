@@ -518,12 +518,6 @@ static const char *small_cfg =
     "[record.s]\npopulation = E\nwhat = spikes\n"
     "[record.v]\npopulation = E\nwhat = V_m\nneurons = 3,7\nevery = 5\n";
 
-static int sh(const char *cmd)
-{
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 static void test_run_outputs(void **state)
 {
     (void)state;
@@ -536,11 +530,11 @@ static void test_run_outputs(void **state)
     fclose(f);
     snprintf(cmd, sizeof cmd, "%s run %s --out %s/out --set output.progress=off > %s/stdout 2>&1", rc_test_bin(), path,
              dir, dir);
-    assert_int_equal(sh(cmd), 0);
+    assert_int_equal(rc_test_sh("%s", cmd), 0);
     /* A key the model does not have is an error. */
     snprintf(cmd, sizeof cmd, "%s run %s --out %s/out2 --set population.E.tau_syn_ex=2 2> %s/err >/dev/null",
              rc_test_bin(), path, dir, dir);
-    assert_int_equal(sh(cmd), 2);
+    assert_int_equal(rc_test_sh("%s", cmd), 2);
     /* The spikes read back with the C reader: sorted by time, ids in range. */
     snprintf(path, sizeof path, "%s/out/traces.h5", dir);
     double *t;
@@ -584,7 +578,7 @@ static void test_run_outputs(void **state)
     H5Gclose(sg);
     H5Fclose(h5);
     /* h5py, as a user opens it: the SONATA layout of spikes and the report. */
-    if (sh("/usr/bin/python3 -c 'import h5py' 2>/dev/null") != 0) {
+    if (rc_test_sh("%s", "/usr/bin/python3 -c 'import h5py' 2>/dev/null") != 0) {
         print_message("h5py not installed: skipping the h5py read-back\n");
     } else {
         snprintf(cmd, sizeof cmd,
@@ -604,7 +598,7 @@ static void test_run_outputs(void **state)
                  "assert j['network']['synapses'] == 300 * 30\n"
                  "print('h5py OK')\"",
                  path, dir);
-        assert_int_equal(sh(cmd), 0);
+        assert_int_equal(rc_test_sh("%s", cmd), 0);
     }
     assert_int_equal(rc_test_rmtree(dir), 0);
 }
@@ -708,7 +702,7 @@ static void images_case(const char *encoder)
         snprintf(cmd, sizeof cmd, "%s run %s --out %s/out%d --set sim.threads=%d --set output.progress=off "
                  ">/dev/null 2>%s/err",
                  rc_test_bin(), path, dir, nth, nth, dir);
-        assert_int_equal(sh(cmd), 0);
+        assert_int_equal(rc_test_sh("%s", cmd), 0);
         char tr[600];
         snprintf(tr, sizeof tr, "%s/out%d/traces.h5", dir, nth);
         double *t;
@@ -743,7 +737,7 @@ static void images_case(const char *encoder)
     /* A window too short for the encoder steps is a config error. */
     snprintf(cmd, sizeof cmd, "%s run %s --out %s/bad --set source.mnist.window_ms=1 >/dev/null 2>%s/err",
              rc_test_bin(), path, dir, dir);
-    assert_int_equal(sh(cmd), 2);
+    assert_int_equal(rc_test_sh("%s", cmd), 2);
     assert_int_equal(rc_test_rmtree(dir), 0);
 }
 
@@ -783,7 +777,7 @@ static void test_info_plan(void **state)
     static const char *const topo[2] = { "", "--topology 'synthetic:numa:2 core:2 pu:1'" };
     for (int k = 0; k < 2; k++) {
         snprintf(cmd, sizeof cmd, "%s info %s --threads 3 %s > %s/out 2>&1", rc_test_bin(), path, topo[k], dir);
-        assert_int_equal(sh(cmd), 0);
+        assert_int_equal(rc_test_sh("%s", cmd), 0);
         snprintf(cmd, sizeof cmd, "%s/out", dir);
         f = fopen(cmd, "r");
         assert_non_null(f);

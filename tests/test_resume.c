@@ -32,39 +32,12 @@ static const char *CFG =
     "[test]\nsize = 200\nbatch = 50\n"
     "[output]\nprogress = off\ncheckpoint_every = 7\ntrace_examples = 3,1,2\n";
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    size_t got = fread(b, 1, (size_t)n, f);
-    b[got] = 0;
-    fclose(f);
-    if (len) *len = got;
-    return b;
-}
-
 /* summary.json without the lines that may differ (timings, folders, flags). */
 static char *numbers(const char *dir)
 {
     char p[512];
     snprintf(p, sizeof p, "%s/summary.json", dir);
-    char *s = slurp(p, NULL);
+    char *s = rc_test_slurp(p, NULL);
     if (!s) return NULL;
     char *out = calloc(1, strlen(s) + 1), *line = strtok(s, "\n");
     for (; line; line = strtok(NULL, "\n"))
@@ -94,7 +67,7 @@ static void ensure_straight(void)
     write_cfg("a.cfg", NULL);
     snprintf(p, sizeof p, "%s/straight/summary.json", g_dir);
     if (access(p, R_OK))
-        assert_int_equal(sh("%s run %s/a.cfg --out %s/straight 2>/dev/null", rc_test_bin(), g_dir, g_dir), 0);
+        assert_int_equal(rc_test_sh("%s run %s/a.cfg --out %s/straight 2>/dev/null", rc_test_bin(), g_dir, g_dir), 0);
 }
 
 static void test_traces_with_h5py(void **st)
@@ -107,11 +80,11 @@ static void test_traces_with_h5py(void **st)
     assert_int_equal(stat(p, &sb), 0);
     snprintf(p, sizeof p, "%s/straight/model.h5", g_dir);
     assert_int_equal(stat(p, &sb), 0);
-    if (sh("/usr/bin/python3 -c 'import h5py' 2>/dev/null") != 0) {
+    if (rc_test_sh("/usr/bin/python3 -c 'import h5py' 2>/dev/null") != 0) {
         print_message("python3-h5py not installed: skipped the h5py read-back of traces.h5\n");
         skip();
     }
-    assert_int_equal(sh("/usr/bin/python3 tests/check_run.py %s/straight", g_dir), 0);
+    assert_int_equal(rc_test_sh("/usr/bin/python3 tests/check_run.py %s/straight", g_dir), 0);
 }
 
 static void test_resume_equals_straight(void **st)
@@ -120,8 +93,8 @@ static void test_resume_equals_straight(void **st)
     ensure_straight();
     char p[512];
     /* 17 batches (not a validation or checkpoint multiple), then resume to 40. */
-    assert_int_equal(sh("%s run %s/a.cfg --out %s/part --set train.examples=544 2>/dev/null", rc_test_bin(), g_dir, g_dir), 0);
-    assert_int_equal(sh("%s run %s/a.cfg --resume %s/part 2>/dev/null", rc_test_bin(), g_dir, g_dir), 0);
+    assert_int_equal(rc_test_sh("%s run %s/a.cfg --out %s/part --set train.examples=544 2>/dev/null", rc_test_bin(), g_dir, g_dir), 0);
+    assert_int_equal(rc_test_sh("%s run %s/a.cfg --resume %s/part 2>/dev/null", rc_test_bin(), g_dir, g_dir), 0);
     snprintf(p, sizeof p, "%s/straight", g_dir);
     char *a = numbers(p);
     snprintf(p, sizeof p, "%s/part", g_dir);
@@ -132,7 +105,7 @@ static void test_resume_equals_straight(void **st)
     free(a);
     free(b);
     /* metrics.csv: same rows apart from wall_s. */
-    assert_int_equal(sh("cut -d, -f1,2,4- %s/straight/metrics.csv > %s/m1 && cut -d, -f1,2,4- %s/part/metrics.csv > %s/m2 && cmp -s %s/m1 %s/m2",
+    assert_int_equal(rc_test_sh("cut -d, -f1,2,4- %s/straight/metrics.csv > %s/m1 && cut -d, -f1,2,4- %s/part/metrics.csv > %s/m2 && cmp -s %s/m1 %s/m2",
                         g_dir, g_dir, g_dir, g_dir, g_dir, g_dir), 0);
 }
 
@@ -171,7 +144,7 @@ static void test_sigint_then_resume(void **st)
     /* How far did it get? The message names the batches done. */
     char ep[600];
     snprintf(ep, sizeof ep, "%s/intr_err.txt", g_dir);
-    char *msg = slurp(ep, NULL);
+    char *msg = rc_test_slurp(ep, NULL);
     assert_non_null(msg);
     const char *at = strstr(msg, "after ");
     long long done = -1;
@@ -180,9 +153,9 @@ static void test_sigint_then_resume(void **st)
     free(msg);
     assert_true(done > 0);
     const long long total = (done + 9) * 32;
-    assert_int_equal(sh("%s run %s/long.cfg --resume %s --set train.examples=%lld --set train.val_every=1000000 2>/dev/null",
+    assert_int_equal(rc_test_sh("%s run %s/long.cfg --resume %s --set train.examples=%lld --set train.val_every=1000000 2>/dev/null",
                         rc_test_bin(), g_dir, out, total), 0);
-    assert_int_equal(sh("%s run %s/long.cfg --out %s/intr_ref --set train.examples=%lld --set train.val_every=1000000 2>/dev/null",
+    assert_int_equal(rc_test_sh("%s run %s/long.cfg --out %s/intr_ref --set train.examples=%lld --set train.val_every=1000000 2>/dev/null",
                         rc_test_bin(), g_dir, g_dir, total), 0);
     char *a = numbers(out);
     snprintf(p, sizeof p, "%s/intr_ref", g_dir);
@@ -200,8 +173,8 @@ static void test_bad_checkpoints(void **st)
     ensure_straight();
     char src[512];
     snprintf(src, sizeof src, "%s/straight/model.h5", g_dir);
-    size_t n;
-    char *good = slurp(src, &n);
+    size_t n = 0;
+    char *good = rc_test_slurp(src, &n);
     assert_non_null(good);
     struct { const char *name; size_t len; long flip; } cases[] = {
         { "trunc_half", n / 2, -1 }, { "trunc_tail", n - 100, -1 }, { "trunc_head", 200, -1 },
@@ -219,13 +192,13 @@ static void test_bad_checkpoints(void **st)
         fwrite(copy, 1, cases[i].len, f);
         fclose(f);
         snprintf(errp, sizeof errp, "%s/err.txt", d);
-        int rc = sh("%s run %s/a.cfg --resume %s 2>%s", rc_test_bin(), g_dir, d, errp);
-        char *err = slurp(errp, NULL);
+        int rc = rc_test_sh("%s run %s/a.cfg --resume %s 2>%s", rc_test_bin(), g_dir, d, errp);
+        char *err = rc_test_slurp(errp, NULL);
         if (rc == 0 || !strstr(err, "model.h5"))
             fail_msg("%s: exit %d, stderr: %s", cases[i].name, rc, err);
         /* Nothing overwritten: the bad file is byte-identical, no summary. */
         size_t m;
-        char *after = slurp(p, &m);
+        char *after = rc_test_slurp(p, &m);
         assert_int_equal(m, cases[i].len);
         assert_memory_equal(after, copy, m);
         snprintf(p, sizeof p, "%s/summary.json", d);
@@ -237,38 +210,38 @@ static void test_bad_checkpoints(void **st)
     /* Another model shape: refused with both shapes named. */
     char errp[600];
     snprintf(errp, sizeof errp, "%s/err_shape.txt", g_dir);
-    int rc = sh("%s run %s/a.cfg --resume %s/straight --out %s/other --set model.hidden=13 2>%s",
+    int rc = rc_test_sh("%s run %s/a.cfg --resume %s/straight --out %s/other --set model.hidden=13 2>%s",
                 rc_test_bin(), g_dir, g_dir, g_dir, errp);
-    char *err = slurp(errp, NULL);
+    char *err = rc_test_slurp(errp, NULL);
     if (rc == 0 || !strstr(err, "hidden=12") || !strstr(err, "hidden=13")) fail_msg("shape: exit %d: %s", rc, err);
     free(err);
     /* Another training config: refused, the differing key named. */
-    rc = sh("%s run %s/a.cfg --resume %s/straight --out %s/other --set train.lr=0.01 2>%s",
+    rc = rc_test_sh("%s run %s/a.cfg --resume %s/straight --out %s/other --set train.lr=0.01 2>%s",
             rc_test_bin(), g_dir, g_dir, g_dir, errp);
-    err = slurp(errp, NULL);
+    err = rc_test_slurp(errp, NULL);
     if (rc == 0 || !strstr(err, "lr")) fail_msg("config: exit %d: %s", rc, err);
     free(err);
     /* Another length where the schedule depends on it (lr decay at half the
      * run): refused, naming both lengths; the checkpoint is untouched. */
-    assert_int_equal(sh("%s run %s/a.cfg --out %s/decay --set train.examples=544 --set train.lr_decay_at=0.5 "
+    assert_int_equal(rc_test_sh("%s run %s/a.cfg --out %s/decay --set train.examples=544 --set train.lr_decay_at=0.5 "
                         "--set train.lr_decay=0.5 2>/dev/null", rc_test_bin(), g_dir, g_dir), 0);
     char mp[600];
     snprintf(mp, sizeof mp, "%s/decay/model.h5", g_dir);
     size_t n0, n1;
-    char *before = slurp(mp, &n0);
-    rc = sh("%s run %s/a.cfg --resume %s/decay --set train.lr_decay_at=0.5 --set train.lr_decay=0.5 2>%s",
+    char *before = rc_test_slurp(mp, &n0);
+    rc = rc_test_sh("%s run %s/a.cfg --resume %s/decay --set train.lr_decay_at=0.5 --set train.lr_decay=0.5 2>%s",
             rc_test_bin(), g_dir, g_dir, errp);
-    err = slurp(errp, NULL);
+    err = rc_test_slurp(errp, NULL);
     if (rc == 0 || !strstr(err, "544") || !strstr(err, "1280") || !strstr(err, "lr_decay_at"))
         fail_msg("length with decay: exit %d: %s", rc, err);
     free(err);
-    char *after = slurp(mp, &n1);
+    char *after = rc_test_slurp(mp, &n1);
     assert_int_equal(n0, n1);
     assert_memory_equal(before, after, n0);
     free(before);
     free(after);
     /* The same length resumes. */
-    assert_int_equal(sh("%s run %s/a.cfg --resume %s/decay --set train.examples=544 --set train.lr_decay_at=0.5 "
+    assert_int_equal(rc_test_sh("%s run %s/a.cfg --resume %s/decay --set train.examples=544 --set train.lr_decay_at=0.5 "
                         "--set train.lr_decay=0.5 2>/dev/null", rc_test_bin(), g_dir, g_dir), 0);
     free(good);
 }
@@ -279,10 +252,10 @@ static void test_eval(void **st)
     ensure_straight();
     char p[512];
     snprintf(p, sizeof p, "%s/straight/model.h5", g_dir);
-    assert_int_equal(sh("%s eval %s/a.cfg --model %s --out %s/ev --thresholds 0.6,0.95,0.99 2>/dev/null",
+    assert_int_equal(rc_test_sh("%s eval %s/a.cfg --model %s --out %s/ev --thresholds 0.6,0.95,0.99 2>/dev/null",
                         rc_test_bin(), g_dir, p, g_dir), 0);
     snprintf(p, sizeof p, "%s/ev/tradeoff.csv", g_dir);
-    char *t = slurp(p, NULL);
+    char *t = rc_test_slurp(p, NULL);
     assert_non_null(t);
     int lines = 0;
     for (char *c = t; *c; c++) lines += *c == '\n';
@@ -290,7 +263,7 @@ static void test_eval(void **st)
     assert_non_null(strstr(t, "threshold,accuracy,mean_spike_step"));
     /* The 0.95 row equals the run's own test numbers. */
     snprintf(p, sizeof p, "%s/straight/summary.json", g_dir);
-    char *s = slurp(p, NULL);
+    char *s = rc_test_slurp(p, NULL);
     double acc = -1;
     char *q = strstr(strstr(s, "\"test\""), "\"accuracy\": ");
     sscanf(q + 12, "%lf", &acc);
@@ -319,26 +292,26 @@ static void test_eval(void **st)
     assert_int_equal(access(p, R_OK), 0);
     /* eval does not train: a config that differs only in the run's length
      * (here train.epochs, train.examples) evaluates the same model. */
-    assert_int_equal(sh("%s eval %s/a.cfg --model %s/straight/model.h5 --out %s/ev2 --thresholds 0.95 "
+    assert_int_equal(rc_test_sh("%s eval %s/a.cfg --model %s/straight/model.h5 --out %s/ev2 --thresholds 0.95 "
                         "--set train.examples=99 --set train.epochs=3 2>/dev/null", rc_test_bin(), g_dir, g_dir, g_dir), 0);
     snprintf(p, sizeof p, "%s/ev2/tradeoff.csv", g_dir);
-    char *t2 = slurp(p, NULL);
+    char *t2 = rc_test_slurp(p, NULL);
     assert_non_null(t2);
     assert_non_null(strstr(t2, head95));
     free(t2);
     char err[600];
     snprintf(err, sizeof err, "%s/ev_err.txt", g_dir);
-    assert_int_equal(sh("%s eval %s/a.cfg --model %s/straight/model.h5 --thresholds 0.3 2>%s", rc_test_bin(), g_dir, g_dir, err), 2);
+    assert_int_equal(rc_test_sh("%s eval %s/a.cfg --model %s/straight/model.h5 --thresholds 0.3 2>%s", rc_test_bin(), g_dir, g_dir, err), 2);
     /* A checkpoint written before a key existed (here: its config lacks
      * model.channels and model.kernel) is still accepted: the stored config is
      * read through today's schema, where missing keys take their defaults. */
-    if (sh("/usr/bin/python3 -c 'import h5py' 2>/dev/null") == 0) {
-        assert_int_equal(sh("mkdir -p %s/old && cp %s/straight/model.h5 %s/old/model.h5 && /usr/bin/python3 -c \""
+    if (rc_test_sh("/usr/bin/python3 -c 'import h5py' 2>/dev/null") == 0) {
+        assert_int_equal(rc_test_sh("mkdir -p %s/old && cp %s/straight/model.h5 %s/old/model.h5 && /usr/bin/python3 -c \""
                             "import h5py; f = h5py.File('%s/old/model.h5', 'r+'); a = f['strings'].attrs; "
                             "c = a['config']; c = c.decode() if isinstance(c, bytes) else str(c); "
                             "n = '\\n'.join(l for l in c.split('\\n') if not l.startswith(('channels', 'kernel'))); "
                             "assert n != c; a['config'] = n\"", g_dir, g_dir, g_dir, g_dir), 0);
-        assert_int_equal(sh("%s eval %s/a.cfg --model %s/old/model.h5 --out %s/ev_old --thresholds 0.95 2>%s",
+        assert_int_equal(rc_test_sh("%s eval %s/a.cfg --model %s/old/model.h5 --out %s/ev_old --thresholds 0.95 2>%s",
                             rc_test_bin(), g_dir, g_dir, g_dir, err), 0);
     }
 }

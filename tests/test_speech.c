@@ -824,26 +824,6 @@ static void test_augmentation(void **st)
 
 /* ---- through the CLI ---------------------------------------------------- */
 
-static int sh(const char *cmd)
-{
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
-    if (s) s[n] = 0;
-    fclose(f);
-    return s;
-}
-
 /* The "test" object of a summary, up to per_class (timings excluded). */
 static void test_numbers(const char *summary, char *out, size_t cap)
 {
@@ -876,13 +856,13 @@ static void test_cli_run(void **st)
     snprintf(out1, sizeof out1, "%s/run1", g_dir);
     snprintf(out2, sizeof out2, "%s/run2", g_dir);
     snprintf(cmd, sizeof cmd, "%s run %s --out %s --threads 1 2>/dev/null", rc_test_bin(), cfg, out1);
-    assert_int_equal(sh(cmd), 0);
+    assert_int_equal(rc_test_sh("%s", cmd), 0);
     snprintf(cmd, sizeof cmd, "%s run %s --out %s --threads 2 2>/dev/null", rc_test_bin(), cfg, out2);
-    assert_int_equal(sh(cmd), 0);
+    assert_int_equal(rc_test_sh("%s", cmd), 0);
     char p1[800], p2[800];
     snprintf(p1, sizeof p1, "%s/summary.json", out1);
     snprintf(p2, sizeof p2, "%s/summary.json", out2);
-    char *s1 = slurp(p1), *s2 = slurp(p2);
+    char *s1 = rc_test_slurp(p1, NULL), *s2 = rc_test_slurp(p2, NULL);
     assert_non_null(s1);
     assert_non_null(s2);
     assert_contains(s1, "\"task\": \"speech\"");
@@ -919,17 +899,17 @@ static void test_cli_run(void **st)
     rc_dataset_free(ds);
     /* eval: tradeoff.csv with spike times in ms. */
     snprintf(cmd, sizeof cmd, "%s eval %s --model %s/model.h5 --thresholds 0.6,0.95 2>/dev/null", rc_test_bin(), cfg, out1);
-    assert_int_equal(sh(cmd), 0);
+    assert_int_equal(rc_test_sh("%s", cmd), 0);
     snprintf(p1, sizeof p1, "%s/tradeoff.csv", out1);
-    char *t = slurp(p1);
+    char *t = rc_test_slurp(p1, NULL);
     assert_non_null(t);
     assert_contains(t, "examples_per_s,mean_spike_ms,events_per_example,macs_per_example\n0.6,");
     free(t);
     /* A config naming the _silence_ class's folder as noise is refused. */
     snprintf(cmd, sizeof cmd, "%s run %s --out %s/run3 --set task.noise_dir=_silence_ 2>%s/err.txt", rc_test_bin(), cfg, g_dir, g_dir);
-    assert_int_equal(sh(cmd), 2);
+    assert_int_equal(rc_test_sh("%s", cmd), 2);
     snprintf(p1, sizeof p1, "%s/err.txt", g_dir);
-    t = slurp(p1);
+    t = rc_test_slurp(p1, NULL);
     assert_non_null(t);
     assert_contains(t, "task.noise_dir = _silence_");
     free(t);

@@ -52,6 +52,37 @@ static inline int rc_test_rmtree(const char *dir)
     return nftw(dir, rc_test_rmtree_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }
 /* Fails the test unless hay contains needle, printing both. */
+/* Runs a printf-formatted shell command; its exit status, or -1 if it did
+ * not exit normally. */
+static inline int rc_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline int rc_test_sh(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* The whole file, NUL-terminated (malloc'd), its length in *len (optional);
+ * NULL if it cannot be opened or fully read. */
+static inline char *rc_test_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
+    if (s) s[n] = 0;
+    fclose(f);
+    if (s && len) *len = (size_t)n;
+    return s;
+}
+
 #define assert_contains(hay, needle)                                               \
     do {                                                                           \
         const char *h_ = (hay), *n_ = (needle);                                   \
