@@ -163,14 +163,19 @@ static void pop_dweights(rc_lif_sim *m, int p, int t, float *Gm, const rc_events
     rc_lif_pop_inputs(m, p, t, ev);
     const float *vv = m->in_val.a;
     if (L->kind == RC_LIF_CONV) {
-        const int co = L->cout;
-        rc_lif_scatter sc = rc_lif_scatter_begin(m, L);
-        while (rc_lif_scatter_next(&sc)) {
-            if (!P->gnz[sc.g]) continue;
-            float *w = dW + sc.w;
-            const float *d = dI + (size_t)sc.g * co;
-            const float v = vv[sc.e];
-            for (int c = 0; c < co; c++) w[c] += v * d[c];
+        const int co = L->cout, nin = (int)m->in_idx.n;
+        const int *ii = m->in_idx.a;
+        for (int e = 0; e < nin; e++) {
+            const rc_lif_taps tp = rc_lif_taps_of(L, ii[e]);
+            const float v = vv[e];
+            for (int dy = tp.dy0; dy < tp.dy1; dy++)
+                for (int dx = tp.dx0; dx < tp.dx1; dx++) {
+                    const int g = tp.g0 - dy * L->wout - dx;
+                    if (!P->gnz[g]) continue;
+                    float *w = dW + (tp.wrow + (size_t)(dy * L->k + dx)) * (size_t)co;
+                    const float *d = dI + (size_t)g * co;
+                    for (int c = 0; c < co; c++) w[c] += v * d[c];
+                }
         }
     } else if (P->gnz[0]) {
         const int no = L->cout, nin = (int)m->in_idx.n;

@@ -176,15 +176,20 @@ static void pop_deliver(rc_lif_sim *m, int p, int t, int all, const float *Pm, c
     rc_lif_pop_inputs(m, p, t, ev);
     const float *vv = m->in_val.a;
     if (L->kind == RC_LIF_CONV) {
-        const int co = L->cout;
-        rc_lif_scatter sc = rc_lif_scatter_begin(m, L);
-        while (rc_lif_scatter_next(&sc)) {
-            touch(P, sc.g, t, tau, bias);
-            float *u = P->u + (size_t)sc.g * co;
-            const float *w = W + sc.w;
-            const float v = vv[sc.e];
-            for (int c = 0; c < co; c++) u[c] += v * w[c];
-            r->synops += co;
+        const int co = L->cout, nin = (int)m->in_idx.n;
+        const int *ii = m->in_idx.a;
+        for (int e = 0; e < nin; e++) {
+            const rc_lif_taps tp = rc_lif_taps_of(L, ii[e]);
+            const float v = vv[e];
+            for (int dy = tp.dy0; dy < tp.dy1; dy++)
+                for (int dx = tp.dx0; dx < tp.dx1; dx++) {
+                    const int g = tp.g0 - dy * L->wout - dx;
+                    touch(P, g, t, tau, bias);
+                    float *u = P->u + (size_t)g * co;
+                    const float *w = W + (tp.wrow + (size_t)(dy * L->k + dx)) * (size_t)co;
+                    for (int c = 0; c < co; c++) u[c] += v * w[c];
+                    r->synops += co;
+                }
         }
     } else {
         const int no = L->cout, nin = (int)m->in_idx.n;
