@@ -169,21 +169,6 @@ static void test_run_and_thread_invariance(void **st)
     assert_int_equal(lines, 3);
 }
 
-/* Writes an IDX file: magic, big-endian sizes, data. */
-static void write_idx(const char *path, int dims, const uint32_t *size, const uint8_t *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    uint8_t hdr[4] = { 0, 0, 8, (uint8_t)dims };
-    fwrite(hdr, 1, 4, f);
-    for (int d = 0; d < dims; d++) {
-        uint8_t b[4] = { (uint8_t)(size[d] >> 24), (uint8_t)(size[d] >> 16), (uint8_t)(size[d] >> 8), (uint8_t)size[d] };
-        fwrite(b, 1, 4, f);
-    }
-    fwrite(data, 1, n, f);
-    fclose(f);
-}
-
 /* A tiny temporal-MNIST run on generated IDX files (class = which third of
  * the image is bright): the whole tmnist path, 1 vs 2 threads identical, and
  * a truncated image file refused with its name, exit 1, nothing written. */
@@ -202,11 +187,11 @@ static void test_tmnist_tiny(void **st)
                 if (c / 10 == lab[i] && (r + c + (int)i) % 3) img[(size_t)i * 784 + r * 28 + c] = (uint8_t)(100 + (r * 5 + i) % 156);
     }
     uint32_t si[3] = { ntr, 28, 28 }, sl[1] = { ntr };
-    snprintf(p, sizeof p, "%s/train-images-idx3-ubyte", dir); write_idx(p, 3, si, img, (size_t)ntr * 784);
-    snprintf(p, sizeof p, "%s/train-labels-idx1-ubyte", dir); write_idx(p, 1, sl, lab, ntr);
+    snprintf(p, sizeof p, "%s/train-images-idx3-ubyte", dir); rc_test_write_idx(p, 3, si, img, (size_t)ntr * 784);
+    snprintf(p, sizeof p, "%s/train-labels-idx1-ubyte", dir); rc_test_write_idx(p, 1, sl, lab, ntr);
     si[0] = sl[0] = nte;
-    snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte", dir); write_idx(p, 3, si, img, (size_t)nte * 784);
-    snprintf(p, sizeof p, "%s/t10k-labels-idx1-ubyte", dir); write_idx(p, 1, sl, lab, nte);
+    snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte", dir); rc_test_write_idx(p, 3, si, img, (size_t)nte * 784);
+    snprintf(p, sizeof p, "%s/t10k-labels-idx1-ubyte", dir); rc_test_write_idx(p, 1, sl, lab, nte);
     char cfg[600], text[1024], args[2048], err[8192], p1[700], p2[700];
     snprintf(cfg, sizeof cfg, "%s/tm.cfg", g_dir);
     snprintf(text, sizeof text,

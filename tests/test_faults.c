@@ -56,22 +56,6 @@ static int count_tmp(const char *dir)
     return n;
 }
 
-/* summary.json without the lines that may differ (timings, folders, flags). */
-static char *numbers(const char *dir)
-{
-    char p[600];
-    snprintf(p, sizeof p, "%s/summary.json", dir);
-    char *s = rc_test_slurp(p, NULL);
-    if (!s) return NULL;
-    char *out = calloc(1, strlen(s) + 1), *line = strtok(s, "\n");
-    for (; line; line = strtok(NULL, "\n"))
-        if (!strstr(line, "_per_s") && !strstr(line, "wall_s") && !strstr(line, "\"dir\"") &&
-            !strstr(line, "\"resumed\"") && !strstr(line, "\"progress\""))
-            strcat(strcat(out, line), "\n");
-    free(s);
-    return out;
-}
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -107,7 +91,7 @@ static void test_kill9(void **st)
     waitpid(start_run(ref), &status, 0);
     const double dur = now_s() - t0;
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    char *want = numbers(ref);
+    char *want = rc_test_summary_numbers(ref, NULL);
     assert_non_null(want);
     unsigned seed = (unsigned)time(NULL);
     printf("test_kill9: seed %u, uninterrupted run %.2f s\n", seed, dur);
@@ -145,7 +129,7 @@ static void test_kill9(void **st)
         }
         assert_int_equal(rc, 0);
         assert_int_equal(count_tmp(out), 0); /* the killed run's temporaries are gone */
-        char *got = numbers(out);
+        char *got = rc_test_summary_numbers(out, NULL);
         assert_non_null(got);
         assert_string_equal(got, want);
         free(got);

@@ -605,20 +605,6 @@ static void test_run_outputs(void **state)
 
 /* ---- images source -------------------------------------------------------- */
 
-static void write_idx(const char *path, int dims, const uint32_t *size, const uint8_t *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    uint8_t hdr[4] = { 0, 0, 8, (uint8_t)dims };
-    fwrite(hdr, 1, 4, f);
-    for (int d = 0; d < dims; d++) {
-        uint8_t b[4] = { (uint8_t)(size[d] >> 24), (uint8_t)(size[d] >> 16), (uint8_t)(size[d] >> 8), (uint8_t)size[d] };
-        fwrite(b, 1, 4, f);
-    }
-    fwrite(data, 1, n, f);
-    fclose(f);
-}
-
 /* Reads the n values of a 1-D dataset (path in the file) as mtype. */
 static void read_pres(const char *path, const char *name, hid_t mtype, void *buf, size_t n)
 {
@@ -652,9 +638,9 @@ static void images_case(const char *encoder)
     for (int i = 0; i < IM_N * IM_PIX; i++) pix[i] = (uint8_t)(i % 5 == 0 ? 0 : i % 7 == 0 ? 255 : (i * 37) % 256);
     const uint32_t si[3] = { IM_N, 4, 4 }, sl[1] = { IM_N };
     snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte", dir);
-    write_idx(path, 3, si, pix, sizeof pix);
+    rc_test_write_idx(path, 3, si, pix, sizeof pix);
     snprintf(path, sizeof path, "%s/t10k-labels-idx1-ubyte", dir);
-    write_idx(path, 1, sl, lab, sizeof lab);
+    rc_test_write_idx(path, 1, sl, lab, sizeof lab);
     snprintf(path, sizeof path, "%s/net.cfg", dir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);

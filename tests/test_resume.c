@@ -32,22 +32,6 @@ static const char *CFG =
     "[test]\nsize = 200\nbatch = 50\n"
     "[output]\nprogress = off\ncheckpoint_every = 7\ntrace_examples = 3,1,2\n";
 
-/* summary.json without the lines that may differ (timings, folders, flags). */
-static char *numbers(const char *dir)
-{
-    char p[512];
-    snprintf(p, sizeof p, "%s/summary.json", dir);
-    char *s = rc_test_slurp(p, NULL);
-    if (!s) return NULL;
-    char *out = calloc(1, strlen(s) + 1), *line = strtok(s, "\n");
-    for (; line; line = strtok(NULL, "\n"))
-        if (!strstr(line, "_per_s") && !strstr(line, "wall_s") && !strstr(line, "\"dir\"") &&
-            !strstr(line, "\"resumed\"") && !strstr(line, "\"examples\": 1") && !strstr(line, "\"progress\""))
-            strcat(strcat(out, line), "\n");
-    free(s);
-    return out;
-}
-
 static void write_cfg(const char *name, const char *extra)
 {
     char p[512];
@@ -96,9 +80,9 @@ static void test_resume_equals_straight(void **st)
     assert_int_equal(rc_test_sh("%s run %s/a.cfg --out %s/part --set train.examples=544 2>/dev/null", rc_test_bin(), g_dir, g_dir), 0);
     assert_int_equal(rc_test_sh("%s run %s/a.cfg --resume %s/part 2>/dev/null", rc_test_bin(), g_dir, g_dir), 0);
     snprintf(p, sizeof p, "%s/straight", g_dir);
-    char *a = numbers(p);
+    char *a = rc_test_summary_numbers(p, "\"examples\": 1");
     snprintf(p, sizeof p, "%s/part", g_dir);
-    char *b = numbers(p);
+    char *b = rc_test_summary_numbers(p, "\"examples\": 1");
     assert_non_null(a);
     assert_non_null(b);
     assert_string_equal(a, b);
@@ -157,9 +141,9 @@ static void test_sigint_then_resume(void **st)
                         rc_test_bin(), g_dir, out, total), 0);
     assert_int_equal(rc_test_sh("%s run %s/long.cfg --out %s/intr_ref --set train.examples=%lld --set train.val_every=1000000 2>/dev/null",
                         rc_test_bin(), g_dir, g_dir, total), 0);
-    char *a = numbers(out);
+    char *a = rc_test_summary_numbers(out, "\"examples\": 1");
     snprintf(p, sizeof p, "%s/intr_ref", g_dir);
-    char *b = numbers(p);
+    char *b = rc_test_summary_numbers(p, "\"examples\": 1");
     assert_non_null(a);
     assert_non_null(b);
     assert_string_equal(a, b);

@@ -83,6 +83,39 @@ static inline char *rc_test_slurp(const char *path, size_t *len)
     return s;
 }
 
+/* Writes an IDX file (unsigned-byte data): magic, big-endian sizes, data. */
+static inline void rc_test_write_idx(const char *path, int dims, const uint32_t *size, const uint8_t *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    uint8_t hdr[4] = { 0, 0, 8, (uint8_t)dims };
+    fwrite(hdr, 1, 4, f);
+    for (int d = 0; d < dims; d++) {
+        uint8_t b[4] = { (uint8_t)(size[d] >> 24), (uint8_t)(size[d] >> 16), (uint8_t)(size[d] >> 8), (uint8_t)size[d] };
+        fwrite(b, 1, 4, f);
+    }
+    fwrite(data, 1, n, f);
+    fclose(f);
+}
+
+/* DIR/summary.json without the lines that may differ between runs of the
+ * same numbers (timings, folders, resume and progress flags) and, if extra
+ * is not NULL, lines containing extra. malloc'd; NULL if unreadable. */
+static inline char *rc_test_summary_numbers(const char *dir, const char *extra)
+{
+    char p[600];
+    snprintf(p, sizeof p, "%s/summary.json", dir);
+    char *s = rc_test_slurp(p, NULL);
+    if (!s) return NULL;
+    char *out = calloc(1, strlen(s) + 1), *line = strtok(s, "\n");
+    for (; out && line; line = strtok(NULL, "\n"))
+        if (!strstr(line, "_per_s") && !strstr(line, "wall_s") && !strstr(line, "\"dir\"") &&
+            !strstr(line, "\"resumed\"") && !strstr(line, "\"progress\"") && !(extra && strstr(line, extra)))
+            strcat(strcat(out, line), "\n");
+    free(s);
+    return out;
+}
+
 #define assert_contains(hay, needle)                                               \
     do {                                                                           \
         const char *h_ = (hay), *n_ = (needle);                                   \
