@@ -17,8 +17,9 @@
 # compiler if-convert and vectorise the elementwise loops).
 
 CC       ?= gcc
-DEB_PKGS := libcmocka-dev libhwloc-dev libhdf5-dev libopenblas-dev zlib1g-dev pkg-config libfftw3-dev
-PKGS     := hdf5 hwloc openblas zlib fftw3
+DEB_PKGS := libcmocka-dev libhwloc-dev libhdf5-dev libopenblas-dev zlib1g-dev pkg-config libfftw3-dev \
+            libopenmpi-dev openmpi-bin
+PKGS     := hdf5 hwloc openblas zlib fftw3 ompi-c
 
 OPT      ?= -O2
 ARCH     ?= native

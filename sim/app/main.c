@@ -6,6 +6,7 @@
 #include <string.h>
 #include "base/escape.h"
 #include "io/cfg.h"
+#include "sim/comm.h"
 #include "sim/plan.h"
 #include "sim/topo.h"
 #include "sim/pool.h"
@@ -399,7 +400,7 @@ out:
     return rc;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) { usage_main(stderr); return 2; }
     const char *cmd = argv[1];
@@ -412,4 +413,16 @@ int main(int argc, char **argv)
     fprintf(stderr, "rcsim: unknown command '%s'; expected run, eval, info (see rcsim --help)\n",
             rc_escape(e, sizeof e, cmd, strlen(cmd)));
     return 2;
+}
+
+int main(int argc, char **argv)
+{
+    rc_err err = {0};
+    if (rc_comm_init(&argc, &argv, &err) != RC_OK) {
+        fprintf(stderr, "rcsim: %s\n", err.msg);
+        return 1;
+    }
+    int rc = dispatch(argc, argv);
+    rc_comm_finalize();
+    return rc;
 }
