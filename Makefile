@@ -17,7 +17,10 @@
 # compiler if-convert and vectorise the elementwise loops).
 
 CC       ?= gcc
-DEB_PKGS := libcmocka-dev libhwloc-dev libhdf5-dev libopenblas-dev zlib1g-dev pkg-config libfftw3-dev
+# python3-h5py and python3-numpy: tools/rcsim_io.py and the tests that read
+# rcsim's HDF5 files back (tests/py/, tests/h5check.py); they skip without.
+DEB_PKGS := libcmocka-dev libhwloc-dev libhdf5-dev libopenblas-dev zlib1g-dev pkg-config libfftw3-dev \
+            python3-h5py python3-numpy
 PKGS     := hdf5 hwloc openblas zlib fftw3
 
 OPT      ?= -O2
