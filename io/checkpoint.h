@@ -32,8 +32,9 @@ typedef struct { const char *name; int64_t *value; } rc_ckpt_int;
 typedef struct { const char *name; double *value; } rc_ckpt_real;
 typedef struct { const char *name; char **value; } rc_ckpt_str; /* load: malloc'd, caller frees */
 
-/* An attribute of a view: a string s, or (s NULL) the float64 d. */
-typedef struct { const char *key; const char *s; double d; } rc_ckpt_attr;
+/* An attribute of a view: a string s, or (s NULL) the number d, written as
+ * int64 when integer is set, else as float64. */
+typedef struct { const char *key; const char *s; double d; int integer; } rc_ckpt_attr;
 
 /* A named, shaped copy of a tensor under /params: path '/'-separated
  * ("lstm/w_ih"; groups are created as needed), shape[0..ndim), data the

@@ -2,6 +2,7 @@
  * float32 copies of the parameters with their attributes, for users (layout
  * in checkpoint.h; the loader never reads them). Called by rc_ckpt_save_views
  * inside the open PATH.tmp, so they share its atomic rename and CRC trailer. */
+#include <stdint.h>
 #include <string.h>
 #include <hdf5.h>
 #include "io/checkpoint_impl.h"
@@ -23,8 +24,10 @@ static herr_t write_attrs(hid_t loc, const rc_ckpt_view *v)
 {
     for (size_t i = 0; i < v->nattrs; i++) {
         const rc_ckpt_attr *a = &v->attrs[i];
-        herr_t rc = a->s ? rc_h5_attr_str(loc, a->key, a->s, H5T_CSET_UTF8)
-                         : rc_h5_attr_num(loc, a->key, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &a->d);
+        const int64_t i = (int64_t)a->d;
+        herr_t rc = a->s        ? rc_h5_attr_str(loc, a->key, a->s, H5T_CSET_UTF8)
+                    : a->integer ? rc_h5_attr_num(loc, a->key, H5T_STD_I64LE, H5T_NATIVE_INT64, &i)
+                                 : rc_h5_attr_num(loc, a->key, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &a->d);
         if (rc < 0) return rc;
     }
     return 0;

@@ -111,6 +111,7 @@ typedef struct {
     const char *key;
     const char *s;   /* string value, or NULL for the number d */
     double d;
+    int integer;     /* d is an integer (padding, stride)       */
 } rc_net_view_attr;
 
 typedef struct {

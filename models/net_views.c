@@ -37,13 +37,19 @@ static rc_net_view *add(views *w, const char *name, int kind, int layer, size_t 
 static void attr_s(rc_net_view *v, const char *key, const char *s)
 {
     RC_ASSERT(v->nattrs < RC_NET_VIEW_MAX_ATTRS);
-    v->attrs[v->nattrs++] = (rc_net_view_attr){ key, s, 0 };
+    v->attrs[v->nattrs++] = (rc_net_view_attr){ key, s, 0, 0 };
 }
 
 static void attr_d(rc_net_view *v, const char *key, double d)
 {
     RC_ASSERT(v->nattrs < RC_NET_VIEW_MAX_ATTRS);
-    v->attrs[v->nattrs++] = (rc_net_view_attr){ key, NULL, d };
+    v->attrs[v->nattrs++] = (rc_net_view_attr){ key, NULL, d, 0 };
+}
+
+static void attr_i(rc_net_view *v, const char *key, int i)
+{
+    RC_ASSERT(v->nattrs < RC_NET_VIEW_MAX_ATTRS);
+    v->attrs[v->nattrs++] = (rc_net_view_attr){ key, NULL, i, 1 };
 }
 
 static void lstm_views(const rc_net *net, views *w)
@@ -76,7 +82,7 @@ static void convlstm_views(const rc_net *net, views *w)
     for (int i = w->n - 3; i < w->n; i++) {
         w->v[i].stored = "the same layout";
         attr_s(&w->v[i], "gate_order", "i,f,g,o");
-        attr_d(&w->v[i], "padding", c->k / 2);
+        attr_i(&w->v[i], "padding", c->k / 2);
     }
 }
 
@@ -112,8 +118,8 @@ static void lif_views(const rc_net *net, views *w)
             v = add(w, name, V_LIF_CONV, l, L->w, 4, L->cout, L->cin, L->k, L->k);
             v->layout = "[Cout, Cin, k, k] (PyTorch nn.Conv2d weight); stride 1, zero padding = attribute padding";
             v->stored = "(Cin, k, k, Cout)";
-            attr_d(v, "padding", L->pad);
-            attr_d(v, "stride", 1);
+            attr_i(v, "padding", L->pad);
+            attr_i(v, "stride", 1);
         } else {
             v = add(w, name, V_LIF_FC, l, L->w, 2, L->cout, L->nin, 0, 0);
             v->layout = l > 0 && s->L[l - 1].kind != RC_LIF_FC
@@ -132,7 +138,7 @@ static void lif_views(const rc_net *net, views *w)
     attr_d(v, "v_th", s->vth);
     attr_d(v, "tau", s->tau);
     attr_s(v, "reset", s->reset == RC_RESET_MULT ? "mult" : "subtract");
-    attr_d(v, "bias", s->bias);
+    attr_i(v, "bias", s->bias);
     attr_s(v, "rule", "u_t = tau*r_{t-1} + W x_t (+ b); o_t = [u_t > v_th]; r_t = u_t*(1 - o_t) (mult) or u_t - v_th*o_t (subtract)");
     attr_s(v, "pool", "pool2 = 2x2 average pooling, stride 2 (an odd last row/column dropped)");
 }

@@ -43,8 +43,8 @@ static void test_ckpt_views(void **st)
     const float w[6] = { 1, 4, 2, 5, 3, 6 }; /* flat (3, 2) seen as [2, 3] */
     rc_ckpt_tensor t = { "params", flat, 6 };
     rc_ckpt ck = { &t, 1, NULL, 0, NULL, 0, NULL, 0 };
-    const rc_ckpt_attr a[] = { { "layout", "[out, in]", 0 }, { "flat_offset", NULL, 0 } };
-    const rc_ckpt_attr g[] = { { "v_th", NULL, 0.5 }, { "reset", "mult", 0 } };
+    const rc_ckpt_attr a[] = { { "layout", "[out, in]", 0, 0 }, { "flat_offset", NULL, 3, 1 } };
+    const rc_ckpt_attr g[] = { { "v_th", NULL, 0.5, 0 }, { "reset", "mult", 0, 0 } };
     const rc_ckpt_view v[] = {
         { "lstm/w_ih", 2, { 2, 3 }, w, a, 2 },
         { "snn/fc1/bias", 1, { 2 }, flat, NULL, 0 },
@@ -79,7 +79,8 @@ static void test_ckpt_views(void **st)
              "d = f['params/lstm/w_ih']\n"
              "assert d.shape == (2, 3) and d.dtype == np.float32, d\n"
              "assert (d[()] == np.array([[1, 4, 2], [5, 3, 6]], np.float32)).all()\n"
-             "assert d.attrs['layout'] in (b'[out, in]', '[out, in]') and d.attrs['flat_offset'] == 0\n"
+             "assert d.attrs['layout'] in (b'[out, in]', '[out, in]') and d.attrs['flat_offset'] == 3\n"
+             "assert d.attrs['flat_offset'].dtype == np.int64\n"
              "assert f['params/snn/fc1/bias'].shape == (2,)\n"
              "assert f['params/snn'].attrs['v_th'] == 0.5\n"
              "assert f['params'].attrs['layout'] in (b'[out, in]', '[out, in]')\n"

@@ -116,12 +116,12 @@ static rc_status save_with_views(const char *path, const rc_ckpt *ck, const rc_n
     for (int i = 0; i < n; i++) {
         const rc_net_view *v = &nv[i];
         size_t na = 0;
-        for (int k = 0; k < v->nattrs; k++) at[i][na++] = (rc_ckpt_attr){ v->attrs[k].key, v->attrs[k].s, v->attrs[k].d };
+        for (int k = 0; k < v->nattrs; k++) at[i][na++] = (rc_ckpt_attr){ v->attrs[k].key, v->attrs[k].s, v->attrs[k].d, v->attrs[k].integer };
         if (v->ndim) {
-            at[i][na++] = (rc_ckpt_attr){ "layout", v->layout, 0 };
-            at[i][na++] = (rc_ckpt_attr){ "flat_tensor", "kept_params", 0 };
-            at[i][na++] = (rc_ckpt_attr){ "flat_offset", NULL, (double)v->offset };
-            at[i][na++] = (rc_ckpt_attr){ "flat_layout", v->stored, 0 };
+            at[i][na++] = (rc_ckpt_attr){ "layout", v->layout, 0, 0 };
+            at[i][na++] = (rc_ckpt_attr){ "flat_tensor", "kept_params", 0, 0 };
+            at[i][na++] = (rc_ckpt_attr){ "flat_offset", NULL, (double)v->offset, 1 };
+            at[i][na++] = (rc_ckpt_attr){ "flat_layout", v->stored, 0, 0 };
             rc_net_view_gather(net, v, kept, buf + off);
         }
         cv[i] = (rc_ckpt_view){ v->name, v->ndim, { 0 }, buf + off, at[i], na };
@@ -129,8 +129,8 @@ static rc_status save_with_views(const char *path, const rc_ckpt *ck, const rc_n
         off += v->n;
     }
     static const rc_ckpt_attr root[] = {
-        { "source", "kept_params: the model the run tested (rcsim eval loads the same)", 0 },
-        { "layouts", "PyTorch's: nn.LSTM, nn.Conv2d, nn.Linear; see each dataset's layout attribute and README", 0 },
+        { "source", "kept_params: the model the run tested (rcsim eval loads the same)", 0, 0 },
+        { "layouts", "PyTorch's: nn.LSTM, nn.Conv2d, nn.Linear; see each dataset's layout attribute and README", 0, 0 },
     };
     cv[n] = (rc_ckpt_view){ "", 0, { 0 }, NULL, root, 2 };
     RC_ASSERT(off <= net->nparams);
