@@ -17,8 +17,11 @@
 # compiler if-convert and vectorise the elementwise loops).
 
 CC       ?= gcc
+# python3-h5py and python3-numpy: tools/rcsim_io.py and the tests that read
+# rcsim's HDF5 files back (tests/py/, tests/h5check.py); they skip without.
+# libopenmpi-dev, openmpi-bin: mpirun runs (sim/comm.h); one rank without.
 DEB_PKGS := libcmocka-dev libhwloc-dev libhdf5-dev libopenblas-dev zlib1g-dev pkg-config libfftw3-dev \
-            libopenmpi-dev openmpi-bin
+            python3-h5py python3-numpy libopenmpi-dev openmpi-bin
 PKGS     := hdf5 hwloc openblas zlib fftw3 ompi-c
 
 OPT      ?= -O2

@@ -26,6 +26,7 @@
 #include <zlib.h>
 
 #include "io/checkpoint.h"
+#include "io/checkpoint_impl.h"
 #include "io/h5guard.h"
 #include "io/h5util.h"
 
@@ -143,9 +144,19 @@ static rc_status rc_ckpt_check_names(const char *path, const rc_ckpt *ck, rc_err
 
 rc_status rc_ckpt_save(const char *path, const rc_ckpt *ck, rc_err *err)
 {
-    RC_ASSERT(path && ck);
+    return rc_ckpt_save_views(path, ck, NULL, 0, err);
+}
+
+rc_status rc_ckpt_save_views(const char *path, const rc_ckpt *ck, const rc_ckpt_view *views, size_t nviews,
+                             rc_err *err)
+{
+    RC_ASSERT(path && ck && (views || !nviews));
     rc_status st = rc_ckpt_check_names(path, ck, err);
     if (st != RC_OK) return st;
+    for (size_t i = 0; i < nviews; i++)
+        if (!rc_ckpt_view_path_ok(views[i].path))
+            return rc_err_set(err, RC_ERR_DATA, "%s: invalid view path '%s'", path,
+                              views[i].path ? views[i].path : "(null)");
     rc_h5err_reset();
 
     size_t len = strlen(path);
@@ -175,6 +186,7 @@ rc_status rc_ckpt_save(const char *path, const rc_ckpt *ck, rc_err *err)
         return st;
     }
     st = rc_ckpt_write_all(f, tmp, ck, err);
+    if (st == RC_OK) st = rc_ckpt_write_views(f, tmp, views, nviews, err);
     /* H5Fclose writes the remaining metadata, so it can fail (disk full). */
     if (rc_h5_fclose(f) < 0 && st == RC_OK)
         st = rc_err_set(err, RC_ERR_IO, "%s: cannot finish checkpoint: %s", tmp, rc_h5err_msg(h5, sizeof h5));

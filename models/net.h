@@ -87,4 +87,50 @@ void rc_net_head_forward(const rc_net *net, const float *h, float *z, float *act
 void rc_net_head_backward(rc_net *net, const float *h, const float *acts,
                           const float *dz, float *dh, float *scratch);
 
+/* ---- named, shaped views of the parameters (model.h5's /params) ---------
+ * Every parameter tensor of the model by name, shape and layout, for users:
+ * always PyTorch's layout (nn.LSTM, nn.Conv2d, nn.Linear), whatever order
+ * the flat vector stores the numbers in (tiled LSTM rows, channels-last
+ * conv kernels, input-major fc weights). rc_net_view_gather copies one
+ * tensor out of a flat vector (params, kept_params, ...) into that layout.
+ *   LSTM:     lstm/w_ih [4H, I], lstm/w_hh [4H, H], lstm/b_ih [4H],
+ *             lstm/b_hh [4H]; rows gate-major, gate order i,f,g,o
+ *   ConvLSTM: convlstm/w_x [4C, Cin, k, k], convlstm/w_h [4C, C, k, k],
+ *             convlstm/b [4C]; rows gate-major, gate order i,f,g,o
+ *   head:     head1/weight [out, in], head1/bias [out], ..., output/weight
+ *             [K, in], output/bias [K]
+ *   SNN:      snn/convN/weight [Cout, Cin, k, k], snn/convN/bias [Cout],
+ *             snn/fcN/weight [out, in], snn/fcN/bias [out], the last layer
+ *             snn/output/...; an fc layer after a conv/pool map reads the
+ *             map flattened in PyTorch's order (c, y, x).
+ * Views with ndim 0 carry attributes only (name "" = the /params group). */
+#define RC_NET_MAX_VIEWS (2 * RC_LIF_MAX_LAYERS + 2 * (RC_NET_MAX_HEAD + 1) + 8)
+#define RC_NET_VIEW_MAX_ATTRS 8
+
+typedef struct {
+    const char *key;
+    const char *s;   /* string value, or NULL for the number d */
+    double d;
+    int integer;     /* d is an integer (padding, stride)       */
+} rc_net_view_attr;
+
+typedef struct {
+    char name[48];                 /* path under /params, '/'-separated     */
+    int ndim;                      /* 0: attributes only                    */
+    int shape[4];
+    size_t offset, n;              /* the numbers' range in the flat vector */
+    const char *layout;            /* the axes, in words                    */
+    const char *stored;            /* the flat vector's order, in words     */
+    rc_net_view_attr attrs[RC_NET_VIEW_MAX_ATTRS];
+    int nattrs;
+    int kind, layer;               /* for rc_net_view_gather                */
+} rc_net_view;
+
+/* Fills v (cap entries, RC_NET_MAX_VIEWS is always enough) and returns the
+ * number of views. */
+int rc_net_param_views(const rc_net *net, rc_net_view *v, int cap);
+/* Copies view v of the flat vector `flat` (nparams floats) into out
+ * (v->n floats) in the view's layout. */
+void rc_net_view_gather(const rc_net *net, const rc_net_view *v, const float *flat, float *out);
+
 #endif

@@ -101,6 +101,44 @@ static void items_fill(ckpt_items *it, rc_app_setup *S, rc_app_state *st, float 
     it->ck = (rc_ckpt){ tens, ntens, it->ci, ni, it->cr, nr, it->cs, 2 };
 }
 
+/* Saves ck with /params: every tensor of the kept model by name and shape
+ * (models/net_views.c), each with its layout and its place in kept_params. */
+static rc_status save_with_views(const char *path, const rc_ckpt *ck, const rc_net *net, const float *kept,
+                                 rc_err *err)
+{
+    rc_net_view nv[RC_NET_MAX_VIEWS];
+    const int n = rc_net_param_views(net, nv, RC_NET_MAX_VIEWS);
+    rc_ckpt_view cv[RC_NET_MAX_VIEWS + 1];
+    rc_ckpt_attr at[RC_NET_MAX_VIEWS + 1][RC_NET_VIEW_MAX_ATTRS + 4];
+    float *buf = malloc((net->nparams ? net->nparams : 1) * sizeof *buf);
+    if (!buf) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
+        const rc_net_view *v = &nv[i];
+        size_t na = 0;
+        for (int k = 0; k < v->nattrs; k++) at[i][na++] = (rc_ckpt_attr){ v->attrs[k].key, v->attrs[k].s, v->attrs[k].d, v->attrs[k].integer };
+        if (v->ndim) {
+            at[i][na++] = (rc_ckpt_attr){ "layout", v->layout, 0, 0 };
+            at[i][na++] = (rc_ckpt_attr){ "flat_tensor", "kept_params", 0, 0 };
+            at[i][na++] = (rc_ckpt_attr){ "flat_offset", NULL, (double)v->offset, 1 };
+            at[i][na++] = (rc_ckpt_attr){ "flat_layout", v->stored, 0, 0 };
+            rc_net_view_gather(net, v, kept, buf + off);
+        }
+        cv[i] = (rc_ckpt_view){ v->name, v->ndim, { 0 }, buf + off, at[i], na };
+        for (int d = 0; d < v->ndim; d++) cv[i].shape[d] = (uint64_t)v->shape[d];
+        off += v->n;
+    }
+    static const rc_ckpt_attr root[] = {
+        { "source", "kept_params: the model the run tested (rcsim eval loads the same)", 0, 0 },
+        { "layouts", "PyTorch's: nn.LSTM, nn.Conv2d, nn.Linear; see each dataset's layout attribute and README", 0, 0 },
+    };
+    cv[n] = (rc_ckpt_view){ "", 0, { 0 }, NULL, root, 2 };
+    RC_ASSERT(off <= net->nparams);
+    rc_status s = rc_ckpt_save_views(path, ck, cv, (size_t)n + 1, err);
+    free(buf);
+    return s;
+}
+
 rc_status rc_app_state_save(rc_app_setup *S, rc_app_state *st, float *best, float *kept, const char *dir,
                             rc_err *err)
 {
@@ -113,7 +151,7 @@ rc_status rc_app_state_save(rc_app_setup *S, rc_app_state *st, float *best, floa
     st->bv_has_end = st->best_val.has_end;
     st->bv_has_earliest = st->best_val.has_earliest;
     items_fill(&it, S, st, best, kept);
-    rc_status s = rc_ckpt_save(path, &it.ck, err);
+    rc_status s = save_with_views(path, &it.ck, S->net, kept, err);
     free(it.strs[0]);
     return s;
 }
