@@ -111,6 +111,13 @@ static size_t merge(struct rc_nxchg *x, int m, uint32_t *out)
 {
     int *h = x->heap, nh = 0;
     size_t n = 0;
+    if (m == 1) { /* one list (one thread, one rank's turn): a copy */
+        if (x->ln[0]) memcpy(out, x->la[0], x->ln[0] * sizeof *out);
+        x->la[0] += x->ln[0];
+        n = x->ln[0];
+        x->ln[0] = 0;
+        return n;
+    }
 #define KEY(i) (x->la[h[i]][0])
     for (int i = 0; i < m; i++) {
         if (!x->ln[i]) continue;
@@ -167,8 +174,8 @@ static int pack(rc_network *net, int ns, int b)
         }
         for (int u = 0; u < net->nth; u++) {
             const rc_nthr *th = &net->thr[u];
-            x->la[u] = th->reg[b] + th->regoff[b][k];
             x->ln[u] = th->regoff[b][k + 1] - th->regoff[b][k];
+            x->la[u] = x->ln[u] ? th->reg[b] + th->regoff[b][k] : NULL;
         }
         const size_t c = merge(x, net->nth, x->sbuf + n);
         x->cnt[k] = (int)c;

@@ -186,14 +186,15 @@ static void summary_json(rc_strbuf *b, const rc_network *net, const rc_net_spec 
 
 /* ---- the run ------------------------------------------------------------ */
 
-/* Rank 0's status on every rank: with several ranks, a failure of rank 0
- * alone (the output folder) must stop all of them before the next collective. */
-static rc_status root_status(rc_status st, rc_err *err)
+/* With several ranks: any rank's failure, on every rank (collective), so a
+ * failure of one rank alone (rank 0's output folder, a thread pool) stops
+ * all of them before the next collective instead of leaving them waiting. */
+static rc_status agree(rc_status st, rc_err *err)
 {
     if (!rc_comm_active() || rc_comm_size() < 2) return st;
-    int v = (int)st;
-    if (MPI_Bcast(&v, 1, MPI_INT, 0, MPI_COMM_WORLD) != MPI_SUCCESS) v = RC_ERR_IO;
-    if (v && !st) return rc_err_set(err, (rc_status)v, "rank 0 failed (it says why)");
+    int v = (int)st, any = RC_ERR_IO;
+    if (MPI_Allreduce(&v, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS) any = RC_ERR_IO;
+    if (any && !st) return rc_err_set(err, (rc_status)any, "another rank failed before the simulation (it says why)");
     return st;
 }
 
@@ -208,11 +209,11 @@ static rc_status simulate(rc_cfg *cfg, const rc_run_args *a, const rc_net_spec *
                                 strcmp(rc_cfg_get_str(cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD
                                                                                         : RC_PLACE_COMPACT,
                                 err);
-    if (!pool) return RC_ERR_NOMEM;
     const char *dir = rc_cfg_get_str(cfg, "output.dir");
+    rc_status st = agree(!pool ? RC_ERR_NOMEM : root ? rc_mkdir_p(dir, err) : RC_OK, err);
+    if (!pool) return st;
     rc_network *net = NULL;
     rc_strbuf sb = { 0 };
-    rc_status st = root_status(root ? rc_mkdir_p(dir, err) : RC_OK, err);
     if (!st) st = rc_network_new(&net, s, pool, err);
     netprog pr = { 0, rc_cfg_get_float(cfg, "output.log_every_s"), 0, s->dt_ms, 0 };
     const char *how = rc_cfg_get_str(cfg, "output.progress");
