@@ -120,7 +120,8 @@ rc_status rc_traces_describe(rc_traces *tr, const char *population, const rc_tra
         size *= (uint64_t)sh->shape[i];
     }
     char map[600], where[300];
-    RC_ASSERT(mapping_text(sh, map, sizeof map) == 0); /* the caller's names */
+    const int named = mapping_text(sh, map, sizeof map) == 0;
+    RC_ASSERT(named); /* the caller names rank axes */
     snprintf(where, sizeof where, "/spikes/%s", population);
     const hsize_t dim = (hsize_t)sh->rank;
     hid_t g = H5Gopen2(tr->spikes, population, H5P_DEFAULT), sp = H5I_INVALID_HID, a = H5I_INVALID_HID;
