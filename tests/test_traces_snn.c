@@ -10,7 +10,8 @@
  *    the traced examples' spikes after t_sp, and up to t_sp they are those of
  *    a run without it; trace_all_output_spikes writes every output spike;
  *    trace_membrane of fc1 equals /activations/hidden; bad or ineffective
- *    trace keys are config errors naming the key. */
+ *    trace keys are config errors naming the key;
+ *  - tests/py/test_rcplot.py (h5py reads the strings as str; rcplot.py). */
 #include "tests/testutil.h"
 #include <sys/stat.h>
 #include <hdf5.h>
@@ -473,12 +474,33 @@ static void test_key_errors(void **st)
     assert_int_not_equal(stat(p, &sb), 0); /* nothing written */
 }
 
+/* tests/py/test_rcplot.py: h5py reads traces.h5's strings as str, and
+ * every tools/rcplot.py mode runs headless on tiny run folders (skipped
+ * where /usr/bin/python3 has no h5py or matplotlib: the script exits 77). */
+static void test_python_rcplot(void **st)
+{
+    (void)st;
+    const int rc = rc_test_sh("MPLBACKEND=Agg RCSIM='%s' /usr/bin/python3 tests/py/test_rcplot.py >'%s/py.txt' 2>&1",
+                              rc_test_bin(), g_dir);
+    char p[400];
+    snprintf(p, sizeof p, "%s/py.txt", g_dir);
+    char *out = rc_test_slurp(p, NULL);
+    if (rc == 77) {
+        print_message("%s", out ? out : "test_rcplot.py skipped\n");
+        free(out);
+        skip();
+    }
+    if (rc != 0) fail_msg("tests/py/test_rcplot.py exited %d:\n%s", rc, out ? out : "");
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_engine_vs_reference),
         cmocka_unit_test(test_run_traces),
         cmocka_unit_test(test_key_errors),
+        cmocka_unit_test(test_python_rcplot),
     };
     return cmocka_run_group_tests_name("traces_snn", tests, setup, teardown);
 }
