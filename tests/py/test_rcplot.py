@@ -106,7 +106,38 @@ def sh(*args, check=True):
 
 
 def rcplot(*args, check=True):
+    """tools/rcplot.py ARGS as its own process (what a user sees)."""
     return sh("/usr/bin/python3", RCPLOT, *args, check=check)
+
+
+class Result:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def rcplot_here(*args, check=True):
+    """rcplot.main() with ARGS in this process (no interpreter start-up); an
+    exception other than SystemExit fails the test, as a traceback would."""
+    import contextlib
+    import io
+    import rcplot as rp
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    saved = sys.argv
+    sys.argv = ["rcplot.py", *args]
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = rp.main() or 0
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+                if isinstance(e.code, str):
+                    print(e.code, file=sys.stderr)
+    finally:
+        sys.argv = saved
+    r = Result(code, out.getvalue(), err.getvalue())
+    if check and code != 0:
+        raise AssertionError(f"rcplot {' '.join(args)} exited {code}:\n{r.stdout}\n{r.stderr}")
+    return r
 
 
 class RcplotTest(unittest.TestCase):
@@ -177,21 +208,21 @@ class RcplotTest(unittest.TestCase):
             if os.path.exists(p):
                 os.remove(p)
         self.assertFalse(os.path.exists(os.path.join(self.snn, "tradeoff.csv")))
-        out = rcplot(self.snn).stdout
+        out = rcplot_here(self.snn).stdout
         for f in ("fig_spikes.png", "fig_spike_time.png", "fig_tradeoff.png"):
             self.assertTrue(os.path.getsize(os.path.join(self.snn, f)) > 1000, f)
             self.assertIn(f, out)
 
     def test_lstm_folder(self):
-        p = rcplot(self.lstm)
+        p = rcplot_here(self.lstm)
         self.assertTrue(os.path.exists(os.path.join(self.lstm, "fig_spikes.png")))
         self.assertIn("trade-off plot skipped", p.stdout)
 
     def test_raster(self):
         """A hidden layer's raster for one example; default: the first traced one."""
-        rcplot(self.snn, "--raster", "fc1", "--example", "5")
+        rcplot_here(self.snn, "--raster", "fc1", "--example", "5")
         self.assertTrue(os.path.getsize(os.path.join(self.snn, "fig_raster_fc1_ex5.png")) > 1000)
-        rcplot(self.snn, "--raster")
+        rcplot_here(self.snn, "--raster")
         self.assertTrue(os.path.exists(os.path.join(self.snn, "fig_raster_conv1_ex2.png")))
         p = rcplot(self.snn, "--raster", "conv7", check=False)
         self.assertNotEqual(p.returncode, 0)
@@ -211,7 +242,7 @@ class RcplotTest(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(d, "fig_spikes.png")))
         e = os.path.join(self.tmp, "empty")
         os.makedirs(e, exist_ok=True)
-        p = rcplot(e, check=False)
+        p = rcplot_here(e, check=False)
         self.assertNotEqual(p.returncode, 0)
         self.assertNotIn("Traceback", p.stderr + p.stdout)
         self.assertIn("traces.h5 not found", p.stderr)
