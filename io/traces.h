@@ -73,7 +73,8 @@ typedef struct {
 } rc_traces_pop_shape;
 
 /* Creates `population` if new and writes its size, shape, dims and
- * node_id_mapping attributes (once per population). */
+ * node_id_mapping attributes; a population described already keeps its
+ * first description. */
 rc_status rc_traces_describe(rc_traces *tr, const char *population, const rc_traces_pop_shape *sh,
                              rc_err *err);
 

@@ -125,6 +125,10 @@ rc_status rc_traces_describe(rc_traces *tr, const char *population, const rc_tra
     snprintf(where, sizeof where, "/spikes/%s", population);
     const hsize_t dim = (hsize_t)sh->rank;
     hid_t g = H5Gopen2(tr->spikes, population, H5P_DEFAULT), sp = H5I_INVALID_HID, a = H5I_INVALID_HID;
+    if (g >= 0 && H5Aexists(g, "size") > 0) { /* described already (a second record of it) */
+        H5Gclose(g);
+        return RC_OK;
+    }
     int bad = g < 0 || rc_h5_attr_num(g, "size", H5T_STD_U64LE, H5T_NATIVE_UINT64, &size) < 0 ||
               (sp = H5Screate_simple(1, &dim, NULL)) < 0 ||
               (a = H5Acreate2(g, "shape", H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||

@@ -17,6 +17,7 @@
 #include <hdf5.h>
 #include "base/rng.h"
 #include "encoders/dataset.h"
+#include "io/traces.h"
 #include "models/lif.h"
 #include "models/net.h"
 #include "sim/engine.h"
@@ -332,6 +333,41 @@ static void check_pop_attrs(hid_t f, const char *pop, int rank, const int64_t *s
     free(s);
 }
 
+/* The writer alone: rc_traces_describe's attributes (a second description of
+ * the same population is ignored), root T and example_ms. */
+static void test_describe(void **st)
+{
+    (void)st;
+    char path[400];
+    snprintf(path, sizeof path, "%s/desc.h5", g_dir);
+    rc_traces_meta meta = { "v", "g", "[x]\n", 7, 1, 0, "rc", 25, 0.5, 0 };
+    rc_err err;
+    rc_traces *tr = rc_traces_open(path, &meta, &err);
+    assert_non_null(tr);
+    const rc_traces_pop_shape c = { 3, { 14, 12, 32 }, "y,x,channel" }, o = { 1, { 10 }, "class" },
+                              other = { 1, { 99 }, "unit" }, v = { 2, { 3, 5 }, "row,col" };
+    assert_int_equal(rc_traces_describe(tr, "conv1", &c, &err), RC_OK);
+    assert_int_equal(rc_traces_describe(tr, "output", &o, &err), RC_OK);
+    assert_int_equal(rc_traces_describe(tr, "output", &other, &err), RC_OK);
+    assert_int_equal(rc_traces_describe(tr, "grid", &v, &err), RC_OK);
+    const int steps[2] = { 3, 4 };
+    const uint64_t nodes[2] = { 5375, 0 };
+    assert_int_equal(rc_traces_add_spikes(tr, "conv1", 2, steps, nodes, 2, &err), RC_OK);
+    assert_int_equal(rc_traces_close(tr, &err), RC_OK);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    check_pop_attrs(f, "conv1", 3, c.shape, "y,x,channel", "node_id = (y*12 + x)*32 + channel");
+    check_pop_attrs(f, "output", 1, o.shape, "class", "node_id = class");
+    check_pop_attrs(f, "grid", 2, v.shape, "row,col", "node_id = row*5 + col");
+    int64_t T = 0;
+    double ms = 0;
+    num_attr(f, "/", "T", H5T_INTEGER, 4, 1, 1, &T);
+    num_attr(f, "/", "example_ms", H5T_FLOAT, 8, 1, 1, &ms);
+    assert_int_equal(T, 25);
+    assert_true(ms == 12.5);
+    H5Fclose(f);
+}
+
 static const char *SNN_CFG =
     "[task]\nname = tmnist\ndata_dir = %s\nvalidation = 30\n"
     "[model]\ntype = snn\nlayers = conv4k3p1 pool2 fc16 fc10\nbias = true\nv_th = 0.7\n"
@@ -498,6 +534,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_engine_vs_reference),
+        cmocka_unit_test(test_describe),
         cmocka_unit_test(test_run_traces),
         cmocka_unit_test(test_key_errors),
         cmocka_unit_test(test_python_rcplot),
