@@ -52,6 +52,10 @@ typedef struct {
 typedef struct {
     double vth_scale;   /* the output layer's V_th is multiplied by this
                            (threshold sweeps); 0 means 1                   */
+    float *const *rec_u; /* rc_engine_spikes only, optional: one pointer per
+                           LIF population (rc_lif_npops), NULL or (T, its
+                           neurons) receiving its pre-reset potentials of
+                           every computed step (traces.h5 membranes)       */
 } rc_engine_lif_opts;
 
 /* Options of one batch. The common fields mean the same to every backend;

@@ -200,6 +200,11 @@ rc_status rc_app_summary_write(const rc_app_setup *S, const rc_app_outcome *o, c
 /* Writes dir/traces.h5 from the kept RC-inference results res of test
  * examples 0..n-1, plus the spikes of the traced hidden populations (SNN) and
  * the activations of output.trace_examples (more engine passes, not timed). */
+/* The output.trace_* keys against the model (sn: its LIF layers; NULL for
+ * the LSTM cores): keys it would ignore (output.traces = false; the SNN-only
+ * trace_all_output_spikes and trace_membrane) and trace_membrane's names are
+ * config errors naming the key. */
+rc_status rc_app_trace_keys(const rc_cfg *cfg, const char *cfg_path, const rc_lif_shape *sn, rc_err *err);
 rc_status rc_app_traces_write(rc_app_setup *S, const char *dir, const rc_example_result *res, int64_t n,
                               rc_err *err);
 

@@ -111,6 +111,8 @@ static rc_status write_traces(const rc_network *net, const rc_net_spec *s, const
         if (!st) st = g;
         for (size_t i = 0; i < n; i++) steps[i] += 1; /* stamped at the end of the step: (s+1)·dt */
         if (!st && root) st = rc_traces_add_spikes(tr, s->pop[s->spk[r].pop].name, 0, steps, ids, n, err);
+        const rc_traces_pop_shape shape = { 1, { s->pop[s->spk[r].pop].n }, "neuron" };
+        if (!st && root) st = rc_traces_describe(tr, s->pop[s->spk[r].pop].name, &shape, err);
         free(steps);
         free(ids);
     }

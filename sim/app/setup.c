@@ -72,7 +72,7 @@ static rc_status trace_layers(const rc_cfg *cfg, const char *cfg_path, const rc_
         p += strcspn(p, ",");
         if (*p) p++;
     }
-    return RC_OK;
+    return rc_app_trace_keys(cfg, cfg_path, sn, err); /* the other output.trace_* keys */
 }
 
 rc_status rc_app_apply_args(rc_cfg *cfg, const rc_run_args *a, rc_err *err)

@@ -262,7 +262,14 @@ const rc_cfg_spec rc_spec[] = {
     { "output", "trace_examples", RC_CFG_INT_LIST, "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19", 0, 1e12, NULL,
       "test examples (ascending ids) whose per-step activations go to traces.h5 /activations" },
     { "output", "trace_after_spike", RC_CFG_BOOL, "false", 0, 0, NULL,
-      "record activations after the first spike too (paper Figs. 1F-G), else until t_sp" },
+      "record activations after the first spike too (paper Figs. 1F-G), else until t_sp; an SNN's traced examples "
+      "also keep their hidden and output spikes of every step to T" },
+    { "output", "trace_all_output_spikes", RC_CFG_BOOL, "false", 0, 0, NULL,
+      "SNN: run every test example to T in the spike pass and write all its output spikes to traces.h5 "
+      "(else only the first, the answer)" },
+    { "output", "trace_membrane", RC_CFG_STRING, "none", 0, 0, NULL,
+      "SNN: none, or comma-separated LIF layers (conv1, ..., fc1, ..., output) whose membrane potentials (pre-reset) of "
+      "the output.trace_examples go to traces.h5 /activations/<layer>_membrane" },
     { "output", "log_every_s", RC_CFG_FLOAT, "10", 0.1, 1e9, NULL,
       "seconds between progress log lines when not on a terminal" },
 };
