@@ -386,7 +386,13 @@ static rc_status rd_node(rd *R, int i, int next, rc_nir_net *n, walk *W, int *sk
     hid_t g = H5Gopen2(R->nodes, R->name[i], H5P_DEFAULT);
     if (g < 0) return bad(R, i, "cannot open the node's group");
     rc_status st;
-    if (!strcmp(t, "Conv2d")) st = rd_conv(R, i, g, n, W);
+    static const char *const known[] = { "Conv2d", "AvgPool2d", "SumPool2d", "Flatten", "Affine", "Linear", NULL };
+    int kn = 0;
+    for (int k = 0; known[k]; k++) kn |= !strcmp(t, known[k]);
+    if (W->need_lif >= 0 && kn)
+        st = bad(R, i, "follows '%s' directly; expected a LIF node between (rcsim's conv and fc layers are LIF populations)",
+                 n->L[W->need_lif].name);
+    else if (!strcmp(t, "Conv2d")) st = rd_conv(R, i, g, n, W);
     else if (!strcmp(t, "LIF")) st = rd_lif(R, i, g, n, W);
     else if (!strcmp(t, "AvgPool2d") || !strcmp(t, "SumPool2d")) st = rd_pool(R, i, g, n, W, t[0] == 'S', next, skip);
     else if (!strcmp(t, "Flatten")) st = rd_flatten(R, i, g, W);
@@ -396,8 +402,6 @@ static rc_status rd_node(rd *R, int i, int next, rc_nir_net *n, walk *W, int *sk
     else
         st = bad(R, i, "node type '%s' has no rcsim equivalent; expected Input, Conv2d, LIF, AvgPool2d, SumPool2d + Scale, "
                  "Flatten, Affine, Linear or Output", t);
-    if (!st && W->need_lif >= 0 && strcmp(t, "LIF") && (next < 0 || strcmp(R->type[next], "LIF")))
-        st = bad(R, i, "expected a LIF node after it (rcsim's conv and fc layers are LIF populations)");
     H5Gclose(g);
     return st;
 }
@@ -451,7 +455,12 @@ static rc_status rd_graph(rd *R, hid_t top, rc_nir_net *n)
             st = g >= 0 ? rd_input(R, i, g, n, &W) : bad(R, i, "cannot open the node's group");
             if (g >= 0) H5Gclose(g);
         }
-        else if (!strcmp(R->type[i], "Output")) { out = i; break; }
+        else if (!strcmp(R->type[i], "Output")) {
+            out = i;
+            if (W.need_lif >= 0)
+                return bad(R, i, "follows '%s' directly; expected a LIF node between", n->L[W.need_lif].name);
+            break;
+        }
         else if (!strcmp(R->type[i], "Input")) st = bad(R, i, "a second Input");
         else st = rd_node(R, i, succ[i], n, &W, &skip);
         if (st) return st;

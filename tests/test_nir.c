@@ -243,12 +243,190 @@ static void test_round_trip_subtract(void **st)
     round_trip("sub", "v_th = 0.15\ntau = 0.5\nbias = false\nreset = subtract", "0.01");
 }
 
+/* A trained export to break: *nir (and run A's folder) for the error tests. */
+static void make_nir(char *nir, size_t cap)
+{
+    char args[1024], err[4096];
+    snprintf(nir, cap, "%s/err.nir", g_dir);
+    if (access(nir, F_OK) == 0) return; /* made by an earlier test of the group */
+    write_cfgs("err", "v_th = 0.2\ntau = 0.2\nbias = false", "0.01", nir);
+    snprintf(args, sizeof args, "run %s/err_a.cfg --out %s/err_A", g_dir, g_dir);
+    if (run_rcsim(args, err, sizeof err)) { print_error("%s\n", err); fail(); }
+    snprintf(args, sizeof args, "export-nir %s/err_a.cfg --model %s/err_A/model.h5 --out %s", g_dir, g_dir, nir);
+    if (run_rcsim(args, err, sizeof err)) { print_error("%s\n", err); fail(); }
+}
+
+/* One line on stderr (ends in its only newline) containing w1 and w2. */
+static void one_line(const char *err, const char *w1, const char *w2)
+{
+    const char *nl = strchr(err, '\n');
+    if (!nl || nl[1]) { print_error("expected one line, got:\n%s\n", err); fail(); }
+    assert_contains(err, w1);
+    if (w2) assert_contains(err, w2);
+}
+
+/* Runs config B of the error tests with model.nir = file; exit code. */
+static int load(const char *file, char *err, size_t cap)
+{
+    char args[1024], p[600];
+    snprintf(p, sizeof p, "%s/load.cfg", g_dir);
+    char *t = NULL;
+    snprintf(args, sizeof args, "%s/err_b.cfg", g_dir);
+    t = rc_test_slurp(args, NULL);
+    assert_non_null(t);
+    char *at = strstr(t, "nir = ");
+    assert_non_null(at);
+    *at = 0;
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fprintf(f, "%snir = %s\n%s", t, file, strchr(at + 1, '\n') + 1);
+    fclose(f);
+    free(t);
+    snprintf(args, sizeof args, "run %s --out %s/load_run --force", p, g_dir);
+    return run_rcsim(args, err, cap);
+}
+
+static void test_bad_files(void **st)
+{
+    (void)st;
+    char nir[512], p[600], err[4096];
+    make_nir(nir, sizeof nir);
+    /* not HDF5 at all */
+    snprintf(p, sizeof p, "%s/garbage.nir", g_dir);
+    write_file(p, "this is not an HDF5 file, it only has a .nir name\n");
+    assert_int_equal(load(p, err, sizeof err), 1);
+    one_line(err, "garbage.nir", "model.nir");
+    /* missing */
+    snprintf(p, sizeof p, "%s/missing.nir", g_dir);
+    assert_int_equal(load(p, err, sizeof err), 1);
+    one_line(err, "missing.nir", NULL);
+    /* truncated */
+    snprintf(p, sizeof p, "%s/trunc.nir", g_dir);
+    assert_int_equal(rc_test_sh("head -c 3000 %s > %s", nir, p), 0);
+    assert_int_equal(load(p, err, sizeof err), 1);
+    one_line(err, "trunc.nir", NULL);
+    /* foreign HDF5: a checkpoint */
+    snprintf(p, sizeof p, "%s/err_A/model.h5", g_dir);
+    assert_int_equal(load(p, err, sizeof err), 1);
+    one_line(err, "model.h5", "not a NIR file");
+    if (rc_test_sh("/usr/bin/python3 -c 'import h5py' 2>/dev/null") != 0) {
+        print_message("python3-h5py not installed: skipped the unsupported-node cases (tests/py/nir_mutate.py)\n");
+        return;
+    }
+    const struct { const char *mode; int code; const char *w1, *w2; } cases[] = {
+        { "cubalif", 1, "'fc1_lif' (CubaLIF)", "no rcsim equivalent; expected LIF" },
+        { "unknown", 1, "'fc1_lif' (Mystery)", "no rcsim equivalent" },
+        { "li", 1, "'li' (LI)", "no rcsim equivalent" },
+        { "branch", 1, "'conv1_lif'", "chain" },
+        { "shape", 1, "'fc1' (Linear)", "(Nout, 36)" },
+        { "tau", 1, "'conv2_lif' (LIF): tau[0]", "share one decay factor" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s.nir", g_dir, cases[i].mode);
+        assert_int_equal(rc_test_sh("/usr/bin/python3 tests/py/nir_mutate.py %s %s %s", nir, p, cases[i].mode), 0);
+        const int rc = load(p, err, sizeof err);
+        if (rc != cases[i].code) print_error("%s: exit %d\n%s\n", cases[i].mode, rc, err);
+        assert_int_equal(rc, cases[i].code);
+        one_line(err, cases[i].w1, cases[i].w2);
+    }
+}
+
+/* A file without rcsim's metadata (a foreign exporter's) is read with NIR's
+ * own semantics: dt = 1e-4 s, reset to v_reset = 0; for a mult-reset net
+ * that is rcsim's own, so the results are still run A's. */
+static void test_foreign_defaults(void **st)
+{
+    (void)st;
+    char nir[512], p[600], err[4096], a[600], b[600];
+    make_nir(nir, sizeof nir);
+    if (rc_test_sh("/usr/bin/python3 -c 'import h5py' 2>/dev/null") != 0) {
+        print_message("python3-h5py not installed: skipped\n");
+        return;
+    }
+    snprintf(p, sizeof p, "%s/nometa.nir", g_dir);
+    assert_int_equal(rc_test_sh("/usr/bin/python3 tests/py/nir_mutate.py %s %s nometa", nir, p), 0);
+    if (load(p, err, sizeof err)) { print_error("%s\n", err); fail(); }
+    snprintf(a, sizeof a, "%s/err_A/traces.h5", g_dir);
+    snprintf(b, sizeof b, "%s/load_run/traces.h5", g_dir);
+    size_t n;
+    free(same_ds(a, b, "rc/t_sp", &n));
+    free(same_ds(a, b, "rc/pred", &n));
+    free(same_ds(a, b, "spikes/output/node_ids", &n));
+}
+
+static void test_config_and_cli_errors(void **st)
+{
+    (void)st;
+    char nir[512], p[600], args[1400], err[4096];
+    snprintf(nir, sizeof nir, "%s/err.nir", g_dir);
+    write_cfgs("cfg", "v_th = 0.2", "0.01", nir);
+    /* model.type = nir: refused, naming the way that works */
+    snprintf(args, sizeof args, "run %s/cfg_b.cfg --set model.type=nir --out %s/x", g_dir, g_dir);
+    assert_int_equal(run_rcsim(args, err, sizeof err), 2);
+    one_line(err, "model.type = nir", "model.type = snn and model.nir");
+    /* keys the file replaces */
+    snprintf(args, sizeof args, "run %s/cfg_b.cfg --set model.tau=0.3 --out %s/x", g_dir, g_dir);
+    assert_int_equal(run_rcsim(args, err, sizeof err), 2);
+    one_line(err, "model.tau has no effect with model.nir", NULL);
+    snprintf(args, sizeof args, "run %s/cfg_b.cfg --set model.layers=fc10 --out %s/x", g_dir, g_dir);
+    assert_int_equal(run_rcsim(args, err, sizeof err), 2);
+    one_line(err, "model.layers has no effect with model.nir", NULL);
+    /* model.nir with an LSTM */
+    snprintf(p, sizeof p, "%s/lstm.cfg", g_dir);
+    write_file(p, "[task]\nname = spotting\n[model]\nhidden = 4\nnir = x.nir\n");
+    snprintf(args, sizeof args, "run %s --out %s/x", p, g_dir);
+    assert_int_equal(run_rcsim(args, err, sizeof err), 2);
+    one_line(err, "model.nir has no effect for model.type = lstm", NULL);
+    /* export-nir of an LSTM, and its usage errors */
+    write_file(p, "[task]\nname = spotting\n[model]\nhidden = 4\n");
+    snprintf(args, sizeof args, "export-nir %s --model %s/none.h5 --out %s/x.nir", p, g_dir, g_dir);
+    assert_int_equal(run_rcsim(args, err, sizeof err), 2);
+    one_line(err, "NIR export is for spiking networks", NULL);
+    snprintf(args, sizeof args, "export-nir %s --model %s/none.h5", p, g_dir);
+    assert_int_equal(run_rcsim(args, err, sizeof err), 2);
+    one_line(err, "missing --out", NULL);
+    /* the Input does not fit the task's data (a 12x12 image net on spotting) */
+    if (access(nir, F_OK) == 0) {
+        write_file(p, "[task]\nname = spotting\n[model]\ntype = snn\n");
+        snprintf(args, sizeof args, "run %s --set model.nir=%s --out %s/x", p, nir, g_dir);
+        assert_int_equal(run_rcsim(args, err, sizeof err), 2);
+        one_line(err, "Input node's shape is [1, 12, 12]", NULL);
+    }
+}
+
+/* An export that fails leaves an earlier file at --out as it was. */
+static void test_export_atomic(void **st)
+{
+    (void)st;
+    char nir[512], args[1400], err[4096];
+    make_nir(nir, sizeof nir);
+    size_t n0, n1;
+    char *before = rc_test_slurp(nir, &n0);
+    assert_non_null(before);
+    snprintf(args, sizeof args, "export-nir %s/err_a.cfg --model %s/nothing/model.h5 --out %s", g_dir, g_dir, nir);
+    assert_int_equal(run_rcsim(args, err, sizeof err), 1);
+    one_line(err, "nothing/model.h5", NULL);
+    char *after = rc_test_slurp(nir, &n1);
+    assert_non_null(after);
+    assert_int_equal(n0, n1);
+    assert_memory_equal(before, after, n0);
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", nir);
+    assert_int_not_equal(access(tmp, F_OK), 0);
+    free(before);
+    free(after);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_paper_snn),
         cmocka_unit_test(test_round_trip_linear),
         cmocka_unit_test(test_round_trip_subtract),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_foreign_defaults),
+        cmocka_unit_test(test_config_and_cli_errors),
+        cmocka_unit_test(test_export_atomic),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -28,10 +28,11 @@ rc_status rc_nir_from_lif(const rc_lif_shape *sn, const float *P, double dt_ms, 
 
 /* The LIF network a NIR chain describes, for an input of cin×h×w (an image)
  * or of cin values (h = w = 1): sn gets its layers, V_th, τ (= β), reset and
- * bias; P (optional, rc_lif_layout(sn)'s size) its weights. RC_ERR_CONFIG
- * naming the config, the file and the node where the chain does not fit the
- * data or has parameters rcsim's LIF cannot take (τ or V_th differing
- * between neurons, v_leak or v_reset ≠ 0, r ≠ τ/dt). */
+ * bias; P (optional, rc_lif_layout(sn)'s size) its weights. Errors name the
+ * config, the file and the node: RC_ERR_CONFIG where the chain does not fit
+ * the task's data, RC_ERR_DATA where it has parameters rcsim's LIF cannot
+ * take (τ or V_th differing between neurons, v_leak or v_reset ≠ 0,
+ * r ≠ τ/dt, τ < dt). */
 rc_status rc_nir_to_lif(const rc_nir_net *n, const char *cfg_path, const char *nir_path, int cin, int h, int w,
                         rc_lif_shape *sn, float *P, rc_err *err);
 

@@ -100,21 +100,21 @@ static rc_status check_neurons(const rc_nir_net *n, const char *pre, double dt, 
         if (!first) { first = D->lif; *tau0 = D->tau[0]; *vth0 = D->v_th[0]; }
         for (size_t i = 0; i < N; i++) {
             if (D->tau[i] != *tau0)
-                return rc_err_set(err, RC_ERR_CONFIG, "%s: node '%s' (LIF): tau[%zu] = %g differs from tau = %g of '%s'; "
+                return rc_err_set(err, RC_ERR_DATA, "%s: node '%s' (LIF): tau[%zu] = %g differs from tau = %g of '%s'; "
                                   "rcsim's LIF layers share one decay factor", pre, D->lif, i, D->tau[i], *tau0, first);
             if (D->v_th[i] != *vth0)
-                return rc_err_set(err, RC_ERR_CONFIG, "%s: node '%s' (LIF): v_threshold[%zu] = %g differs from %g of '%s'; "
+                return rc_err_set(err, RC_ERR_DATA, "%s: node '%s' (LIF): v_threshold[%zu] = %g differs from %g of '%s'; "
                                   "rcsim's LIF layers share one V_th", pre, D->lif, i, D->v_th[i], *vth0, first);
             if (D->v_leak[i] != 0 || D->v_reset[i] != 0)
-                return rc_err_set(err, RC_ERR_CONFIG, "%s: node '%s' (LIF): v_leak[%zu] = %g, v_reset[%zu] = %g; expected 0 "
+                return rc_err_set(err, RC_ERR_DATA, "%s: node '%s' (LIF): v_leak[%zu] = %g, v_reset[%zu] = %g; expected 0 "
                                   "(rcsim's LIF rests and resets at 0)", pre, D->lif, i, D->v_leak[i], i, D->v_reset[i]);
             if (!(fabs(D->r[i] * dt / D->tau[i] - 1.0) <= 1e-6))
-                return rc_err_set(err, RC_ERR_CONFIG, "%s: node '%s' (LIF): r[%zu] = %g; expected tau/dt = %g (dt = %g s: "
+                return rc_err_set(err, RC_ERR_DATA, "%s: node '%s' (LIF): r[%zu] = %g; expected tau/dt = %g (dt = %g s: "
                                   "rcsim adds its input with gain 1)", pre, D->lif, i, D->r[i], D->tau[i] / dt, dt);
         }
     }
     if (!(*vth0 >= 1e-6 && *vth0 <= 1e6))
-        return rc_err_set(err, RC_ERR_CONFIG, "%s: node '%s' (LIF): v_threshold = %g; expected 1e-6 to 1e6 (model.v_th's range)",
+        return rc_err_set(err, RC_ERR_DATA, "%s: node '%s' (LIF): v_threshold = %g; expected 1e-6 to 1e6 (model.v_th's range)",
                           pre, first, *vth0);
     return RC_OK;
 }
@@ -189,7 +189,7 @@ rc_status rc_nir_to_lif(const rc_nir_net *n, const char *cfg_path, const char *n
     double beta = 1.0 - dt / tau;
     if (m->has_beta && fabs(m->beta - beta) <= 1e-6) beta = m->beta; /* rcsim's own file: β exactly */
     if (!(beta >= 0 && beta <= 0.999999))
-        return rc_err_set(err, RC_ERR_CONFIG, "%s: LIF tau = %g s with dt = %g s gives beta = 1 - dt/tau = %g; rcsim needs "
+        return rc_err_set(err, RC_ERR_DATA, "%s: LIF tau = %g s with dt = %g s gives beta = 1 - dt/tau = %g; rcsim needs "
                           "0 <= beta <= 0.999999 (model.tau's range, i.e. tau >= dt)", pre, tau, dt, beta);
     int anyb = 0;
     for (int l = 0; l < n->nl; l++) {
@@ -198,7 +198,7 @@ rc_status rc_nir_to_lif(const rc_nir_net *n, const char *cfg_path, const char *n
         anyb |= D->kind == RC_NIR_FC && D->b != NULL && !m->has_bias;
     }
     if (m->has_bias && !m->bias && anyb)
-        return rc_err_set(err, RC_ERR_CONFIG, "%s: metadata rcsim_bias = 0 but a layer has non-zero biases", pre);
+        return rc_err_set(err, RC_ERR_DATA, "%s: metadata rcsim_bias = 0 but a layer has non-zero biases", pre);
     sn->vth = (float)vth;
     sn->tau = (float)beta;
     sn->reset = m->has_reset && m->reset_sub ? RC_RESET_SUB : RC_RESET_MULT;
