@@ -274,8 +274,11 @@ static rc_status rd_fc(rd *R, int i, hid_t g, rc_nir_net *n, walk *W, int affine
     int rank;
     long long d[4];
     if (W->rank != 1) return bad(R, i, "its input is a %lldx%lldx%lld map; expected a Flatten before it", W->s[0], W->s[1], W->s[2]);
-    if (rd_dims(g, "weight", &rank, d) || rank != 2 || d[1] != W->s[0] || d[0] < 1)
+    if (rd_dims(g, "weight", &rank, d) || rank != 2)
         return bad(R, i, "expected 'weight' of shape (Nout, %lld)", W->s[0]);
+    if (d[1] != W->s[0] || d[0] < 1)
+        return bad(R, i, "weight is (%lld, %lld); expected (Nout, %lld): the layer before it has %lld outputs", d[0], d[1],
+                   W->s[0], W->s[0]);
     rc_nir_layer *L = layer_new(R, i, n);
     if (!L) return RC_ERR_DATA;
     L->kind = RC_NIR_FC;
@@ -400,8 +403,8 @@ static rc_status rd_node(rd *R, int i, int next, rc_nir_net *n, walk *W, int *sk
     else if (!strcmp(t, "CubaLIF"))
         st = bad(R, i, "a current-based LIF (synaptic current with tau_syn) has no rcsim equivalent; expected LIF");
     else
-        st = bad(R, i, "node type '%s' has no rcsim equivalent; expected Input, Conv2d, LIF, AvgPool2d, SumPool2d + Scale, "
-                 "Flatten, Affine, Linear or Output", t);
+        st = bad(R, i, "this node type has no rcsim equivalent; expected Input, Conv2d, LIF, AvgPool2d, SumPool2d + Scale, "
+                 "Flatten, Affine, Linear or Output");
     H5Gclose(g);
     return st;
 }
