@@ -9,7 +9,9 @@
  * the same summary numbers (accuracy, spike steps, synops). Three settings:
  * biases and mult reset (the paper's), no biases (Linear nodes), subtract
  * reset (from the metadata). The file is then read with h5py against the
- * NIR layout (tests/py/check_nir.py; skipped without h5py), and broken,
+ * NIR layout (tests/py/check_nir.py) and simulated in numpy as NIR defines
+ * its nodes (tests/py/nir_forward.py: Euler LIF with the file's tau, r, dt),
+ * which must give run A's answers (both skipped without h5py); broken,
  * foreign and unsupported files and configs must give one clear line and
  * the documented exit code. */
 #include "tests/testutil.h"
@@ -223,6 +225,10 @@ static void round_trip(const char *tag, const char *model_a, const char *lr)
         return;
     }
     assert_int_equal(rc_test_sh("/usr/bin/python3 tests/py/check_nir.py %s '" LAYERS "' 1,12,12", nir), 0);
+    /* The file means what rcsim computed: numpy steps NIR's LIF ODE by Euler
+     * on the same latency-coded test images and must give run A's answers. */
+    assert_int_equal(rc_test_sh("/usr/bin/python3 tests/py/nir_forward.py %s %s/data/t10k-images-idx3-ubyte 10 %s/traces.h5",
+                                nir, g_dir, ra), 0);
 }
 
 static void test_round_trip_paper_snn(void **st)
