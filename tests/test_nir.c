@@ -256,7 +256,7 @@ static void make_nir(char *nir, size_t cap)
     snprintf(nir, cap, "%s/err.nir", g_dir);
     if (access(nir, F_OK) == 0) return; /* made by an earlier test of the group */
     write_cfgs("err", "v_th = 0.2\ntau = 0.2\nbias = false", "0.01", nir);
-    snprintf(args, sizeof args, "run %s/err_a.cfg --out %s/err_A", g_dir, g_dir);
+    snprintf(args, sizeof args, "run %s/err_a.cfg --out %s/err_A --force", g_dir, g_dir);
     if (run_rcsim(args, err, sizeof err)) { print_error("%s\n", err); fail(); }
     snprintf(args, sizeof args, "export-nir %s/err_a.cfg --model %s/err_A/model.h5 --out %s", g_dir, g_dir, nir);
     if (run_rcsim(args, err, sizeof err)) { print_error("%s\n", err); fail(); }
