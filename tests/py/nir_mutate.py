@@ -7,7 +7,9 @@ export-nir writes it) with one change, for tests/test_nir.c's error cases:
   shape    fc1's weight loses one input column
   tau      one neuron of conv2_lif gets twice the tau of the others
   nometa   /node/metadata removed (a foreign file: NIR's defaults apply)
-  unknown  fc1_lif's type becomes 'Mystery'"""
+  unknown  fc1_lif's type becomes 'Mystery'
+  sumpool  every AvgPool2d becomes SumPool2d followed by a Scale of 0.25
+           (the same network)"""
 import shutil
 import sys
 
@@ -56,6 +58,16 @@ elif mode == "tau":
     t = nodes["conv2_lif/tau"][()]
     t[0, 0, 0] *= 2
     nodes["conv2_lif/tau"][...] = t
+elif mode == "sumpool":
+    for name in [n for n in nodes if nodes[n]["type"][()] in (b"AvgPool2d", "AvgPool2d")]:
+        set_type(nodes[name], "SumPool2d")
+        prev = [a for a, b in edges if b == name][0]
+        g = nodes.create_group(name + "_scale")
+        g.create_dataset("type", data="Scale", dtype=h5py.string_dtype())
+        g["scale"] = np.full(nodes[prev]["tau"].shape[0], 0.25)
+        i = [a for a, _ in edges].index(name)
+        edges = edges[:i] + [(name, name + "_scale"), (name + "_scale", edges[i][1])] + edges[i + 1:]
+    set_edges(edges)
 elif mode == "nometa":
     del node["metadata"]
 else:
