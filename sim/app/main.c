@@ -12,6 +12,7 @@
 #include "sim/pool.h"
 #include "sim/app/app.h"
 #include "sim/app/network_cfg.h"
+#include "sim/app/nir_app.h"
 #include "sim/app/spec.h"
 #include "sim/engine.h"
 
@@ -30,6 +31,9 @@ static void usage_main(FILE *f)
         "                            build options, BLAS, hwloc topology, thread placement,\n"
         "                            the partition plan of CFG's layers over the threads,\n"
         "                            and (--check) where each partition's pages landed\n"
+        "  rcsim export-nir CFG --model DIR/model.h5 --out net.nir\n"
+        "                            write a spiking (snn) model as a NIR graph; load one\n"
+        "                            with model.type = snn, model.nir = FILE\n"
         "  rcsim --help | --version\n\n"
         "`rcsim run --help` lists the run options and every config key.\n", RC_VERSION);
 }
@@ -409,8 +413,9 @@ static int dispatch(int argc, char **argv)
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2, 0);
     if (!strcmp(cmd, "eval")) return cmd_run(argc - 2, argv + 2, 1);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
+    if (!strcmp(cmd, "export-nir")) return rc_export_nir_main(argc - 2, argv + 2);
     char e[256];
-    fprintf(stderr, "rcsim: unknown command '%s'; expected run, eval, info (see rcsim --help)\n",
+    fprintf(stderr, "rcsim: unknown command '%s'; expected run, eval, info, export-nir (see rcsim --help)\n",
             rc_escape(e, sizeof e, cmd, strlen(cmd)));
     return 2;
 }

@@ -15,6 +15,7 @@
 #include "io/idx.h"
 #include "sim/topo.h"
 #include "sim/app/app.h"
+#include "sim/app/nir_app.h"
 #include "sim/app/spec.h"
 
 void openblas_set_num_threads(int);
@@ -103,6 +104,7 @@ rc_status rc_app_configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
     if (rc_cfg_get_float(cfg, "task.sigma_min") > rc_cfg_get_float(cfg, "task.sigma_max"))
         return rc_err_set(err, RC_ERR_CONFIG, "%s: task.sigma_min = %g is larger than task.sigma_max = %g, expected sigma_min <= sigma_max",
                           a->cfg_path, rc_cfg_get_float(cfg, "task.sigma_min"), rc_cfg_get_float(cfg, "task.sigma_max"));
+    if ((st = rc_app_nir_check_keys(cfg, a->cfg_path, err))) return st;
     const int conv = !strcmp(rc_cfg_get_str(cfg, "model.type"), "convlstm");
     const int snn = !strcmp(rc_cfg_get_str(cfg, "model.type"), "snn");
     /* An SNN's populations are checked once its layers are parsed (rc_app_shape). */
@@ -255,21 +257,27 @@ static rc_status snn_shape(const rc_cfg *cfg, const char *cfg_path, const rc_dat
     rc_lif_shape *sn = &shape->snn;
     char msg[512];
     const int img = ds->rows > 0 && ds->cols > 0;
-    if (rc_lif_parse(sn, rc_cfg_get_str(cfg, "model.layers"), img ? 1 : ds->nin, img ? ds->rows : 1,
-                     img ? ds->cols : 1, msg, sizeof msg))
+    const int nir = strcmp(rc_cfg_get_str(cfg, "model.nir"), "none") != 0; /* V_th, tau, reset, bias and layers from the file */
+    if (nir) {
+        rc_status st = rc_app_nir_load(cfg, cfg_path, img ? 1 : ds->nin, img ? ds->rows : 1, img ? ds->cols : 1, sn, NULL, err);
+        if (st) return st;
+    } else if (rc_lif_parse(sn, rc_cfg_get_str(cfg, "model.layers"), img ? 1 : ds->nin, img ? ds->rows : 1,
+                            img ? ds->cols : 1, msg, sizeof msg))
         return rc_err_set(err, RC_ERR_CONFIG, "%s: model.layers = %s: %s", cfg_path,
                           rc_cfg_get_str(cfg, "model.layers"), msg);
     const rc_lif_layer *out = &sn->L[sn->nl - 1];
     if (out->cout != ds->nclass)
-        return rc_err_set(err, RC_ERR_CONFIG, "%s: model.layers ends with fc%d, expected fc%d (one output neuron per class of task %s)",
-                          cfg_path, out->cout, ds->nclass, ds->name);
-    sn->vth = (float)rc_cfg_get_float(cfg, "model.v_th");
-    sn->tau = (float)rc_cfg_get_float(cfg, "model.tau");
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: %s ends with fc%d, expected fc%d (one output neuron per class of task %s)",
+                          cfg_path, nir ? "the network of model.nir" : "model.layers", out->cout, ds->nclass, ds->name);
+    if (!nir) {
+        sn->vth = (float)rc_cfg_get_float(cfg, "model.v_th");
+        sn->tau = (float)rc_cfg_get_float(cfg, "model.tau");
+        sn->reset = !strcmp(rc_cfg_get_str(cfg, "model.reset"), "subtract") ? RC_RESET_SUB : RC_RESET_MULT;
+        sn->bias = rc_cfg_get_bool(cfg, "model.bias");
+    }
     sn->lens = (float)rc_cfg_get_float(cfg, "model.lens");
     const char *sg = rc_cfg_get_str(cfg, "model.surrogate");
     sn->surr = !strcmp(sg, "fastsigmoid") ? RC_LIF_SURR_FASTSIG : !strcmp(sg, "atan") ? RC_LIF_SURR_ATAN : RC_LIF_SURR_RECT;
-    sn->reset = !strcmp(rc_cfg_get_str(cfg, "model.reset"), "subtract") ? RC_RESET_SUB : RC_RESET_MULT;
-    sn->bias = rc_cfg_get_bool(cfg, "model.bias");
     uint32_t bits;
     rc_status st = trace_layers(cfg, cfg_path, sn, &bits, err);
     if (st) return st;
@@ -426,6 +434,13 @@ rc_status rc_app_setup_build(rc_app_setup *S, const rc_run_args *a, rc_err *err)
     if ((st = check_memory(cfg, a->cfg_path, &shape, S->ds, a->model != NULL, err))) return st;
     S->net = rc_net_new(&shape, S->seed);
     if (!S->net) return rc_err_set(err, RC_ERR_NOMEM, "out of memory creating the network");
+    if (shape.core == RC_CORE_LIF && strcmp(rc_cfg_get_str(cfg, "model.nir"), "none")) { /* weights from the NIR file */
+        const int img = S->ds->rows > 0 && S->ds->cols > 0;
+        rc_lif_shape sn;
+        if ((st = rc_app_nir_load(cfg, a->cfg_path, img ? 1 : S->ds->nin, img ? S->ds->rows : 1, img ? S->ds->cols : 1,
+                                  &sn, S->net->params, err)))
+            return st;
+    }
     /* Our threads are the only busy pool: the BLAS runs serially inside them. */
     openblas_set_num_threads(1);
     S->pool = rc_pool_new((int)rc_cfg_get_int(cfg, "sim.threads"),

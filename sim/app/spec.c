@@ -62,9 +62,9 @@ const rc_cfg_spec rc_spec[] = {
       "tmnist: latency code (one spike per pixel, brighter earlier) or rate code (each pixel spikes "
       "at each step with probability intensity/255, Poisson-like, counter-based random numbers)" },
     /* [model] */
-    { "model", "type", RC_CFG_ENUM, "lstm", 0, 0, "lstm|convlstm|snn",
+    { "model", "type", RC_CFG_ENUM, "lstm", 0, 0, "lstm|convlstm|snn|nir",
       "recurrent layer: lstm, convlstm (tmnist images only), or snn (a spiking network of LIF "
-      "layers, model.layers)" },
+      "layers, model.layers, or of a NIR file, model.nir); nir is refused with that advice" },
     { "model", "hidden", RC_CFG_INT, "0", 0, 65536, NULL,
       "LSTM hidden units (required for model.type = lstm)" },
     { "model", "channels", RC_CFG_INT, "20", 1, 4096, NULL,
@@ -86,6 +86,9 @@ const rc_cfg_spec rc_spec[] = {
       "snn: after a spike u becomes 0 (mult, STBP) or u - V_th (subtract)" },
     { "model", "bias", RC_CFG_BOOL, "false", 0, 0, NULL,
       "snn: biases in the conv/fc LIF layers (every neuron is then updated every step)" },
+    { "model", "nir", RC_CFG_STRING, "none", 0, 0, NULL,
+      "snn: none, or a NIR file (HDF5, e.g. from rcsim export-nir) giving the LIF layers, weights, V_th, tau, reset "
+      "and biases (model.layers, v_th, tau, reset and bias must then not be set)" },
     { "model", "head", RC_CFG_INT_LIST, "", 1, 65536, NULL,
       "widths of dense ReLU layers between the LSTM and the output (e.g. 32); empty = none" },
     /* [train] */
