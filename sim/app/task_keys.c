@@ -16,6 +16,11 @@ static const char *const net_keys[] = {
     "output.dir", "output.progress", "output.traces", "output.log_every_s", NULL,
 };
 
+/* The keys only task.name = events reads. */
+static const char *const events_keys[] = {
+    "task.train_file", "task.test_file", "task.val_file", "task.channels", "task.shape", "encoder.merge", NULL,
+};
+
 static int is_net_key(const char *name)
 {
     for (int i = 0; net_keys[i]; i++)
@@ -47,6 +52,10 @@ rc_status rc_app_check_task_keys(const rc_cfg *cfg, const char *path, rc_err *er
                               "%s: %s has no effect for task.name = network; expected only sim.*, "
                               "output.dir/progress/traces/log_every_s and the [population.*], [projection.*], "
                               "[source.*] and [record.*] sections", path, name);
+        for (int k = 0; strcmp(task, "events") && events_keys[k]; k++)
+            if (!strcmp(events_keys[k], name))
+                return rc_err_set(err, RC_ERR_CONFIG, "%s: %s has no effect for task.name = %s; expected it only "
+                                  "with task.name = events", path, name, task);
         if (!net && !strcmp(name, "sim.time_ms"))
             return rc_err_set(err, RC_ERR_CONFIG,
                               "%s: sim.time_ms has no effect for task.name = %s; expected it only in a network "
