@@ -7,7 +7,8 @@
  * a boundary belongs to the later step. A time within a millionth of a step
  * (relative to its step count, at least 10^-6 steps) of a boundary counts as
  * on it, so 0.01 s stored as float32 (0.0099999998) lands in the step that
- * starts at 10 ms, as the value written meant. Events in the same step and
+ * starts at 10 ms, as the value written meant. Coarser types are binned as
+ * stored (float16 0.05 is 0.0499878: the step before 50 ms). Events in the same step and
  * channel add up (value = their count) or saturate (value 1). Events at or
  * after step T are dropped (and counted); negative or non-finite times, a
  * channel outside [0, channels) or a negative label are errors naming the

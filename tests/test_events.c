@@ -39,6 +39,7 @@ typedef struct {
     int nlabels;           /* labels written (normally n)                      */
     const char *keys;      /* comma-separated class names, NULL = no /extra/keys */
     int no_units;          /* leave /spikes/units out                          */
+    int vlen_keys;         /* keys as variable-length strings (else fixed 16)  */
     hid_t time_type;       /* file type of the times (0 = float32)             */
 } shd_spec;
 
@@ -57,6 +58,19 @@ static void write_labels_keys(hid_t f, const shd_spec *s)
     hsize_t nk = 0;
     for (char *p = strtok(buf, ","); p; p = strtok(NULL, ",")) names[nk++] = p;
     hid_t g = H5Gcreate2(f, "/extra", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (s->vlen_keys) { /* as h5py writes a list of str */
+        hid_t vt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(vt, H5T_VARIABLE);
+        H5Tset_cset(vt, H5T_CSET_UTF8);
+        sp = H5Screate_simple(1, &nk, NULL);
+        d = H5Dcreate2(g, "keys", vt, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        assert_true(H5Dwrite(d, vt, H5S_ALL, H5S_ALL, H5P_DEFAULT, names) >= 0);
+        H5Dclose(d);
+        H5Sclose(sp);
+        H5Tclose(vt);
+        H5Gclose(g);
+        return;
+    }
     /* Fixed-length strings, as h5py writes a numpy bytes array. */
     char fixed[16][16] = { { 0 } };
     for (hsize_t i = 0; i < nk; i++) snprintf(fixed[i], 16, "%s", names[i]);
@@ -272,6 +286,30 @@ static void test_shd_binning(void **st)
     assert_int_equal(ev.off[21], 7); /* 0.200 s ch 0 */
     assert_int_equal(ev.ch[6], 0);
     rc_dataset_free(ds);
+    /* Times stored as IEEE half floats (h5py's float16) are binned as
+     * stored: 0.0099 is 0.0099030 (step 0), 0.010 is 0.0100021 (1), 0.049 is
+     * 0.0490112 (4), 0.050 is 0.0499878 (4: kept, T = 5), 0.2 is 0.1999512
+     * (19: dropped), 0.03 is 0.0299988 (2, not 3). */
+    hid_t f16 = H5Tcopy(H5T_IEEE_F32LE);
+    H5Tset_fields(f16, 15, 10, 5, 0, 10);
+    H5Tset_size(f16, 2);
+    H5Tset_ebias(f16, 15);
+    s.time_type = f16;
+    write_shd(tr, &s);
+    H5Tclose(f16);
+    o.steps = 5;
+    o.rows = o.cols = 0;
+    assert_int_equal(rc_evdata_new(&o, 1, &ds, &dropped, &err), RC_OK);
+    assert_int_equal(dropped, 1 + 2); /* the float32 test file drops two */
+    const int off16[] = { 0, 1, 4, 4, 4, 6 }, ch16[] = { 3, 2, 3, 5, 1, 7 };
+    const float sum16[] = { 2, 1, 1, 1, 1, 1 };
+    assert_int_equal(ds->get(ds, RC_SPLIT_TRAIN, 0, &ev, &info), RC_OK);
+    check_stream(&ev, 5, off16, ch16, sum16);
+    const int off2h[] = { 0, 0, 0, 1, 1, 1 };
+    assert_int_equal(ds->get(ds, RC_SPLIT_VAL, 0, &ev, &info), RC_OK);
+    check_stream(&ev, 5, off2h, ch2, v2);
+    rc_dataset_free(ds);
+    o.steps = 0;
     /* A layout for conv models. */
     o.rows = 2;
     o.cols = 4;
@@ -294,8 +332,12 @@ static void test_flat_layout(void **st)
     paths(tr, te, sizeof tr, "flat");
     paths(str, ste, sizeof str, "flatref");
     shd_spec s = hand_spec();
+    s.vlen_keys = 1;
+    s.keys = "null,eins,zwei";
     write_flat(tr, &s, 0);
     write_flat(te, &s, 0);
+    s.keys = "zero,one,two";
+    s.vlen_keys = 0;
     write_shd(str, &s);
     write_shd(ste, &s);
     rc_evdata_opts o = hand_opts(tr, te), r = hand_opts(str, ste);
@@ -317,7 +359,8 @@ static void test_flat_layout(void **st)
                 assert_memory_equal(a.val, b.val, (size_t)a.nev * sizeof *a.val);
             }
         }
-    assert_string_equal(ds->class_names[0], "zero");
+    assert_string_equal(ds->class_names[0], "null");
+    assert_string_equal(ds->class_names[2], "zwei");
     rc_events_free(&a);
     rc_events_free(&b);
     rc_dataset_free(ds);
@@ -523,6 +566,16 @@ static void test_cli_train(void **st)
     assert_non_null(s);
     assert_contains(s, "\"task\": \"events\"");
     free(s);
+    /* Any thread count gives the same numbers. */
+    char out2[700];
+    snprintf(out2, sizeof out2, "%s/run_lstm2", g_dir);
+    assert_int_equal(rc_test_sh("%s run %s --out %s --threads 2 2>/dev/null", rc_test_bin(), cfg, out2), 0);
+    char *n1 = rc_test_summary_numbers(out, "threads"), *n2 = rc_test_summary_numbers(out2, "threads");
+    assert_non_null(n1);
+    assert_non_null(n2);
+    assert_string_equal(n1, n2);
+    free(n1);
+    free(n2);
     /* eval of the trained model reads the same files. */
     assert_int_equal(rc_test_sh("%s eval %s --model %s/model.h5 --out %s/ev 2>/dev/null", rc_test_bin(), cfg, out, out), 0);
     /* A recurrence-free SNN. */
