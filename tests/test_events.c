@@ -578,6 +578,13 @@ static void test_cli_train(void **st)
     free(n2);
     /* eval of the trained model reads the same files. */
     assert_int_equal(rc_test_sh("%s eval %s --model %s/model.h5 --out %s/ev 2>/dev/null", rc_test_bin(), cfg, out, out), 0);
+    /* The bin width is the input: eval with another sim.dt_ms is refused. */
+    snprintf(errf, sizeof errf, "%s/err.txt", g_dir);
+    assert_int_equal(rc_test_sh("%s eval %s --model %s/model.h5 --out %s/ev2 --set sim.dt_ms=20 2>%s", rc_test_bin(), cfg,
+                                out, out, errf), 1);
+    s = rc_test_slurp(errf, NULL);
+    assert_contains(s, "it has sim.dt_ms = 10 (the events' bin width), this config has 20");
+    free(s);
     /* A recurrence-free SNN. */
     snprintf(cfg, sizeof cfg, "%s/snn.cfg", g_dir);
     write_cfg(cfg, tr, te, "[model]\ntype = snn\nlayers = fc64 fc4\ntau = 0.8\n[train]\nlr = 0.003");
