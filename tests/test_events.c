@@ -467,6 +467,47 @@ static void test_errors(void **st)
     expect_error(&o, RC_ERR_CONFIG, "is at step 20000 of 0.01 ms, more than the 4096 steps accepted", NULL);
 }
 
+/* tools/make_shd.py's files (both layouts, float16 times) load as written:
+ * its sizes, classes and names. Skipped without python3-h5py: the other
+ * tests need no python. */
+static void test_make_shd(void **st)
+{
+    (void)st;
+    if (rc_test_sh("/usr/bin/python3 -c 'import h5py' 2>/dev/null") != 0) {
+        print_message("python3-h5py not installed: skipped tools/make_shd.py\n");
+        skip();
+    }
+    const char *layout[2] = { "shd", "flat" };
+    for (int l = 0; l < 2; l++) {
+        char tr[512], te[512];
+        paths(tr, te, sizeof tr, layout[l]);
+        assert_int_equal(rc_test_sh("/usr/bin/python3 tools/make_shd.py %s %s --train 30 --test 12 --classes 3 "
+                                    "--channels 16 --duration 0.5 --layout %s --time-dtype %s", tr, te, layout[l],
+                                    l ? "float16" : "float32"), 0);
+        rc_evdata_opts o = { .train_file = tr, .test_file = te, .channels = 16, .dt_ms = 10, .nval = -1 };
+        rc_dataset *ds = NULL;
+        rc_err err;
+        assert_int_equal(rc_evdata_new(&o, 1, &ds, NULL, &err), RC_OK);
+        assert_int_equal(ds->nclass, 3);
+        assert_int_equal(ds->size[RC_SPLIT_TRAIN], 27);
+        assert_int_equal(ds->size[RC_SPLIT_VAL], 3);
+        assert_int_equal(ds->size[RC_SPLIT_TEST], 12);
+        assert_true(ds->T >= 45 && ds->T <= 50); /* events in [0, 0.5) s */
+        assert_string_equal(ds->class_names[1], "class 1");
+        rc_events ev = { 0 };
+        rc_example_info info;
+        int64_t total = 0;
+        for (int64_t i = 0; i < 12; i++) {
+            assert_int_equal(ds->get(ds, RC_SPLIT_TEST, i, &ev, &info), RC_OK);
+            assert_true(info.label >= 0 && info.label < 3);
+            total += ev.nev;
+        }
+        assert_true(total > 12 * 20); /* about 96 ridge and 24 background spikes each, some merged */
+        rc_events_free(&ev);
+        rc_dataset_free(ds);
+    }
+}
+
 /* ---- through the binary ------------------------------------------------- */
 
 /* A 4-class set of 32 channels: class c fires a ridge of channels
@@ -628,6 +669,7 @@ int main(void)
         cmocka_unit_test(test_shd_binning),
         cmocka_unit_test(test_flat_layout),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_make_shd),
         cmocka_unit_test(test_cli_train),
     };
     return cmocka_run_group_tests_name("events", tests, setup, teardown);
