@@ -650,9 +650,23 @@ static void test_cli_train(void **st)
     s = rc_test_slurp(errf, NULL);
     assert_contains(s, "task.channels has no effect for task.name = spotting; expected it only with task.name = events");
     free(s);
+    assert_int_equal(rc_test_sh("%s run %s --out %s/x --set encoder.steps=10 2>%s", rc_test_bin(), cfg, g_dir, errf), 2);
+    s = rc_test_slurp(errf, NULL);
+    assert_contains(s, "encoder.steps has no effect for task.name = events");
+    free(s);
     assert_int_equal(rc_test_sh("%s run %s --out %s/x --set task.channels=0 2>%s", rc_test_bin(), cfg, g_dir, errf), 2);
     s = rc_test_slurp(errf, NULL);
     assert_contains(s, "missing required key task.channels");
+    free(s);
+    /* A missing file is named with the folder a relative path is read from. */
+    assert_int_equal(rc_test_sh("%s run %s --out %s/x --set task.test_file=nonexistent/shd_test.h5 2>%s", rc_test_bin(), cfg,
+                                g_dir, errf), 2);
+    s = rc_test_slurp(errf, NULL);
+    char cwd[1024];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    char want[1200];
+    snprintf(want, sizeof want, "task.test_file = nonexistent/shd_test.h5: no such file (relative to %s)", cwd);
+    assert_contains(s, want);
     free(s);
     /* A data error exits 1, naming the file, the example and the channel. */
     assert_int_equal(rc_test_sh("%s run %s --out %s/x --set task.channels=20 2>%s", rc_test_bin(), cfg, g_dir, errf), 1);

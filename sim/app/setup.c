@@ -239,6 +239,17 @@ static rc_status events_new(const rc_cfg *cfg, const char *cfg_path, uint64_t se
     if (!strcmp(tr, "none") || !strcmp(te, "none"))
         return rc_err_set(err, RC_ERR_CONFIG, "%s: task.name = events needs task.train_file and task.test_file "
                           "(HDF5 event files: SHD layout or flat layout, see README)", cfg_path);
+    const char *const keys[3] = { "task.train_file", "task.test_file", "task.val_file" };
+    for (int k = 0; k < 3; k++) {
+        const char *f = rc_cfg_get_str(cfg, keys[k]);
+        char cwd[4096] = "";
+        if (k == 2 && !strcmp(f, "none")) continue;
+        if (access(f, F_OK) == 0) continue;
+        if (f[0] != '/' && !getcwd(cwd, sizeof cwd)) snprintf(cwd, sizeof cwd, "?");
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: %s = %s: no such file%s%s%s; expected an HDF5 event file (the SHD/SSC "
+                          "files: see README, \"Event data sets\")", cfg_path, keys[k], f, cwd[0] ? " (relative to " : "",
+                          cwd, cwd[0] ? ")" : "");
+    }
     if (rc_cfg_get_int(cfg, "task.channels") < 1)
         return rc_err_set(err, RC_ERR_CONFIG, "%s: missing required key task.channels (input channels of the event "
                           "files, >= 1; 700 for SHD/SSC)", cfg_path);
