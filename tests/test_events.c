@@ -563,7 +563,7 @@ static void write_synthetic(const char *path, int n, uint64_t stream)
 /* test.accuracy_at_end from DIR/summary.json. */
 static double summary_acc_end(const char *dir)
 {
-    char p[700];
+    char p[800];
     snprintf(p, sizeof p, "%s/summary.json", dir);
     char *s = rc_test_slurp(p, NULL);
     assert_non_null(s);
@@ -601,7 +601,7 @@ static void test_cli_train(void **st)
     const double acc_lstm = summary_acc_end(out);
     print_message("events LSTM: test accuracy at end %.3f (chance 0.25)\n", acc_lstm);
     assert_true(acc_lstm >= 0.6);
-    char p[700];
+    char p[800];
     snprintf(p, sizeof p, "%s/summary.json", out);
     char *s = rc_test_slurp(p, NULL);
     assert_non_null(s);
@@ -634,6 +634,20 @@ static void test_cli_train(void **st)
     const double acc_snn = summary_acc_end(out);
     print_message("events SNN: test accuracy at end %.3f (chance 0.25)\n", acc_snn);
     assert_true(acc_snn >= 0.6);
+    /* ConvLSTM and a conv SNN on the channels laid out as 4 x 8 (traces on:
+     * an SNN ending conv pool2 fc once overflowed the activation buffer). */
+    snprintf(out2, sizeof out2, "%s/run_conv", g_dir);
+    assert_int_equal(rc_test_sh("%s run %s --out %s --threads 1 --set task.shape=4,8 --set model.type=convlstm "
+                                "--set model.channels=2 --set model.kernel=3 --set train.epochs=1 2>/dev/null",
+                                rc_test_bin(), cfg, out2), 0);
+    snprintf(out2, sizeof out2, "%s/run_convsnn", g_dir);
+    assert_int_equal(rc_test_sh("%s run %s --out %s --threads 1 --set task.shape=4,8 --set 'model.layers=conv4k3p1 pool2 fc4' "
+                                "--set train.epochs=1 2>/dev/null", rc_test_bin(), cfg, out2), 0);
+    snprintf(p, sizeof p, "%s/summary.json", out2);
+    s = rc_test_slurp(p, NULL);
+    assert_non_null(s);
+    assert_contains(s, "\"shape\": [4, 8]");
+    free(s);
     /* Config errors exit 2 with one line naming the key. */
     snprintf(errf, sizeof errf, "%s/err.txt", g_dir);
     assert_int_equal(rc_test_sh("%s run %s --out %s/x --set task.shape=4,8 --set model.type=lstm --set model.hidden=4 2>%s",

@@ -336,8 +336,12 @@ static rc_status snn_shape(const rc_cfg *cfg, const char *cfg_path, const rc_dat
     shape->core = RC_CORE_LIF;
     shape->K = ds->nclass;
     shape->nhead = 0;
-    shape->H = sn->nl >= 2 ? rc_lif_neurons(sn, sn->nl - 2) : ds->nclass;
-    if (shape->H == 0) shape->H = ds->nclass; /* a pool before the output cannot happen (fc after pool is the rule) */
+    /* H: the population before the output, whose potentials traces.h5
+     * records (rc_lif_forward's uhid): the last layer before it that is not
+     * a pool (conv pool2 fcK has the conv's neurons there, not 0). */
+    int lh = sn->nl - 2;
+    while (lh >= 0 && sn->L[lh].kind == RC_LIF_POOL) lh--;
+    shape->H = lh >= 0 ? rc_lif_neurons(sn, lh) : ds->nclass;
     char ld[160];
     rc_lif_describe(sn, ld, sizeof ld);
     snprintf(desc, cap, "snn %s in=%dx%dx%d", ld, sn->L[0].cin, sn->L[0].hin, sn->L[0].win);
