@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "encoders/events.h"
 #include "encoders/images.h"
 #include "encoders/speech.h"
 #include "encoders/spotting.h"
@@ -112,9 +113,10 @@ rc_status rc_app_configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
     if (!snn && (st = trace_layers(cfg, a->cfg_path, NULL, &bits, err))) return st;
     if (!conv && !snn && rc_cfg_get_int(cfg, "model.hidden") < 1)
         return rc_err_set(err, RC_ERR_CONFIG, "%s: missing required key model.hidden (LSTM hidden units, >= 1)", a->cfg_path);
-    if (conv && strcmp(rc_cfg_get_str(cfg, "task.name"), "tmnist"))
-        return rc_err_set(err, RC_ERR_CONFIG, "%s: model.type = convlstm needs image input (task.name = tmnist), found task.name = %s",
-                          a->cfg_path, rc_cfg_get_str(cfg, "task.name"));
+    const int events_img = !strcmp(rc_cfg_get_str(cfg, "task.name"), "events") && rc_cfg_is_set(cfg, "task.shape");
+    if (conv && strcmp(rc_cfg_get_str(cfg, "task.name"), "tmnist") && !events_img)
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: model.type = convlstm needs image input (task.name = tmnist, or "
+                          "events with task.shape), found task.name = %s", a->cfg_path, rc_cfg_get_str(cfg, "task.name"));
     if (conv && rc_cfg_get_int(cfg, "model.kernel") % 2 == 0)
         return rc_err_set(err, RC_ERR_CONFIG, "%s: model.kernel = %lld, expected an odd size (same padding)",
                           a->cfg_path, rc_cfg_get_int(cfg, "model.kernel"));
@@ -229,6 +231,62 @@ static rc_status speech_new(const rc_cfg *cfg, const char *cfg_path, uint64_t se
     return st;
 }
 
+/* task.name = events: HDF5 event files binned at sim.dt_ms (encoders/events.h). */
+static rc_status events_new(const rc_cfg *cfg, const char *cfg_path, uint64_t seed, rc_dataset **out, rc_err *err)
+{
+    const char *tr = rc_cfg_get_str(cfg, "task.train_file"), *te = rc_cfg_get_str(cfg, "task.test_file");
+    const char *va = rc_cfg_get_str(cfg, "task.val_file");
+    long long shape[3] = { 0, 0, 0 };
+    const size_t ns = rc_cfg_get_int_list(cfg, "task.shape", shape, 3);
+    if (!strcmp(tr, "none") || !strcmp(te, "none"))
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: task.name = events needs task.train_file and task.test_file "
+                          "(HDF5 event files: SHD layout or flat layout, see README)", cfg_path);
+    const char *const keys[3] = { "task.train_file", "task.test_file", "task.val_file" };
+    for (int k = 0; k < 3; k++) {
+        const char *f = rc_cfg_get_str(cfg, keys[k]);
+        char cwd[4096] = "";
+        if (k == 2 && !strcmp(f, "none")) continue;
+        if (access(f, F_OK) == 0) continue;
+        if (f[0] != '/' && !getcwd(cwd, sizeof cwd)) snprintf(cwd, sizeof cwd, "?");
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: %s = %s: no such file%s%s%s; expected an HDF5 event file (the SHD/SSC "
+                          "files: see README, \"Event data sets\")", cfg_path, keys[k], f, cwd[0] ? " (relative to " : "",
+                          cwd, cwd[0] ? ")" : "");
+    }
+    if (rc_cfg_get_int(cfg, "task.channels") < 1)
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: missing required key task.channels (input channels of the event "
+                          "files, >= 1; 700 for SHD/SSC)", cfg_path);
+    if (ns != 0 && ns != 2)
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: task.shape has %zu numbers, expected two: rows,cols", cfg_path, ns);
+    if (ns && !strcmp(rc_cfg_get_str(cfg, "model.type"), "lstm"))
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: task.shape has no effect with model.type = lstm (its input is "
+                          "the channels as a vector); expected it only for convlstm or snn conv layers", cfg_path);
+    if (ns && !strcmp(rc_cfg_get_str(cfg, "model.type"), "snn") && !strstr(rc_cfg_get_str(cfg, "model.layers"), "conv"))
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: task.shape has no effect with model.layers = %s (no conv layer: "
+                          "fc layers see the channels as a vector); expected it only with conv layers", cfg_path,
+                          rc_cfg_get_str(cfg, "model.layers"));
+    if (strcmp(va, "none") && rc_cfg_is_set(cfg, "task.validation"))
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: task.validation has no effect with task.val_file = %s (the "
+                          "validation set is that file); expected one of them", cfg_path, va);
+    const rc_evdata_opts o = {
+        .train_file = tr, .test_file = te, .val_file = strcmp(va, "none") ? va : NULL,
+        .channels = (int)rc_cfg_get_int(cfg, "task.channels"), .steps = (int)rc_cfg_get_int(cfg, "task.steps"),
+        .dt_ms = rc_cfg_get_float(cfg, "sim.dt_ms"), .saturate = !strcmp(rc_cfg_get_str(cfg, "encoder.merge"), "saturate"),
+        .nval = rc_cfg_is_set(cfg, "task.validation") ? rc_cfg_get_int(cfg, "task.validation") : -1,
+        .rows = (int)shape[0], .cols = (int)shape[1],
+    };
+    int64_t dropped = 0;
+    rc_status st = rc_evdata_new(&o, seed, out, &dropped, err);
+    if (st == RC_ERR_CONFIG) {
+        char m[sizeof err->msg];
+        snprintf(m, sizeof m, "%s", err->msg);
+        return rc_err_set(err, st, "%s: %s", cfg_path, m);
+    }
+    if (!st && dropped && strcmp(rc_cfg_get_str(cfg, "output.progress"), "off"))
+        fprintf(stderr, "rcsim: note: %lld events at or after step task.steps = %d (%g ms) dropped\n",
+                (long long)dropped, o.steps, o.steps * o.dt_ms);
+    return st;
+}
+
 rc_status rc_app_data_new(const rc_cfg *cfg, const char *cfg_path, rc_dataset **out, rc_err *err)
 {
     const uint64_t seed = (uint64_t)rc_cfg_get_int(cfg, "sim.seed");
@@ -238,6 +296,7 @@ rc_status rc_app_data_new(const rc_cfg *cfg, const char *cfg_path, rc_dataset **
     *out = NULL;
     if (!strcmp(task, "tmnist")) st = images_new(cfg, cfg_path, seed, out, err);
     else if (!strcmp(task, "speech")) st = speech_new(cfg, cfg_path, seed, out, err);
+    else if (!strcmp(task, "events")) st = events_new(cfg, cfg_path, seed, out, err);
     else if (!strcmp(task, "spotting")) *out = rc_spotting_new(seed, T ? T : 25, (int)rc_cfg_get_int(cfg, "task.run_length"));
     else
         *out = rc_twoseq_new(seed, T ? T : 40, rc_cfg_get_float(cfg, "task.mean"),
@@ -285,8 +344,12 @@ static rc_status snn_shape(const rc_cfg *cfg, const char *cfg_path, const rc_dat
     shape->core = RC_CORE_LIF;
     shape->K = ds->nclass;
     shape->nhead = 0;
-    shape->H = sn->nl >= 2 ? rc_lif_neurons(sn, sn->nl - 2) : ds->nclass;
-    if (shape->H == 0) shape->H = ds->nclass; /* a pool before the output cannot happen (fc after pool is the rule) */
+    /* H: the population before the output, whose potentials traces.h5
+     * records (rc_lif_forward's uhid): the last layer before it that is not
+     * a pool (conv pool2 fcK has the conv's neurons there, not 0). */
+    int lh = sn->nl - 2;
+    while (lh >= 0 && sn->L[lh].kind == RC_LIF_POOL) lh--;
+    shape->H = lh >= 0 ? rc_lif_neurons(sn, lh) : ds->nclass;
     char ld[160];
     rc_lif_describe(sn, ld, sizeof ld);
     snprintf(desc, cap, "snn %s in=%dx%dx%d", ld, sn->L[0].cin, sn->L[0].hin, sn->L[0].win);

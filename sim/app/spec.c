@@ -6,10 +6,23 @@
 
 const rc_cfg_spec rc_spec[] = {
     /* [task] */
-    { "task", "name", RC_CFG_ENUM, NULL, 0, 0, "spotting|twoseq|tmnist|speech|network",
+    { "task", "name", RC_CFG_ENUM, NULL, 0, 0, "spotting|twoseq|tmnist|speech|events|network",
       "task: spotting (paper 3.1), twoseq (2-sequence problem, 3.2), tmnist (latency-coded "
-      "MNIST-format images, 3.3), speech (Speech Commands keywords, 3.4) or network (a network of point "
+      "MNIST-format images, 3.3), speech (Speech Commands keywords, 3.4), events (a labelled event data "
+      "set in HDF5: SHD/SSC layout or flat) or network (a network of point "
       "neurons: [population.*], [projection.*], [source.*], [record.*])" },
+    { "task", "train_file", RC_CFG_STRING, "none", 0, 0, NULL,
+      "events: HDF5 training file, SHD layout (/spikes/times, /spikes/units, /labels) or flat layout "
+      "(/events/times, /events/units, /events/example, /labels); times in seconds" },
+    { "task", "test_file", RC_CFG_STRING, "none", 0, 0, NULL,
+      "events: HDF5 test file (same layouts)" },
+    { "task", "val_file", RC_CFG_STRING, "none", 0, 0, NULL,
+      "events: HDF5 validation file (e.g. SSC's ssc_valid.h5); none = the last task.validation training examples" },
+    { "task", "channels", RC_CFG_INT, "0", 0, 16777216, NULL,
+      "events: input channels (700 for SHD/SSC); every unit index must be below it (required)" },
+    { "task", "shape", RC_CFG_INT_LIST, "", 1, 16777216, NULL,
+      "events: rows,cols: lay the channels out as an image (channel = row*cols + col, rows*cols = "
+      "channels) for model.type = convlstm or snn conv layers" },
     { "task", "data_dir", RC_CFG_STRING, "../shared/data/mnist", 0, 0, NULL,
       "tmnist: folder with train-/t10k-images-idx3-ubyte and -labels-idx1-ubyte (raw or .gz); "
       "speech: Speech Commands folder (<word>/*.wav, validation_list.txt, testing_list.txt)" },
@@ -33,9 +46,11 @@ const rc_cfg_spec rc_spec[] = {
     { "task", "time_shift_ms", RC_CFG_FLOAT, "100", 0, 1000, NULL,
       "speech: training clips are shifted by a uniform random time in [-s, s] ms (0 = off)" },
     { "task", "validation", RC_CFG_INT, "5000", 1, 1e9, NULL,
-      "tmnist: the last N training images are the validation set (never trained on)" },
+      "tmnist: the last N training images are the validation set (never trained on); events (without "
+      "val_file): the last N training examples, unset = a tenth of them" },
     { "task", "steps", RC_CFG_INT, "0", 0, 4096, NULL,
-      "steps per sequence T; 0 = task default (spotting 25, twoseq 40)" },
+      "steps per sequence T; 0 = task default (spotting 25, twoseq 40, events: up to the last event "
+      "of the files; events after step T are dropped)" },
     { "task", "run_length", RC_CFG_INT, "5", 2, 64, NULL,
       "spotting: length of the run of equal values that makes a positive" },
     { "task", "mean", RC_CFG_FLOAT, "0.05", 0, 10, NULL,
@@ -61,10 +76,13 @@ const rc_cfg_spec rc_spec[] = {
     { "encoder", "type", RC_CFG_ENUM, "latency", 0, 0, "latency|rate",
       "tmnist: latency code (one spike per pixel, brighter earlier) or rate code (each pixel spikes "
       "at each step with probability intensity/255, Poisson-like, counter-based random numbers)" },
+    { "encoder", "merge", RC_CFG_ENUM, "sum", 0, 0, "sum|saturate",
+      "events: events in the same step (sim.dt_ms bin) and channel add up (sum: the input value is "
+      "their count) or give one event of value 1 (saturate)" },
     /* [model] */
     { "model", "type", RC_CFG_ENUM, "lstm", 0, 0, "lstm|convlstm|snn|nir",
-      "recurrent layer: lstm, convlstm (tmnist images only), or snn (a spiking network of LIF "
-      "layers, model.layers, or of a NIR file, model.nir); nir is refused with that advice" },
+      "recurrent layer: lstm, convlstm (tmnist images, or events with task.shape), or snn (a spiking "
+      "network of LIF layers, model.layers, or of a NIR file, model.nir); nir is refused with that advice" },
     { "model", "hidden", RC_CFG_INT, "0", 0, 65536, NULL,
       "LSTM hidden units (required for model.type = lstm)" },
     { "model", "channels", RC_CFG_INT, "20", 1, 4096, NULL,
@@ -149,7 +167,8 @@ const rc_cfg_spec rc_spec[] = {
       "synthetic:pack:2 numa:2 core:8 pu:2) or xml:<hwloc XML file> (or a path ending in .xml); "
       "only host binds threads and memory, the others are for rcsim info" },
     { "sim", "dt_ms", RC_CFG_FLOAT, "1", 1e-9, 1e9, NULL,
-      "duration of one step in ms (for spike timestamps)" },
+      "duration of one step in ms (for spike timestamps); events: the bin width, an event at t s "
+      "is in step floor(t*1000/dt_ms)" },
     /* [sim] network task */
     { "sim", "time_ms", RC_CFG_FLOAT, "1000", 0, 1e12, NULL,
       "network: simulated time (ms)" },

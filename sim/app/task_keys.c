@@ -16,6 +16,25 @@ static const char *const net_keys[] = {
     "output.dir", "output.progress", "output.traces", "output.log_every_s", NULL,
 };
 
+/* The keys only task.name = events reads. */
+static const char *const events_keys[] = {
+    "task.train_file", "task.test_file", "task.val_file", "task.channels", "task.shape", "encoder.merge", NULL,
+};
+
+/* The [task] and [encoder] keys task.name = events reads (the others belong
+ * to other tasks). */
+static const char *const events_reads[] = {
+    "task.name", "task.train_file", "task.test_file", "task.val_file", "task.channels", "task.shape",
+    "task.validation", "task.steps", "encoder.merge", NULL,
+};
+
+static int in_list(const char *const *list, const char *name)
+{
+    for (int i = 0; list[i]; i++)
+        if (!strcmp(list[i], name)) return 1;
+    return 0;
+}
+
 static int is_net_key(const char *name)
 {
     for (int i = 0; net_keys[i]; i++)
@@ -47,6 +66,14 @@ rc_status rc_app_check_task_keys(const rc_cfg *cfg, const char *path, rc_err *er
                               "%s: %s has no effect for task.name = network; expected only sim.*, "
                               "output.dir/progress/traces/log_every_s and the [population.*], [projection.*], "
                               "[source.*] and [record.*] sections", path, name);
+        if (strcmp(task, "events") && in_list(events_keys, name))
+            return rc_err_set(err, RC_ERR_CONFIG, "%s: %s has no effect for task.name = %s; expected it only "
+                              "with task.name = events", path, name, task);
+        if (!strcmp(task, "events") && (!strncmp(name, "task.", 5) || !strncmp(name, "encoder.", 8)) &&
+            !in_list(events_reads, name))
+            return rc_err_set(err, RC_ERR_CONFIG, "%s: %s has no effect for task.name = events; expected of [task] "
+                              "and [encoder] only train_file, test_file, val_file, channels, shape, validation, "
+                              "steps and encoder.merge", path, name);
         if (!net && !strcmp(name, "sim.time_ms"))
             return rc_err_set(err, RC_ERR_CONFIG,
                               "%s: sim.time_ms has no effect for task.name = %s; expected it only in a network "
