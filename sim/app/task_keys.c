@@ -83,6 +83,9 @@ rc_status rc_app_check_model_keys(const rc_cfg *cfg, const char *path, rc_err *e
     const char *task = rc_cfg_get_str(cfg, "task.name"), *type = rc_cfg_get_str(cfg, "model.type");
     for (size_t i = 0; i < sizeof g_effect / sizeof *g_effect; i++) {
         if (!rc_cfg_is_set(cfg, g_effect[i].key)) continue;
+        /* model.hidden = 0 (the default) says "no LSTM": --set model.hidden=0
+         * clears it when a config is switched to another model.type. */
+        if (!strcmp(g_effect[i].key, "model.hidden") && rc_cfg_get_int(cfg, "model.hidden") == 0) continue;
         const int bad_task = in_list(g_effect[i].no_task, task), bad_model = in_list(g_effect[i].no_model, type);
         if (bad_task || bad_model)
             return rc_err_set(err, RC_ERR_CONFIG, "%s: %s has no effect with %s = %s: only %s reads it; remove it",
