@@ -144,8 +144,10 @@ def read_tradeoff(path):
 
 def fig_tradeoff(run):
     path = os.path.join(run, "tradeoff.csv")
+    if not os.path.exists(path):  # `rcsim eval` writes into RUN/eval by default
+        path = os.path.join(run, "eval", "tradeoff.csv")
     if not os.path.exists(path):
-        print(f"rcplot: {path} not found (run `rcsim eval` first); trade-off plot skipped")
+        print(f"rcplot: {path} not found (run `rcsim eval --model {run}/model.h5` first); trade-off plot skipped")
         return None
     th, acc, st = read_tradeoff(path)
     fig, ax = plt.subplots(figsize=(6, 4))
