@@ -90,6 +90,15 @@ static void test_no_effect_keys(void **st)
         { "mel_tmnist", tm, "--set encoder.mel_bands=10", "encoder.mel_bands has no effect", "task.name = tmnist" },
         { "zero_rate", tm, "--set encoder.type=rate --set encoder.zero=last", "encoder.zero has no effect",
           "encoder.type = rate" },
+        /* Keys another key switches off. */
+        { "silence_clips", TINY, "--set task.name=speech --set task.silence_clips=3", "task.silence_clips has no effect",
+          "task.silence = false" },
+        { "noise_none", TINY, "--set task.name=speech --set task.noise_dir=none --set task.noise_prob=0.5",
+          "task.noise_prob has no effect", "task.noise_dir = none" },
+        { "trace_no_traces", TINY, "--set output.traces=false --set output.trace_examples=1,2",
+          "output.trace_examples has no effect", "output.traces = false" },
+        { "log_every_off", TINY, "--set output.log_every_s=5", "output.log_every_s has no effect",
+          "output.progress = off" },
         /* Both lengths of a run: the error says which to drop. */
         { "examples_epochs", tm, "--set train.examples=10", "train.examples", "drop train.examples" },
         { "epochs_generator", TINY, "--set train.epochs=1", "train.epochs has no effect", "task.name = spotting" },

@@ -6,7 +6,8 @@
  * command line are applied, with the key, the task and what the task reads.
  * Keys read by only some training configurations are refused the same way
  * (rc_app_check_model_keys): model.* keys of another model.type, [task] and
- * [encoder] keys of another training task, encoder.zero with a rate code. */
+ * [encoder] keys of another training task, and keys another key switches
+ * off (encoder.zero with a rate code, trace keys without traces, ...). */
 #include <string.h>
 #include "sim/app/app.h"
 #include "sim/app/spec.h"
@@ -92,9 +93,27 @@ rc_status rc_app_check_model_keys(const rc_cfg *cfg, const char *path, rc_err *e
                               path, g_effect[i].key, bad_task ? "task.name" : "model.type", bad_task ? task : type,
                               g_effect[i].read_by);
     }
-    if (rc_cfg_is_set(cfg, "encoder.zero") && !strcmp(rc_cfg_get_str(cfg, "encoder.type"), "rate"))
-        return rc_err_set(err, RC_ERR_CONFIG, "%s: encoder.zero has no effect with encoder.type = rate: only the "
-                          "latency code reads it; remove it", path);
+    /* Keys that another key of the same config switches off. */
+    static const struct { const char *key, *by, *off, *reader; } dep[] = {
+        { "encoder.zero", "encoder.type", "rate", "the latency code" },
+        { "task.silence_clips", "task.silence", "false", "task.silence = true" },
+        { "task.noise_prob", "task.noise_dir", "none", "a noise folder" },
+        { "task.noise_volume", "task.noise_dir", "none", "a noise folder" },
+        { "output.trace_layers", "output.traces", "false", "traces.h5 (output.traces = true)" },
+        { "output.trace_examples", "output.traces", "false", "traces.h5 (output.traces = true)" },
+        { "output.trace_after_spike", "output.traces", "false", "traces.h5 (output.traces = true)" },
+        { "output.log_every_s", "output.progress", "off", "the progress log (output.progress = auto or log)" },
+        { "output.log_every_s", "output.progress", "line", "the progress log (output.progress = auto or log)" },
+    };
+    for (size_t i = 0; i < sizeof dep / sizeof *dep; i++) {
+        if (!rc_cfg_is_set(cfg, dep[i].key)) continue;
+        const char *v = !strcmp(dep[i].by, "task.silence") || !strcmp(dep[i].by, "output.traces")
+                            ? (rc_cfg_get_bool(cfg, dep[i].by) ? "true" : "false")
+                            : rc_cfg_get_str(cfg, dep[i].by);
+        if (!strcmp(v, dep[i].off))
+            return rc_err_set(err, RC_ERR_CONFIG, "%s: %s has no effect with %s = %s: only %s reads it; remove it",
+                              path, dep[i].key, dep[i].by, dep[i].off, dep[i].reader);
+    }
     return RC_OK;
 }
 
