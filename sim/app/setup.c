@@ -115,8 +115,8 @@ rc_status rc_app_apply_args(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
  * input): a first conv layer is the error, named before any data is read. */
 static rc_status snn_needs_image(const char *cfg_path, const char *layers, const char *what, rc_err *err)
 {
-    const char *p = layers + strspn(layers, " ");
-    const int len = (int)strcspn(p, " ");
+    const char *p = layers + strspn(layers, " ,");
+    const int len = (int)strcspn(p, " ,");
     if (strncmp(p, "conv", 4)) return RC_OK;
     return rc_err_set(err, RC_ERR_CONFIG, "%s: model.layers = %s: the first layer '%.*s' is a conv layer and needs an "
                       "image input (task.name = tmnist), but %s; expected fc layers only (e.g. model.layers = fc128 fcK, "
