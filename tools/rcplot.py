@@ -268,7 +268,7 @@ def fig_tradeoff(run):
     try:
         path = find_input(run, "tradeoff.csv")
     except Missing as e:
-        print(f"rcplot: {e} (run `rcsim eval` first); trade-off plot skipped")
+        print(f"rcplot: {e} (run `rcsim eval --model {run}/model.h5` first); trade-off plot skipped")
         return None
     th, acc, st = read_tradeoff(path)
     fig, ax = plt.subplots(figsize=(6, 4))

@@ -66,7 +66,7 @@ static rc_status metrics_truncate(const char *path, int64_t upto, int64_t every,
     return s;
 }
 
-rc_status rc_app_metrics_open(const char *outdir, int resume, int64_t upto, int64_t every, FILE **out,
+rc_status rc_app_metrics_open(const char *outdir, int resume, int64_t upto, int64_t every, int with_end, FILE **out,
                               rc_err *err)
 {
     char path[4200];
@@ -81,7 +81,8 @@ rc_status rc_app_metrics_open(const char *outdir, int resume, int64_t upto, int6
         if (mf)
             fprintf(mf, "batch,examples,wall_s,lr,train_loss,train_accuracy,train_mean_spike_step,"
                         "train_steps_fraction,val_accuracy,val_mean_spike_step,val_no_spike_fraction,"
-                        "val_accuracy_at_end,val_spike_step_p10,val_spike_step_p50,val_spike_step_p90,best\n");
+                        "%sval_spike_step_p10,val_spike_step_p50,val_spike_step_p90,best\n",
+                    with_end ? "val_accuracy_at_end," : "");
     }
     if (!mf) return rc_err_set(err, RC_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
     *out = mf;
@@ -89,13 +90,14 @@ rc_status rc_app_metrics_open(const char *outdir, int resume, int64_t upto, int6
 }
 
 void rc_app_metrics_row(FILE *f, int64_t batch, int64_t trained, double wall, double lr, const rc_metrics *tm,
-                        double steps_fraction, const rc_metrics *vm, int is_best)
+                        double steps_fraction, const rc_metrics *vm, int with_end, int is_best)
 {
     fprintf(f, "%lld,%lld,%.3f,%g,%.6f,%.6f,%.4f,%.6f,%.6f,%.4f,%.6f,", (long long)batch, (long long)trained, wall,
             lr, tm->mean_loss, tm->accuracy, tm->mean_spike_step, steps_fraction, vm->accuracy, vm->mean_spike_step,
             vm->no_spike_fraction);
-    if (vm->has_end) fprintf(f, "%.6f", vm->accuracy_at_end);
-    fprintf(f, ",%g,%g,%g,%d\n", vm->tsp_p10, vm->tsp_p50, vm->tsp_p90, is_best);
+    /* Validation that stops at the first spike never knows the last step's answer: no column then. */
+    if (with_end) fprintf(f, "%.6f,", vm->accuracy_at_end);
+    fprintf(f, "%g,%g,%g,%d\n", vm->tsp_p10, vm->tsp_p50, vm->tsp_p90, is_best);
     fflush(f);
 }
 
@@ -170,8 +172,13 @@ static void json_train(rc_strbuf *sb, const rc_app_setup *S, const rc_app_outcom
     rc_sb_printf(sb, ",\n    \"steps_computed_fraction\": ");
     rc_sb_json_num(sb, ts->trained ? (double)ts->train_rows / ((double)ts->trained * S->T) : 0);
     rc_sb_printf(sb, ",\n    \"early_stopped\": %s", o->early_stop ? "true" : "false");
+    /* train.select_max_spike_step: a kept model over the budget is the last
+     * one, kept because no validation point met it. */
+    const double budget = rc_cfg_get_float(S->cfg, "train.select_max_spike_step");
+    const int over = !o->select_last && budget > 0 && ts->best_batch > 0 && ts->best_val.mean_spike_step > budget;
     rc_sb_printf(sb, ",\n    \"selected_by\": \"%s\",\n    \"selected_batch\": %lld\n  },\n",
-                 o->select_last ? "last" : o->select_end ? "validation accuracy_at_end" : "validation accuracy (RC-inference)",
+                 o->select_last ? "last" : over ? "last model (no validation point met select_max_spike_step)"
+                 : o->select_end ? "validation accuracy_at_end" : "validation accuracy (RC-inference)",
                  (long long)ts->best_batch);
 }
 

@@ -12,6 +12,7 @@
 #include "encoders/speech.h"
 #include "encoders/spotting.h"
 #include "encoders/twoseq.h"
+#include "io/checkpoint.h"
 #include "io/fsutil.h"
 #include "io/idx.h"
 #include "sim/topo.h"
@@ -77,31 +78,79 @@ static rc_status trace_layers(const rc_cfg *cfg, const char *cfg_path, const rc_
     return rc_app_trace_keys(cfg, cfg_path, sn, err); /* the other output.trace_* keys */
 }
 
+/* eval without CFG: the config text stored in the checkpoint a->cfg_path. */
+static rc_status load_stored_config(rc_cfg *cfg, const char *path, rc_err *err)
+{
+    char *text = NULL;
+    rc_status st = rc_ckpt_read_string(path, "config", &text, err);
+    if (st) return st;
+    rc_err e2 = { "" };
+    if (rc_cfg_load_string(cfg, path, text, &e2))
+        st = rc_err_set(err, RC_ERR_DATA, "%s: its stored config does not parse: %s", path, e2.msg);
+    free(text);
+    return st;
+}
+
 rc_status rc_app_apply_args(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
 {
-    rc_status st = rc_cfg_load_file(cfg, a->cfg_path, err);
+    rc_status st = a->cfg_stored ? load_stored_config(cfg, a->cfg_path, err) : rc_cfg_load_file(cfg, a->cfg_path, err);
     if (st) return st;
     for (int i = 0; i < a->nset; i++)
         if ((st = rc_cfg_set(cfg, a->sets[i], err))) return st;
     if (a->seed && (st = rc_app_cfg_flag(cfg, "--seed", a->seed, err))) return st;
     if (a->threads && (st = rc_app_cfg_flag(cfg, "--threads", a->threads, err))) return st;
     if (a->model && !a->out) {
-        /* eval: the model's own folder is the default output folder. */
+        /* eval: DIR/eval beside the model (never the run's own traces.h5). */
         char dir[4200];
         const char *slash = strrchr(a->model, '/');
-        if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - a->model), a->model);
-        else snprintf(dir, sizeof dir, ".");
+        if (slash) snprintf(dir, sizeof dir, "%.*s/eval", (int)(slash - a->model), a->model);
+        else snprintf(dir, sizeof dir, "eval");
         if ((st = rc_app_cfg_flag(cfg, "--out", dir, err))) return st;
     }
     if (a->out && (st = rc_app_cfg_flag(cfg, "--out", a->out, err))) return st;
     if ((st = rc_cfg_check_required(cfg, err))) return st;
-    return rc_app_check_task_keys(cfg, a->cfg_path, err);
+    /* A stored config lists every key (set or not): it was checked by its run. */
+    return a->cfg_stored ? RC_OK : rc_app_check_task_keys(cfg, a->cfg_path, err);
+}
+
+/* model.type = snn over an input that is not an image (what: the task's
+ * input): a first conv layer is the error, named before any data is read. */
+static rc_status snn_needs_image(const char *cfg_path, const char *layers, const char *what, rc_err *err)
+{
+    const char *p = layers + strspn(layers, " ,");
+    const int len = (int)strcspn(p, " ,");
+    if (strncmp(p, "conv", 4)) return RC_OK;
+    return rc_err_set(err, RC_ERR_CONFIG, "%s: model.layers = %s: the first layer '%.*s' is a conv layer and needs an "
+                      "image input (task.name = tmnist, or events with task.shape), but %s; expected fc layers only (e.g. model.layers = fc128 fcK, "
+                      "K the number of classes)", cfg_path, layers, len, p, what);
+}
+
+static rc_status generator_epochs(const char *cfg_path, const char *task, rc_err *err)
+{
+    return rc_err_set(err, RC_ERR_CONFIG, "%s: train.epochs has no effect with task.name = %s (a generator: every "
+                      "example is new, there are no epochs); expected train.examples instead", cfg_path, task);
+}
+
+/* rcsim run: the run's length is train.epochs (> 0, finite data sets) or
+ * train.examples, never both. */
+static rc_status run_length_keys(const rc_cfg *cfg, const char *cfg_path, rc_err *err)
+{
+    const double ep = rc_cfg_get_float(cfg, "train.epochs");
+    const char *task = rc_cfg_get_str(cfg, "task.name");
+    if (ep > 0 && (!strcmp(task, "spotting") || !strcmp(task, "twoseq")))
+        return generator_epochs(cfg_path, task, err);
+    if (rc_cfg_is_set(cfg, "train.examples") && ep > 0)
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: train.examples = %lld has no effect with train.epochs = %g (> 0 sets "
+                          "the run's length); expected one of them: drop train.examples, or set train.epochs = 0 to "
+                          "train on train.examples examples", cfg_path, rc_cfg_get_int(cfg, "train.examples"), ep);
+    return RC_OK;
 }
 
 rc_status rc_app_configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
 {
     rc_status st = rc_app_apply_args(cfg, a, err);
     if (st) return st;
+    if (!a->model && (st = run_length_keys(cfg, a->cfg_path, err))) return st;
     if (rc_cfg_get_float(cfg, "task.sigma_min") > rc_cfg_get_float(cfg, "task.sigma_max"))
         return rc_err_set(err, RC_ERR_CONFIG, "%s: task.sigma_min = %g is larger than task.sigma_max = %g, expected sigma_min <= sigma_max",
                           a->cfg_path, rc_cfg_get_float(cfg, "task.sigma_min"), rc_cfg_get_float(cfg, "task.sigma_max"));
@@ -111,6 +160,12 @@ rc_status rc_app_configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
     /* An SNN's populations are checked once its layers are parsed (rc_app_shape). */
     uint32_t bits;
     if (!snn && (st = trace_layers(cfg, a->cfg_path, NULL, &bits, err))) return st;
+    const char *task = rc_cfg_get_str(cfg, "task.name");
+    if (snn && (!strcmp(task, "spotting") || !strcmp(task, "twoseq") || !strcmp(task, "speech"))) {
+        char what[96];
+        snprintf(what, sizeof what, "task.name = %s gives a vector per step", task);
+        if ((st = snn_needs_image(a->cfg_path, rc_cfg_get_str(cfg, "model.layers"), what, err))) return st;
+    }
     if (!conv && !snn && rc_cfg_get_int(cfg, "model.hidden") < 1)
         return rc_err_set(err, RC_ERR_CONFIG, "%s: missing required key model.hidden (LSTM hidden units, >= 1)", a->cfg_path);
     const int events_img = !strcmp(rc_cfg_get_str(cfg, "task.name"), "events") && rc_cfg_is_set(cfg, "task.shape");
@@ -143,6 +198,15 @@ rc_status rc_app_configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
 
 /* ---- data sets ---------------------------------------------------------- */
 
+/* For a data folder's error: where a relative path was looked for. */
+static void relative_note(const char *dir, char *buf, size_t cap)
+{
+    char cwd[4096];
+    buf[0] = 0;
+    if (dir[0] != '/' && getcwd(cwd, sizeof cwd))
+        snprintf(buf, cap, " (a relative path, resolved against the current directory %s)", cwd);
+}
+
 /* MNIST-format images (task.data_dir) as latency- or rate-coded events. */
 static rc_status images_new(const rc_cfg *cfg, const char *cfg_path, uint64_t seed, rc_dataset **out, rc_err *err)
 {
@@ -152,7 +216,12 @@ static rc_status images_new(const rc_cfg *cfg, const char *cfg_path, uint64_t se
     if ((st = rc_idx_read_set(dir, "train", 10, &tri, &trl, err)) ||
         (st = rc_idx_read_set(dir, "t10k", 10, &tei, &tel, err))) {
         rc_idx_free(&tri); rc_idx_free(&trl); rc_idx_free(&tei); rc_idx_free(&tel);
-        return st;
+        char m[sizeof err->msg], rel[4200];
+        snprintf(m, sizeof m, "%s", err->msg);
+        relative_note(dir, rel, sizeof rel);
+        return rc_err_set(err, st, "%s; task.data_dir = %s%s%s", m, dir, rel,
+                          strcasestr(dir, "fashion") ? "; Fashion-MNIST: run `make data` (installs the Debian package "
+                                                       "dataset-fashion-mnist into /usr/share/datasets/fashion-mnist)" : "");
     }
     const int64_t nval = rc_cfg_get_int(cfg, "task.validation");
     if (nval >= (int64_t)tri.count || tri.rows != tei.rows || tri.cols != tei.cols) {
@@ -185,10 +254,19 @@ static rc_status speech_new(const rc_cfg *cfg, const char *cfg_path, uint64_t se
     const char *nd = rc_cfg_get_str(cfg, "task.noise_dir");
     const char *cd = rc_cfg_get_str(cfg, "task.cache_dir");
     const int silence = rc_cfg_get_bool(cfg, "task.silence");
-    char noise[4200] = "";
+    char noise[4200] = "", rel[4200], lst[4200];
+    relative_note(dir, rel, sizeof rel);
     if (!rc_fs_is_dir(dir))
-        return rc_err_set(err, RC_ERR_CONFIG, "%s: task.data_dir = %s is not a folder, expected a Speech Commands folder "
-                                              "(<word>/*.wav, validation_list.txt, testing_list.txt)", cfg_path, dir);
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: task.data_dir = %s is not a folder%s, expected a Speech Commands folder "
+                                              "(<word>/*.wav, validation_list.txt, testing_list.txt)", cfg_path, dir, rel);
+    /* The data folder's own layout first: an empty folder is about the data, not the noise. */
+    for (int i = 0; i < 2; i++) {
+        snprintf(lst, sizeof lst, "%s/%s", dir, i ? "testing_list.txt" : "validation_list.txt");
+        if (access(lst, R_OK) != 0)
+            return rc_err_set(err, RC_ERR_CONFIG, "%s: task.data_dir = %s%s has no readable %s, expected a Speech Commands "
+                              "folder (<word>/*.wav, validation_list.txt, testing_list.txt)", cfg_path, dir, rel,
+                              i ? "testing_list.txt" : "validation_list.txt");
+    }
     if (!strcmp(nd, "auto")) {
         snprintf(noise, sizeof noise, "%s/_background_noise_", dir);
         if (!rc_fs_is_dir(noise)) noise[0] = 0;
@@ -317,6 +395,11 @@ static rc_status snn_shape(const rc_cfg *cfg, const char *cfg_path, const rc_dat
     char msg[512];
     const int img = ds->rows > 0 && ds->cols > 0;
     const int nir = strcmp(rc_cfg_get_str(cfg, "model.nir"), "none") != 0; /* V_th, tau, reset, bias and layers from the file */
+    if (!img && !nir) {
+        snprintf(msg, sizeof msg, "task %s gives %d inputs per step, not an image", ds->name, ds->nin);
+        rc_status st = snn_needs_image(cfg_path, rc_cfg_get_str(cfg, "model.layers"), msg, err);
+        if (st) return st;
+    }
     if (nir) {
         rc_status st = rc_app_nir_load(cfg, cfg_path, img ? 1 : ds->nin, img ? ds->rows : 1, img ? ds->cols : 1, sn, NULL, err);
         if (st) return st;
@@ -490,6 +573,8 @@ rc_status rc_app_setup_build(rc_app_setup *S, const rc_run_args *a, rc_err *err)
     S->task = rc_cfg_get_str(cfg, "task.name");
     S->spotting = !strcmp(S->task, "spotting");
     if ((st = rc_app_data_new(cfg, a->cfg_path, &S->ds, err))) return st;
+    if (!a->model && rc_cfg_get_float(cfg, "train.epochs") > 0 && S->ds->size[RC_SPLIT_TRAIN] <= 0)
+        return generator_epochs(a->cfg_path, S->task, err);
     S->T = S->ds->T;
     rc_net_shape shape;
     if ((st = rc_app_shape(cfg, a->cfg_path, S->ds, &shape, S->shape, sizeof S->shape, &S->trace_pops, err)))

@@ -71,6 +71,7 @@ static rc_status trainer_init(trainer *t, const rc_run_args *a, rc_err *err)
     t->a = a;
     t->ts.best_score = -1;
     t->perm_epoch = -1;
+    t->last_val = t->last_tsp = NAN; /* no validation point yet: the progress line shows a dash */
     rc_status st = rc_app_setup_build(&t->S, a, err);
     if (st) return st;
     const rc_cfg *cfg = t->S.cfg;
@@ -130,7 +131,7 @@ static rc_status trainer_start(trainer *t, rc_err *err)
     const int same = a->resume && stat(a->resume, &s1) == 0 && stat(t->outdir, &s2) == 0 &&
                      s1.st_dev == s2.st_dev && s1.st_ino == s2.st_ino;
     rc_status st = rc_app_claim_dir(t->outdir, !same, a->force, &t->lockfd, err);
-    if (!st) st = rc_app_metrics_open(t->outdir, a->resume != NULL, t->ts.batch, t->val_every, &t->mf, err);
+    if (!st) st = rc_app_metrics_open(t->outdir, a->resume != NULL, t->ts.batch, t->val_every, t->select_end, &t->mf, err);
     if (st) return st;
     if (t->ntrain > 0 && !(t->perm = malloc((size_t)t->ntrain * sizeof *t->perm)))
         return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
@@ -220,7 +221,7 @@ static rc_status validate(trainer *t, int64_t b, rc_err *err)
     rc_metrics tm;
     rc_metrics_finish(&t->tacc, &tm);
     rc_app_metrics_row(t->mf, b + 1, ts->trained, rc_now_s() - t->t_start, lr_at(t, b), &tm,
-                       (double)ts->train_rows / ((double)ts->trained * S->T), &vm, is_best);
+                       (double)ts->train_rows / ((double)ts->trained * S->T), &vm, t->select_end, is_best);
     t->val_majority = vm.majority_fraction;
     /* Early stopping (paper B.4): RC accuracy fell below the majority-class
      * fraction after the kept model had been above it. */
@@ -239,7 +240,8 @@ static rc_status train_loop(trainer *t, rc_err *err)
     rc_app_state *ts = &t->ts;
     const int batch = t->S.batch;
     rc_status st = RC_OK;
-    for (int64_t b = ts->batch; b < t->nbatches && !g_signal && !t->early_stop; b++) {
+    const int64_t first = ts->batch; /* its progress line is always shown */
+    for (int64_t b = first; b < t->nbatches && !g_signal && !t->early_stop; b++) {
         if ((st = train_batch(t, b, err))) return st;
         if ((b + 1) % t->val_every == 0 && (st = validate(t, b, err))) return st;
         ts->tacc_n = t->tacc.n;
@@ -250,7 +252,7 @@ static rc_status train_loop(trainer *t, rc_err *err)
             if ((st = rc_app_state_save(&t->S, ts, t->S.best, t->S.best, t->outdir, err))) return st;
         rc_app_progress_show(&t->pr, ts->trained, t->nbatches * (int64_t)batch,
                              ts->trained / (ts->train_time > 0 ? ts->train_time : 1),
-                             t->run_n ? t->run_loss / t->run_n : 0, t->last_val, t->last_tsp, 0);
+                             t->run_n ? t->run_loss / t->run_n : 0, t->last_val, t->last_tsp, b == first);
         if (t->run_n >= 20 * batch) { t->run_loss = 0; t->run_n = 0; }
     }
     rc_app_progress_end(&t->pr);
