@@ -30,7 +30,7 @@ static const char *const events_reads[] = {
     "task.validation", "task.steps", "encoder.merge", NULL,
 };
 
-static int in_list(const char *const *list, const char *name)
+static int in_names(const char *const *list, const char *name)
 {
     for (int i = 0; list[i]; i++)
         if (!strcmp(list[i], name)) return 1;
@@ -160,11 +160,11 @@ rc_status rc_app_check_task_keys(const rc_cfg *cfg, const char *path, rc_err *er
                               "%s: %s has no effect for task.name = network; expected only sim.*, "
                               "output.dir/progress/traces/log_every_s and the [population.*], [projection.*], "
                               "[source.*] and [record.*] sections", path, name);
-        if (strcmp(task, "events") && in_list(events_keys, name))
+        if (strcmp(task, "events") && in_names(events_keys, name))
             return rc_err_set(err, RC_ERR_CONFIG, "%s: %s has no effect for task.name = %s; expected it only "
                               "with task.name = events", path, name, task);
         if (!strcmp(task, "events") && (!strncmp(name, "task.", 5) || !strncmp(name, "encoder.", 8)) &&
-            !in_list(events_reads, name))
+            !in_names(events_reads, name))
             return rc_err_set(err, RC_ERR_CONFIG, "%s: %s has no effect for task.name = events; expected of [task] "
                               "and [encoder] only train_file, test_file, val_file, channels, shape, validation, "
                               "steps and encoder.merge", path, name);
