@@ -637,9 +637,11 @@ static void test_cli_train(void **st)
     /* ConvLSTM and a conv SNN on the channels laid out as 4 x 8 (traces on:
      * an SNN ending conv pool2 fc once overflowed the activation buffer). */
     snprintf(out2, sizeof out2, "%s/run_conv", g_dir);
-    assert_int_equal(rc_test_sh("%s run %s --out %s --threads 1 --set task.shape=4,8 --set model.type=convlstm "
-                                "--set model.channels=2 --set model.kernel=3 --set train.epochs=1 2>/dev/null",
-                                rc_test_bin(), cfg, out2), 0);
+    char ccfg[600];
+    snprintf(ccfg, sizeof ccfg, "%s/conv.cfg", g_dir);
+    write_cfg(ccfg, tr, te, "[model]\ntype = convlstm\nchannels = 2\nkernel = 3\n[train]\nlr = 0.01");
+    assert_int_equal(rc_test_sh("%s run %s --out %s --threads 1 --set task.shape=4,8 --set train.epochs=1 2>/dev/null",
+                                rc_test_bin(), ccfg, out2), 0);
     snprintf(out2, sizeof out2, "%s/run_convsnn", g_dir);
     assert_int_equal(rc_test_sh("%s run %s --out %s --threads 1 --set task.shape=4,8 --set 'model.layers=conv4k3p1 pool2 fc4' "
                                 "--set train.epochs=1 2>/dev/null", rc_test_bin(), cfg, out2), 0);
@@ -650,8 +652,8 @@ static void test_cli_train(void **st)
     free(s);
     /* Config errors exit 2 with one line naming the key. */
     snprintf(errf, sizeof errf, "%s/err.txt", g_dir);
-    assert_int_equal(rc_test_sh("%s run %s --out %s/x --set task.shape=4,8 --set model.type=lstm --set model.hidden=4 2>%s",
-                                rc_test_bin(), cfg, g_dir, errf), 2);
+    assert_int_equal(rc_test_sh("%s run %s/lstm.cfg --out %s/x --set task.shape=4,8 2>%s",
+                                rc_test_bin(), g_dir, g_dir, errf), 2);
     s = rc_test_slurp(errf, NULL);
     assert_contains(s, "task.shape has no effect with model.type = lstm");
     free(s);

@@ -87,6 +87,8 @@ static rc_status load_stored_config(rc_cfg *cfg, const char *path, rc_err *err)
     rc_err e2 = { "" };
     if (rc_cfg_load_string(cfg, path, text, &e2))
         st = rc_err_set(err, RC_ERR_DATA, "%s: its stored config does not parse: %s", path, e2.msg);
+    else
+        st = rc_cfg_forget_defaults(cfg, err); /* every key is stored; the chosen ones differ from the defaults */
     free(text);
     return st;
 }
@@ -161,7 +163,8 @@ rc_status rc_app_configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
     uint32_t bits;
     if (!snn && (st = trace_layers(cfg, a->cfg_path, NULL, &bits, err))) return st;
     const char *task = rc_cfg_get_str(cfg, "task.name");
-    if (snn && (!strcmp(task, "spotting") || !strcmp(task, "twoseq") || !strcmp(task, "speech"))) {
+    if (snn && !strcmp(rc_cfg_get_str(cfg, "model.nir"), "none") &&  /* a NIR file's input is checked when it is read */
+        (!strcmp(task, "spotting") || !strcmp(task, "twoseq") || !strcmp(task, "speech"))) {
         char what[96];
         snprintf(what, sizeof what, "task.name = %s gives a vector per step", task);
         if ((st = snn_needs_image(a->cfg_path, rc_cfg_get_str(cfg, "model.layers"), what, err))) return st;
