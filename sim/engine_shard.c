@@ -63,8 +63,8 @@ rc_status rc_shards_new(const rc_net *net, int nshards, rc_shards **out, rc_err 
     if (P > nshards)
         return rc_err_set(err, RC_ERR_CONFIG,
                    "train.shards = %d: %d MPI ranks need at least as many shards (each rank computes whole "
-                   "shards); set train.shards >= %d (e.g. train.shards = 12 gives identical results for every "
-                   "number of ranks up to 12)", nshards, P, P);
+                   "shards); set train.shards >= %d (train.shards = S gives the same results for every "
+                   "number of ranks up to S)", nshards, P, P);
     rc_shards *s = calloc(1, sizeof *s);
     if (!s) goto nomem;
     s->S = nshards;
@@ -179,11 +179,12 @@ static rc_status exchange(rc_shards *s, float *G, rc_example_result *res, int n,
 }
 
 rc_status rc_shards_batch(rc_shards *s, rc_engine *e, rc_net *net, rc_split split, const int64_t *idx, int n,
-                          const rc_batch_opts *o, rc_example_result *res, int64_t *rows_computed, int *stop,
-                          rc_err *err)
+                          const rc_batch_opts *o, rc_example_result *res, int64_t *rows_computed,
+                          int (*local_stop)(void), int *stop, rc_err *err)
 {
     int64_t rows = 0;
     rc_status st = run_local(s, e, net, split, idx, n, o, res, &rows, err);
+    *stop = local_stop();
     if (s->P == 1) {
         if (!st) sum_local(s, net->grads);
         if (rows_computed) *rows_computed = rows;

@@ -40,14 +40,15 @@ void rc_shards_free(rc_shards *s); /* NULL is a no-op */
 /* One training batch (o->train set) of examples idx[0..n) of split: zeroes
  * net->grads and leaves there the gradient of the mean loss over the n
  * examples (every rank the same); res[0..n) and *rows_computed as from
- * rc_engine_batch, for the whole batch. *stop: in, this rank's stop request
- * (a signal number, 0 none); out, the largest over the ranks. An error of
+ * rc_engine_batch, for the whole batch. *stop: the largest over the ranks
+ * of local_stop() (this rank's stop request, e.g. a signal number; 0: none),
+ * asked after this rank's shards are computed. An error of
  * any rank is returned by every rank . A rank whose own run went well but that stops for
  * another's failure gets an empty message: the failed rank prints it, so
  * the job says it once. */
 rc_status rc_shards_batch(rc_shards *s, rc_engine *e, rc_net *net, rc_split split, const int64_t *idx, int n,
-                          const rc_batch_opts *o, rc_example_result *res, int64_t *rows_computed, int *stop,
-                          rc_err *err);
+                          const rc_batch_opts *o, rc_example_result *res, int64_t *rows_computed,
+                          int (*local_stop)(void), int *stop, rc_err *err);
 
 /* The data-parallel pieces of an evaluation (sim/app/eval.c): batch range
  * [*lo, *hi) of nb batches that this rank computes, and the gather of the

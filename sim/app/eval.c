@@ -149,7 +149,7 @@ static rc_status sweep(rc_app_setup *S, const rc_run_args *a, const double *th, 
         if (snn) rc_sb_printf(sb, ",%.1f", (double)ev.synops / (double)n);
         else rc_sb_printf(sb, ",%.3f,%.1f", m.events_per_example, m.macs_per_example);
         rc_sb_printf(sb, "\n");
-        if (!a->quiet)
+        if (!a->quiet && rc_comm_rank() == 0)
             fprintf(stderr, "rcsim eval: %s %g: accuracy %.4f at mean spike step %.2f/%d (no spike %.4f)\n",
                     snn ? "output V_th scale" : "threshold", th[i], m.accuracy, m.mean_spike_step, S->T, m.no_spike_fraction);
     }
@@ -177,7 +177,11 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     if (st) goto done;
     memcpy(S.net->params, kept, S.net->nparams * sizeof *kept);
     const char *outdir = rc_cfg_get_str(S.cfg, "output.dir");
-    if ((st = rc_app_claim_dir(outdir, 0, 0, &lockfd, err))) goto done; /* one writer */
+    /* One writer: under mpirun, rank 0 (the passes are spread over the ranks). */
+    const int writer = rc_comm_rank() == 0;
+    if (writer) st = rc_app_claim_dir(outdir, 0, 0, &lockfd, err);
+    if (rc_shards_max_int(st != RC_OK) && !st) st = rc_err_set(err, RC_ERR_USAGE, "%s", ""); /* rank 0 says why */
+    if (st) goto done;
     const int64_t n = rc_app_split_count(&S, RC_SPLIT_TEST, rc_cfg_get_int(S.cfg, "test.size"));
     rc_app_evaluator ev = rc_app_evaluator_of(&S);
     if (!(keep = malloc((size_t)n * sizeof *keep))) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
@@ -185,13 +189,13 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     if ((st = sweep(&S, a, th, nth, n, &endm, keep, &kept_theta, &sb, err))) goto done;
     snprintf(path, sizeof path, "%s/tradeoff.csv", outdir);
     if (sb.oom) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
-    if ((st = rc_write_atomic(path, sb.s, sb.len, err))) goto done;
+    if (writer && (st = rc_write_atomic(path, sb.s, sb.len, err))) goto done;
     if (!kept_theta) { /* train.threshold was not in the sweep: one pass at it */
         ev.keep = keep;
         if ((st = rc_app_evaluate(&ev, RC_SPLIT_TEST, n, 1, &m, NULL, NULL, err))) goto done;
     }
-    if ((st = rc_app_traces_write(&S, outdir, keep, n, err))) goto done;
-    if (!a->quiet) fprintf(stderr, "rcsim eval: wrote %s and %s/traces.h5\n", path, outdir);
+    if (writer && (st = rc_app_traces_write(&S, outdir, keep, n, err))) goto done;
+    if (!a->quiet && writer) fprintf(stderr, "rcsim eval: wrote %s and %s/traces.h5\n", path, outdir);
 done:
     if (lockfd >= 0) close(lockfd);
     free(keep);

@@ -207,8 +207,8 @@ static rc_status train_batch(trainer *t, int64_t b, rc_err *err)
     int64_t rows = 0;
     rc_status st;
     if (t->sh) {
-        t->stop = g_signal;
-        st = rc_shards_batch(t->sh, S->eng, S->net, RC_SPLIT_TRAIN, S->idx, n, &to, S->res, &rows, &t->stop, err);
+        st = rc_shards_batch(t->sh, S->eng, S->net, RC_SPLIT_TRAIN, S->idx, n, &to, S->res, &rows, rc_run_signal,
+                             &t->stop, err);
         if (t->stop) g_signal = t->stop; /* every rank stops after this batch, with the same status */
     } else {
         rc_net_zero_grad(S->net);
