@@ -4,11 +4,13 @@
  * identical for 1 (no mpirun), 2 and 3 ranks, for an LSTM (spotting), a
  * ConvLSTM and an SNN (temporal MNIST on generated IDX files); a checkpoint
  * written by 2 ranks resumes on 3 and equals a straight run; more ranks than
- * shards is one config error line; a rank killed with SIGKILL ends the job
+ * shards is one config error line; SIGTERM to one rank stops all after the
+ * same batch (exit 143, one line); a rank killed with SIGKILL ends the job
  * non-zero (no hang: the run is under `timeout`) and the last checkpoint
  * still loads (rcsim eval). Skipped when mpirun is not installed. */
 #include "tests/testutil.h"
 #include <hdf5.h>
+#include "io/checkpoint.h"
 #include <sys/stat.h>
 
 static char g_dir[256], g_bin[4096];
@@ -234,6 +236,44 @@ static void test_killed_rank(void **st)
     }
 }
 
+/* SIGTERM to rank 1 alone: every rank stops after the same batch, exit
+ * 143, one line from rcsim, and rank 0's checkpoint is of that batch and
+ * loads. */
+static void test_sigterm_one_rank(void **st)
+{
+    (void)st;
+    if (!g_have_mpi) skip();
+    char out[600];
+    snprintf(out, sizeof out, "%s/termed", g_dir);
+    int rc = rc_test_sh(
+        "cd %s && (ASAN_OPTIONS=detect_leaks=0 timeout 120 mpirun --oversubscribe --allow-run-as-root -np 2 %s run "
+        "sp.cfg --out %s --threads 1 --set train.examples=100000000 --set output.checkpoint_every=2 "
+        ">/dev/null 2>err.txt; echo $? > rc.txt) & "
+        "for i in $(seq 600); do [ -f %s/model.h5 ] && break; sleep 0.1; done; "
+        "pid=$(pgrep -f '^%s run sp.cfg --out %s ' | sed -n 2p); kill -TERM $pid; wait; exit $(cat %s/rc.txt)",
+        g_dir, g_bin, out, out, g_bin, out, g_dir);
+    char *e = err_text();
+    if (rc != 143) fail_msg("SIGTERM to one rank: exit %d, expected 143: %s", rc, e);
+    const char *l = strstr(e, "rcsim: interrupted by signal 15 after ");
+    assert_non_null(l);
+    assert_null(strstr(l + 1, "rcsim:")); /* said once */
+    /* The checkpoint is the state after the batch every rank stopped at
+     * (not an earlier periodic one). */
+    long long said = atoll(l + strlen("rcsim: interrupted by signal 15 after "));
+    int64_t batch = -1;
+    rc_ckpt_int ci = { "batch", &batch };
+    rc_ckpt ck = { .ints = &ci, .nints = 1 };
+    rc_err err = { "" };
+    char ckp[700];
+    snprintf(ckp, sizeof ckp, "%s/model.h5", out);
+    if (rc_ckpt_load(ckp, &ck, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(batch, said);
+    free(e);
+    char args[2048];
+    snprintf(args, sizeof args, "eval %s/sp.cfg --model %s/model.h5 --out %s/termed_eval --threads 1", g_dir, out, g_dir);
+    assert_int_equal(run_p(1, args), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_resume_other_ranks),
         cmocka_unit_test(test_more_ranks_than_shards),
         cmocka_unit_test(test_killed_rank),
+        cmocka_unit_test(test_sigterm_one_rank),
     };
     return cmocka_run_group_tests_name("mpi_train", tests, setup, teardown);
 }
