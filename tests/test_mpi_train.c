@@ -224,7 +224,11 @@ static void test_killed_rank(void **st)
         "pid=$(pgrep -f '^%s run sp.cfg --out %s ' | sed -n 2p); kill -9 $pid; wait; exit $(cat %s/rc.txt)",
         g_dir, g_bin, out, out, g_bin, out, g_dir);
     char *e = err_text();
-    if (rc == 0 || rc == 124) fail_msg("killed rank: exit %d (0: not killed, 124: hung): %s", rc, e);
+    if (rc == 0 || rc == 124) {
+        print_error("killed rank: exit %d (0: not killed, 124: hung): %s\n", rc, e);
+        free(e);
+        fail();
+    }
     assert_contains(e, "signal 9");
     free(e);
     char args[2048];
@@ -253,7 +257,11 @@ static void test_sigterm_one_rank(void **st)
         "pid=$(pgrep -f '^%s run sp.cfg --out %s ' | sed -n 2p); kill -TERM $pid; wait; exit $(cat %s/rc.txt)",
         g_dir, g_bin, out, out, g_bin, out, g_dir);
     char *e = err_text();
-    if (rc != 143) fail_msg("SIGTERM to one rank: exit %d, expected 143: %s", rc, e);
+    if (rc != 143) {
+        print_error("SIGTERM to one rank: exit %d, expected 143: %s\n", rc, e);
+        free(e);
+        fail();
+    }
     const char *l = strstr(e, "rcsim: interrupted by signal 15 after ");
     assert_non_null(l);
     assert_null(strstr(l + 1, "rcsim:")); /* said once */
