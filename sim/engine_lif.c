@@ -106,7 +106,7 @@ static void run_example(lif_engine *e, int ith, int i, float *G, const rc_exampl
         /* Loss on the output potentials: at the first spike (RC; T−1
          * without one) or at T−1 (EOS). */
         const int tl = o->loss_at_end ? T - 1 : r.tsp;
-        const double l = rc_output_loss(dz, uout + (size_t)tl * K, K, res->label, o->beta, 1.0 / e->base.n);
+        const double l = rc_output_loss(dz, uout + (size_t)tl * K, K, res->label, o->beta, rc_batch_loss_scale(o, e->base.n));
         res->loss = (float)l;
         rc_lif_backward(sim, e->PT, G, &e->ev[ith], tl, dz);
     }

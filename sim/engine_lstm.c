@@ -258,7 +258,7 @@ static int decide(lstm_engine *e, int t)
         const int just = spike_rule(res, e->pbuf, K, o->lstm.threshold, t, last);
         const int loss_now = o->train && (o->loss_at_end ? last : (just || last));
         if (loss_now) {
-            const double scale = 1.0 / e->base.n;
+            const double scale = rc_batch_loss_scale(o, e->base.n);
             double l = rc_output_loss(e->dz, z, K, res->label, o->beta, scale);
             res->loss = (float)l;
             e->lstep[slot] = t;

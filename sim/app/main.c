@@ -152,7 +152,12 @@ static int cmd_run(int argc, char **argv, int eval)
     rc_status st = eval ? rc_eval(&a, &err) : rc_run(&a, &err);
     if (st == RC_OK) rc = 0;
     else {
-        fprintf(stderr, "rcsim: %s\n", err.msg[0] ? err.msg : rc_status_str(st));
+        /* Several MPI ranks: an empty message is a rank stopped by another's
+         * failure, and errors every rank meets alike are said by rank 0. */
+        const int same_everywhere = st == RC_ERR_CONFIG || st == RC_ERR_USAGE || st == RC_ERR_NUMERIC ||
+                                    st == RC_ERR_INTERRUPTED;
+        if (rc_comm_size() == 1 || (err.msg[0] && (rc_comm_rank() == 0 || !same_everywhere)))
+            fprintf(stderr, "rcsim: %s\n", err.msg[0] ? err.msg : rc_status_str(st));
         if (st == RC_ERR_CONFIG || st == RC_ERR_USAGE) rc = 2;
         else if (st == RC_ERR_INTERRUPTED) rc = rc_run_signal() == 15 ? 143 : 130;
         else rc = 1;

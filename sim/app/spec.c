@@ -126,6 +126,10 @@ const rc_cfg_spec rc_spec[] = {
       "clip the gradient's global L2 norm to this value; 0 = no clipping" },
     { "train", "batch", RC_CFG_INT, "128", 1, 65536, NULL,
       "training batch size" },
+    { "train", "shards", RC_CFG_INT, "1", 1, 65536, NULL,
+      "cut every training batch into this many shards whose gradients are summed in shard order; "
+      "results are bit-identical for any number of MPI ranks up to it (mpirun -np P, P <= shards). "
+      "1 = the batch as one piece (one rank only); other values give other (equally valid) bits" },
     { "train", "examples", RC_CFG_INT, "1500000", 1, 1e12, NULL,
       "training examples in total (rounded up to whole batches); not together with train.epochs > 0" },
     { "train", "epochs", RC_CFG_FLOAT, "0", 0, 1e6, NULL,
