@@ -160,13 +160,13 @@ static void test_lstm_equal(void **st) { (void)st; equal_over_ranks("sp.cfg", "l
 static void test_convlstm_equal(void **st)
 {
     (void)st;
-    equal_over_ranks("tm.cfg", "conv", "--set model.type=convlstm --set model.channels=3 --set model.kernel=3");
+    equal_over_ranks("tm.cfg", "conv", "--set model.type=convlstm --set model.hidden=0 --set model.channels=3 --set model.kernel=3");
 }
 
 static void test_snn_equal(void **st)
 {
     (void)st;
-    equal_over_ranks("tm.cfg", "snn", "--set model.type=snn --set 'model.layers=conv4k3p1 pool2 fc16 fc10' "
+    equal_over_ranks("tm.cfg", "snn", "--set model.type=snn --set model.hidden=0 --set 'model.layers=conv4k3p1 pool2 fc16 fc10' "
                      "--set encoder.type=rate");
 }
 
