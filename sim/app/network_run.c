@@ -177,6 +177,14 @@ static rc_status simulate(rc_cfg *cfg, const rc_run_args *a, const rc_net_spec *
                                                                                         : RC_PLACE_COMPACT,
                                 err);
     if (!pool) return RC_ERR_NOMEM;
+    {
+        char warn[320];
+        /* At a terminal, or asked for (RCSIM_LOAD_WARNING=1): scripts that read
+         * stderr get only what they expect. */
+        const char *lw = getenv("RCSIM_LOAD_WARNING");
+        if ((lw ? !strcmp(lw, "1") : isatty(STDERR_FILENO)) && rc_pool_load_warning(pool, NULL, warn, sizeof warn))
+            fprintf(stderr, "%s\n", warn);
+    }
     const char *dir = rc_cfg_get_str(cfg, "output.dir");
     rc_network *net = NULL;
     rc_strbuf sb = { 0 };

@@ -431,6 +431,14 @@ rc_status rc_app_setup_build(rc_app_setup *S, const rc_run_args *a, rc_err *err)
     S->pool = rc_pool_new((int)rc_cfg_get_int(cfg, "sim.threads"),
                           strcmp(rc_cfg_get_str(cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD : RC_PLACE_COMPACT, err);
     if (!S->pool) return RC_ERR_NOMEM;
+    {
+        char warn[320];
+        /* At a terminal, or asked for (RCSIM_LOAD_WARNING=1): scripts that read
+         * stderr get only what they expect. */
+        const char *lw = getenv("RCSIM_LOAD_WARNING");
+        if ((lw ? !strcmp(lw, "1") : isatty(STDERR_FILENO)) && rc_pool_load_warning(S->pool, NULL, warn, sizeof warn))
+            fprintf(stderr, "%s\n", warn);
+    }
     S->batch = (int)rc_cfg_get_int(cfg, "train.batch");
     S->tbatch = (int)rc_cfg_get_int(cfg, "test.batch");
     const int maxb = S->batch > S->tbatch ? S->batch : S->tbatch;
