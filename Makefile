@@ -157,8 +157,11 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/librcsim.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/librcsim.a $(LDLIBS)
 
-bench: all $(BUILD)/bench/floor
+# bench/floors.c: every model type against its floor (sgemm and scatter rates
+# measured in the same run); BENCH_THREADS (2), BENCH_SECONDS per row (3).
+bench: all $(BUILD)/bench/floor $(BUILD)/bench/floors
 	$(BUILD)/bench/floor 125 128 25 2
+	$(BUILD)/bench/floors ../shared/data/mnist $(or $(BENCH_THREADS),2) $(or $(BENCH_SECONDS),3)
 
 # Strong and weak scaling and the input-sparsity sweep (bench/scaling.sh):
 # runs/scaling/scaling.csv and PNGs. QUICK=1 make scaling: a smoke test.

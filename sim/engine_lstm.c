@@ -249,7 +249,8 @@ static int decide(lstm_engine *e, int t)
         {
             const int64_t nev = e->end[r0 + r] - e->beg[r0 + r];
             res->events += nev;
-            res->macs += rc_net_step_macs(net, nev, t == 0);
+            /* Count what runs: a dense-input step multiplies all nin inputs. */
+            res->macs += rc_net_step_macs(net, e->xstep[t] ? e->nin : nev, t == 0);
         }
         if (o->rec_h)
             memcpy(o->rec_h + ((size_t)slot * T + (size_t)t) * H, h, (size_t)H * sizeof *h);

@@ -65,6 +65,10 @@ rc_status rc_app_check_task_keys(const rc_cfg *cfg, const char *path, rc_err *er
  * model.type / task.name does not read is an error (called by the above). */
 rc_status rc_app_check_model_keys(const rc_cfg *cfg, const char *path, rc_err *err);
 rc_status rc_app_configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err);
+/* One line on stderr when the load average says the cores the pool will use
+ * are busy (rc_pool_load_warning): at a terminal or with RCSIM_LOAD_WARNING=1;
+ * never with RCSIM_LOAD_WARNING=0; rank 0 only. */
+void rc_app_load_warning(const rc_pool *pool);
 
 /* The data set of the config's [task] and [encoder] (MNIST images, speech,
  * or a generator). Errors name cfg_path and the key. */

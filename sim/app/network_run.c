@@ -214,6 +214,7 @@ static rc_status simulate(rc_cfg *cfg, const rc_run_args *a, const rc_net_spec *
     const char *dir = rc_cfg_get_str(cfg, "output.dir");
     rc_status st = agree(!pool ? RC_ERR_NOMEM : root ? rc_mkdir_p(dir, err) : RC_OK, err);
     if (!pool) return st;
+    rc_app_load_warning(pool);
     rc_network *net = NULL;
     rc_strbuf sb = { 0 };
     if (!st) st = rc_network_new(&net, s, pool, err);

@@ -15,6 +15,7 @@
 #include "io/checkpoint.h"
 #include "io/fsutil.h"
 #include "io/idx.h"
+#include "sim/comm.h"
 #include "sim/topo.h"
 #include "sim/app/app.h"
 #include "sim/app/nir_app.h"
@@ -597,6 +598,7 @@ rc_status rc_app_setup_build(rc_app_setup *S, const rc_run_args *a, rc_err *err)
     S->pool = rc_pool_new((int)rc_cfg_get_int(cfg, "sim.threads"),
                           strcmp(rc_cfg_get_str(cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD : RC_PLACE_COMPACT, err);
     if (!S->pool) return RC_ERR_NOMEM;
+    rc_app_load_warning(S->pool);
     S->batch = (int)rc_cfg_get_int(cfg, "train.batch");
     S->tbatch = (int)rc_cfg_get_int(cfg, "test.batch");
     const int maxb = S->batch > S->tbatch ? S->batch : S->tbatch;
@@ -626,4 +628,15 @@ rc_status rc_run_numa_check(const rc_run_args *a, int *mismatches, rc_err *err)
     if (!st) *mismatches = rc_engine_numa_check(S.eng, stdout);
     rc_app_setup_free(&S);
     return st;
+}
+
+void rc_app_load_warning(const rc_pool *pool)
+{
+    char warn[320];
+    /* At a terminal, or asked for (RCSIM_LOAD_WARNING=1): scripts that read
+     * stderr get only what they expect. Rank 0 only. */
+    const char *lw = getenv("RCSIM_LOAD_WARNING");
+    if (rc_comm_rank() == 0 && (lw ? !strcmp(lw, "1") : isatty(STDERR_FILENO)) &&
+        rc_pool_load_warning(pool, NULL, warn, sizeof warn))
+        fprintf(stderr, "%s\n", warn);
 }
