@@ -270,6 +270,20 @@ static rc_status snn_shape(const rc_cfg *cfg, const char *cfg_path, const rc_dat
     sn->surr = !strcmp(sg, "fastsigmoid") ? RC_LIF_SURR_FASTSIG : !strcmp(sg, "atan") ? RC_LIF_SURR_ATAN : RC_LIF_SURR_RECT;
     sn->reset = !strcmp(rc_cfg_get_str(cfg, "model.reset"), "subtract") ? RC_RESET_SUB : RC_RESET_MULT;
     sn->bias = rc_cfg_get_bool(cfg, "model.bias");
+    sn->tau_rec = (float)rc_cfg_get_float(cfg, "model.tau_rec");
+    sn->alif_rho = (float)rc_cfg_get_float(cfg, "model.alif_rho");
+    sn->alif_beta = (float)rc_cfg_get_float(cfg, "model.alif_beta");
+    sn->tau_out = (float)rc_cfg_get_float(cfg, "model.tau_out");
+    int nrec = 0, nada = 0;
+    for (int l = 0; l < sn->nl; l++) { nrec += sn->L[l].rec; nada += sn->L[l].adapt; }
+    const struct { const char *key; int used; const char *needs; } only[] = {
+        { "model.tau_rec", nrec, "an rfcN or rfcNa layer" }, { "model.alif_rho", nada, "an rfcNa layer" },
+        { "model.alif_beta", nada, "an rfcNa layer" }, { "model.tau_out", out->li, "an liN readout" },
+    };
+    for (size_t q = 0; q < sizeof only / sizeof only[0]; q++)
+        if (!only[q].used && rc_cfg_is_set(cfg, only[q].key))
+            return rc_err_set(err, RC_ERR_CONFIG, "%s: %s has no effect in model.layers = %s (it needs %s; remove it)",
+                              cfg_path, only[q].key, rc_cfg_get_str(cfg, "model.layers"), only[q].needs);
     uint32_t bits;
     rc_status st = trace_layers(cfg, cfg_path, sn, &bits, err);
     if (st) return st;
@@ -333,7 +347,7 @@ static void shape_sizes(const rc_net_shape *s, double *nparams, double *units)
             const rc_lif_layer *L = &s->snn.L[l];
             u += L->nout;
             if (L->kind == RC_LIF_CONV) n += (double)L->cin * L->k * L->k * L->cout + L->cout;
-            else if (L->kind == RC_LIF_FC) n += (double)L->nin * L->cout + L->cout;
+            else if (L->kind == RC_LIF_FC) n += (double)L->nin * L->cout + L->cout + (L->rec ? (double)L->cout * L->cout : 0);
         }
     } else {
         u = s->H;
