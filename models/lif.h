@@ -77,8 +77,9 @@
  *    (ρ = model.alif_rho, β_a = model.alif_beta; both resets as above).
  *  - liN (last layer only): a leaky integrator u_t = τ_out·u_{t−1} + W·x_t
  *    (+ b), never reset; its potential is the logit. For RC it "spikes" when
- *    its largest potential exceeds V_th (times the eval's V_th scale), the
- *    same test as an fc output layer; that spike only marks t_sp.
+ *    its largest potential exceeds its own threshold V_out (model.v_out, times
+ *    the eval's V_th scale), the same test as an fc output layer with V_th;
+ *    that spike only marks t_sp.
  * Backward through them (δu_{T+1} = 0, δa_{T+1} = 0; θ = θ_t, g = g(u_t − θ_t)):
  *   e_t  = δo_t(above) + (R·δu_{t+1})_k + δa_{t+1} + δr_t·∂r_t/∂o_t
  *   δu_t = δr_t·∂r_t/∂u_t + g·e_t                δr_t = τ_rec·δu_{t+1}
@@ -128,7 +129,7 @@ typedef struct {
     int smooth;                        /* tests: o = S(u − V_th), not [·]    */
     float tau_rec;                     /* τ of rfc layers                    */
     float alif_rho, alif_beta;         /* ρ, β_a of rfcNa layers             */
-    float tau_out;                     /* τ of an liN readout                */
+    float tau_out, vout;               /* τ and V_th of an liN readout       */
 } rc_lif_shape;
 
 /* Parses a layer list ("conv32k3p1 pool2 fc128 fc10", spaces or commas) for

@@ -290,7 +290,7 @@ void rc_lif_forward(rc_lif_sim *m, const float *Pm, const rc_events *ev, float v
             pop_deliver(m, p, t, all, Pm, ev, r);
             lifpop *P = &m->pop[p];
             const rc_lif_layer *L = &s->L[P->layer];
-            const float V = p == np - 1 ? s->vth * vscale : s->vth;
+            const float V = p == np - 1 ? (L->li ? s->vout : s->vth) * vscale : s->vth;
             if (L->rec || L->li) rc_lif_rec_fire(m, P, t, V, record);
             else pop_fire(m, P, t, V, record);
         }

@@ -150,7 +150,7 @@ static void lif_views(const rc_net *net, views *w)
     for (int l = 0; l < s->nl; l++) { rec |= s->L[l].rec; ada |= s->L[l].adapt; }
     if (rec) attr_d(v, "tau_rec", s->tau_rec);
     if (ada) { attr_d(v, "alif_rho", s->alif_rho); attr_d(v, "alif_beta", s->alif_beta); }
-    if (s->L[s->nl - 1].li) attr_d(v, "tau_out", s->tau_out);
+    if (s->L[s->nl - 1].li) { attr_d(v, "tau_out", s->tau_out); attr_d(v, "v_out", s->vout); }
     attr_s(v, "rule", "u_t = tau*r_{t-1} + W x_t (+ b); o_t = [u_t > v_th]; r_t = u_t*(1 - o_t) (mult) or u_t - v_th*o_t (subtract)");
     attr_s(v, "pool", "pool2 = 2x2 average pooling, stride 2 (an odd last row/column dropped)");
 }

@@ -120,7 +120,7 @@ static double lif_ref_heaviside_neuron(void *ctx, int l, int j, int base, double
     lif_ref_heaviside *h = ctx;
     const rc_lif_shape *s = h->s;
     const rc_lif_layer *L = &s->L[l];
-    float V = l == s->nl - 1 ? s->vth * h->vscale : s->vth;
+    float V = l == s->nl - 1 ? (L->li ? s->vout : s->vth) * h->vscale : s->vth;
     if (L->adapt) {
         h->a[base + j] = s->alif_rho * h->a[base + j] + (float)h->lastO[base + j];
         V = s->vth + s->alif_beta * h->a[base + j];

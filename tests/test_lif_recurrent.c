@@ -55,6 +55,7 @@ static void make_shape(rc_lif_shape *s, const char *layers, int nin, int reset, 
     s->alif_rho = 0.9f;
     s->alif_beta = 0.4f;
     s->tau_out = 0.7f;
+    s->vout = 0.6f;
 }
 
 static float *make_params(rc_lif_shape *s, double gain, uint64_t seed, size_t *np)
@@ -120,7 +121,8 @@ static void test_parse(void **st)
 
 /* One input channel into rfc2a (input weights 1, 0.2; R = [[0, 0.7], [0, 0]]:
  * neuron 0 excites neuron 1) and an li1 readout of neuron 1 (weight 1).
- * Input 1 at step 0 only; V_th 0.5, τ_rec 0.8, ρ 0.9, β 0.4, τ_out 0.7, mult. */
+ * Input 1 at step 0 only; V_th 0.5, τ_rec 0.8, ρ 0.9, β 0.4, τ_out 0.7,
+ * V_out 0.6, mult. */
 static void test_hand(void **st)
 {
     (void)st;
@@ -148,7 +150,7 @@ static void test_hand(void **st)
     /* step 1: a_1 = 1 → θ = 0.9; u_0 = 0; u_1 = 0.8·0.2 + 0.7 = 0.86 > 0.5 spikes */
     assert_true(U[3] == 0.0f && fabsf(U[4] - 0.86f) < 1e-6f && O[3] == 0 && O[4] == 1);
     /* readout: u = 0 at step 0 (neuron 1 silent), 1 at step 1 (its spike),
-     * then 0.7, 0.49 (no reset: V_th·scale = 1 is not exceeded by 1) */
+     * then 0.7, 0.49 (no reset; V_out·scale = 0.6·2 is not reached) */
     assert_true(uout[0] == 0.0f && uout[1] == 1.0f && fabsf(uout[2] - 0.7f) < 1e-7f && fabsf(uout[3] - 0.49f) < 1e-7f);
     assert_int_equal(r.spiked, 0);
     /* step 2: neuron 1 has a_2 = 0.9·0 + 1 → θ = 0.9; u_1 = 0 (mult reset) */
@@ -156,7 +158,7 @@ static void test_hand(void **st)
     /* synops: the input event × 2; the readout gets neuron 0's spike (step 0) and
      * neuron 1's (step 1), 1 each; R delivers those two spikes a step later, 2 each */
     assert_int_equal(r.synops, 2 + 1 + 1 + 2 + 2);
-    /* with V_th scale 1.5 the readout crosses 0.75 at step 1: its "spike" */
+    /* with scale 1.5 the readout crosses 0.9 at step 1: its "spike" */
     rc_lif_forward(m, P, &ev, 1.5f, 1, 0, 0, uout, NULL, &r);
     assert_true(r.spiked && r.tsp == 1 && r.tend == 1);
     rc_events_free(&ev);

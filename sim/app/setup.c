@@ -274,11 +274,13 @@ static rc_status snn_shape(const rc_cfg *cfg, const char *cfg_path, const rc_dat
     sn->alif_rho = (float)rc_cfg_get_float(cfg, "model.alif_rho");
     sn->alif_beta = (float)rc_cfg_get_float(cfg, "model.alif_beta");
     sn->tau_out = (float)rc_cfg_get_float(cfg, "model.tau_out");
+    sn->vout = (float)rc_cfg_get_float(cfg, "model.v_out");
     int nrec = 0, nada = 0;
     for (int l = 0; l < sn->nl; l++) { nrec += sn->L[l].rec; nada += sn->L[l].adapt; }
     const struct { const char *key; int used; const char *needs; } only[] = {
         { "model.tau_rec", nrec, "an rfcN or rfcNa layer" }, { "model.alif_rho", nada, "an rfcNa layer" },
         { "model.alif_beta", nada, "an rfcNa layer" }, { "model.tau_out", out->li, "an liN readout" },
+        { "model.v_out", out->li, "an liN readout" },
     };
     for (size_t q = 0; q < sizeof only / sizeof only[0]; q++)
         if (!only[q].used && rc_cfg_is_set(cfg, only[q].key))

@@ -93,6 +93,9 @@ const rc_cfg_spec rc_spec[] = {
       "snn: adaptation strength of rfcNa layers, threshold V_th + alif_beta*a_t (only with an rfcNa layer)" },
     { "model", "tau_out", RC_CFG_FLOAT, "0.9", 0, 0.999999, NULL,
       "snn: decay factor per step of an liN leaky-integrator readout (only with one)" },
+    { "model", "v_out", RC_CFG_FLOAT, "1", 1e-6, 1e6, NULL,
+      "snn: RC threshold of an liN readout: its first step with a potential above v_out is the spike "
+      "(eval --thresholds scales it; only with an liN readout)" },
     { "model", "bias", RC_CFG_BOOL, "false", 0, 0, NULL,
       "snn: biases in the conv/fc LIF layers (every neuron is then updated every step)" },
     { "model", "head", RC_CFG_INT_LIST, "", 1, 65536, NULL,
