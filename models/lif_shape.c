@@ -84,7 +84,10 @@ int rc_lif_parse(rc_lif_shape *s, const char *layers, int cin, int h, int w, cha
             L->kind = RC_LIF_FC;
             if (parse_num(&q, &L->cout) || L->cout < 1) bad = 1;
             if (!bad && L->rec && *q == 'a') { q++; L->adapt = 1; }
-            if (!bad && L->rec && L->cout > 46340) bad = 2; /* R must fit: N² < 2³¹ */
+            if (!bad && L->rec && L->cout > 46340) { /* R must fit: N² < 2³¹ */
+                snprintf(msg, cap, "'%.*s': at most 46340 recurrent neurons (N x N weights)", (int)tl, tok);
+                return -1;
+            }
             L->cin = C * Hh * Ww; L->hin = L->win = 1;
             L->hout = L->wout = 1;
             flat = 1;

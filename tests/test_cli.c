@@ -314,8 +314,9 @@ static void test_tmnist_tiny(void **st)
         H5Fclose(f);
     }
     const char *noeffect[][2] = { { "rfc16 li10", "model.alif_rho=0.9" }, { "fc16 li10", "model.tau_rec=0.8" },
-                                  { "rfc16a fc10", "model.v_out=2" }, { "rfc16a fc10", "model.tau_out=0.5" } };
-    for (int i = 0; i < 4; i++) {
+                                  { "rfc16a fc10", "model.v_out=2" }, { "rfc16a fc10", "model.tau_out=0.5" },
+                                  { "rfc16 li10", "model.tau=0.3" } };
+    for (int i = 0; i < 5; i++) {
         snprintf(args, sizeof args, "run '%s' --out '%s/sn_bad' --set model.type=snn --set 'model.layers=%s' --set %s",
                  cfg, g_dir, noeffect[i][0], noeffect[i][1]);
         rc0 = run_rcsim(args, err, sizeof err);

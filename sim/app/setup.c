@@ -275,9 +275,17 @@ static rc_status snn_shape(const rc_cfg *cfg, const char *cfg_path, const rc_dat
     sn->alif_beta = (float)rc_cfg_get_float(cfg, "model.alif_beta");
     sn->tau_out = (float)rc_cfg_get_float(cfg, "model.tau_out");
     sn->vout = (float)rc_cfg_get_float(cfg, "model.v_out");
-    int nrec = 0, nada = 0;
-    for (int l = 0; l < sn->nl; l++) { nrec += sn->L[l].rec; nada += sn->L[l].adapt; }
+    int nrec = 0, nada = 0, nff = 0, nspk = 0; /* rfc, rfcNa, conv/fc, spiking layers */
+    for (int l = 0; l < sn->nl; l++) {
+        const rc_lif_layer *L = &sn->L[l];
+        nrec += L->rec; nada += L->adapt;
+        nff += L->kind != RC_LIF_POOL && !L->rec && !L->li;
+        nspk += L->kind != RC_LIF_POOL && !L->li;
+    }
     const struct { const char *key; int used; const char *needs; } only[] = {
+        { "model.tau", nff, "a convCkK or fcN layer" }, { "model.v_th", nspk, "a spiking layer" },
+        { "model.reset", nspk, "a spiking layer" }, { "model.lens", nspk, "a spiking layer" },
+        { "model.surrogate", nspk, "a spiking layer" },
         { "model.tau_rec", nrec, "an rfcN or rfcNa layer" }, { "model.alif_rho", nada, "an rfcNa layer" },
         { "model.alif_beta", nada, "an rfcNa layer" }, { "model.tau_out", out->li, "an liN readout" },
         { "model.v_out", out->li, "an liN readout" },
