@@ -138,7 +138,6 @@ void rc_lif_rec_du(rc_lif_sim *m, int p, int t, int tloss, const float *dz, cons
         cblas_sgemv(CblasRowMajor, CblasNoTrans, N, N, 1.0f, PT + L->r, N, P->dcar, 1, 0.0f, P->rv, 1);
     const float *U = P->U + (size_t)t * N, *D = P->Dall + (size_t)t * N, *A = P->A + (size_t)t * N;
     float *dI = P->dIall + (size_t)t * N;
-    const int top = p == m->np - 1; /* cannot happen (the parser refuses it); kept for clarity */
     int nz = 0;
     for (int j = 0; j < N; j++) {
         const float u = U[j], th = L->adapt ? V + s->alif_beta * A[j] : V, x = u - th;
@@ -147,7 +146,7 @@ void rc_lif_rec_du(rc_lif_sim *m, int p, int t, int tloss, const float *dz, cons
         if (s->smooth) o = (float)rc_lif_surr_int(s, (double)x);
         else o = x > 0.0f ? 1.0f : 0.0f;
         const float dr = tau * P->dcar[j];
-        float e = (top ? 0.0f : D[j]) + P->rv[j] + (L->adapt ? P->dacar[j] : 0.0f) + dr * (mult ? -u : -th);
+        float e = D[j] + P->rv[j] + (L->adapt ? P->dacar[j] : 0.0f) + dr * (mult ? -u : -th);
         float d = mult ? dr * (1.0f - o) : dr;
         if (g != 0.0f) d += g * e;
         if (L->adapt) {

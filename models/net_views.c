@@ -151,6 +151,10 @@ static void lif_views(const rc_net *net, views *w)
     if (rec) attr_d(v, "tau_rec", s->tau_rec);
     if (ada) { attr_d(v, "alif_rho", s->alif_rho); attr_d(v, "alif_beta", s->alif_beta); }
     if (s->L[s->nl - 1].li) { attr_d(v, "tau_out", s->tau_out); attr_d(v, "v_out", s->vout); }
+    if (rec || s->L[s->nl - 1].li)
+        attr_s(v, "rule_rfc_li", "rfc: u_t = tau_rec*r_{t-1} + W x_t + R^T o_{t-1} (+ b), o_t = [u_t > theta_t], reset as "
+                                 "rule with theta_t; rfcNa: theta_t = v_th + alif_beta*a_t, a_t = alif_rho*a_{t-1} + "
+                                 "o_{t-1}, else theta_t = v_th; li: u_t = tau_out*u_{t-1} + W x_t (+ b), never reset");
     attr_s(v, "rule", "u_t = tau*r_{t-1} + W x_t (+ b); o_t = [u_t > v_th]; r_t = u_t*(1 - o_t) (mult) or u_t - v_th*o_t (subtract)");
     attr_s(v, "pool", "pool2 = 2x2 average pooling, stride 2 (an odd last row/column dropped)");
 }
