@@ -85,7 +85,10 @@
  *   δu_t = δr_t·∂r_t/∂u_t + g·e_t                δr_t = τ_rec·δu_{t+1}
  *   δa_t = ρ·δa_{t+1} + β_a·(−g·e_t − [subtract]·o_t·δr_t)
  *   dR_kj += o_{k,t−1}·δu_{j,t};  li: δu_t = τ_out·δu_{t+1} (+ ∂L/∂u at t_loss).
- * τ_rec, ρ, β_a are constants (not learned).
+ * ρ, β_a are constants. τ_rec is one constant, or with learn_tau (model.
+ * learn_tau) one learned decay per rfc neuron, τ_j = σ(κ_j) = 1/(1 + e^{−κ_j}),
+ * κ_j initialised to logit(τ_rec), its gradient
+ *   dκ_j = σ'(κ_j)·Σ_t δu_{j,t+1}·r_{j,t}.
  *
  * Code: lif_shape.c (parser, layout, init, names, surrogates), lif_forward.c
  * (the simulator and its forward pass), lif_backward.c, lif_recurrent.c (the
@@ -117,6 +120,7 @@ typedef struct {
     int adapt;              /* rfcNa: adaptive threshold (ALIF)                */
     int li;                 /* liN: leaky-integrator readout, no spikes fed on */
     size_t r;               /* rec: offset of R, (from, to) = (nout, nout)     */
+    size_t kt;              /* rec with learn_tau: offset of κ (nout)          */
 } rc_lif_layer;
 
 typedef struct {
@@ -127,7 +131,8 @@ typedef struct {
     rc_reset reset;
     int bias;                          /* conv/fc biases (disable lazy decay) */
     int smooth;                        /* tests: o = S(u − V_th), not [·]    */
-    float tau_rec;                     /* τ of rfc layers                    */
+    float tau_rec;                     /* τ of rfc layers (initial, learn_tau) */
+    int learn_tau;                     /* rfc: τ_j = σ(κ_j), κ learned         */
     float alif_rho, alif_beta;         /* ρ, β_a of rfcNa layers             */
     float tau_out, vout;               /* τ and V_th of an liN readout       */
 } rc_lif_shape;

@@ -168,8 +168,9 @@ static void pop_deliver(rc_lif_sim *m, int p, int t, int all, const float *Pm, c
     const rc_lif_shape *s = &m->s;
     lifpop *P = &m->pop[p];
     const rc_lif_layer *L = &s->L[P->layer];
-    const float tau = L->rec ? s->tau_rec : L->li ? s->tau_out : s->tau;
+    const float tau = L->rec ? (s->learn_tau ? 1.0f : s->tau_rec) : L->li ? s->tau_out : s->tau;
     const float *W = Pm + L->w, *bias = s->bias ? Pm + L->b : NULL;
+    if (L->rec && s->learn_tau) rc_lif_rec_decay(m, p, t, Pm); /* per-neuron τ; touch's ×1 is exact */
     P->ntouch = 0;
     if (all || L->kind == RC_LIF_FC)
         for (int g = 0; g < P->G; g++) touch(P, g, t, tau, bias);

@@ -13,9 +13,11 @@
 #include "models/lif_impl.h"
 #include "base/rng.h"
 
-void rc_lif_rec_init(float *P, const rc_lif_layer *L, uint64_t seed, int tensor)
+void rc_lif_rec_init(float *P, const rc_lif_shape *s, const rc_lif_layer *L, uint64_t seed, int tensor)
 {
     const int N = L->cout;
+    if (s->learn_tau) /* κ = logit(τ_rec): every neuron starts at τ_rec */
+        for (int j = 0; j < N; j++) P[L->kt + j] = (float)log((double)s->tau_rec / (1.0 - (double)s->tau_rec));
     const double bound = 1.0 / sqrt((double)N);
     for (int to = 0; to < N; to++)
         for (int from = 0; from < N; from++)
@@ -31,12 +33,25 @@ int rc_lif_rec_alloc(lifpop *P, int T)
     P->A = calloc((size_t)T * N, sizeof *P->A);
     P->dacar = calloc(N, sizeof *P->dacar);
     P->rv = calloc(N, sizeof *P->rv);
-    return P->a && P->th && P->A && P->dacar && P->rv ? 0 : -1;
+    P->tauv = calloc(N, sizeof *P->tauv);
+    P->dk = calloc(N, sizeof *P->dk);
+    return P->a && P->th && P->A && P->dacar && P->rv && P->tauv && P->dk ? 0 : -1;
 }
 
 void rc_lif_rec_free(lifpop *P)
 {
-    free(P->a); free(P->th); free(P->A); free(P->dacar); free(P->rv);
+    free(P->a); free(P->th); free(P->A); free(P->dacar); free(P->rv); free(P->tauv); free(P->dk);
+}
+
+void rc_lif_rec_decay(rc_lif_sim *m, int p, int t, const float *Pm)
+{
+    lifpop *P = &m->pop[p];
+    const rc_lif_layer *L = &m->s.L[P->layer];
+    if (t == 0) {
+        for (int j = 0; j < P->N; j++) P->tauv[j] = rc_lif_tau_of(Pm[L->kt + j]);
+        return; /* u_{−1} = 0: nothing to decay */
+    }
+    for (int j = 0; j < P->N; j++) P->u[j] *= P->tauv[j];
 }
 
 void rc_lif_rec_deliver(rc_lif_sim *m, int p, int t, const float *Pm, rc_lif_result *r)
@@ -129,10 +144,11 @@ void rc_lif_rec_du(rc_lif_sim *m, int p, int t, int tloss, const float *dz, cons
     lifpop *P = &m->pop[p];
     const rc_lif_layer *L = &s->L[P->layer];
     if (L->li) { li_du(P, t, tloss, dz, s->tau_out); return; }
-    const int N = P->N, mult = s->reset == RC_RESET_MULT;
+    const int N = P->N, mult = s->reset == RC_RESET_MULT, learn = s->learn_tau;
     const float tau = s->tau_rec, V = s->vth;
     if (t == tloss) {
         memset(P->dacar, 0, (size_t)N * sizeof *P->dacar);
+        memset(P->dk, 0, (size_t)N * sizeof *P->dk);
         memset(P->rv, 0, (size_t)N * sizeof *P->rv);
     } else /* δo_k through R at t+1: Σ_j R_kj·δu_{j,t+1} (serial BLAS, fixed order) */
         cblas_sgemv(CblasRowMajor, CblasNoTrans, N, N, 1.0f, PT + L->r, N, P->dcar, 1, 0.0f, P->rv, 1);
@@ -145,7 +161,8 @@ void rc_lif_rec_du(rc_lif_sim *m, int p, int t, int tloss, const float *dz, cons
         float o;
         if (s->smooth) o = (float)rc_lif_surr_int(s, (double)x);
         else o = x > 0.0f ? 1.0f : 0.0f;
-        const float dr = tau * P->dcar[j];
+        const float dr = (learn ? P->tauv[j] : tau) * P->dcar[j];
+        if (learn) P->dk[j] += P->dcar[j] * (mult ? u * (1.0f - o) : u - th * o); /* δu_{t+1}·r_t */
         float e = D[j] + P->rv[j] + (L->adapt ? P->dacar[j] : 0.0f) + dr * (mult ? -u : -th);
         float d = mult ? dr * (1.0f - o) : dr;
         if (g != 0.0f) d += g * e;
@@ -164,6 +181,8 @@ void rc_lif_rec_dweights(rc_lif_sim *m, int p, int t, float *Gm)
 {
     lifpop *P = &m->pop[p];
     const rc_lif_layer *L = &m->s.L[P->layer];
+    if (L->rec && t == 0 && m->s.learn_tau) /* dκ = σ'(κ)·Σ_t δu_{t+1}·r_t, σ' = τ(1 − τ) */
+        for (int j = 0; j < P->N; j++) Gm[L->kt + j] += P->tauv[j] * (1.0f - P->tauv[j]) * P->dk[j];
     if (!L->rec || t == 0 || !P->gnz[0]) return;
     const int N = P->N;
     const float *dI = P->dIall + (size_t)t * N;

@@ -128,6 +128,7 @@ size_t rc_lif_layout(rc_lif_shape *s, size_t off)
         L->w = off; off += L->nw;
         L->b = off; off += (size_t)L->cout; /* kept (zero) without model.bias: one layout */
         if (L->rec) { L->r = off; off += (size_t)L->cout * L->cout; }
+        if (L->rec && s->learn_tau) { L->kt = off; off += (size_t)L->cout; }
     }
     return off;
 }
@@ -158,7 +159,7 @@ void rc_lif_init(float *P, const rc_lif_shape *s, uint64_t seed, int tensor0)
                         (float)((2.0 * rc_uniform(seed, RC_STREAM_INIT, (uint64_t)tw, (uint64_t)o * L->nin + i) - 1.0) * bound);
             for (int o = 0; o < L->cout; o++)
                 P[L->b + o] = s->bias ? (float)((2.0 * rc_uniform(seed, RC_STREAM_INIT, (uint64_t)tb, (uint64_t)o) - 1.0) * bound) : 0.0f;
-            if (L->rec) rc_lif_rec_init(P, L, seed, tensor0 + 2 * RC_LIF_MAX_LAYERS + l);
+            if (L->rec) rc_lif_rec_init(P, s, L, seed, tensor0 + 2 * RC_LIF_MAX_LAYERS + l);
         }
     }
 }

@@ -138,6 +138,12 @@ static void lif_views(const rc_net *net, views *w)
             v->layout = "[from, to]: u_to(t) += R[from, to]*o_from(t-1)";
             v->stored = "the same layout";
             attr_i(v, "adaptive", L->adapt);
+            if (s->learn_tau) {
+                snprintf(name, sizeof name, "snn/%s/tau_logit", pop);
+                v = add(w, name, V_PLAIN, l, L->kt, 1, L->cout, 0, 0, 0);
+                v->layout = "[out]: learned decay tau_j = 1/(1 + exp(-tau_logit_j)) (model.learn_tau)";
+                v->stored = "the same layout";
+            }
         }
     }
     /* The neurons' constants, on /params/snn. */
@@ -148,7 +154,7 @@ static void lif_views(const rc_net *net, views *w)
     attr_i(v, "bias", s->bias);
     int rec = 0, ada = 0; /* the rfc / li constants, where such a layer exists */
     for (int l = 0; l < s->nl; l++) { rec |= s->L[l].rec; ada |= s->L[l].adapt; }
-    if (rec) attr_d(v, "tau_rec", s->tau_rec);
+    if (rec) { attr_d(v, "tau_rec", s->tau_rec); attr_i(v, "learn_tau", s->learn_tau); }
     if (ada) { attr_d(v, "alif_rho", s->alif_rho); attr_d(v, "alif_beta", s->alif_beta); }
     if (s->L[s->nl - 1].li) { attr_d(v, "tau_out", s->tau_out); attr_d(v, "v_out", s->vout); }
     if (rec || s->L[s->nl - 1].li)

@@ -11,6 +11,7 @@
 #ifndef RC_TEST_LIF_REFERENCE_H
 #define RC_TEST_LIF_REFERENCE_H
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,10 +93,13 @@ static inline void lif_ref_step(const rc_lif_shape *s, const double *P, double *
     lif_ref_step_rec(s, P, x, y, NULL, neuron, ctx);
 }
 
-/* Decay τ of layer l: τ_rec (rfc), τ_out (li) or τ. */
-static inline float lif_ref_tau(const rc_lif_shape *s, int l)
+/* Decay τ of neuron j of layer l: τ_rec (rfc; with learn_tau σ(κ_j) in
+ * float, from the float parameters Pf), τ_out (li) or τ. */
+static inline float lif_ref_tau(const rc_lif_shape *s, const float *Pf, int l, int j)
 {
-    return s->L[l].rec ? s->tau_rec : s->L[l].li ? s->tau_out : s->tau;
+    const rc_lif_layer *L = &s->L[l];
+    if (L->rec && s->learn_tau) return 1.0f / (1.0f + expf(-Pf[L->kt + j]));
+    return L->rec ? s->tau_rec : L->li ? s->tau_out : s->tau;
 }
 
 /* The step's input events, summed by channel, into x (nin of layer 0). */
@@ -108,6 +112,7 @@ static inline void lif_ref_input(const rc_lif_shape *s, const rc_events *ev, int
 /* The Heaviside network's neurons (rc_lif_reference). */
 typedef struct {
     const rc_lif_shape *s;
+    const float *Pf;       /* the float parameters (learned τ)            */
     float vscale, *r, *U;  /* r (tot) post-reset state; U, O rows of step t */
     uint8_t *O;
     float *a;              /* (tot) ALIF adaptation a_t; o_{t−1} in lastO  */
@@ -125,7 +130,7 @@ static double lif_ref_heaviside_neuron(void *ctx, int l, int j, int base, double
         h->a[base + j] = s->alif_rho * h->a[base + j] + (float)h->lastO[base + j];
         V = s->vth + s->alif_beta * h->a[base + j];
     }
-    const float u = lif_ref_tau(s, l) * h->r[base + j] + (float)I;
+    const float u = lif_ref_tau(s, h->Pf, l, j) * h->r[base + j] + (float)I;
     const int o = u > V;
     h->U[base + j] = u;
     h->O[base + j] = (uint8_t)o;
@@ -149,6 +154,7 @@ static void rc_lif_reference(const rc_lif_shape *s, const float *Pf, const rc_ev
         tot += rc_lif_neurons(s, l);
         if (s->L[l].kind != RC_LIF_POOL) np = s->L[l].b + (size_t)s->L[l].cout;
         if (s->L[l].rec) np = s->L[l].r + (size_t)s->L[l].cout * s->L[l].cout;
+        if (s->L[l].rec && s->learn_tau) np = s->L[l].kt + (size_t)s->L[l].cout;
     }
     double *x = calloc((size_t)maxn, sizeof *x), *y = calloc((size_t)maxn, sizeof *y);
     double *P = malloc((np ? np : 1) * sizeof *P), *prev = calloc((size_t)tot, sizeof *prev);
@@ -156,7 +162,7 @@ static void rc_lif_reference(const rc_lif_shape *s, const float *Pf, const rc_ev
     uint8_t *none = calloc((size_t)tot, 1);
     if (!x || !y || !P || !r || !prev || !a || !none) abort();
     for (size_t i = 0; i < np; i++) P[i] = Pf[i];
-    lif_ref_heaviside h = { s, vscale, r, NULL, NULL, a, none };
+    lif_ref_heaviside h = { s, Pf, vscale, r, NULL, NULL, a, none };
     for (int t = 0; t < T; t++) {
         h.U = U + (size_t)t * tot;
         h.O = O + (size_t)t * tot;

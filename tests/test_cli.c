@@ -297,7 +297,8 @@ static void test_tmnist_tiny(void **st)
      * its keys without such a layer are config errors. */
     snprintf(args, sizeof args, "run '%s' --out '%s/rsn' --threads 2 --set model.type=snn --set 'model.layers=rfc16a li10' "
              "--set model.bias=true --set model.tau_rec=0.8 --set model.alif_rho=0.9 --set model.alif_beta=0.3 "
-             "--set model.tau_out=0.8 --set model.v_out=1 --set train.epochs=1 --set output.trace_layers=rfc1,output",
+             "--set model.tau_out=0.8 --set model.v_out=1 --set model.learn_tau=true --set train.epochs=1 "
+             "--set output.trace_layers=rfc1,output",
              cfg, g_dir);
     rc0 = run_rcsim(args, err, sizeof err);
     if (rc0 != 0) fail_msg("rsnn run failed (%d): %s", rc0, err);
@@ -311,12 +312,15 @@ static void test_tmnist_tiny(void **st)
         assert_int_equal(H5Sget_simple_extent_npoints(sp), 256);
         H5Sclose(sp);
         H5Dclose(d);
+        d = H5Dopen2(f, "/params/snn/rfc1/tau_logit", H5P_DEFAULT);
+        assert_true(d >= 0);
+        H5Dclose(d);
         H5Fclose(f);
     }
     const char *noeffect[][2] = { { "rfc16 li10", "model.alif_rho=0.9" }, { "fc16 li10", "model.tau_rec=0.8" },
                                   { "rfc16a fc10", "model.v_out=2" }, { "rfc16a fc10", "model.tau_out=0.5" },
-                                  { "rfc16 li10", "model.tau=0.3" } };
-    for (int i = 0; i < 5; i++) {
+                                  { "rfc16 li10", "model.tau=0.3" }, { "fc16 li10", "model.learn_tau=true" } };
+    for (int i = 0; i < 6; i++) {
         snprintf(args, sizeof args, "run '%s' --out '%s/sn_bad' --set model.type=snn --set 'model.layers=%s' --set %s",
                  cfg, g_dir, noeffect[i][0], noeffect[i][1]);
         rc0 = run_rcsim(args, err, sizeof err);

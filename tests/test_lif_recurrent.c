@@ -71,6 +71,11 @@ static float *make_params(rc_lif_shape *s, double gain, uint64_t seed, size_t *n
     float *P = calloc(n, sizeof *P);
     rc_lif_init(P, s, seed, 64);
     for (size_t i = 0; i < n; i++) P[i] = (float)(P[i] * gain);
+    /* learned τ: every neuron its own, in (0.5, 0.95) */
+    for (int l = 0; l < s->nl; l++)
+        if (s->L[l].rec && s->learn_tau)
+            for (int j = 0; j < s->L[l].cout; j++)
+                P[s->L[l].kt + j] = (float)(0.1 + 2.8 * rc_uniform(seed, 77, (uint64_t)l, (uint64_t)j));
     if (np) *np = n;
     return P;
 }
@@ -88,6 +93,7 @@ static void test_parse(void **st)
 {
     (void)st;
     rc_lif_shape s;
+    memset(&s, 0, sizeof s);
     char msg[256], d[128];
     assert_int_equal(rc_lif_parse(&s, "fc7 rfc16a rfc5 li3", 40, 1, 1, msg, sizeof msg), 0);
     assert_int_equal(s.nl, 4);
@@ -181,10 +187,11 @@ static void test_hand(void **st)
  * potentials may differ by a few float ulps more than test_lif.c's 1e-6. */
 #define TOL 1e-5f
 
-static void check_event_vs_dense(const char *layers, int nin, int h, int w, int reset, int bias)
+static void check_event_vs_dense(const char *layers, int nin, int h, int w, int reset, int bias, int learn)
 {
     rc_lif_shape s;
     make_shape_hw(&s, layers, nin, h, w, reset, bias, RC_LIF_SURR_RECT);
+    s.learn_tau = learn;
     float *P = make_params(&s, 2.5, 5, NULL);
     const int T = 10, tot = total_neurons(&s);
     rc_lif_sim *m = rc_lif_sim_new(&s, T);
@@ -229,11 +236,13 @@ static void test_event_vs_dense(void **st)
     (void)st;
     for (int reset = 0; reset < 2; reset++)
         for (int bias = 0; bias < 2; bias++) {
-            check_event_vs_dense("rfc12 fc3", 20, 0, 0, reset, bias);
-            check_event_vs_dense("rfc12a li3", 20, 0, 0, reset, bias);
-            check_event_vs_dense("fc10 rfc9a rfc7 fc4", 16, 0, 0, reset, bias);
+            for (int learn = 0; learn < 2; learn++) { /* model.learn_tau */
+                check_event_vs_dense("rfc12 fc3", 20, 0, 0, reset, bias, learn);
+                check_event_vs_dense("rfc12a li3", 20, 0, 0, reset, bias, learn);
+                check_event_vs_dense("fc10 rfc9a rfc7 fc4", 16, 0, 0, reset, bias, learn);
+            }
             /* after a conv and a pool (pooled events of value 1/4), odd map */
-            check_event_vs_dense("conv3k3p1 pool2 rfc10a li3", 49, 7, 7, reset, bias);
+            check_event_vs_dense("conv3k3p1 pool2 rfc10a li3", 49, 7, 7, reset, bias, 0);
         }
 }
 
@@ -243,6 +252,7 @@ static void test_event_vs_dense(void **st)
  * z gets the output potentials at step tl. */
 typedef struct {
     const rc_lif_shape *s;
+    const double *P;
     double *r, *a, *prev, *z;
     int t, tl;
 } smooth_ref;
@@ -259,7 +269,8 @@ static double smooth_neuron(void *ctx, int l, int j, int base, double I)
         c->a[base + j] = s->alif_rho * c->a[base + j] + c->prev[base + j];
         th = s->vth + s->alif_beta * c->a[base + j];
     }
-    const double u = lif_ref_tau(s, l) * c->r[base + j] + I;
+    const double tau = L->rec && s->learn_tau ? 1.0 / (1.0 + exp(-c->P[L->kt + j])) : (double)lif_ref_tau(s, NULL, l, j);
+    const double u = tau * c->r[base + j] + I;
     if (l == s->nl - 1 && c->t == c->tl) c->z[j] = u;
     if (L->li) { c->r[base + j] = u; return 0; }
     const double o = rc_lif_surr_int(s, u - th);
@@ -270,7 +281,7 @@ static double smooth_neuron(void *ctx, int l, int j, int base, double I)
 static double ref_loss(const rc_lif_shape *s, const double *P, const rc_events *ev, int tl, int label, double beta)
 {
     double x[256], y[256], r[512] = { 0 }, a[512] = { 0 }, prev[512] = { 0 }, z[16];
-    smooth_ref c = { s, r, a, prev, z, 0, tl };
+    smooth_ref c = { s, P, r, a, prev, z, 0, tl };
     for (int t = 0; t <= tl; t++) {
         c.t = t;
         lif_ref_input(s, ev, t, x);
@@ -288,11 +299,14 @@ static double ref_loss(const rc_lif_shape *s, const double *P, const rc_events *
 }
 
 /* Returns the number of parameters whose gradient is off; *gmax the largest
- * |finite difference|, *nR the recurrent weights with a gradient above 1e-4. */
-static int check_fd(const char *layers, int h, int surr, int reset, int bias, int *checked, double *gmax, int *nR)
+ * |finite difference|, *nR the recurrent weights and *nK the learned-τ
+ * logits κ with a gradient above 1e-4. */
+static int check_fd(const char *layers, int h, int surr, int reset, int bias, int learn, int *checked, double *gmax,
+                    int *nR, int *nK)
 {
     rc_lif_shape s;
     make_shape_hw(&s, layers, 12, h, h, reset, bias, surr);
+    s.learn_tau = learn;
     const int nin = s.L[0].nin;
     s.smooth = 1;
     size_t np;
@@ -313,11 +327,12 @@ static int check_fd(const char *layers, int h, int surr, int reset, int bias, in
     for (size_t i = 0; i < np; i++) dp[i] = P[i];
     int bad = 0;
     for (size_t i = 0; i < np; i++) {
-        int is_bias = 0, is_r = 0;
+        int is_bias = 0, is_r = 0, is_k = 0;
         for (int l = 0; l < s.nl; l++) {
             const rc_lif_layer *L = &s.L[l];
             if (L->kind != RC_LIF_POOL && i >= L->b && i < L->b + (size_t)L->cout) is_bias = 1;
             if (L->rec && i >= L->r && i < L->r + (size_t)L->cout * L->cout) is_r = 1;
+            if (L->rec && learn && i >= L->kt && i < L->kt + (size_t)L->cout) is_k = 1;
         }
         if (is_bias && !bias) { assert_true(G[i] == 0.0f); continue; }
         const double h = 1e-6, keep = dp[i];
@@ -330,6 +345,7 @@ static int check_fd(const char *layers, int h, int surr, int reset, int bias, in
         (*checked)++;
         *gmax = fabs(fd) > *gmax ? fabs(fd) : *gmax;
         if (is_r && fabs(fd) > 1e-4) (*nR)++;
+        if (is_k && fabs(fd) > 1e-4) (*nK)++;
         if (fabs(fd - G[i]) > 2e-3 * (fabs(fd) + 1e-2)) {
             if (bad < 5) print_error("%s surr %d reset %d bias %d: param %zu: backward %.7g, finite differences %.7g\n",
                                      layers, surr, reset, bias, i, (double)G[i], fd);
@@ -350,9 +366,11 @@ static void test_surrogate_fd(void **st)
     for (int n = 0; n < 4; n++)
         for (int surr = 0; surr < 3; surr++)
             for (int reset = 0; reset < 2; reset++) {
-                int checked = 0, nR = 0;
+                int checked = 0, nR = 0, nK = 0;
                 double gmax = 0;
-                const int bad = check_fd(nets[n], side[n], surr, reset, (n + surr) % 2, &checked, &gmax, &nR);
+                const int learn = (n + reset) % 2 || n == 2; /* model.learn_tau */
+                const int bad = check_fd(nets[n], side[n], surr, reset, (n + surr) % 2, learn, &checked, &gmax, &nR, &nK);
+                if (learn) assert_true(nK >= (surr == RC_LIF_SURR_RECT ? 1 : 3)); /* the learned τ get gradient */
                 /* rect's integral has kinks at |x| = lens: a difference across one is not a derivative */
                 if (surr == RC_LIF_SURR_RECT) assert_true(bad <= checked / 100);
                 else assert_int_equal(bad, 0);
@@ -379,6 +397,7 @@ static void run_engine(int nthreads, int train, int eos, float *grads, rc_exampl
     rc_dataset ds = { .name = "feat", .T = 12, .nin = 20, .nclass = 4, .size = { -1, -1, -1 }, .get = feat_get };
     rc_net_shape sh = { .core = RC_CORE_LIF, .nin = 20, .K = 4 };
     make_shape(&sh.snn, "rfc16a rfc8 li4", 20, RC_RESET_SUB, 1, RC_LIF_SURR_FASTSIG);
+    sh.snn.learn_tau = 1;
     sh.H = 8;
     rc_net *net = rc_net_new(&sh, 3);
     assert_non_null(net);

@@ -275,6 +275,7 @@ static rc_status snn_shape(const rc_cfg *cfg, const char *cfg_path, const rc_dat
     sn->alif_beta = (float)rc_cfg_get_float(cfg, "model.alif_beta");
     sn->tau_out = (float)rc_cfg_get_float(cfg, "model.tau_out");
     sn->vout = (float)rc_cfg_get_float(cfg, "model.v_out");
+    sn->learn_tau = rc_cfg_get_bool(cfg, "model.learn_tau");
     int nrec = 0, nada = 0, nff = 0, nspk = 0; /* rfc, rfcNa, conv/fc, spiking layers */
     for (int l = 0; l < sn->nl; l++) {
         const rc_lif_layer *L = &sn->L[l];
@@ -286,7 +287,7 @@ static rc_status snn_shape(const rc_cfg *cfg, const char *cfg_path, const rc_dat
         { "model.tau", nff, "a convCkK or fcN layer" }, { "model.v_th", nspk, "a spiking layer" },
         { "model.reset", nspk, "a spiking layer" }, { "model.lens", nspk, "a spiking layer" },
         { "model.surrogate", nspk, "a spiking layer" },
-        { "model.tau_rec", nrec, "an rfcN or rfcNa layer" }, { "model.alif_rho", nada, "an rfcNa layer" },
+        { "model.tau_rec", nrec, "an rfcN or rfcNa layer" }, { "model.learn_tau", nrec, "an rfcN or rfcNa layer" }, { "model.alif_rho", nada, "an rfcNa layer" },
         { "model.alif_beta", nada, "an rfcNa layer" }, { "model.tau_out", out->li, "an liN readout" },
         { "model.v_out", out->li, "an liN readout" },
     };
@@ -357,7 +358,8 @@ static void shape_sizes(const rc_net_shape *s, double *nparams, double *units)
             const rc_lif_layer *L = &s->snn.L[l];
             u += L->nout;
             if (L->kind == RC_LIF_CONV) n += (double)L->cin * L->k * L->k * L->cout + L->cout;
-            else if (L->kind == RC_LIF_FC) n += (double)L->nin * L->cout + L->cout + (L->rec ? (double)L->cout * L->cout : 0);
+            else if (L->kind == RC_LIF_FC) n += (double)L->nin * L->cout + L->cout + (L->rec ? (double)L->cout * L->cout : 0) +
+                                                 (L->rec && s->snn.learn_tau ? L->cout : 0);
         }
     } else {
         u = s->H;

@@ -87,6 +87,9 @@ const rc_cfg_spec rc_spec[] = {
       "snn: after a spike u becomes 0 (mult, STBP) or u - V_th (subtract)" },
     { "model", "tau_rec", RC_CFG_FLOAT, "0.9", 0, 0.999999, NULL,
       "snn: membrane decay factor per step of the recurrent rfcN / rfcNa layers (only with such a layer)" },
+    { "model", "learn_tau", RC_CFG_BOOL, "false", 0, 0, NULL,
+      "snn: learn one decay per rfc neuron, tau_j = sigmoid(kappa_j), starting at model.tau_rec "
+      "(only with an rfcN or rfcNa layer)" },
     { "model", "alif_rho", RC_CFG_FLOAT, "0.95", 0, 0.999999, NULL,
       "snn: adaptation decay rho of rfcNa layers, a_t = rho*a_{t-1} + o_{t-1} (only with an rfcNa layer)" },
     { "model", "alif_beta", RC_CFG_FLOAT, "0.2", 0, 1e6, NULL,
