@@ -1,8 +1,8 @@
 # rcsim — build, test, run.
 #
 #   make            build ./rcsim (installs missing Debian packages first)
-#   make run        build and run configs/default.cfg, print the summary
-#   make test       check the layering, build and run the cmocka suite
+#   make run        build (-j by nproc) and run configs/default.cfg, print the summary
+#   make test       check the layering, build (-j by nproc) and run the cmocka suite
 #   make check-layers  fail on an #include that points up a layer
 #   make test-asan  the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make test-valgrind  the I/O tests under valgrind memcheck (AVX2 build)
@@ -88,13 +88,18 @@ $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/librcsim.a $(RCSIM_BI
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(BUILD)/librcsim.a $(LDLIBS) $(shell pkg-config --libs cmocka)
 
-run: all
+# make run / make test build in parallel, one job per CPU (JOBS=1: serially).
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+
+run:
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	./rcsim run configs/default.cfg --out runs/default --force
 	@echo; echo "== runs/default/summary.json =="; cat runs/default/summary.json
 
 # Each test binary is one cmocka group; the runner prints a cmocka summary per
 # group and a final 'N passed, N failed' line; exit status is non-zero on failure.
-test: check-layers all $(TEST_BIN)
+test: check-layers
+	@$(MAKE) --no-print-directory -j$(JOBS) all $(TEST_BIN)
 	@RCSIM=./rcsim BUILD=$(BUILD) sh tests/run_all.sh $(TEST_BIN)
 	@$(MAKE) --no-print-directory fuzz-check
 
@@ -152,8 +157,11 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/librcsim.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/librcsim.a $(LDLIBS)
 
-bench: all $(BUILD)/bench/floor
+# bench/floors.c: every model type against its floor (sgemm and scatter rates
+# measured in the same run); BENCH_THREADS (2), BENCH_SECONDS per row (3).
+bench: all $(BUILD)/bench/floor $(BUILD)/bench/floors
 	$(BUILD)/bench/floor 125 128 25 2
+	$(BUILD)/bench/floors ../shared/data/mnist $(or $(BENCH_THREADS),2) $(or $(BENCH_SECONDS),3)
 
 # Strong and weak scaling and the input-sparsity sweep (bench/scaling.sh):
 # runs/scaling/scaling.csv and PNGs. QUICK=1 make scaling: a smoke test.

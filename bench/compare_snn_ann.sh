@@ -3,11 +3,19 @@
 # appendix E): trains and tests LSTM-340, ConvLSTM-20 and the LIF SNN, each
 # RC- and EOS-trained, then writes a Markdown table.
 #
-#   bench/compare_snn_ann.sh [EPOCHS] [OUT] [THREADS]
+#   bench/compare_snn_ann.sh [EPOCHS] [OUT] [THREADS] [CONFIG.cfg ...]
+#
+# CONFIG.cfg ...: the configs to compare, one row each, in the order given
+# (any task and model type); none given = the six of the study:
+# configs/tmnist_lstm340{,_eos}, tmnist_convlstm20{,_eos}, snn_tmnist_{rc,eos}.
+# Give "-" for EPOCHS, OUT or THREADS to keep their defaults. OUT is
+# relative to the repository. RCSIM: the binary (default ./rcsim, built
+# first with make; when set, nothing is built).
 #
 # EPOCHS overrides train.epochs of every config (e.g. 0.2 for a quick version;
 # empty or "-" = each config's own: LSTM 30, ConvLSTM 8 (ConvLSTM-20), SNN 10).
-# Each model runs in OUT/CONFIG-NAME (e.g. OUT/tmnist_lstm340). OUT defaults to
+# Each model runs in OUT/CONFIG-NAME (the file name without .cfg, e.g.
+# OUT/tmnist_lstm340). OUT defaults to
 # runs/ for the configs' own epochs, so models already trained by
 # `./rcsim run configs/NAME.cfg` (which writes runs/NAME) are reused, and to
 # runs/compare_snn_ann with an EPOCHS override. A model whose
@@ -16,12 +24,14 @@
 # says what each model actually ran. Writes OUT/compare_snn_ann.md. Runs one
 # at a time: on a small machine two pools must never compete.
 #
-# Columns: accuracy at the first spike (RC-inference), mean spike step
-# (1-based, of T = 10), no-spike fraction, accuracy at the last step (EOS
-# inference of the same model), cost per example under RC-inference, and
-# training and RC-inference examples/s.
+# Columns: config, model, training mode, epochs, accuracy at the first spike
+# (RC-inference), mean spike step (1-based, of T steps), no-spike fraction,
+# accuracy at the last step (EOS inference of the same model), MACs per
+# example and SynOps per example under RC-inference (two columns: a model
+# has one of them, the other shows "-"), and training and RC-inference
+# examples/s.
 # Cost, both measured by the engine on the test set: SNN = synaptic events
-# delivered (test.synops_per_example); ANN = multiply-accumulates executed
+# delivered (SynOps, test.synops_per_example); ANN = multiply-accumulates executed
 # (test.macs_per_example: input events, recurrent product, output layer, only
 # on the rows and steps actually computed). Older summaries without it take
 # it from NAME/eval/tradeoff.csv at train.threshold (`rcsim eval ... --out
@@ -29,29 +39,48 @@
 # and output layer.
 set -e
 EPOCHS=${1:--}
-if [ "$EPOCHS" = "-" ]; then OUT=${2:-runs}; else OUT=${2:-runs/compare_snn_ann}; fi
-THREADS=${3:-0}
+OUT_ARG=${2:--}
+THREADS=${3:--}
+[ $# -gt 3 ] && shift 3 || set --
+[ "$THREADS" = "-" ] && THREADS=0
+if [ "$OUT_ARG" != "-" ]; then OUT=$OUT_ARG; elif [ "$EPOCHS" = "-" ]; then OUT=runs; else OUT=runs/compare_snn_ann; fi
+# Configs given are read from the caller's folder; then, as OUT, from the repository's.
+n=$#
+for cfg in "$@"; do
+    [ -f "$cfg" ] || { echo "compare_snn_ann: $cfg: no such config file (looked for in $(pwd))" >&2; exit 2; }
+    case $cfg in /*) ;; *) cfg=$(pwd)/$cfg ;; esac
+    set -- "$@" "$cfg"
+done
+shift $n
+case ${RCSIM:-} in ""|/*) ;; *) RCSIM=$(pwd)/$RCSIM ;; esac
 cd "$(dirname "$0")/.."
-make -s rcsim
+if [ $# -eq 0 ]; then
+    set -- configs/tmnist_lstm340.cfg configs/tmnist_lstm340_eos.cfg configs/tmnist_convlstm20.cfg \
+           configs/tmnist_convlstm20_eos.cfg configs/snn_tmnist_rc.cfg configs/snn_tmnist_eos.cfg
+fi
+if [ -z "${RCSIM:-}" ]; then
+    make -s rcsim
+    RCSIM=./rcsim
+fi
 mkdir -p "$OUT"
-for name in tmnist_lstm340 tmnist_lstm340_eos tmnist_convlstm20 tmnist_convlstm20_eos \
-            snn_tmnist_rc snn_tmnist_eos; do
-    cfg=configs/$name.cfg
+NAMES=""
+for cfg in "$@"; do
+    name=$(basename "$cfg" .cfg)
+    NAMES="$NAMES $name"
     if [ -f "$OUT/$name/summary.json" ]; then
         echo "compare_snn_ann: $name: $OUT/$name/summary.json exists, kept"
         continue
     fi
-    set -- run "$cfg" --out "$OUT/$name" --threads "$THREADS" --set output.progress=log --set output.log_every_s=60
-    if [ "$EPOCHS" != "-" ]; then set -- "$@" --set train.epochs="$EPOCHS"; fi
-    echo "compare_snn_ann: ./rcsim $*"
-    ./rcsim "$@"
+    epochs_set=""
+    if [ "$EPOCHS" != "-" ]; then epochs_set="--set train.epochs=$EPOCHS"; fi
+    echo "compare_snn_ann: $RCSIM run $cfg --out $OUT/$name --threads $THREADS $epochs_set"
+    # shellcheck disable=SC2086
+    "$RCSIM" run "$cfg" --out "$OUT/$name" --threads "$THREADS" --set output.progress=log \
+        --set output.log_every_s=60 $epochs_set
 done
-/usr/bin/python3 - "$OUT" "$EPOCHS" <<'PY'
+/usr/bin/python3 - "$OUT" $NAMES <<'PY'
 import json, os, sys
-out, epochs = sys.argv[1], sys.argv[2]
-rows = [("LSTM-340", "tmnist_lstm340", "RC"), ("LSTM-340", "tmnist_lstm340_eos", "EOS"),
-        ("ConvLSTM-20", "tmnist_convlstm20", "RC"), ("ConvLSTM-20", "tmnist_convlstm20_eos", "EOS"),
-        ("LIF SNN", "snn_tmnist_rc", "RC"), ("LIF SNN", "snn_tmnist_eos", "EOS")]
+out, names = sys.argv[1], sys.argv[2:]
 def eval_macs(run, cfg):
     """MACs per example at train.threshold from RUN/eval/tradeoff.csv (rcsim
     eval), for summaries written before summary.json counted them."""
@@ -64,34 +93,50 @@ def eval_macs(run, cfg):
         if "macs_per_example" in r and abs(float(r["threshold"]) - th) < 1e-9:
             return float(r["macs_per_example"])
     return None
-lines = ["| model | training | epochs | accuracy at first spike | mean spike step | no spike | accuracy at end "
-         "| cost per example (RC-inference) | training ex/s | inference ex/s |",
-         "|---|---|---|---|---|---|---|---|---|---|"]
-for model, name, mode in rows:
+def label(s, cfg):
+    m = s.get("model", "?")
+    if m == "lstm":
+        return f'LSTM-{s.get("hidden", "?")}'
+    if m == "convlstm":
+        return f'ConvLSTM-{cfg.get("model", {}).get("channels", "?")}'
+    if m == "snn":
+        return "LIF SNN"
+    return m
+def cost(s, name):
+    """(MACs, SynOps) per example under RC-inference, as table cells."""
+    t, cfg, T = s["test"], s["config"], s["steps"]
+    if "synops_per_example" in t:
+        return "-", f'{t["synops_per_example"] / 1e6:.4g} M'
+    if "macs_per_example" in t:
+        return f'{t["macs_per_example"] / 1e6:.4g} M', "-"
+    em = eval_macs(os.path.join(out, name), cfg)
+    if em is not None:
+        return f'{em / 1e6:.4g} M', "-"
+    steps = t["steps_computed_fraction"] * T
+    if s["model"] == "convlstm":
+        C, k = cfg["model"]["channels"], cfg["model"]["kernel"]
+        return f'{steps * (4 * C * C * k * k * 784 + 10 * C * 784) / 1e6:.4g} M (hand count)', "-"
+    H = s["hidden"]
+    return f'{steps * (4 * H * H + 10 * H) / 1e6:.4g} M (hand count)', "-"
+lines = ["| config | model | training | epochs | accuracy at first spike | mean spike step | no spike "
+         "| accuracy at end | MACs per example (RC-inference) | SynOps per example (RC-inference) "
+         "| training ex/s | inference ex/s |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+for name in names:
     p = os.path.join(out, name, "summary.json")
     if not os.path.exists(p):
-        lines.append(f"| {model} | {mode} | (not run) | | | | | | | |")
+        lines.append(f"| {name} | | | (not run) | | | | | | | | |")
         continue
     s = json.load(open(p))
     t, cfg = s["test"], s["config"]
-    T = s["steps"]
     ep = cfg.get("train", {}).get("epochs", "")
-    steps = t["steps_computed_fraction"] * T
-    if "synops_per_example" in t:
-        cost = f'{t["synops_per_example"] / 1e6:.2f} M SynOps'
-    elif "macs_per_example" in t:
-        cost = f'{t["macs_per_example"] / 1e6:.2f} M MACs'
-    elif (em := eval_macs(os.path.join(out, name), cfg)) is not None:
-        cost = f'{em / 1e6:.2f} M MACs'
-    elif s["model"] == "convlstm":
-        C, k = cfg["model"]["channels"], cfg["model"]["kernel"]
-        cost = f'{steps * (4 * C * C * k * k * 784 + 10 * C * 784) / 1e6:.2f} M MACs (hand count)'
-    else:
-        H = s["hidden"]
-        cost = f'{steps * (4 * H * H + 10 * H) / 1e6:.2f} M MACs (hand count)'
-    lines.append(f'| {model} | {mode} | {ep} | {t["accuracy"]:.4f} | {t["mean_spike_step"]:.2f} | '
-                 f'{t["no_spike_fraction"]:.4f} | {t["accuracy_at_end"]:.4f} | {cost} | '
-                 f'{s["train"]["examples_per_s"]:.0f} | {t["examples_per_s"]:.0f} |')
+    if not ep:  # a run of train.examples
+        ep = f'{s["train"]["examples"]} examples'
+
+    macs, synops = cost(s, name)
+    lines.append(f'| {name} | {label(s, cfg)} | {s.get("mode", "?").upper()} | {ep} | {t["accuracy"]:.4f} | '
+                 f'{t["mean_spike_step"]:.2f} | {t["no_spike_fraction"]:.4f} | {t["accuracy_at_end"]:.4f} | '
+                 f'{macs} | {synops} | {s["train"]["examples_per_s"]:.0f} | {t["examples_per_s"]:.0f} |')
 text = "\n".join(lines) + "\n"
 open(os.path.join(out, "compare_snn_ann.md"), "w").write(text)
 print(text)

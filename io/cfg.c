@@ -484,3 +484,19 @@ int rc_cfg_is_set(const rc_cfg *cfg, const char *name)
     return cfg_slots_of(cfg, in)[i].origin != NULL;
 }
 
+rc_status rc_cfg_forget_defaults(rc_cfg *cfg, rc_err *err)
+{
+    RC_ASSERT(cfg);
+    rc_cfg *def = rc_cfg_new(cfg->spec, cfg->nspec);
+    if (!def) return rc_err_set(err, RC_ERR_NOMEM, "config: out of memory");
+    for (size_t i = 0; i < cfg->nspec; i++) {
+        cfg_slot *sl = &cfg->slots[i];
+        const char *d = def->slots[i].v.text;
+        if (sl->origin && sl->v.text && d && !strcmp(sl->v.text, d)) {
+            sl->origin = NULL;
+            sl->line = 0;
+        }
+    }
+    rc_cfg_free(def);
+    return RC_OK;
+}

@@ -88,6 +88,13 @@ const char *rc_cfg_get_str(const rc_cfg *cfg, const char *name);   /* STRING or 
 /* Lists: returns the number of items, writes at most `cap` of them. */
 size_t rc_cfg_get_int_list(const rc_cfg *cfg, const char *name, long long *out, size_t cap);
 size_t rc_cfg_get_float_list(const rc_cfg *cfg, const char *name, double *out, size_t cap);
+/* Marks every key whose value equals its spec default as not given (for a
+ * config read back from the full text rcsim stored: there every key is
+ * written, but only the ones that differ from the defaults were chosen).
+ * Instance sections are left as they are. NOMEM if the defaults cannot be
+ * built. */
+rc_status rc_cfg_forget_defaults(rc_cfg *cfg, rc_err *err);
+
 /* Was the key given explicitly (file or --set) rather than defaulted? */
 int rc_cfg_is_set(const rc_cfg *cfg, const char *name);
 

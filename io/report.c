@@ -51,7 +51,7 @@ rc_status rc_report_presentations(rc_traces *tr, const char *source, const doubl
     hid_t g = make_group(f, gname), ts = -1;
     const hsize_t dn = n;
     int bad = g < 0 || put(g, "start_ms", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dn, start_ms, &ts) ||
-              rc_h5_attr_str(ts, "units", "ms", H5T_CSET_ASCII) < 0 ||
+              rc_tr_attr_vstr(ts, "units", "ms") < 0 ||
               put(g, "label", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &dn, label, NULL) ||
               put(g, "example", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &dn, example, NULL);
     if (ts >= 0) H5Dclose(ts);
@@ -88,7 +88,7 @@ rc_status rc_report_write(rc_traces *tr, const char *pop, const uint64_t *node_i
           put(m, "index_pointers", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &dp, ptr, NULL) ||
           put(m, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &d3, tm, &tset) ||
           put(g, "data", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, dd, data, &dset) ||
-          rc_h5_attr_str(dset, "units", units, H5T_CSET_ASCII) < 0 || rc_h5_attr_str(tset, "units", "ms", H5T_CSET_ASCII) < 0;
+          rc_tr_attr_vstr(dset, "units", units) < 0 || rc_tr_attr_vstr(tset, "units", "ms") < 0;
     if (dset >= 0) H5Dclose(dset);
     if (tset >= 0) H5Dclose(tset);
     if (g >= 0) H5Gclose(g);

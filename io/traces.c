@@ -50,6 +50,21 @@ char *rc_tr_strdup(const char *s)
     return d;
 }
 
+herr_t rc_tr_attr_vstr(hid_t loc, const char *name, const char *s)
+{
+    herr_t rc = -1;
+    hid_t t = H5Tcopy(H5T_C_S1), sp = H5I_INVALID_HID, a = H5I_INVALID_HID;
+    if (t < 0) return -1;
+    if (H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
+        (sp = H5Screate(H5S_SCALAR)) >= 0 && (a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0)
+        rc = H5Awrite(a, t, &s);
+    if (rc < 0) rc_h5err_note();
+    if (a >= 0) H5Aclose(a);
+    if (sp >= 0) H5Sclose(sp);
+    H5Tclose(t);
+    return rc;
+}
+
 char *rc_tr_join(const char *a, const char *b, const char *c)
 {
     size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
@@ -319,12 +334,14 @@ rc_traces *rc_traces_open(const char *path, const rc_traces_meta *meta, rc_err *
     int32_t T32 = meta->T;
     rc_status st = RC_OK;
     hid_t rc = H5I_INVALID_HID;
-    if (rc_h5_attr_str(tr->file, "rcsim_version", meta->version ? meta->version : "", H5T_CSET_UTF8) < 0 ||
-        rc_h5_attr_str(tr->file, "git_revision", meta->git_revision ? meta->git_revision : "",
-                       H5T_CSET_UTF8) < 0 ||
-        rc_h5_attr_str(tr->file, "config", meta->config_text ? meta->config_text : "", H5T_CSET_UTF8) < 0 ||
+    const double example_ms = meta->T * meta->dt_ms;
+    if (rc_tr_attr_vstr(tr->file, "rcsim_version", meta->version ? meta->version : "") < 0 ||
+        rc_tr_attr_vstr(tr->file, "git_revision", meta->git_revision ? meta->git_revision : "") < 0 ||
+        rc_tr_attr_vstr(tr->file, "config", meta->config_text ? meta->config_text : "") < 0 ||
         rc_h5_attr_num(tr->file, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed) < 0 ||
-        rc_h5_attr_num(tr->file, "dt_ms", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &meta->dt_ms) < 0) {
+        rc_h5_attr_num(tr->file, "dt_ms", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &meta->dt_ms) < 0 ||
+        rc_h5_attr_num(tr->file, "T", H5T_STD_I32LE, H5T_NATIVE_INT32, &T32) < 0 ||
+        rc_h5_attr_num(tr->file, "example_ms", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &example_ms) < 0) {
         st = rc_tr_fail(tr, err, "write root attributes of", "/");
     } else if ((tr->spikes = H5Gcreate2(tr->file, "spikes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
         st = rc_tr_fail(tr, err, "create", "/spikes");
@@ -334,7 +351,7 @@ rc_traces *rc_traces_open(const char *path, const rc_traces_meta *meta, rc_err *
         st = rc_tr_fail(tr, err, "create", "/rc");
     } else if (rc_h5_attr_num(rc, "threshold", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &meta->threshold) < 0 ||
                rc_h5_attr_num(rc, "beta", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &meta->beta) < 0 ||
-               rc_h5_attr_str(rc, "mode", mode, H5T_CSET_UTF8) < 0 ||
+               rc_tr_attr_vstr(rc, "mode", mode) < 0 ||
                rc_h5_attr_num(rc, "T", H5T_STD_I32LE, H5T_NATIVE_INT32, &T32) < 0) {
         st = rc_tr_fail(tr, err, "write attributes of", "/rc");
     } else {

@@ -7,7 +7,12 @@
  *   /spikes/<population>/node_ids     uint64  (n)
  *   /spikes/<population>/example_ids  uint64  (n), aligned with node_ids
  *   /spikes/<population>  attribute sorting: HDF5 enum over uint8
- *                         {none = 0, by_id = 1, by_time = 2}, set to by_time
+ *                         {none = 0, by_id = 1, by_time = 2}, set to by_time;
+ *                         described populations (rc_traces_describe) also
+ *                         size (uint64), shape (int64 [rank]), dims (string,
+ *                         the axes, e.g. "y,x,channel") and node_id_mapping
+ *                         (string, e.g. "node_id = (y*28 + x)*32 + channel":
+ *                         row-major over shape)
  *   /rc/t_sp (int32, 1-based steps), /rc/pred (int32), /rc/label (int32),
  *   /rc/spiked (uint8), /rc/example_ids (uint64) — one row per example;
  *   /rc attributes: threshold (float64), beta (float64), mode (string), T (int32)
@@ -15,7 +20,9 @@
  *                         (steps not computed hold NaN), with
  *   /activations/<layer>_example_ids uint64 [examples]
  *   root attributes: rcsim_version, git_revision, config (the effective
- *   config text), seed (uint64), dt_ms (float64)
+ *   config text), seed (uint64), dt_ms (float64), T (int32, steps per
+ *   example), example_ms (float64, T·dt_ms)
+ * Every string attribute is a variable-length UTF-8 string (h5py: str).
  * Example i occupies [i·T·dt, (i+1)·T·dt) in time; a spike at 0-based step s
  * of example i has timestamp (i·T + s)·dt_ms. Examples must be added in
  * increasing example id so the spikes are sorted by time.
@@ -57,6 +64,19 @@ rc_status rc_traces_add_example(rc_traces *tr, uint64_t example_id, int tsp, int
 rc_status rc_traces_add_spikes(rc_traces *tr, const char *population, uint64_t example_id,
                                const int *steps, const uint64_t *node_ids, size_t n,
                                rc_err *err);
+
+/* Shape of a population: node ids run row-major over shape[0..rank). */
+typedef struct {
+    int rank;             /* 1..4                                      */
+    int64_t shape[4];
+    const char *dims;     /* the axes' names, comma-separated: "y,x,channel" */
+} rc_traces_pop_shape;
+
+/* Creates `population` if new and writes its size, shape, dims and
+ * node_id_mapping attributes; a population described already keeps its
+ * first description. */
+rc_status rc_traces_describe(rc_traces *tr, const char *population, const rc_traces_pop_shape *sh,
+                             rc_err *err);
 
 /* Activations of `layer` for one traced example: act is (T, units) row-major.
  * The layer's units must be the same on every call. */

@@ -59,6 +59,9 @@ rc_status rc_tr_fail(rc_traces *tr, rc_err *err, const char *what, const char *w
 /* The error of every call after a failed write. */
 rc_status rc_tr_refuse(const rc_traces *tr, rc_err *err);
 char *rc_tr_strdup(const char *s);
+/* Scalar variable-length UTF-8 string attribute (h5py reads it as str); -1
+ * on failure (HDF5 error noted). */
+herr_t rc_tr_attr_vstr(hid_t loc, const char *name, const char *s);
 char *rc_tr_join(const char *a, const char *b, const char *c);  /* a + b + c, malloc'd */
 
 /* Appendable 1-D columns (one chunk of buffer each, see traces.c). */

@@ -68,7 +68,7 @@ rc_tr_pop *rc_tr_pop_get(rc_traces *tr, const char *name, rc_err *err, rc_status
     if (*st == RC_OK)
         *st = rc_tr_col_create(tr, &p->ts, g, gpath, "timestamps", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
                                sizeof(double), RC_TR_CHUNK, err);
-    if (*st == RC_OK && rc_h5_attr_str(p->ts.dset, "units", "ms", H5T_CSET_ASCII) < 0)
+    if (*st == RC_OK && rc_tr_attr_vstr(p->ts.dset, "units", "ms") < 0)
         *st = rc_tr_fail(tr, err, "write attribute 'units' of", p->ts.where);
     if (*st == RC_OK)
         *st = rc_tr_col_create(tr, &p->nodes, g, gpath, "node_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64,
@@ -79,6 +79,66 @@ rc_tr_pop *rc_tr_pop_get(rc_traces *tr, const char *name, rc_err *err, rc_status
     H5Gclose(g);
     free(gpath);
     return *st == RC_OK ? p : NULL;
+}
+
+/* "node_id = (y*28 + x)*32 + channel" for dims y,x,channel of shape
+ * [., 28, 32] into buf; -1 when the dims do not name rank axes. */
+static int mapping_text(const rc_traces_pop_shape *sh, char *buf, size_t cap)
+{
+    char ax[4][64];
+    const char *d = sh->dims;
+    for (int i = 0; i < sh->rank; i++) {
+        size_t n = strcspn(d, ",");
+        if (n == 0 || n >= sizeof ax[i]) return -1;
+        memcpy(ax[i], d, n);
+        ax[i][n] = 0;
+        d += n;
+        if (i < sh->rank - 1 && *d++ != ',') return -1;
+    }
+    if (*d) return -1;
+    char cur[512];
+    snprintf(cur, sizeof cur, "%s", ax[0]);
+    for (int i = 1; i < sh->rank; i++) {
+        char nx[512];
+        snprintf(nx, sizeof nx, i > 1 ? "(%s)*%lld + %s" : "%s*%lld + %s", cur, (long long)sh->shape[i], ax[i]);
+        memcpy(cur, nx, sizeof cur);
+    }
+    snprintf(buf, cap, "node_id = %s", cur);
+    return 0;
+}
+
+rc_status rc_traces_describe(rc_traces *tr, const char *population, const rc_traces_pop_shape *sh, rc_err *err)
+{
+    RC_ASSERT(tr && sh && sh->dims && sh->rank >= 1 && sh->rank <= 4);
+    if (tr->failed) return rc_tr_refuse(tr, err);
+    rc_status st;
+    rc_tr_pop *p = rc_tr_pop_get(tr, population, err, &st);
+    if (!p) return st;
+    uint64_t size = 1;
+    for (int i = 0; i < sh->rank; i++) {
+        RC_ASSERT(sh->shape[i] >= 1);
+        size *= (uint64_t)sh->shape[i];
+    }
+    char map[600], where[300];
+    const int named = mapping_text(sh, map, sizeof map) == 0;
+    RC_ASSERT(named); /* the caller names rank axes */
+    snprintf(where, sizeof where, "/spikes/%s", population);
+    const hsize_t dim = (hsize_t)sh->rank;
+    hid_t g = H5Gopen2(tr->spikes, population, H5P_DEFAULT), sp = H5I_INVALID_HID, a = H5I_INVALID_HID;
+    if (g >= 0 && H5Aexists(g, "size") > 0) { /* described already (a second record of it) */
+        H5Gclose(g);
+        return RC_OK;
+    }
+    int bad = g < 0 || rc_h5_attr_num(g, "size", H5T_STD_U64LE, H5T_NATIVE_UINT64, &size) < 0 ||
+              (sp = H5Screate_simple(1, &dim, NULL)) < 0 ||
+              (a = H5Acreate2(g, "shape", H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+              H5Awrite(a, H5T_NATIVE_INT64, sh->shape) < 0 || rc_tr_attr_vstr(g, "dims", sh->dims) < 0 ||
+              rc_tr_attr_vstr(g, "node_id_mapping", map) < 0;
+    if (bad) rc_h5err_note();
+    if (a >= 0) H5Aclose(a);
+    if (sp >= 0) H5Sclose(sp);
+    if (g >= 0) H5Gclose(g);
+    return bad ? rc_tr_fail(tr, err, "write the shape attributes of", where) : RC_OK;
 }
 
 /* Spikes handed over grouped by neuron are put in time order here (stable:

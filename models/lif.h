@@ -198,5 +198,10 @@ void rc_lif_pop_name(const rc_lif_shape *s, int p, char *buf, size_t cap);
 /* After a forward: the spikes (neuron ids, in the order the simulation made
  * them) of population p at step t ≤ tend; returns their number. */
 int rc_lif_sim_spikes(const rc_lif_sim *m, int p, int t, const int **neurons);
+/* After a forward with record = 1: the pre-reset potentials of steps 0..tmax
+ * (≤ tend) of every population p with U[p] != NULL, into U[p] ((tmax+1, N)
+ * row-major); U has rc_lif_npops entries. The same values the backward pass
+ * replays (traces.h5 membranes of named layers). */
+void rc_lif_sim_potentials(rc_lif_sim *m, int tmax, float *const *U);
 
 #endif

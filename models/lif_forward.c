@@ -348,6 +348,13 @@ int rc_lif_sim_spikes(const rc_lif_sim *m, int p, int t, const int **neurons)
     return P->sp_off[t + 1] - P->sp_off[t];
 }
 
+void rc_lif_sim_potentials(rc_lif_sim *m, int tmax, float *const *U)
+{
+    rc_lif_replay(m, tmax);
+    for (int p = 0; p < m->np; p++)
+        if (U[p]) memcpy(U[p], m->pop[p].U, (size_t)(tmax + 1) * (size_t)m->pop[p].N * sizeof *U[p]);
+}
+
 void rc_lif_sim_state(rc_lif_sim *m, int tmax, float *U, uint8_t *O)
 {
     rc_lif_replay(m, tmax);

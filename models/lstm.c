@@ -1,7 +1,7 @@
 /* lstm.c — LSTM forward/backward kernels over tiles (see lstm.h).
  *
  * Cost per step and active row: 4H·H multiply-accumulates for the recurrent
- * product (sgemm), 4H per input event, O(H) elementwise. Backward doubles the
+ * product (sgemm; none at step 0, where h_{t−1} = 0), 4H per input event, O(H) elementwise. Backward doubles the
  * dense part (dh and the weight gradient) and adds the events' outer products.
  * Steps with dense inputs (rc_step_input.x) run the input product and its
  * weight gradient as sgemm instead.
@@ -22,10 +22,15 @@ void rc_lstm_forward(float *act, float *c, float *h,
     for (int k = k0; k < k1; k++) {
         const int w = rc_lstm_tile_w(H, k), u0 = rc_lstm_tile_u0(k);
         const int rb = 4 * RC_LSTM_TILE * k, nr = 4 * w;
-        /* Recurrent part: act[:, rb:rb+nr] = hp (n,H) × w_hh[rb:rb+nr, :]ᵀ. */
-        if (n > 0)
+        /* Recurrent part: act[:, rb:rb+nr] = hp (n,H) × w_hh[rb:rb+nr, :]ᵀ.
+         * hp == NULL (h_{t−1} = 0, step 0): the product is +0 exactly (the
+         * sgemm's accumulators start at +0 and fma(±0, w, +0) = +0), so
+         * writing +0 changes no bit and saves n·4H·H multiply-adds. */
+        if (n > 0 && hp)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, nr, H, 1.0f,
                         hp, H, w_hh + (size_t)rb * H, H, 0.0f, act + rb, G4);
+        else
+            for (int r = 0; r < n; r++) memset(act + (size_t)r * G4 + rb, 0, (size_t)nr * sizeof(float));
         /* Dense input: act[:, rb:rb+nr] += x (n, nin) × w_ih[:, rb:rb+nr]. */
         if (n > 0 && in->x)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, nr, in->nin, 1.0f,

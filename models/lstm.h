@@ -45,7 +45,8 @@ static inline int rc_lstm_row(int H, int g, int u)
     return 4 * RC_LSTM_TILE * k + g * rc_lstm_tile_w(H, k) + (u - k * RC_LSTM_TILE);
 }
 
-/* Forward one step. hp, cp: previous h and c of the same n rows (zeros at t=0). */
+/* Forward one step. hp, cp: previous h and c of the same n rows (zeros at
+ * t=0). hp = NULL means h_{t−1} = 0: the recurrent product is skipped. */
 void rc_lstm_forward(float *act, float *c, float *h,
                      const float *hp, const float *cp, const rc_step_input *in,
                      const float *w_ih, const float *w_hh,

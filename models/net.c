@@ -173,8 +173,7 @@ double rc_net_step_macs(const rc_net *net, int64_t events, int h_zero)
         return (h_zero ? 0.0 : 4.0 * c->C * c->C * KK * P) + (double)events * 4.0 * c->C * KK +
                head_macs(net);
     }
-    (void)h_zero;
-    return 4.0 * s->H * s->H + (double)events * 4.0 * s->H + head_macs(net);
+    return (h_zero ? 0.0 : 4.0 * s->H * s->H) + (double)events * 4.0 * s->H + head_macs(net);
 }
 
 double rc_net_dense_step_macs(const rc_net *net)

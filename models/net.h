@@ -70,8 +70,9 @@ size_t rc_net_first_nonfinite(const float *data, size_t n);
 
 /* Multiply-accumulates of one forward step of one example (one row):
  * rc_net_step_macs counts what rcsim executes for a row with `events` input
- * events (h_zero: h_{t−1} = 0, which the ConvLSTM skips; the LSTM's
- * recurrent product runs anyway), rc_net_dense_step_macs what a dense pass
+ * events (h_zero: h_{t−1} = 0, whose recurrent product the LSTM and the
+ * ConvLSTM skip; an LSTM step that takes the dense input sgemm executes
+ * nin·4H input products, so its caller passes events = nin), rc_net_dense_step_macs what a dense pass
  * over all nin inputs costs. Both include the recurrent layer and the head;
  * the ConvLSTM's input scatter counts its full k×k window per event. */
 double rc_net_step_macs(const rc_net *net, int64_t events, int h_zero);

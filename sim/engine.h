@@ -52,6 +52,10 @@ typedef struct {
 typedef struct {
     double vth_scale;   /* the output layer's V_th is multiplied by this
                            (threshold sweeps); 0 means 1                   */
+    float *const *rec_u; /* rc_engine_spikes only, optional: one pointer per
+                           LIF population (rc_lif_npops), NULL or (T, its
+                           neurons) receiving its pre-reset potentials of
+                           every computed step (traces.h5 membranes)       */
 } rc_engine_lif_opts;
 
 /* Options of one batch. The common fields mean the same to every backend;
@@ -64,6 +68,8 @@ typedef struct {
     int stop_at_spike;  /* drop an example from the active set at its 1st spike  */
     int loss_at_end;    /* training loss at T−1 (EOS) instead of at t_sp (RC)     */
     double beta;        /* entropy regulariser weight β                           */
+    int mean_over;      /* train: the loss is the mean over this many examples
+                           (a shard of a batch: the whole batch's size); 0: n   */
     float *rec_h;       /* optional (n, T, H): the hidden state of every computed
                            step (LSTM: h_t; LIF: the pre-reset potentials of the
                            layer before the output)                             */
@@ -101,8 +107,8 @@ rc_engine *rc_engine_new(rc_net *net, const rc_dataset *ds, rc_pool *pool,
 void rc_engine_free(rc_engine *e); /* NULL is a no-op */
 
 /* Runs examples idx[0..n) of `split`, 0 < n ≤ max_batch. Fills res[0..n).
- * With o->train, the gradients of the mean loss over the n examples are
- * added to net->grads. *rows_computed (optional) receives the steps computed,
+ * With o->train, the gradients of the mean loss over the n examples (over
+ * o->mean_over examples when set) are added to net->grads. *rows_computed (optional) receives the steps computed,
  * summed over the examples (Σ_t active rows). */
 rc_status rc_engine_batch(rc_engine *e, rc_split split, const int64_t *idx, int n,
                           const rc_batch_opts *o, rc_example_result *res,
@@ -139,5 +145,12 @@ int rc_engine_numa_check(const rc_engine *e, FILE *f);
 
 /* Examples per work chunk of the LIF backend (rcsim info prints it). */
 #define RC_ENGINE_LIF_CHUNK 16
+
+/* 1 / the number of examples the training loss is the mean over (engine
+ * backends). */
+static inline double rc_batch_loss_scale(const rc_batch_opts *o, int n)
+{
+    return 1.0 / (o->mean_over > 0 ? o->mean_over : n);
+}
 
 #endif

@@ -63,8 +63,10 @@ static rc_status lif_spikes(rc_engine *base, rc_split split, int64_t index, cons
     rc_status st = rc_engine_load(base, split, index, &e->ev[0], &info, err);
     if (st) return st;
     rc_lif_result r;
-    rc_lif_forward(e->sim[0], base->net->params, &e->ev[0], vth_scale(o), o->stop_at_spike, 0, 0,
+    /* Recording only logs the touched groups' potentials: same spikes. */
+    rc_lif_forward(e->sim[0], base->net->params, &e->ev[0], vth_scale(o), o->stop_at_spike, o->lif.rec_u != NULL, 0,
                    NULL, NULL, &r);
+    if (o->lif.rec_u) rc_lif_sim_potentials(e->sim[0], r.tend, o->lif.rec_u);
     const int np = rc_lif_npops(&base->net->s.snn);
     for (int t = 0; t <= r.tend; t++)
         for (int p = 0; p < np; p++) {
@@ -104,7 +106,7 @@ static void run_example(lif_engine *e, int ith, int i, float *G, const rc_exampl
         /* Loss on the output potentials: at the first spike (RC; T−1
          * without one) or at T−1 (EOS). */
         const int tl = o->loss_at_end ? T - 1 : r.tsp;
-        const double l = rc_output_loss(dz, uout + (size_t)tl * K, K, res->label, o->beta, 1.0 / e->base.n);
+        const double l = rc_output_loss(dz, uout + (size_t)tl * K, K, res->label, o->beta, rc_batch_loss_scale(o, e->base.n));
         res->loss = (float)l;
         rc_lif_backward(sim, e->PT, G, &e->ev[ith], tl, dz);
     }

@@ -249,7 +249,8 @@ static int decide(lstm_engine *e, int t)
         {
             const int64_t nev = e->end[r0 + r] - e->beg[r0 + r];
             res->events += nev;
-            res->macs += rc_net_step_macs(net, nev, t == 0);
+            /* Count what runs: a dense-input step multiplies all nin inputs. */
+            res->macs += rc_net_step_macs(net, e->xstep[t] ? e->nin : nev, t == 0);
         }
         if (o->rec_h)
             memcpy(o->rec_h + ((size_t)slot * T + (size_t)t) * H, h, (size_t)H * sizeof *h);
@@ -258,7 +259,7 @@ static int decide(lstm_engine *e, int t)
         const int just = spike_rule(res, e->pbuf, K, o->lstm.threshold, t, last);
         const int loss_now = o->train && (o->loss_at_end ? last : (just || last));
         if (loss_now) {
-            const double scale = 1.0 / e->base.n;
+            const double scale = rc_batch_loss_scale(o, e->base.n);
             double l = rc_output_loss(e->dz, z, K, res->label, o->beta, scale);
             res->loss = (float)l;
             e->lstep[slot] = t;

@@ -32,8 +32,11 @@ static void lstm_fwd(lstm_engine *e, int ith, int nth, int r0, int n, const rc_s
     const rc_net *net = e->base.net;
     const float *P = net->params;
     const int H = e->H, G4 = e->G4;
+    /* r0 == 0 is step 0 (every later step starts after step 0's n > 0
+     * rows), where h_{−1} = 0: NULL skips the recurrent product. */
+    const float *hp = r0 == 0 ? NULL : e->hp_all + (size_t)r0 * H;
     rc_lstm_forward(e->act_all + (size_t)r0 * G4, e->c_all + (size_t)r0 * H, e->hcur,
-                    e->hp_all + (size_t)r0 * H, e->cp_all + (size_t)r0 * H, in,
+                    hp, e->cp_all + (size_t)r0 * H, in,
                     P + net->w_ih, P + net->w_hh, P + net->b_ih, P + net->b_hh, n, H, k0, k1);
 }
 

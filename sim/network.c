@@ -53,13 +53,13 @@ static int rec_push(rc_nthr *th, uint64_t v)
  * - d) arrive in [t, t + ns); each thread encodes each window once (windows
  * are met in increasing order) and adds only its own targets' input.
  * 0, or -1 when the encoder runs out of memory. */
-static int inject_images(rc_network *net, rc_nthr *th, int ith, int k, int64_t t, int ns, float *ring, float w)
+static int inject_images(rc_network *net, rc_nthr *th, int k, int64_t t, int ns, float *ring, float w)
 {
     const rc_net_source *src = &net->spec.src[k];
     const rc_dataset *ds = src->images;
     const int64_t d = net->src_delay[k], W = src->window, e0 = t - d, e1 = t + ns - d;
     const size_t nloc = (size_t)th->nloc, L = (size_t)net->L;
-    const uint32_t g0 = net->off[src->tgt] + (uint32_t)src->first, nth = (uint32_t)net->nth;
+    const uint32_t g0 = net->off[src->tgt] + (uint32_t)src->first, S = net->stride, vp = th->vp;
     if (e1 <= 0 || th->shi[k] <= th->slo[k]) return 0;
     for (int64_t win = e0 > 0 ? e0 / W : 0; win <= (e1 - 1) / W; win++) {
         rc_events *ev = &th->img[k];
@@ -75,7 +75,7 @@ static int inject_images(rc_network *net, rc_nthr *th, int ith, int k, int64_t t
             float *restrict row = ring + (size_t)((st + d) % (int64_t)L) * nloc;
             for (int e = ev->off[kk]; e < ev->off[kk + 1]; e++) {
                 const uint32_t g = g0 + (uint32_t)ev->ch[e];
-                if (g % nth == (uint32_t)ith) row[g / nth] += w * ev->val[e];
+                if (g % S == vp) row[g / S] += w * ev->val[e];
             }
         }
     }
@@ -84,7 +84,7 @@ static int inject_images(rc_network *net, rc_nthr *th, int ith, int k, int64_t t
 
 /* Adds the sources' input for steps [t, t + ns) to this thread's ring rows
  * (after all recurrent input to them has arrived: canonical order). */
-static void inject(rc_network *net, rc_nthr *th, int ith, int64_t t, int ns)
+static void inject(rc_network *net, rc_nthr *th, int64_t t, int ns)
 {
     const rc_net_spec *s = &net->spec;
     const size_t nloc = (size_t)th->nloc, L = (size_t)net->L;
@@ -94,15 +94,15 @@ static void inject(rc_network *net, rc_nthr *th, int ith, int64_t t, int ns)
         float *ring = th->ring[ch];
         const float w = (float)src->weight;
         if (src->kind == RC_SRC_IMAGES) {
-            if (inject_images(net, th, ith, k, t, ns, ring, w)) th->oom = 1;
+            if (inject_images(net, th, k, t, ns, ring, w)) th->oom = 1;
             continue;
         }
         if (src->kind == RC_SRC_SPIKES) {
             size_t c = th->scur[k];
             for (; c < net->nev[k] && net->ev_step[k][c] < t + ns; c++) {
                 const uint32_t g = net->ev_gid[k][c];
-                if (net->ev_step[k][c] < t || g % (uint32_t)net->nth != (uint32_t)ith) continue;
-                ring[(size_t)(net->ev_step[k][c] % (int64_t)L) * nloc + g / (uint32_t)net->nth] += w;
+                if (net->ev_step[k][c] < t || g % net->stride != th->vp) continue;
+                ring[(size_t)(net->ev_step[k][c] % (int64_t)L) * nloc + g / net->stride] += w;
             }
             th->scur[k] = c;
             continue;
@@ -129,7 +129,7 @@ static void inject(rc_network *net, rc_nthr *th, int ith, int64_t t, int ns)
 
 /* Registers, counts and records the spikes flagged in [lo, hi) of
  * population p at step st. 0 or -1 (out of memory). */
-static int collect(rc_network *net, rc_nthr *th, int ith, int p, int64_t st, int b, size_t *n)
+static int collect(rc_network *net, rc_nthr *th, int p, int64_t st, int b, size_t *n)
 {
     const uint8_t *spk = th->spk;
     const int hi = th->hi[p];
@@ -143,7 +143,7 @@ static int collect(rc_network *net, rc_nthr *th, int ith, int p, int64_t st, int
             }
         }
         if (spk[i]) {
-            const uint32_t gid = (uint32_t)i * (uint32_t)net->nth + (uint32_t)ith;
+            const uint32_t gid = (uint32_t)i * net->stride + th->vp;
             if (reg_push(th, b, gid, n)) return -1;
             if (th->last[i] >= 0) {
                 const int64_t d = st - th->last[i];
@@ -160,7 +160,7 @@ static int collect(rc_network *net, rc_nthr *th, int ith, int p, int64_t st, int
     return 0;
 }
 
-static void record_vm(rc_network *net, rc_nthr *th, int ith, int64_t st)
+static void record_vm(rc_network *net, rc_nthr *th, int64_t st)
 {
     const rc_net_spec *s = &net->spec;
     for (int r = 0; r < s->nvm; r++) {
@@ -169,13 +169,12 @@ static void record_vm(rc_network *net, rc_nthr *th, int ith, int64_t st)
         float *row = net->vm[r] + (size_t)((st + 1) / vr->every - 1) * (size_t)vr->nnodes;
         for (int c = 0; c < vr->nnodes; c++) {
             const uint32_t g = net->off[vr->pop] + (uint32_t)vr->nodes[c];
-            if (g % (uint32_t)net->nth == (uint32_t)ith)
-                row[c] = th->V[g / (uint32_t)net->nth] + net->prop[vr->pop].v_offset;
+            if (g % net->stride == th->vp) row[c] = th->V[g / net->stride] + net->prop[vr->pop].v_offset;
         }
     }
 }
 
-static int update_slice(rc_network *net, rc_nthr *th, int ith, int64_t t, int ns, int b)
+static int update_slice(rc_network *net, rc_nthr *th, int64_t t, int ns, int b)
 {
     const size_t nloc = (size_t)th->nloc;
     size_t n = 0;
@@ -189,9 +188,9 @@ static int update_slice(rc_network *net, rc_nthr *th, int ith, int64_t t, int ns
             rc_nrn_update(&net->prop[p], cnt, th->V + lo, th->refr + lo, th->g[0] ? th->g[0] + lo : NULL,
                           th->g[1] ? th->g[1] + lo : NULL, th->ring[0] + slot + lo,
                           th->ring[1] ? th->ring[1] + slot + lo : NULL, th->spk + lo);
-            if (collect(net, th, ith, p, st, b, &n)) return -1;
+            if (collect(net, th, p, st, b, &n)) return -1;
         }
-        record_vm(net, th, ith, st);
+        record_vm(net, th, st);
     }
     for (int k = ns; k <= net->dmin; k++) th->regoff[b][k] = n;
     th->spikes += n;
@@ -269,6 +268,18 @@ static void deliver(rc_network *net, rc_nthr *th, int64_t t, int ns, int b)
     th->events += events;
 }
 
+/* Delivers the slice's spikes of all ranks, merged by (step, gid) by
+ * rc_net_exchange. */
+static void deliver_merged(rc_network *net, rc_nthr *th, int64_t t, int ns)
+{
+    const size_t *off;
+    const uint32_t *g = rc_net_xchg_slice(net, &off);
+    uint64_t events = 0;
+    for (int k = 0; k < ns; k++)
+        for (size_t x = off[k]; x < off[k + 1]; x++) events += deliver_spike(net, th, g[x], t + k);
+    th->events += events;
+}
+
 static void run_fn(void *arg, int ith, int nth)
 {
     rc_network *net = arg;
@@ -279,15 +290,30 @@ static void run_fn(void *arg, int ith, int nth)
     uint64_t total = 0;
     while (t < net->run_end) {
         const int ns = (int)(net->run_end - t < net->dmin ? net->run_end - t : net->dmin);
-        inject(net, th, ith, t, ns);
-        if (update_slice(net, th, ith, t, ns, b)) th->oom = 1;
+        inject(net, th, t, ns);
+        if (update_slice(net, th, t, ns, b)) th->oom = 1;
         /* The slice's registers are complete before any thread reads them. */
         rc_pool_barrier(net->pool);
-        deliver(net, th, t, ns, b);
+        if (net->xc) {
+            /* several ranks: thread 0 exchanges and merges while the others
+             * wait; all then deliver the merged list */
+            if (ith == 0 && rc_net_exchange(net, ns, b)) net->xfail = 1;
+            rc_pool_barrier(net->pool);
+            if (net->xfail) break;
+            deliver_merged(net, th, t, ns);
+        } else {
+            deliver(net, th, t, ns, b);
+        }
         t += ns;
         b ^= 1;
         if (ith == 0 && net->progress) {
-            for (int u = 0; u < nth; u++) total += net->thr[u].regoff[b ^ 1][ns];
+            if (net->xc) {
+                const size_t *off;
+                (void)rc_net_xchg_slice(net, &off);
+                total += off[ns];
+            } else {
+                for (int u = 0; u < nth; u++) total += net->thr[u].regoff[b ^ 1][ns];
+            }
             const double now = rc_now_s();
             if (now - tlast >= 0.5) {
                 tlast = now;
@@ -306,18 +332,28 @@ rc_status rc_network_run(rc_network *net, int64_t nsteps, rc_net_progress_fn pro
         if (rows <= net->vm_cap[r]) continue;
         const size_t nn = (size_t)net->spec.vm[r].nnodes;
         float *v = realloc(net->vm[r], (size_t)rows * nn * sizeof(float) + 1);
-        if (!v) return rc_err_set(err, RC_ERR_NOMEM, "network: out of memory for membrane recording");
+        if (!v) {
+            rc_net_any(net, 1); /* the other ranks' check below */
+            return rc_err_set(err, RC_ERR_NOMEM, "network: out of memory for membrane recording");
+        }
         memset(v + (size_t)net->vm_cap[r] * nn, 0, (size_t)(rows - net->vm_cap[r]) * nn * sizeof(float));
         net->vm[r] = v;
         net->vm_cap[r] = rows;
     }
+    if (rc_net_any(net, 0))
+        return rc_err_set(err, RC_ERR_NOMEM, "network: out of memory for membrane recording on another rank");
     net->run_end = end;
     net->progress = progress;
     net->progress_user = user;
     rc_pool_run(net->pool, run_fn, net);
     net->t = end;
     for (int r = 0; r < net->spec.nvm; r++) net->vm_rows[r] = end / net->spec.vm[r].every;
-    for (int u = 0; u < net->nth; u++)
-        if (net->thr[u].oom) return rc_err_set(err, RC_ERR_NOMEM, "network: out of memory recording spikes");
+    if (net->xfail) return rc_err_set(err, RC_ERR_IO, "%s", rc_net_xchg_error(net));
+    int oom = 0;
+    for (int u = 0; u < net->nth; u++) oom |= net->thr[u].oom;
+    if (rc_net_any(net, oom))
+        return rc_err_set(err, RC_ERR_NOMEM, "network: out of memory recording spikes%s", oom ? "" : " on another rank");
+    if (rc_net_gather_vm(net))
+        return rc_err_set(err, RC_ERR_IO, "network: gathering the membrane recordings to rank 0 failed");
     return RC_OK;
 }

@@ -15,7 +15,17 @@
  * A spike emitted in step s over a synapse of delay d (steps) is added to the
  * target's input of step s + d; its recorded time is (s+1)·h (NEST's stamp).
  *
- * Results depend on the spec and seed only, never on the thread count:
+ * Across MPI ranks (sim/comm.h; started by mpirun) the same scheme holds
+ * with virtual processes: rank r's thread ith is VP vp = ith · nranks + r,
+ * owns the ids g with g % (nth · nranks) == vp, and builds only their
+ * incoming synapses; after each slice thread 0 of every rank exchanges the
+ * slice's spikes with the others (MPI_Allgatherv of 32-bit ids) and all
+ * threads deliver the merged list (network_mpi.c). rc_network_new, _run,
+ * _popstat, _spikes and _info are then collective (every rank calls them,
+ * in the same order); popstat, spikes and membrane recordings are complete
+ * on rank 0 only.
+ *
+ * Results depend on the spec and seed only, never on the thread or rank count:
  * connectivity is drawn per target (per source for fixed_outdegree) from the
  * counter-based RNG, Poisson counts per (source, neuron, step), initial V per
  * (population, neuron), and every ring-buffer slot sums its inputs in one

@@ -5,7 +5,7 @@
  * Why it is built this way: every draw is a splitmix64 word of a key that
  * depends on (seed, projection, what, target id) — or source id for
  * fixed_outdegree — so a target's synapses are the same whichever thread
- * builds them. A thread builds only its own targets' synapses, in two
+ * (or rank) builds them. A thread builds only its own targets' synapses, in two
  * passes over the same draws (count per source, then fill), so no temporary
  * list of all synapses is ever held: the peak memory is the CSR itself. */
 #include <math.h>
@@ -216,8 +216,8 @@ static void put_syn(const rc_network *net, int j, rc_nproj *pj, uint64_t pos, ui
 static void pass(rc_network *net, int ith, int j, rc_nproj *pj, int fill, uint32_t *buf, uint64_t *bits)
 {
     const rc_net_proj *p = &net->spec.proj[j];
-    const int nth = net->nth;
     rc_nthr *th = &net->thr[ith];
+    const uint32_t S = net->stride, vp = th->vp;
     if (p->rule == RC_RULE_FIXED_OUTDEGREE) {
         for (uint32_t si = 0; si < (uint32_t)net->spec.pop[p->src].n; si++) {
             const int n = draw_partners(net, j, si, buf, bits);
@@ -225,15 +225,15 @@ static void pass(rc_network *net, int ith, int j, rc_nproj *pj, int fill, uint32
             const uint64_t dkey = fill ? conn_key(net, j, KEY_DELAY, si) : 0;
             for (int k = 0; k < n; k++) {
                 const uint32_t gid = net->off[p->tgt] + buf[k];
-                if (gid % (uint32_t)nth != (uint32_t)ith) continue;
+                if (gid % S != vp) continue;
                 if (!fill) pj->row[si]++;
-                else put_syn(net, j, pj, pj->row[si]++, gid / (uint32_t)nth, wkey, dkey, (uint64_t)k);
+                else put_syn(net, j, pj, pj->row[si]++, gid / S, wkey, dkey, (uint64_t)k);
             }
         }
         return;
     }
     for (int li = th->lo[p->tgt]; li < th->hi[p->tgt]; li++) {
-        const uint32_t ti = (uint32_t)li * (uint32_t)nth + (uint32_t)ith - net->off[p->tgt];
+        const uint32_t ti = (uint32_t)li * S + vp - net->off[p->tgt];
         const int n = draw_partners(net, j, ti, buf, bits);
         const uint64_t wkey = fill ? conn_key(net, j, KEY_WEIGHT, ti) : 0;
         const uint64_t dkey = fill ? conn_key(net, j, KEY_DELAY, ti) : 0;

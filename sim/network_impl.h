@@ -2,8 +2,10 @@
  * (connectivity) and sim/network_io.c (results) share about the network's
  * insides. Not a public interface: only these files include it.
  *
- * Per thread (rc_nthr): the thread's neurons (global ids ith, ith + nth, ...
- * in increasing order, so every population is a contiguous local range),
+ * Per thread (rc_nthr): the thread's neurons (global ids vp, vp + stride,
+ * ... in increasing order, so every population is a contiguous local range;
+ * vp = ith · nrank + rank is the thread's virtual process and stride = nth ·
+ * nrank, NEST's mapping: rank r owns the ids g with g % nrank == r),
  * their float state, ring buffers ring[ch] (L, nloc) slot-major (one slot row
  * is contiguous over the neurons, so an update step reads rows and a slice's
  * deliveries with one delay hit one row), and per projection the incoming
@@ -37,6 +39,7 @@ typedef struct {
 } rc_npois;
 
 typedef struct {
+    uint32_t vp;                   /* virtual process: owns ids vp + k·stride */
     int nloc;                      /* neurons on this thread               */
     int lo[RC_NET_MAXPOP], hi[RC_NET_MAXPOP]; /* local range per population */
     float *V, *g[2];               /* (nloc) state; g NULL for psc_delta-only */
@@ -83,6 +86,10 @@ struct rc_network {
     size_t nev[RC_NET_MAXSRC];
     int src_delay[RC_NET_MAXSRC];     /* source delays (steps >= 1)        */
     rc_nthr *thr;                     /* (nth)                             */
+    int nrank, rank;                  /* MPI ranks the network spans        */
+    uint32_t stride;                  /* nth · nrank (this rank's VP stride) */
+    struct rc_nxchg *xc;              /* spike exchange (nrank > 1)          */
+    int xfail;                        /* the exchange failed: stop the run   */
     int64_t t;                        /* steps done                        */
     int64_t run_end;                  /* during a run: last step + 1        */
     float *vm[RC_NET_MAXREC];         /* (vm_cap, nnodes)                  */
@@ -100,6 +107,45 @@ void *rc_net_alloc(rc_network *net, int ith, size_t bytes);
 /* Builds thread ith's synapses for every projection (network_build.c).
  * 0, or -1 when out of memory. */
 int rc_net_build_thread(rc_network *net, int ith);
+
+/* Local index of global id g on the thread whose vp is vp, or of the first
+ * id above g there: the number of the thread's ids below g. */
+static inline int rc_net_first_local(uint32_t g, uint32_t vp, uint32_t stride)
+{
+    return g <= vp ? 0 : (int)((g - vp + stride - 1) / stride);
+}
+
+/* ---- ranks (network_mpi.c; without MPI or with one rank all are local) -- */
+
+/* Sets nrank, rank; with several ranks allocates the exchange. 0 or -1. */
+int rc_net_xchg_new(rc_network *net);
+void rc_net_xchg_free(rc_network *net);
+
+/* Thread 0, between the slice's update and its delivery: sends this rank's
+ * spikes of register b (ns steps), receives every rank's and merges them by
+ * (step, gid) into the slice list rc_net_xchg_slice gives. 0, or -1 (message
+ * in the network's exchange state, see rc_net_xchg_error). */
+int rc_net_exchange(rc_network *net, int ns, int b);
+const uint32_t *rc_net_xchg_slice(const rc_network *net, const size_t **off);
+const char *rc_net_xchg_error(const rc_network *net);
+
+/* 1 if bad is non-zero on any rank (collective; bad itself with one rank). */
+int rc_net_any(const rc_network *net, int bad);
+
+/* Sums n counters over the ranks, in place (collective, exact). */
+void rc_net_sum_u64(const rc_network *net, uint64_t *v, int n);
+
+/* Rank 0 gets every rank's n values (out: nrank · n, rank order); the others
+ * send theirs. 0, or -1 on an MPI error. */
+int rc_net_gather_u64(const rc_network *net, const uint64_t *v, int n, uint64_t *out);
+
+/* Rank 0 receives every rank's variable-length array of 64-bit records
+ * (*all malloc'd, *nall); the others send theirs (*all = NULL). Collective.
+ * 0, or -1 (out of memory or MPI error). */
+int rc_net_gatherv_u64(const rc_network *net, const uint64_t *v, size_t n, uint64_t **all, size_t *nall);
+
+/* Rank 0 gets the membrane columns other ranks recorded (collective). */
+int rc_net_gather_vm(rc_network *net);
 
 /* Checks the projections and fills dmin, dmax, chan (network_build.c). */
 rc_status rc_net_check_proj(rc_network *net, rc_err *err);

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include "base/clock.h"
+#include "sim/comm.h"
 #include "sim/network_impl.h"
 
 /* ---- memory ------------------------------------------------------------ */
@@ -36,20 +37,15 @@ void *rc_net_alloc(rc_network *net, int ith, size_t bytes)
 
 /* ---- per-thread setup -------------------------------------------------- */
 
-static int first_local(uint32_t g, int ith, int nth)
-{
-    return g <= (uint32_t)ith ? 0 : (int)((g - (uint32_t)ith + (uint32_t)nth - 1) / (uint32_t)nth);
-}
-
 static int init_thread(rc_network *net, int ith)
 {
     const rc_net_spec *s = &net->spec;
-    const int nth = net->nth;
     rc_nthr *th = &net->thr[ith];
-    th->nloc = first_local((uint32_t)net->N, ith, nth);
+    const uint32_t S = net->stride, vp = th->vp;
+    th->nloc = rc_net_first_local((uint32_t)net->N, vp, S);
     for (int p = 0; p < s->npop; p++) {
-        th->lo[p] = first_local(net->off[p], ith, nth);
-        th->hi[p] = first_local(net->off[p + 1], ith, nth);
+        th->lo[p] = rc_net_first_local(net->off[p], vp, S);
+        th->hi[p] = rc_net_first_local(net->off[p + 1], vp, S);
     }
     const size_t n = (size_t)th->nloc, L = (size_t)net->L;
     th->V = rc_net_alloc(net, ith, n * sizeof(float));
@@ -75,22 +71,22 @@ static int init_thread(rc_network *net, int ith)
     if (bad) return -1;
     for (int p = 0; p < s->npop; p++)
         for (int li = th->lo[p]; li < th->hi[p]; li++) {
-            const uint32_t i = (uint32_t)li * (uint32_t)nth + (uint32_t)ith - net->off[p];
+            const uint32_t i = (uint32_t)li * S + vp - net->off[p];
             th->V[li] = rc_nrn_v_init(&s->pop[p].p, rc_uniform(s->seed, RC_STREAM_NET_VINIT, (uint64_t)p, i));
             th->last[li] = -1;
         }
     for (int k = 0; k < s->nsrc; k++) {
         const rc_net_source *src = &s->src[k];
         const uint32_t g0 = net->off[src->tgt] + (uint32_t)src->first;
-        th->slo[k] = first_local(g0, ith, nth);
-        th->shi[k] = first_local(g0 + (uint32_t)src->count, ith, nth);
+        th->slo[k] = rc_net_first_local(g0, vp, S);
+        th->shi[k] = rc_net_first_local(g0 + (uint32_t)src->count, vp, S);
         th->iwin[k] = -1;
         if (src->kind != RC_SRC_POISSON || th->shi[k] <= th->slo[k]) continue;
         th->skey[k] = rc_net_alloc(net, ith, (size_t)(th->shi[k] - th->slo[k]) * sizeof(uint64_t));
         if (!th->skey[k]) return -1;
         for (int li = th->slo[k]; li < th->shi[k]; li++)
             th->skey[k][li - th->slo[k]] =
-                rc_rand64(s->seed, RC_STREAM_NET_POISSON, (uint64_t)k, (uint64_t)li * (uint64_t)nth + (uint64_t)ith);
+                rc_rand64(s->seed, RC_STREAM_NET_POISSON, (uint64_t)k, (uint64_t)li * S + vp);
     }
     return 0;
 }
@@ -259,6 +255,8 @@ rc_status rc_network_new(rc_network **out, const rc_net_spec *spec, rc_pool *poo
     net->spec = *spec;
     net->pool = pool;
     net->nth = rc_pool_nthreads(pool);
+    net->nrank = rc_comm_size(); /* before any collective below */
+    net->rank = rc_comm_rank();
     rc_status st = check_pops(net, err);
     if (!st && (spec->nproj < 0 || spec->nproj > RC_NET_MAXPROJ))
         st = rc_err_set(err, RC_ERR_CONFIG, "network: %d projections (at most %d)", spec->nproj, RC_NET_MAXPROJ);
@@ -276,18 +274,24 @@ rc_status rc_network_new(rc_network **out, const rc_net_spec *spec, rc_pool *poo
         net->pproj[p][n] = -1;
     }
     net->thr = calloc((size_t)net->nth, sizeof *net->thr);
-    if (!net->thr) {
+    if (!net->thr || rc_net_xchg_new(net)) {
+        rc_net_any(net, 1); /* the build check below, on the other ranks */
         rc_network_free(net);
         return rc_err_set(err, RC_ERR_NOMEM, "network: out of memory");
     }
+    net->stride = (uint32_t)net->nth * (uint32_t)net->nrank;
+    for (int u = 0; u < net->nth; u++) net->thr[u].vp = (uint32_t)u * (uint32_t)net->nrank + (uint32_t)net->rank;
     const double t0 = rc_now_s();
     rc_pool_run(pool, init_fn, net);
     net->build_s = rc_now_s() - t0;
-    for (int u = 0; u < net->nth; u++)
-        if (net->thr[u].oom) {
-            rc_network_free(net);
-            return rc_err_set(err, RC_ERR_NOMEM, "network: out of memory building thread %d's neurons and synapses", u);
-        }
+    int oom = -1;
+    for (int u = net->nth - 1; u >= 0; u--)
+        if (net->thr[u].oom) oom = u;
+    if (rc_net_any(net, oom >= 0)) {
+        rc_network_free(net);
+        if (oom < 0) return rc_err_set(err, RC_ERR_NOMEM, "network: another rank ran out of memory building its part");
+        return rc_err_set(err, RC_ERR_NOMEM, "network: out of memory building thread %d's neurons and synapses", oom);
+    }
     *out = net;
     return RC_OK;
 }
@@ -328,6 +332,7 @@ void rc_network_free(rc_network *net)
     if (net->thr)
         for (int u = 0; u < net->nth; u++) free_thread(&net->thr[u]);
     free(net->thr);
+    rc_net_xchg_free(net);
     for (int k = 0; k < RC_NET_MAXSRC; k++) {
         free(net->pois[k].thr);
         free(net->ev_step[k]);

@@ -10,9 +10,16 @@
  *    workers watch the counter. Idle workers spin briefly and then sleep on a
  *    condition variable, so a 2-core machine is not eaten by idle threads
  *    between runs; the caller only takes the mutex when someone is asleep.
- *  - Completion: workers bump a "done" counter; the caller spins, then yields.
- *  - Barrier: generation-counting barrier on two atomics, spin then
- *    sched_yield (never a fixed sleep: that would put a floor on every step).
+ *  - Completion: workers bump a "done" counter; the caller spins, then
+ *    sleeps on a futex the last worker wakes (sim/pool_wait.c).
+ *  - Barrier: generation-counting barrier on two atomics; waiters spin, then
+ *    sleep on a futex on the generation word, which the last arriver wakes
+ *    only when someone sleeps. The spin budget adapts (sim/pool_wait.c):
+ *    about twice the thread's running estimate of a wait, never below what
+ *    the old spin-then-yield barrier spun on a quiet machine, and short when
+ *    waits are long (a co-scheduled process holds the core of the thread we
+ *    wait for: spinning would only keep it off) or threads outnumber cores.
+ *    Spinning forever at a barrier made a busy 2-core machine 18x slower.
  *  - Placement: one hwloc topology per pool; thread i binds itself to the
  *    PU rc_topo_place (sim/topo.c) plans for it. Binding failures leave the thread unbound
  *    and are reported by rc_pool_placement(), they are never fatal.
@@ -23,6 +30,7 @@
  * that thread creates while the pool lives inherit its single-PU binding:
  * start other thread pools (BLAS, I/O) before rc_pool_new. */
 #include "sim/pool.h"
+#include "sim/pool_wait.h"
 
 #include <errno.h>
 #include <hwloc.h>
@@ -37,29 +45,17 @@
 /* Above this a thread count is a typo rather than a machine. */
 #define RC_POOL_MAX_THREADS 4096
 
-/* Pause iterations before a waiter falls back to sched_yield (barrier and
- * completion wait) or before an idle worker goes to sleep. ~2000 pauses are
- * some tens of microseconds: longer than a typical gap between barriers, far
- * shorter than a scheduler tick. When threads outnumber cores the thread we
- * wait for may need our core, so spinning only delays it: yield almost at once. */
+/* Pause iterations before an idle worker goes to sleep. ~2000 pauses are
+ * some tens of microseconds: longer than a typical gap between runs, far
+ * shorter than a scheduler tick. */
 #define RC_POOL_SPIN 2048
-#define RC_POOL_SPIN_OVERSUB 16
 /* Idle workers yield every this many pauses while waiting for work, so a
  * runnable thread sharing the core (the caller, when oversubscribed) gets in. */
 #define RC_POOL_IDLE_YIELD_EVERY 64
 
 #define RC_POOL_LINE 160
 
-static inline void rc_pool_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield" ::: "memory");
-#else
-    atomic_signal_fence(memory_order_seq_cst);
-#endif
-}
+
 
 typedef struct rc_pool_thread {
     rc_pool *pool;
@@ -85,12 +81,16 @@ struct rc_pool {
 
     /* Completion counter: hammered by workers at the end of every run; kept
      * off the dispatch line so their increments do not disturb the readers. */
-    _Alignas(64) atomic_int ndone;
+    _Alignas(64) atomic_uint ndone;
 
     /* Barrier: arrivals RMW bar_count while waiters spin on bar_gen; separate
-     * lines so every arrival does not invalidate every waiter's cached copy. */
+     * lines so every arrival does not invalidate every waiter's cached copy.
+     * bar_nsleep: waiters asleep (or about to be) on the bar_gen futex;
+     * done_nsleep: 1 while the caller sleeps on the ndone futex. */
     _Alignas(64) atomic_uint bar_count;
     _Alignas(64) atomic_uint bar_gen;
+    _Alignas(64) atomic_int bar_nsleep;
+    atomic_int done_nsleep;
 
     /* Number of workers asleep (or about to be) on wake_cv. */
     _Alignas(64) atomic_int nsleep;
@@ -99,7 +99,6 @@ struct rc_pool {
     /* Cold. */
     _Alignas(64) int nth;
     int ncores;
-    int spin;
     int nstarted; /* workers actually created, for cleanup after failures */
     pthread_mutex_t mu;
     pthread_cond_t wake_cv;  /* workers sleep here between runs */
@@ -238,7 +237,7 @@ static unsigned rc_pool_wait_work(rc_pool *pool, unsigned seen)
         if (i % RC_POOL_IDLE_YIELD_EVERY == RC_POOL_IDLE_YIELD_EVERY - 1)
             sched_yield();
         else
-            rc_pool_cpu_relax();
+            rc_cpu_relax();
     }
     /* Sleep. Lost-wakeup avoidance is a Dekker pattern: we increment nsleep
      * then read gen, the caller writes gen then reads nsleep, all seq_cst, so
@@ -274,9 +273,12 @@ static void *rc_pool_worker(void *p)
         if (atomic_load_explicit(&pool->stop, memory_order_relaxed))
             break;
         pool->fn(pool->arg, t->ith, pool->nth);
-        /* release: the caller's acquire load of ndone then sees everything
-         * fn wrote, so rc_pool_run's return is a full synchronisation point. */
-        atomic_fetch_add_explicit(&pool->ndone, 1, memory_order_release);
+        /* release (part of seq_cst): the caller's acquire load of ndone then
+         * sees everything fn wrote, so rc_pool_run's return is a full
+         * synchronisation point. seq_cst: the last worker's increment is the
+         * waker's change in rc_wait_word's protocol. */
+        if (atomic_fetch_add_explicit(&pool->ndone, 1, memory_order_seq_cst) == (unsigned)pool->nth - 2)
+            rc_wake_word(&pool->ndone, &pool->done_nsleep);
     }
     return NULL;
 }
@@ -345,6 +347,8 @@ rc_pool *rc_pool_new(int nthreads, rc_placement place, rc_err *err)
     atomic_init(&pool->ndone, 0);
     atomic_init(&pool->bar_count, 0);
     atomic_init(&pool->bar_gen, 0);
+    atomic_init(&pool->bar_nsleep, 0);
+    atomic_init(&pool->done_nsleep, 0);
     atomic_init(&pool->nsleep, 0);
     atomic_init(&pool->running, 0);
     pthread_mutex_init(&pool->mu, NULL);
@@ -359,7 +363,6 @@ rc_pool *rc_pool_new(int nthreads, rc_placement place, rc_err *err)
     }
     pool->ncores = pool->topo ? rc_pool_count_cores(pool->topo) : rc_hw_ncores();
     pool->nth = nthreads ? nthreads : pool->ncores;
-    pool->spin = pool->nth > pool->ncores ? RC_POOL_SPIN_OVERSUB : RC_POOL_SPIN;
 
     pool->t = calloc((size_t)pool->nth, sizeof *pool->t);
     if (!pool->t) {
@@ -462,15 +465,11 @@ void rc_pool_run(rc_pool *pool, rc_pool_fn fn, void *arg)
     fn(arg, 0, nth);
 
     /* acquire: pairs with each worker's release increment, so their writes are
-     * visible once we return. Spin then yield, as in the barrier: the workers'
+     * visible once we return. Spin then sleep, as in the barrier: the workers'
      * shares are about as long as ours, so the wait is normally short. */
-    int want = nth - 1;
-    for (int i = 0; atomic_load_explicit(&pool->ndone, memory_order_acquire) != want; i++) {
-        if (i < pool->spin)
-            rc_pool_cpu_relax();
-        else
-            sched_yield();
-    }
+    const unsigned want = (unsigned)nth - 1;
+    for (unsigned d; (d = atomic_load_explicit(&pool->ndone, memory_order_acquire)) != want;)
+        rc_wait_word(&pool->ndone, d, &pool->done_nsleep, pool->nth > pool->ncores);
     atomic_store_explicit(&pool->running, 0, memory_order_relaxed);
 }
 
@@ -493,17 +492,15 @@ void rc_pool_barrier(rc_pool *pool)
         /* relaxed: nobody touches bar_count until they acquire the new
          * generation below, which is ordered after this reset. */
         atomic_store_explicit(&pool->bar_count, 0, memory_order_relaxed);
-        /* release: hands all writes seen by the last arriver to the waiters. */
-        atomic_store_explicit(&pool->bar_gen, g + 1, memory_order_release);
+        /* release (part of seq_cst): hands all writes seen by the last
+         * arriver to the waiters; seq_cst orders it before the bar_nsleep
+         * load of the wake (rc_wait_word's protocol). */
+        atomic_store_explicit(&pool->bar_gen, g + 1, memory_order_seq_cst);
+        rc_wake_word(&pool->bar_gen, &pool->bar_nsleep);
         return;
     }
-    /* acquire: pairs with the release store of the new generation. */
-    for (int i = 0; atomic_load_explicit(&pool->bar_gen, memory_order_acquire) == g; i++) {
-        if (i < pool->spin)
-            rc_pool_cpu_relax();
-        else
-            sched_yield();
-    }
+    /* acquire: pairs with the store of the new generation. */
+    rc_wait_word(&pool->bar_gen, g, &pool->bar_nsleep, pool->nth > pool->ncores);
 }
 
 void rc_pool_placement(const rc_pool *pool, char *buf, size_t cap)
@@ -518,6 +515,26 @@ void rc_pool_placement(const rc_pool *pool, char *buf, size_t cap)
             break;
         used += (size_t)n < cap - used ? (size_t)n : cap - used - 1;
     }
+}
+
+int rc_pool_load_warning(const rc_pool *pool, const char *loadavg_path, char *buf, size_t cap)
+{
+    if (!buf || cap == 0 || pool->nth > pool->ncores)
+        return 0; /* oversubscribed on purpose: the placement report says so */
+    FILE *f = fopen(loadavg_path ? loadavg_path : "/proc/loadavg", "r");
+    if (!f)
+        return 0;
+    double l1 = 0;
+    const int ok = fscanf(f, "%lf", &l1) == 1;
+    fclose(f);
+    if (!ok || l1 <= pool->ncores - pool->nth + 0.5)
+        return 0;
+    snprintf(buf, cap,
+             "rcsim: warning: load average %.2f on %d core%s: the %d pinned thread%s will share cores with other "
+             "work and may run much slower; on a busy machine set sim.threads (--threads) to the idle cores "
+             "(README: \"A busy machine\")",
+             l1, pool->ncores, pool->ncores == 1 ? "" : "s", pool->nth, pool->nth == 1 ? "" : "s");
+    return 1;
 }
 
 const rc_topo *rc_pool_topo(const rc_pool *pool)

@@ -5,8 +5,10 @@
  * fn(arg, ith, nth) and returns when all have returned. Inside fn threads meet
  * at rc_pool_barrier(); each barrier call site says why in a comment.
  * Work is split into contiguous partitions (rc_partition). Nothing inside the
- * pool allocates or locks on the hot path: the barrier spins briefly, then
- * yields (2 cores must not be burned by idle spinners for long).
+ * pool allocates or locks on the hot path: the barrier spins briefly (an
+ * adaptive budget, see pool.c), then sleeps on a futex (2 cores must not be
+ * burned by idle spinners, nor a busy machine by threads spinning for a
+ * thread that is off its core).
  *
  * Placement: thread ith is bound (hwloc_set_cpubind, HWLOC_CPUBIND_THREAD) to
  * one PU of the core rc_topo_place (sim/topo.h) gives it: spread across
@@ -47,6 +49,11 @@ const rc_topo *rc_pool_topo(const rc_pool *pool);
 /* Logical index of the NUMA node thread ith was placed on (its memory's
  * home), or -1 if unknown. */
 int rc_pool_thread_numa(const rc_pool *pool, int ith);
+
+/* 1 and a one-line warning in buf when the 1-minute load
+ * average (loadavg_path, NULL = /proc/loadavg) says the cores the pool pins
+ * are busy (load > cores − threads + 0.5, threads ≤ cores); else 0. */
+int rc_pool_load_warning(const rc_pool *pool, const char *loadavg_path, char *buf, size_t cap);
 
 /* Number of cores hwloc sees (>= 1). */
 int rc_hw_ncores(void);

@@ -55,7 +55,8 @@ with h5py.File(f"{run}/traces.h5", "r") as f:
     K = 1 if s["config"]["task"]["name"] == "spotting" else 10
     nin = 1 if K == 1 else 784
     rows = st["steps_computed_fraction"] * T
-    want = rows * (4 * H * H + H * K) + st["events_per_example"] * 4 * H
+    # Step 0 has h_{-1} = 0: its recurrent product is skipped and not counted.
+    want = rows * (4 * H * H + H * K) - 4 * H * H + st["events_per_example"] * 4 * H
     check(abs(st["macs_per_example"] - want) <= 1e-6 * want,
           f"macs_per_example {st['macs_per_example']} vs hand count {want}")
     check(abs(st["macs_dense_full"] - T * (4 * H * (H + nin) + H * K)) < 1e-6, "macs_dense_full")

@@ -209,8 +209,8 @@ static void test_one_writer(void **st)
     assert_int_equal(rc_test_sh("%s run %s/f.cfg --out %s --set train.examples=320 2>/dev/null", rc_test_bin(), g_dir, dir), 0);
     fd = open(lock, O_RDWR);
     assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
-    assert_int_equal(rc_test_sh("%s eval %s/f.cfg --set train.examples=320 --model %s/model.h5 2>%s", rc_test_bin(),
-                        g_dir, dir, ep), 2);
+    assert_int_equal(rc_test_sh("%s eval %s/f.cfg --set train.examples=320 --model %s/model.h5 --out %s 2>%s", rc_test_bin(),
+                        g_dir, dir, dir, ep), 2); /* --out: eval's default is DIR/eval */
     m = rc_test_slurp(ep, NULL);
     assert_contains(m, "another rcsim process");
     free(m);

@@ -75,12 +75,12 @@ static void test_sizes(void **st)
     char cfg[512], args[2048], err[8192], out[600];
     write_cfg("good.cfg", GOOD, cfg, sizeof cfg);
     snprintf(out, sizeof out, "%s/o_conv", g_dir);
-    snprintf(args, sizeof args, "run '%s' --out '%s' --set task.name=tmnist --set task.data_dir=%s --set model.type=snn "
+    snprintf(args, sizeof args, "run '%s' --out '%s' --set task.name=tmnist --set task.data_dir=%s --set model.type=snn --set model.hidden=0 "
              "--set 'model.layers=conv1000000k1000000p999999 fc10'", cfg, out, g_dir);
     /* no MNIST here: the layer check must come first, or the data error; never an abort */
     int rc = run(args, err, sizeof err);
     assert_int_not_equal(rc, 134);
-    snprintf(args, sizeof args, "run '%s' --out '%s' --set model.type=snn --set 'model.layers=fc1000000 fc1000000 fc1000000 fc2'",
+    snprintf(args, sizeof args, "run '%s' --out '%s' --set model.type=snn --set model.hidden=0 --set 'model.layers=fc1000000 fc1000000 fc1000000 fc2'",
              cfg, out);
     rc = run(args, err, sizeof err);
     if (rc != 2) print_error("%s", err);

@@ -327,6 +327,129 @@ static void test_barrier_2(void **state) { (void)state; check_barrier(2, 10000);
 static void test_barrier_3(void **state) { (void)state; check_barrier(3, 2000); }
 static void test_barrier_4_oversubscribed(void **state) { (void)state; check_barrier(4, 2000); }
 
+/* ---- stress: more threads than cores, sleeping waiters ------------------ */
+
+/* Every round each thread adds 1 to a shared counter, meets the others, and
+ * checks the counter is exactly nth·(r+1); some rounds one thread naps 1 ms
+ * (everyone else then goes to sleep on the futex) or spins a while, so waits
+ * alternate between short and long and the adaptive spin budget moves. A
+ * lost wake-up leaves a thread asleep for good: the child process then hangs
+ * and the watchdog (alarm) kills it. Shown to fail with a broken barrier that
+ * skips the futex wake (pool.c, rc_pool_wake_word returning at once): the
+ * child hangs in the first rounds and is killed by the alarm. */
+typedef struct {
+    rc_pool *pool;
+    int rounds;
+    long base; /* counter before this run, set by the caller */
+    atomic_long counter;
+    atomic_long errors;
+} stress_arg;
+
+static void stress_fn(void *arg, int ith, int nth)
+{
+    stress_arg *a = arg;
+    const long base = a->base;
+    for (int r = 0; r < a->rounds; r++) {
+        if (r % 53 == 7 && r / 53 % nth == ith)
+            sleep_ms(1);
+        else if (r % 11 == ith % 11)
+            for (volatile int k = 0; k < 20000; k++) {
+            }
+        atomic_fetch_add(&a->counter, 1);
+        /* Every thread's increment of round r is done before anyone checks. */
+        rc_pool_barrier(a->pool);
+        if (atomic_load(&a->counter) != base + (long)nth * (r + 1))
+            atomic_fetch_add(&a->errors, 1);
+        /* Everyone has checked before anyone increments for round r+1. */
+        rc_pool_barrier(a->pool);
+    }
+}
+
+static void count_fn(void *arg, int ith, int nth)
+{
+    (void)nth;
+    if (ith == 1) atomic_fetch_add((atomic_long *)arg, 1);
+}
+
+/* Child: 0 if every check passed. */
+static int stress_child(int n, int rounds, int runs)
+{
+    rc_err err = { { 0 } };
+    stress_arg a = { .rounds = rounds };
+    atomic_init(&a.counter, 0);
+    atomic_init(&a.errors, 0);
+    if (!(a.pool = rc_pool_new(n, RC_PLACE_SPREAD, &err))) return 3;
+    atomic_long done;
+    atomic_init(&done, 0);
+    for (int k = 0; k < runs; k++) {
+        a.base = atomic_load(&a.counter);
+        rc_pool_run(a.pool, stress_fn, &a);
+        /* Short runs in between: the caller's completion wait sleeps too. */
+        for (int j = 0; j < 50; j++) rc_pool_run(a.pool, count_fn, &done);
+    }
+    const long want = (long)n * rounds * runs;
+    fprintf(stderr, "stress: %d threads, %d runs of %d rounds: counter %ld (want %ld), %ld wrong checks, %ld short runs\n",
+            n, runs, rounds, atomic_load(&a.counter), want, atomic_load(&a.errors), atomic_load(&done));
+    rc_pool_free(a.pool);
+    return atomic_load(&a.errors) == 0 && atomic_load(&a.counter) == want && atomic_load(&done) == 50L * runs ? 0 : 1;
+}
+
+static void test_barrier_stress_oversubscribed(void **state)
+{
+    (void)state;
+    int n = 2 * rc_hw_ncores();
+    if (n < 8) n = 8;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(120); /* a lost wake-up hangs: SIGALRM ends the child */
+        _exit(stress_child(n, 1500, 4));
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (WIFSIGNALED(st))
+        fail_msg("stress child killed by signal %d (%s): a thread slept through its wake-up", WTERMSIG(st),
+                 WTERMSIG(st) == SIGALRM ? "hung 120 s" : "crashed");
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* ---- load warning ------------------------------------------------------------ */
+
+static int load_warns(rc_pool *p, double load, char *buf, size_t cap)
+{
+    char path[] = "/tmp/rcsim_loadavg_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "%.2f 0.50 0.40 3/200 4242\n", load);
+    fclose(f);
+    buf[0] = '\0';
+    int w = rc_pool_load_warning(p, path, buf, cap);
+    remove(path);
+    return w;
+}
+
+/* Warns when load > cores − threads + 0.5, not below, not for a pool that
+ * oversubscribes on purpose, not when the file is missing. */
+static void test_load_warning(void **state)
+{
+    (void)state;
+    const int nc = rc_hw_ncores();
+    char buf[400];
+    rc_pool *p = new_pool(1, RC_PLACE_SPREAD);
+    assert_int_equal(load_warns(p, nc - 1 + 0.4, buf, sizeof buf), 0);
+    assert_int_equal(load_warns(p, nc - 1 + 0.6, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "load average"));
+    assert_null(strchr(buf, '\n')); /* one line; the caller adds the newline */
+    assert_int_equal(rc_pool_load_warning(p, "/nonexistent/loadavg", buf, sizeof buf), 0);
+    rc_pool_free(p);
+    p = new_pool(nc + 1, RC_PLACE_SPREAD);
+    assert_int_equal(load_warns(p, 100.0, buf, sizeof buf), 0);
+    rc_pool_free(p);
+}
+
 /* ---- placement ------------------------------------------------------------ */
 
 static int count_lines(const char *s)
@@ -430,8 +553,12 @@ int main(void)
         cmocka_unit_test(test_barrier_2),
         cmocka_unit_test(test_barrier_3),
         cmocka_unit_test(test_barrier_4_oversubscribed),
+        cmocka_unit_test(test_barrier_stress_oversubscribed),
+        cmocka_unit_test(test_load_warning),
         cmocka_unit_test(test_placement),
         cmocka_unit_test(test_placement_truncates),
     };
+    /* TEST_FILTER=pattern runs only the matching tests (cmocka glob). */
+    if (getenv("TEST_FILTER")) cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

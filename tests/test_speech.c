@@ -900,7 +900,7 @@ static void test_cli_run(void **st)
     /* eval: tradeoff.csv with spike times in ms. */
     snprintf(cmd, sizeof cmd, "%s eval %s --model %s/model.h5 --thresholds 0.6,0.95 2>/dev/null", rc_test_bin(), cfg, out1);
     assert_int_equal(rc_test_sh("%s", cmd), 0);
-    snprintf(p1, sizeof p1, "%s/tradeoff.csv", out1);
+    snprintf(p1, sizeof p1, "%s/eval/tradeoff.csv", out1); /* eval's default folder: DIR/eval */
     char *t = rc_test_slurp(p1, NULL);
     assert_non_null(t);
     assert_contains(t, "examples_per_s,mean_spike_ms,events_per_example,macs_per_example\n0.6,");

@@ -1,21 +1,35 @@
 #!/usr/bin/python3
 """rcplot.py — the paper's figures from an rcsim run folder.
 
+Modes (`tools/rcplot.py --help` lists them too):
     tools/rcplot.py RUN_DIR [--examples N]
+    tools/rcplot.py RUN_DIR --raster [POP] [--example ID]
     tools/rcplot.py --compare OUT.png LABEL=TRADEOFF.csv LABEL=TRADEOFF.csv ...
     tools/rcplot.py --compare-training OUT.png LABEL=RUN_DIR LABEL=RUN_DIR ...
 
-Writes into RUN_DIR:
-  fig_spikes.png    (a) Fig. 1-style panels from traces.h5: labels, first
-                    output spikes coloured by class (grey = no spike), and
-                    the output activations of the traced examples until their
-                    first spike (after it too if the run traced that);
+RUN_DIR alone writes into RUN_DIR:
+  fig_spikes.png    (a) Fig. 1-style panels from traces.h5, one row per
+                    example (the traced examples when activations were
+                    traced, so the three panels show the same rows): labels,
+                    first output spikes coloured by class (black x = no
+                    spike; no class is drawn in black or grey), and the output
+                    activations of the traced examples until their first
+                    spike (after it too if the run traced that);
   fig_spike_time.png (b) the spike-time distribution over training, from
                     metrics.csv (validation quantiles p10/p50/p90 and mean;
                     Figs. 2B, 4C);
   fig_tradeoff.png  (c) the speed-accuracy trade-off from tradeoff.csv
                     (written by `rcsim eval`; Figs. 5, 6B). Skipped with a
                     message if the folder has no tradeoff.csv.
+traces.h5 and tradeoff.csv are read from RUN_DIR or, where it has none, from
+RUN_DIR/eval (where `rcsim eval --out RUN_DIR/eval` writes). A missing
+traces.h5 or metrics.csv is reported in one line and the exit status is 1
+(the figures that could be drawn are still written).
+--raster [POP] draws the spikes of one SNN population (default: the first
+hidden one traced, else output) for one example (--example, default the first
+traced example, else 0) with the output spikes below it and the first output
+spike marked: fig_raster_POP_exID.png. Record hidden spikes with
+output.trace_layers (and output.trace_after_spike for every step to T).
 --compare overlays the trade-off curves of several models (e.g. an RC model
 and its EOS twin, as the paper's Figs. 6B and 10) in one PNG. --compare-training draws, from each run's metrics.csv, the
 validation mean first-spike step and the accuracy at the first spike over
@@ -28,72 +42,175 @@ import os
 import sys
 
 import matplotlib
+import matplotlib.ticker  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import h5py  # noqa: E402
 
 
-def fig_spikes(run, nshow):
-    path = os.path.join(run, "traces.h5")
+class Missing(Exception):
+    """An input file the figure needs is not there (message for the user)."""
+
+
+def find_input(run, name):
+    """RUN/name, else RUN/eval/name (where `rcsim eval --out RUN/eval` writes);
+    Missing if neither exists."""
+    for d in (run, os.path.join(run, "eval")):
+        p = os.path.join(d, name)
+        if os.path.exists(p):
+            return p
+    raise Missing(f"{os.path.join(run, name)} not found (nor in {os.path.join(run, 'eval')})")
+
+
+# Class colours: tab10 without its grey, then tab20's other shades; no class
+# is black or grey, which mark "no spike".
+_TAB10 = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 7]
+_TAB20 = [c for i, c in enumerate(plt.get_cmap("tab20").colors) if i % 2 == 1 and i not in (15,)]
+PALETTE = _TAB10 + ["#1a237e"] + _TAB20
+NONE_COLOUR = "black"
+
+
+def class_colour(c, binary=False):
+    """Colour of class c in the spike panels (binary: 1 blue, 0 red)."""
+    if binary:
+        return "tab:blue" if c == 1 else "tab:red"
+    return PALETTE[int(c) % len(PALETTE)]
+
+
+def spike_rows(rc_ids, act_ids, nshow):
+    """Example ids shown, one per row, in every panel of fig_spikes: the traced
+    examples (act_ids) when activations were traced, else the first ones."""
+    have = set(int(i) for i in rc_ids)
+    if act_ids is not None and len(act_ids):
+        rows = [int(i) for i in act_ids if int(i) in have]
+    else:
+        rows = [int(i) for i in rc_ids]
+    return rows[:nshow]
+
+
+def spikes_figure(path, nshow):
+    """The fig_spikes figure of traces.h5 at path; returns the figure."""
     with h5py.File(path, "r") as f:
         rc = f["rc"]
         T = int(rc.attrs["T"])
-        tsp = rc["t_sp"][:nshow]          # 1-based
-        pred = rc["pred"][:nshow]
-        label = rc["label"][:nshow]
-        spiked = rc["spiked"][:nshow].astype(bool)
-        act = None
+        rc_ids = rc["example_ids"][...]
+        tsp_all, pred_all = rc["t_sp"][...], rc["pred"][...]          # t_sp 1-based
+        label_all, spiked_all = rc["label"][...], rc["spiked"][...].astype(bool)
+        act = act_ids = None
         if "activations" in f and "output" in f["activations"]:
             act = f["activations"]["output"][...]          # (examples, T, K)
             act_ids = f["activations"]["output_example_ids"][...]
-    n = len(tsp)
-    classes = max(int(label.max()) + 1, 2)
-    cmap = plt.get_cmap("tab10")
+    rows = spike_rows(rc_ids, act_ids, nshow)
+    at = {int(e): i for i, e in enumerate(rc_ids)}
+    n = len(rows)
+    sel = np.array([at[e] for e in rows], dtype=int)
+    tsp, pred, label, spiked = tsp_all[sel], pred_all[sel], label_all[sel], spiked_all[sel]
+    classes = max(int(label_all.max()) + 1 if len(label_all) else 2, 2)
     binary = classes == 2 and (act is None or act.shape[2] == 1)
 
-    def colour(c):
-        if binary:
-            return "tab:blue" if c == 1 else "tab:red"
-        return cmap(c % 10)
-
-    fig, axes = plt.subplots(1, 3, figsize=(13, max(3, 0.18 * n + 1.5)),
+    fig, axes = plt.subplots(1, 3, figsize=(13, max(3, 0.18 * n + 1.5)), sharey=True,
                              gridspec_kw={"width_ratios": [1, 4, 4]})
     ax = axes[0]
     for i in range(n):
-        ax.barh(i, 1, color=colour(label[i]))
+        ax.barh(i, 1, color=class_colour(label[i], binary))
     ax.set_title("label")
     ax.set_xticks([])
     ax.set_ylabel("example")
-    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_yticks(range(n))
+    ax.set_yticklabels([str(e) for e in rows], fontsize=6)
     ax = axes[1]
     for i in range(n):
         if spiked[i]:
-            ax.scatter(tsp[i], i, color=colour(pred[i]), s=25, marker="|", linewidths=3)
+            ax.scatter(tsp[i], i, color=class_colour(pred[i], binary), s=25, marker="|", linewidths=3)
         else:
-            ax.scatter(T, i, color="grey", s=25, marker="|", linewidths=3)
+            ax.scatter(T, i, color=NONE_COLOUR, s=25, marker="x", linewidths=1.5)
     ax.set_xlim(0.5, T + 0.5)
-    ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlabel("step (1-based)")
-    ax.set_title("first output spike (grey: none)")
+    ax.set_title("first output spike (colour: class; black x: none)")
     ax = axes[2]
-    if act is not None and len(act):
-        if act.shape[2] == 1:
-            img = act[:, :, 0]
-            ax.imshow(img, aspect="auto", cmap="coolwarm_r", vmin=0, vmax=1,
-                      extent=(0.5, T + 0.5, len(img) - 0.5, -0.5))
-            ax.set_title("output activation (blue: positive)")
-        else:
-            img = np.nanmax(act, axis=2)
-            ax.imshow(img, aspect="auto", cmap="viridis", vmin=0, vmax=1,
-                      extent=(0.5, T + 0.5, len(img) - 0.5, -0.5))
-            ax.set_title("max output probability")
-        ax.set_yticks(range(len(act_ids)))
-        ax.set_yticklabels([str(int(i)) for i in act_ids], fontsize=6)
+    if act is not None and len(act) and n:
+        K = act.shape[2]
+        img = np.full((n, T), np.nan)
+        pos = {int(e): j for j, e in enumerate(act_ids)}
+        for i, e in enumerate(rows):
+            if e in pos:
+                img[i] = act[pos[e], :, 0] if K == 1 else np.nanmax(act[pos[e]], axis=1)
+        cmap, title = ("coolwarm_r", "output activation (blue: positive)") if K == 1 else \
+            ("viridis", "max output probability")
+        ax.imshow(img, aspect="auto", cmap=cmap, vmin=0, vmax=1, interpolation="nearest",
+                  extent=(0.5, T + 0.5, n - 0.5, -0.5))
+        ax.set_title(title)
         ax.set_xlabel("step (1-based); blank = not computed")
     else:
-        ax.text(0.5, 0.5, "no activations traced", ha="center")
-    return save(fig, os.path.join(run, "fig_spikes.png"))
+        ax.text(0.5, 0.5, "no activations traced", ha="center", transform=ax.transAxes)
+    axes[0].set_ylim(n - 0.5, -0.5)
+    return fig
+
+
+def fig_spikes(run, nshow):
+    path = find_input(run, "traces.h5")
+    return save(spikes_figure(path, nshow), os.path.join(run, "fig_spikes.png"))
+
+
+def read_spikes(f, pop, T, dt):
+    """(steps 0-based, node ids, example ids) of /spikes/pop."""
+    g = f["spikes"][pop]
+    ex = g["example_ids"][...].astype(np.int64)
+    steps = np.rint(g["timestamps"][...] / dt - ex * T).astype(np.int64)
+    return steps, g["node_ids"][...].astype(np.int64), ex
+
+
+def fig_raster(run, pop, example):
+    """Spikes of one population for one example, output spikes below."""
+    path = find_input(run, "traces.h5")
+    with h5py.File(path, "r") as f:
+        pops = list(f["spikes"])
+        hidden = [p for p in pops if p != "output" and len(f["spikes"][p]["node_ids"])]
+        if pop is None:
+            pop = hidden[0] if hidden else "output"
+        if pop not in pops:
+            raise Missing(f"{path}: no population '{pop}' under /spikes (it has: {', '.join(pops)}); "
+                          "trace it with output.trace_layers")
+        T, dt = int(f.attrs.get("T", f["rc"].attrs["T"])), float(f.attrs["dt_ms"])
+        if example is None:
+            acts = f.get("activations")
+            ids = acts["output_example_ids"][...] if acts is not None and "output_example_ids" in acts else []
+            example = int(ids[0]) if len(ids) else 0
+        rc_ids = list(f["rc"]["example_ids"][...])
+        if example not in rc_ids:
+            raise Missing(f"{path}: no example {example} in /rc (it has {len(rc_ids)} examples)")
+        r = rc_ids.index(example)
+        tsp, spiked = int(f["rc"]["t_sp"][r]), bool(f["rc"]["spiked"][r])
+        attrs = f["spikes"][pop].attrs
+        size = int(attrs["size"]) if "size" in attrs else None
+        shape = [int(x) for x in attrs["shape"]] if "shape" in attrs else None
+        dims = str(attrs["dims"]) if "dims" in attrs else ""
+        st, nd, ex = read_spikes(f, pop, T, dt)
+        ost, ond, oex = read_spikes(f, "output", T, dt)
+        K = int(f["spikes"]["output"].attrs.get("size", max(2, int(ond.max()) + 1 if len(ond) else 2)))
+    m, om = ex == example, oex == example
+    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(8, 6), sharex=True, gridspec_kw={"height_ratios": [4, 1]})
+    colour = "black"
+    if shape and dims.endswith("channel"):
+        colour = [class_colour(c) for c in nd[m] % shape[-1]]
+    ax.scatter(st[m] + 1, nd[m], s=4, c=colour, marker="|")
+    ax.set_ylabel(f"{pop} node id" + (f" ({dims}: {shape})" if shape else ""))
+    if size:
+        ax.set_ylim(-0.5, size - 0.5)
+    ax.set_title(f"{pop}: {int(m.sum())} spikes of example {example}" + ("" if not shape or not dims.endswith("channel")
+                                                                          else " (colour: channel)"))
+    ax2.scatter(ost[om] + 1, ond[om], s=30, c=[class_colour(c) for c in ond[om]], marker="|", linewidths=2)
+    ax2.set_ylabel("output class")
+    ax2.set_ylim(-0.5, K - 0.5)
+    ax2.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax2.set_xlabel("step (1-based)")
+    for a in (ax, ax2):
+        if spiked:
+            a.axvline(tsp, color="grey", lw=0.8, ls="--")
+    ax2.set_xlim(0.5, T + 0.5)
+    ax2.set_title("output spikes" + (f" (first at step {tsp}, dashed)" if spiked else " (none)"), fontsize=9)
+    return save(fig, os.path.join(run, f"fig_raster_{pop}_ex{example}.png"))
 
 
 def save(fig, out):
@@ -111,7 +228,12 @@ def read_csv(path):
 
 
 def fig_spike_time(run):
-    rows = read_csv(os.path.join(run, "metrics.csv"))
+    path = os.path.join(run, "metrics.csv")
+    if not os.path.exists(path):
+        raise Missing(f"{path} not found (expected the folder of `rcsim run`); spike-time plot skipped")
+    rows = read_csv(path)
+    if not rows or "val_spike_step_p50" not in rows[0]:
+        raise Missing(f"{path}: no validation rows; spike-time plot skipped")
     ex = np.array([float(r["examples"]) for r in rows])
     p10 = np.array([float(r["val_spike_step_p10"]) for r in rows])
     p50 = np.array([float(r["val_spike_step_p50"]) for r in rows])
@@ -143,9 +265,10 @@ def read_tradeoff(path):
 
 
 def fig_tradeoff(run):
-    path = os.path.join(run, "tradeoff.csv")
-    if not os.path.exists(path):
-        print(f"rcplot: {path} not found (run `rcsim eval` first); trade-off plot skipped")
+    try:
+        path = find_input(run, "tradeoff.csv")
+    except Missing as e:
+        print(f"rcplot: {e} (run `rcsim eval --model {run}/model.h5` first); trade-off plot skipped")
         return None
     th, acc, st = read_tradeoff(path)
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -216,27 +339,64 @@ COMPARE_MODES = {
 }
 
 
+def parser():
+    ap = argparse.ArgumentParser(
+        prog="rcplot.py", description="The paper's figures from rcsim run folders.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="modes:\n"
+               "  RUN_DIR                      fig_spikes.png, fig_spike_time.png, fig_tradeoff.png in RUN_DIR\n"
+               "  RUN_DIR --raster [POP]       one population's spikes for one example (--example ID)\n"
+               "  --compare OUT.png LABEL=TRADEOFF.csv ...        overlay trade-off curves\n"
+               "  --compare-training OUT.png LABEL=RUN_DIR ...    spike time and accuracy over training\n"
+               "traces.h5 and tradeoff.csv are taken from RUN_DIR or else RUN_DIR/eval.")
+    ap.add_argument("items", nargs="*", metavar="RUN_DIR | LABEL=PATH",
+                    help="the run folder, or the compare modes' LABEL=PATH items")
+    modes = ap.add_mutually_exclusive_group()
+    for flag, (desc, _title, item, _fig) in COMPARE_MODES.items():
+        modes.add_argument(flag, metavar="OUT.png", help=f"{desc}; items: {item}")
+    modes.add_argument("--raster", nargs="?", const="", metavar="POP",
+                       help="raster of population POP (default: the first traced hidden one) for one example")
+    ap.add_argument("--example", type=int, help="--raster: the example id (default: the first traced one, else 0)")
+    ap.add_argument("--examples", type=int, default=40, help="examples shown in the spike panels (default 40)")
+    ap.add_argument("--title", help="compare modes: the figure's title")
+    return ap
+
+
 def main():
-    mode = COMPARE_MODES.get(sys.argv[1]) if len(sys.argv) > 1 else None
-    if mode:
-        desc, title, item, fig = mode
-        ap = argparse.ArgumentParser(description=desc)
-        ap.add_argument(sys.argv[1], dest="out", metavar="OUT.png", required=True)
-        ap.add_argument("--title", default=title)
-        ap.add_argument("items", nargs="+", metavar=item)
-        a = ap.parse_args()
-        print(f"rcplot: wrote {fig(a.out, a.items, a.title)}")
-        return
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("run", help="run folder (summary.json, metrics.csv, traces.h5)")
-    ap.add_argument("--examples", type=int, default=40, help="examples shown in the spike panels")
+    ap = parser()
     a = ap.parse_args()
-    if not os.path.isdir(a.run):
-        sys.exit(f"rcplot: {a.run}: not a folder")
-    for p in (fig_spikes(a.run, a.examples), fig_spike_time(a.run), fig_tradeoff(a.run)):
+    for flag, (_desc, title, item, fig) in COMPARE_MODES.items():
+        out = getattr(a, flag.lstrip("-").replace("-", "_"))
+        if out is not None:
+            if not a.items:
+                ap.error(f"{flag} needs at least one {item}")
+            print(f"rcplot: wrote {fig(out, a.items, title if a.title is None else a.title)}")
+            return 0
+    if len(a.items) != 1:
+        ap.error("expected one RUN_DIR (or a --compare mode)")
+    run = a.items[0]
+    if not os.path.isdir(run):
+        sys.exit(f"rcplot: {run}: not a folder")
+    if a.raster is not None:
+        figs = [lambda: fig_raster(run, a.raster or None, a.example)]
+    else:
+        figs = [lambda: fig_spikes(run, a.examples), lambda: fig_spike_time(run), lambda: fig_tradeoff(run)]
+    bad = 0
+    for make in figs:
+        try:
+            p = make()
+        except Missing as e:
+            print(f"rcplot: {e}", file=sys.stderr)
+            bad = 1
+            continue
+        except (OSError, KeyError, ValueError) as e:
+            print(f"rcplot: {run}: cannot draw a figure: {e}", file=sys.stderr)
+            bad = 1
+            continue
         if p:
             print(f"rcplot: wrote {p}")
+    return bad
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -61,7 +61,14 @@ rc_status rc_app_apply_args(rc_cfg *cfg, const rc_run_args *a, rc_err *err);
  * reads is RC_ERR_CONFIG (task_keys.c): training keys in a network config,
  * instance sections or sim.time_ms in a training config. */
 rc_status rc_app_check_task_keys(const rc_cfg *cfg, const char *path, rc_err *err);
+/* Training configs: a model.*, [task] or [encoder] key that the chosen
+ * model.type / task.name does not read is an error (called by the above). */
+rc_status rc_app_check_model_keys(const rc_cfg *cfg, const char *path, rc_err *err);
 rc_status rc_app_configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err);
+/* One line on stderr when the load average says the cores the pool will use
+ * are busy (rc_pool_load_warning): at a terminal or with RCSIM_LOAD_WARNING=1;
+ * never with RCSIM_LOAD_WARNING=0; rank 0 only. */
+void rc_app_load_warning(const rc_pool *pool);
 
 /* The data set of the config's [task] and [encoder] (MNIST images, speech,
  * or a generator). Errors name cfg_path and the key. */
@@ -175,15 +182,16 @@ rc_status rc_app_claim_dir(const char *dir, int fresh, int force, int *lockfd, r
 
 /* Opens outdir/metrics.csv: a new file with its header, or (resume) the
  * existing one cut to the rows of batches <= upto (multiples of every), for
- * appending. */
-rc_status rc_app_metrics_open(const char *outdir, int resume, int64_t upto, int64_t every, FILE **out,
+ * appending. with_end: validation runs every example to its last step
+ * (train.select = end), so the val_accuracy_at_end column exists. */
+rc_status rc_app_metrics_open(const char *outdir, int resume, int64_t upto, int64_t every, int with_end, FILE **out,
                               rc_err *err);
 
 /* One metrics.csv row: after `batch` batches (trained examples, seconds since
  * the start, learning rate), the training metrics since the last row (tm,
  * steps_fraction) and the validation metrics vm; is_best: vm's model is kept. */
 void rc_app_metrics_row(FILE *f, int64_t batch, int64_t trained, double wall, double lr, const rc_metrics *tm,
-                        double steps_fraction, const rc_metrics *vm, int is_best);
+                        double steps_fraction, const rc_metrics *vm, int with_end, int is_best);
 
 /* What summary.json reports besides the setup and the test. */
 typedef struct {
@@ -200,6 +208,11 @@ rc_status rc_app_summary_write(const rc_app_setup *S, const rc_app_outcome *o, c
 /* Writes dir/traces.h5 from the kept RC-inference results res of test
  * examples 0..n-1, plus the spikes of the traced hidden populations (SNN) and
  * the activations of output.trace_examples (more engine passes, not timed). */
+/* The output.trace_* keys against the model (sn: its LIF layers; NULL for
+ * the LSTM cores): keys it would ignore (output.traces = false; the SNN-only
+ * trace_all_output_spikes and trace_membrane) and trace_membrane's names are
+ * config errors naming the key. */
+rc_status rc_app_trace_keys(const rc_cfg *cfg, const char *cfg_path, const rc_lif_shape *sn, rc_err *err);
 rc_status rc_app_traces_write(rc_app_setup *S, const char *dir, const rc_example_result *res, int64_t n,
                               rc_err *err);
 

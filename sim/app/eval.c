@@ -10,10 +10,47 @@
 #include "base/strbuf.h"
 #include "io/fsutil.h"
 #include "sim/app/app.h"
+#include "sim/comm.h"
+#include "sim/engine_shard.h"
 
 rc_app_evaluator rc_app_evaluator_of(rc_app_setup *S)
 {
     return (rc_app_evaluator){ S->eng, S->ds, S->tbatch, S->theta, S->spotting, S->res, S->idx, NULL, NULL, 1, 0 };
+}
+
+/* Several MPI ranks: rank r runs the test.batch batches rc_shards_eval_range
+ * gives it, exactly as one rank would (same batches, same examples), into
+ * all (count); the results are gathered on every rank in example order and
+ * accumulated as one rank does, so every metric is the same bits for any P. */
+static rc_status evaluate_ranks(rc_app_evaluator *ev, rc_split split, int64_t count, const rc_batch_opts *o,
+                                rc_metrics_acc *acc, int64_t *total_rows, rc_err *err)
+{
+    rc_example_result *all = ev->keep ? ev->keep : malloc((size_t)(count > 0 ? count : 1) * sizeof *all);
+    if (!all) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+    int64_t lo, hi, rows = 0;
+    rc_shards_eval_range((count + ev->batch - 1) / ev->batch, &lo, &hi);
+    rc_status st = RC_OK;
+    for (int64_t bi = lo; bi < hi && !st; bi++) {
+        const int64_t i = bi * ev->batch;
+        int n = (int)(count - i < ev->batch ? count - i : ev->batch);
+        for (int j = 0; j < n; j++) ev->idx[j] = i + j;
+        int64_t r = 0;
+        st = rc_engine_batch(ev->eng, split, ev->idx, n, o, all + i, &r, err);
+        rows += r;
+    }
+    /* A rank that failed stops the others here (they wait in the gather). */
+    if (rc_shards_max_int(st != RC_OK)) {
+        if (!st) st = rc_err_set(err, RC_ERR_IO, "%s", ""); /* the failed rank prints the message */
+    } else {
+        st = rc_shards_eval_gather(all, count, ev->batch, &rows, err);
+    }
+    if (!st) {
+        rc_metrics_add(acc, all, (int)count);
+        for (int64_t j = 0; j < count; j++) ev->synops += all[j].synops;
+        *total_rows = rows;
+    }
+    if (all != ev->keep) free(all);
+    return st;
 }
 
 rc_status rc_app_evaluate(rc_app_evaluator *ev, rc_split split, int64_t count, int stop, rc_metrics *m,
@@ -26,7 +63,11 @@ rc_status rc_app_evaluate(rc_app_evaluator *ev, rc_split split, int64_t count, i
     int64_t total_rows = 0;
     ev->synops = 0;
     double t0 = rc_now_s();
-    for (int64_t i = 0; i < count; i += ev->batch) {
+    if (rc_comm_size() > 1) {
+        rc_status st = evaluate_ranks(ev, split, count, &o, &acc, &total_rows, err);
+        if (st) return st;
+    }
+    for (int64_t i = 0; i < count && rc_comm_size() == 1; i += ev->batch) {
         int n = (int)(count - i < ev->batch ? count - i : ev->batch);
         for (int j = 0; j < n; j++) ev->idx[j] = i + j;
         int64_t r = 0;
@@ -108,7 +149,7 @@ static rc_status sweep(rc_app_setup *S, const rc_run_args *a, const double *th, 
         if (snn) rc_sb_printf(sb, ",%.1f", (double)ev.synops / (double)n);
         else rc_sb_printf(sb, ",%.3f,%.1f", m.events_per_example, m.macs_per_example);
         rc_sb_printf(sb, "\n");
-        if (!a->quiet)
+        if (!a->quiet && rc_comm_rank() == 0)
             fprintf(stderr, "rcsim eval: %s %g: accuracy %.4f at mean spike step %.2f/%d (no spike %.4f)\n",
                     snn ? "output V_th scale" : "threshold", th[i], m.accuracy, m.mean_spike_step, S->T, m.no_spike_fraction);
     }
@@ -136,7 +177,11 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     if (st) goto done;
     memcpy(S.net->params, kept, S.net->nparams * sizeof *kept);
     const char *outdir = rc_cfg_get_str(S.cfg, "output.dir");
-    if ((st = rc_app_claim_dir(outdir, 0, 0, &lockfd, err))) goto done; /* one writer */
+    /* One writer: under mpirun, rank 0 (the passes are spread over the ranks). */
+    const int writer = rc_comm_rank() == 0;
+    if (writer) st = rc_app_claim_dir(outdir, 0, 0, &lockfd, err);
+    if (rc_shards_max_int(st != RC_OK) && !st) st = rc_err_set(err, RC_ERR_USAGE, "%s", ""); /* rank 0 says why */
+    if (st) goto done;
     const int64_t n = rc_app_split_count(&S, RC_SPLIT_TEST, rc_cfg_get_int(S.cfg, "test.size"));
     rc_app_evaluator ev = rc_app_evaluator_of(&S);
     if (!(keep = malloc((size_t)n * sizeof *keep))) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
@@ -144,13 +189,13 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     if ((st = sweep(&S, a, th, nth, n, &endm, keep, &kept_theta, &sb, err))) goto done;
     snprintf(path, sizeof path, "%s/tradeoff.csv", outdir);
     if (sb.oom) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
-    if ((st = rc_write_atomic(path, sb.s, sb.len, err))) goto done;
+    if (writer && (st = rc_write_atomic(path, sb.s, sb.len, err))) goto done;
     if (!kept_theta) { /* train.threshold was not in the sweep: one pass at it */
         ev.keep = keep;
         if ((st = rc_app_evaluate(&ev, RC_SPLIT_TEST, n, 1, &m, NULL, NULL, err))) goto done;
     }
-    if ((st = rc_app_traces_write(&S, outdir, keep, n, err))) goto done;
-    if (!a->quiet) fprintf(stderr, "rcsim eval: wrote %s and %s/traces.h5\n", path, outdir);
+    if (writer && (st = rc_app_traces_write(&S, outdir, keep, n, err))) goto done;
+    if (!a->quiet && writer) fprintf(stderr, "rcsim eval: wrote %s and %s/traces.h5\n", path, outdir);
 done:
     if (lockfd >= 0) close(lockfd);
     free(keep);

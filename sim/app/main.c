@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "base/escape.h"
 #include "io/cfg.h"
 #include "sim/comm.h"
@@ -12,6 +13,7 @@
 #include "sim/pool.h"
 #include "sim/app/app.h"
 #include "sim/app/network_cfg.h"
+#include "sim/app/nir_app.h"
 #include "sim/app/spec.h"
 #include "sim/engine.h"
 
@@ -24,12 +26,16 @@ static void usage_main(FILE *f)
         "rcsim %s — rank-coding simulator and trainer for recurrent and spiking networks\n\n"
         "usage:\n"
         "  rcsim run CFG [options]   train and test the network described by CFG\n"
-        "  rcsim eval CFG --model DIR/model.h5 [--thresholds LIST] [options]\n"
-        "                            test a trained model at several thresholds\n"
+        "  rcsim eval [CFG] --model DIR/model.h5 [--thresholds LIST] [options]\n"
+        "                            test a trained model at several thresholds (into DIR/eval;\n"
+        "                            without CFG, the config stored in model.h5)\n"
         "  rcsim info [CFG] [--threads N] [--placement P] [--topology DESC] [--check]\n"
         "                            build options, BLAS, hwloc topology, thread placement,\n"
         "                            the partition plan of CFG's layers over the threads,\n"
         "                            and (--check) where each partition's pages landed\n"
+        "  rcsim export-nir CFG --model DIR/model.h5 --out net.nir\n"
+        "                            write a spiking (snn) model as a NIR graph; load one\n"
+        "                            with model.type = snn, model.nir = FILE\n"
         "  rcsim --help | --version\n\n"
         "`rcsim run --help` lists the run options and every config key.\n", RC_VERSION);
 }
@@ -59,15 +65,16 @@ static void usage_run(FILE *f)
 static void usage_eval(FILE *f)
 {
     fprintf(f,
-        "usage: rcsim eval CFG --model DIR/model.h5 [--thresholds 0.5,0.7,0.9,0.95,0.99]\n"
-        "                  [--set section.key=value]... [--out DIR] [--threads N]\n\n"
+        "usage: rcsim eval [CFG] --model DIR/model.h5 [--thresholds 0.5,0.7,0.9,0.95,0.99]\n"
+        "                  [--set section.key=value]... [--out OUTDIR] [--threads N]\n\n"
         "Loads the kept model of a checkpoint written by `rcsim run` with the same\n"
-        "config, tests it with RC-inference at each threshold and writes\n"
+        "config (CFG; without it, the config stored in model.h5, with --set applied),\n"
+        "tests it with RC-inference at each threshold and writes\n"
         "  tradeoff.csv  threshold, accuracy, mean_spike_step, mean_spike_fraction,\n"
         "                no_spike_fraction, accuracy_at_end, examples_per_s,\n"
         "                mean_spike_ms, events_per_example, macs_per_example\n"
         "  traces.h5     spike report of the test set at train.threshold\n"
-        "into --out DIR (default: the model's folder).\n"
+        "into --out OUTDIR (default: DIR/eval, so the run's own traces.h5 is kept).\n"
         "For model.type = snn the thresholds scale the output layer's V_th (an liN\n"
         "readout's model.v_out; any values in (0, 1000], default\n"
         "0.5,0.75,1,1.25,1.5,2,3) and tradeoff.csv has synops_per_example in place\n"
@@ -83,6 +90,19 @@ static int need_arg(int i, int argc, const char *flag)
         return 0;
     }
     return 1;
+}
+
+/* A config path that names no file is a usage error (exit 2), with the
+ * folder a relative path was looked for in. */
+static int cfg_exists(const char *cmd, const char *path)
+{
+    if (access(path, F_OK) == 0) return 1;
+    char e[256], cwd[4096] = "";
+    if (path[0] != '/' && !getcwd(cwd, sizeof cwd)) cwd[0] = 0;
+    fprintf(stderr, "rcsim %s: %s: no such config file%s%s%s; usage: rcsim %s CFG [options]\n", cmd,
+            rc_escape(e, sizeof e, path, strlen(path)), cwd[0] ? " (looked for in the current directory " : "", cwd,
+            cwd[0] ? ")" : "", cmd);
+    return 0;
 }
 
 static int cmd_run(int argc, char **argv, int eval)
@@ -118,19 +138,27 @@ static int cmd_run(int argc, char **argv, int eval)
             goto out;
         }
     }
-    if (!a.cfg_path) {
-        fprintf(stderr, "rcsim %s: missing config file; usage: rcsim %s CFG [options]\n", g_cmd, g_cmd);
-        goto out;
-    }
     if (eval && !a.model) {
         fprintf(stderr, "rcsim eval: missing --model DIR/model.h5; see rcsim eval --help\n");
         goto out;
     }
+    if (!a.cfg_path && eval) { /* the config stored in the checkpoint */
+        a.cfg_path = a.model;
+        a.cfg_stored = 1;
+    } else if (!a.cfg_path) {
+        fprintf(stderr, "rcsim %s: missing config file; usage: rcsim %s CFG [options]\n", g_cmd, g_cmd);
+        goto out;
+    } else if (!cfg_exists(g_cmd, a.cfg_path)) goto out;
     rc_err err = { "" };
     rc_status st = eval ? rc_eval(&a, &err) : rc_run(&a, &err);
     if (st == RC_OK) rc = 0;
     else {
-        fprintf(stderr, "rcsim: %s\n", err.msg[0] ? err.msg : rc_status_str(st));
+        /* Several MPI ranks: an empty message is a rank stopped by another's
+         * failure, and errors every rank meets alike are said by rank 0. */
+        const int same_everywhere = st == RC_ERR_CONFIG || st == RC_ERR_USAGE || st == RC_ERR_NUMERIC ||
+                                    st == RC_ERR_INTERRUPTED;
+        if (rc_comm_size() == 1 || (err.msg[0] && (rc_comm_rank() == 0 || !same_everywhere)))
+            fprintf(stderr, "rcsim: %s\n", err.msg[0] ? err.msg : rc_status_str(st));
         if (st == RC_ERR_CONFIG || st == RC_ERR_USAGE) rc = 2;
         else if (st == RC_ERR_INTERRUPTED) rc = rc_run_signal() == 15 ? 143 : 130;
         else rc = 1;
@@ -373,6 +401,7 @@ static int cmd_info(int argc, char **argv)
     if (!cfg) return 1;
     rc_topo *topo = NULL;
     rc_thread_place *pl = NULL;
+    if (o.cfg_path && !cfg_exists("info", o.cfg_path)) { rc = 2; goto out; }
     if ((rc = info_config(&o, cfg, &topo)) >= 0) goto out;
     rc = 0;
     const rc_placement place = strcmp(rc_cfg_get_str(cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD
@@ -410,8 +439,9 @@ static int dispatch(int argc, char **argv)
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2, 0);
     if (!strcmp(cmd, "eval")) return cmd_run(argc - 2, argv + 2, 1);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
+    if (!strcmp(cmd, "export-nir")) return rc_export_nir_main(argc - 2, argv + 2);
     char e[256];
-    fprintf(stderr, "rcsim: unknown command '%s'; expected run, eval, info (see rcsim --help)\n",
+    fprintf(stderr, "rcsim: unknown command '%s'; expected run, eval, info, export-nir (see rcsim --help)\n",
             rc_escape(e, sizeof e, cmd, strlen(cmd)));
     return 2;
 }

@@ -16,6 +16,7 @@
 
 #include "base/clock.h"
 #include "sim/app/network_cfg.h"
+#include "sim/comm.h"
 
 static void mib(char *buf, size_t cap, uint64_t bytes)
 {
@@ -73,6 +74,12 @@ int rc_netinfo(const rc_cfg *cfg, const char *cfg_path, const rc_topo *topo, int
                const rc_thread_place *pl)
 {
     rc_err err = { "" };
+    if (rc_comm_size() > 1) { /* the plan is of one process's threads */
+        if (rc_comm_rank() == 0)
+            fprintf(stderr, "rcsim: info plans the threads of one process: run it without mpirun (each of P "
+                            "ranks holds the neurons g with g %% P == rank)\n");
+        return 2;
+    }
     rc_net_spec *s = malloc(sizeof *s);
     rc_netcfg_files files;
     memset(&files, 0, sizeof files);

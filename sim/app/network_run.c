@@ -20,6 +20,9 @@
 #include "sim/app/app.h"
 #include "sim/app/network_cfg.h"
 #include "sim/app/spec.h"
+#include "sim/comm.h"
+
+#include <mpi.h>
 
 /* ---- progress ------------------------------------------------------------ */
 
@@ -77,28 +80,43 @@ static rc_status write_presentations(const rc_network *net, const rc_net_spec *s
     return st;
 }
 
+/* traces.h5, written by rank 0 alone: one writer keeps the write-to-temp,
+ * CRC trailer and atomic rename of io/traces.c and needs no parallel HDF5;
+ * the spikes are gathered to it one population at a time (4-8 bytes a
+ * spike), the membrane columns were gathered at the end of the run. */
 static rc_status write_traces(const rc_network *net, const rc_net_spec *s, const rc_netcfg_files *files,
                               rc_cfg *cfg, const char *dir, rc_err *err)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/traces.h5", dir);
-    char *ini = rc_cfg_to_ini(cfg);
-    const rc_traces_meta meta = { RC_VERSION, RC_GIT_REV, ini ? ini : "", s->seed, NAN, NAN, "network",
-                                  (int)rc_network_steps_done(net) + 1, s->dt_ms, 1 };
-    rc_traces *tr = rc_traces_open(path, &meta, err);
-    free(ini);
-    if (!tr) return RC_ERR_IO;
+    const int root = rc_comm_rank() == 0;
+    rc_traces *tr = NULL;
     rc_status st = RC_OK;
-    for (int r = 0; r < s->nspk && !st; r++) {
+    if (root) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/traces.h5", dir);
+        char *ini = rc_cfg_to_ini(cfg);
+        const rc_traces_meta meta = { RC_VERSION, RC_GIT_REV, ini ? ini : "", s->seed, NAN, NAN, "network",
+                                      (int)rc_network_steps_done(net) + 1, s->dt_ms, 1 };
+        tr = rc_traces_open(path, &meta, err);
+        free(ini);
+        if (!tr) st = RC_ERR_IO;
+    }
+    /* rc_network_spikes is collective: every rank makes every call, whatever
+     * happened to rank 0's file (the first error is kept) */
+    for (int r = 0; r < s->nspk; r++) {
         int32_t *steps;
         uint64_t *ids;
         size_t n;
-        st = rc_network_spikes(net, s->spk[r].pop, &steps, &ids, &n, err);
+        rc_err e2 = { "" };
+        const rc_status g = rc_network_spikes(net, s->spk[r].pop, &steps, &ids, &n, st ? &e2 : err);
+        if (!st) st = g;
         for (size_t i = 0; i < n; i++) steps[i] += 1; /* stamped at the end of the step: (s+1)·dt */
-        if (!st) st = rc_traces_add_spikes(tr, s->pop[s->spk[r].pop].name, 0, steps, ids, n, err);
+        if (!st && root) st = rc_traces_add_spikes(tr, s->pop[s->spk[r].pop].name, 0, steps, ids, n, err);
+        const rc_traces_pop_shape shape = { 1, { s->pop[s->spk[r].pop].n }, "neuron" };
+        if (!st && root) st = rc_traces_describe(tr, s->pop[s->spk[r].pop].name, &shape, err);
         free(steps);
         free(ids);
     }
+    if (!root) return st;
     for (int r = 0; r < s->nvm && !st; r++) {
         uint64_t ids[RC_NET_MAXVM];
         for (int c = 0; c < s->vm[r].nnodes; c++) ids[c] = (uint64_t)s->vm[r].nodes[c];
@@ -110,7 +128,7 @@ static rc_status write_traces(const rc_network *net, const rc_net_spec *s, const
     }
     if (!st) st = write_presentations(net, s, files, tr, err);
     if (st) {
-        rc_traces_abort(tr);
+        if (tr) rc_traces_abort(tr);
         return st;
     }
     return rc_traces_close(tr, err);
@@ -121,6 +139,8 @@ static void summary_json(rc_strbuf *b, const rc_network *net, const rc_net_spec 
 {
     rc_net_info in;
     rc_network_info(net, &in);
+    char ranks[48] = ""; /* threads per rank; only under mpirun */
+    if (rc_comm_active()) snprintf(ranks, sizeof ranks, ", \"ranks\": %d", rc_comm_size());
     const double simulated = (double)rc_network_steps_done(net) * s->dt_ms * 1e-3;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -143,9 +163,9 @@ static void summary_json(rc_strbuf *b, const rc_network *net, const rc_net_spec 
                  rc_network_nneurons(net), (unsigned long long)in.synapses);
     rc_sb_json_num(b, in.synapses ? (double)in.syn_bytes / (double)in.synapses : 0);
     rc_sb_printf(b, ", \"synapse_bytes\": %llu, \"state_bytes\": %llu, \"dmin_steps\": %d, \"dmax_steps\": %d, "
-                    "\"threads\": %d},\n",
+                    "\"threads\": %d%s},\n",
                  (unsigned long long)in.syn_bytes, (unsigned long long)in.state_bytes, rc_network_dmin(net),
-                 rc_network_dmax(net), nth);
+                 rc_network_dmax(net), nth, ranks);
     rc_sb_printf(b, "  \"timing\": {\"build_s\": ");
     rc_sb_json_num(b, in.build_s);
     rc_sb_printf(b, ", \"sim_s\": ");
@@ -168,39 +188,58 @@ static void summary_json(rc_strbuf *b, const rc_network *net, const rc_net_spec 
 
 /* ---- the run ------------------------------------------------------------ */
 
+/* With several ranks: any rank's failure, on every rank (collective), so a
+ * failure of one rank alone (rank 0's output folder, a thread pool) stops
+ * all of them before the next collective instead of leaving them waiting. */
+static rc_status agree(rc_status st, rc_err *err)
+{
+    if (!rc_comm_active() || rc_comm_size() < 2) return st;
+    int v = (int)st, any = RC_ERR_IO;
+    if (MPI_Allreduce(&v, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS) any = RC_ERR_IO;
+    if (any && !st) return rc_err_set(err, (rc_status)any, "another rank failed before the simulation (it says why)");
+    return st;
+}
+
+/* Progress lines, summary.json and traces.h5 come from rank 0 only; the other
+ * ranks take part in the collectives and write nothing. */
 static rc_status simulate(rc_cfg *cfg, const rc_run_args *a, const rc_net_spec *s, const rc_netcfg_files *files,
                           rc_err *err)
 {
     const double t_start = rc_now_s();
+    const int root = rc_comm_rank() == 0;
     rc_pool *pool = rc_pool_new((int)rc_cfg_get_int(cfg, "sim.threads"),
                                 strcmp(rc_cfg_get_str(cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD
                                                                                         : RC_PLACE_COMPACT,
                                 err);
-    if (!pool) return RC_ERR_NOMEM;
     const char *dir = rc_cfg_get_str(cfg, "output.dir");
+    rc_status st = agree(!pool ? RC_ERR_NOMEM : root ? rc_mkdir_p(dir, err) : RC_OK, err);
+    if (!pool) return st;
+    rc_app_load_warning(pool);
     rc_network *net = NULL;
     rc_strbuf sb = { 0 };
-    rc_status st = rc_mkdir_p(dir, err);
     if (!st) st = rc_network_new(&net, s, pool, err);
     netprog pr = { 0, rc_cfg_get_float(cfg, "output.log_every_s"), 0, s->dt_ms, 0 };
     const char *how = rc_cfg_get_str(cfg, "output.progress");
-    pr.mode = !strcmp(how, "off") || a->quiet ? 0 : !strcmp(how, "line") ? 1 : !strcmp(how, "log") ? 2 : isatty(2) ? 1 : 2;
+    pr.mode = !strcmp(how, "off") || a->quiet || !root ? 0 : !strcmp(how, "line") ? 1 : !strcmp(how, "log") ? 2 : isatty(2) ? 1 : 2;
     double sim_s = 0;
+    int ran = 0; /* the run succeeded (on every rank: its errors are agreed) */
     if (!st) {
         pr.t0 = rc_now_s();
         st = rc_network_run(net, llround(rc_cfg_get_float(cfg, "sim.time_ms") / s->dt_ms), pr.mode ? netprog_fn : NULL,
                             &pr, err);
         sim_s = rc_now_s() - pr.t0;
+        ran = !st;
         if (pr.drawn) fprintf(stderr, "\n");
     }
     if (!st && rc_cfg_get_bool(cfg, "output.traces")) st = write_traces(net, s, files, cfg, dir, err);
-    if (!st) {
+    if (ran) { /* the summary's counts are collective: all ranks, even if rank 0's traces failed */
         summary_json(&sb, net, s, cfg, rc_pool_nthreads(pool), sim_s, rc_now_s() - t_start);
         char path[4200];
         snprintf(path, sizeof path, "%s/summary.json", dir);
-        st = sb.oom ? rc_err_set(err, RC_ERR_NOMEM, "summary.json: out of memory")
-                    : rc_write_atomic(path, sb.s, sb.len, err);
-        if (!st && !a->quiet) fprintf(stdout, "%s", sb.s);
+        if (root && !st)
+            st = sb.oom ? rc_err_set(err, RC_ERR_NOMEM, "summary.json: out of memory")
+                        : rc_write_atomic(path, sb.s, sb.len, err);
+        if (root && !st && !a->quiet) fprintf(stdout, "%s", sb.s);
     }
     rc_sb_free(&sb);
     rc_network_free(net);

@@ -35,11 +35,14 @@ void rc_app_progress_show(rc_app_progress *p, int64_t done, int64_t total, doubl
     p->last = t;
     char eta[32];
     fmt_eta(eta, sizeof eta, ex_s > 0 ? (double)(total - done) / ex_s : -1);
-    char line[256];
+    /* Before the first validation point there is none to show: a dash. */
+    char va[32] = "\u2014", ts[32] = "\u2014", line[256];
+    if (!isnan(val_acc)) snprintf(va, sizeof va, "%.4f", val_acc);
+    if (!isnan(tsp)) snprintf(ts, sizeof ts, "%.2f", tsp);
     snprintf(line, sizeof line,
-             "train %lld/%lld (%.0f%%)  %.0f ex/s  loss %.4f  val acc %.4f  mean t_sp %.2f  ETA %s",
+             "train %lld/%lld (%.0f%%)  %.0f ex/s  loss %.4f  val acc %s  mean t_sp %s  ETA %s",
              (long long)done, (long long)total, 100.0 * (double)done / (double)total, ex_s,
-             loss, val_acc, tsp, eta);
+             loss, va, ts, eta);
     if (p->mode == 1) {
         fprintf(stderr, "\r%-110s", line);
         p->drawn = 1;

@@ -22,6 +22,7 @@ typedef struct {
     int force;             /* run: --force, replace an earlier run's outputs */
     const char *model;     /* eval: --model PATH/model.h5 */
     const char *thresholds;/* eval: --thresholds "0.5,0.9,..." (NULL = default sweep) */
+    int cfg_stored;        /* eval without CFG: cfg_path is the checkpoint, whose stored config is used */
 } rc_run_args;
 
 /* Runs a whole experiment. Config errors are RC_ERR_CONFIG and are detected

@@ -7,14 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "encoders/events.h"
 #include "encoders/images.h"
 #include "encoders/speech.h"
 #include "encoders/spotting.h"
 #include "encoders/twoseq.h"
+#include "io/checkpoint.h"
 #include "io/fsutil.h"
 #include "io/idx.h"
+#include "sim/comm.h"
 #include "sim/topo.h"
 #include "sim/app/app.h"
+#include "sim/app/nir_app.h"
 #include "sim/app/spec.h"
 
 void openblas_set_num_threads(int);
@@ -72,47 +76,106 @@ static rc_status trace_layers(const rc_cfg *cfg, const char *cfg_path, const rc_
         p += strcspn(p, ",");
         if (*p) p++;
     }
-    return RC_OK;
+    return rc_app_trace_keys(cfg, cfg_path, sn, err); /* the other output.trace_* keys */
+}
+
+/* eval without CFG: the config text stored in the checkpoint a->cfg_path. */
+static rc_status load_stored_config(rc_cfg *cfg, const char *path, rc_err *err)
+{
+    char *text = NULL;
+    rc_status st = rc_ckpt_read_string(path, "config", &text, err);
+    if (st) return st;
+    rc_err e2 = { "" };
+    if (rc_cfg_load_string(cfg, path, text, &e2))
+        st = rc_err_set(err, RC_ERR_DATA, "%s: its stored config does not parse: %s", path, e2.msg);
+    else
+        st = rc_cfg_forget_defaults(cfg, err); /* every key is stored; the chosen ones differ from the defaults */
+    free(text);
+    return st;
 }
 
 rc_status rc_app_apply_args(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
 {
-    rc_status st = rc_cfg_load_file(cfg, a->cfg_path, err);
+    rc_status st = a->cfg_stored ? load_stored_config(cfg, a->cfg_path, err) : rc_cfg_load_file(cfg, a->cfg_path, err);
     if (st) return st;
     for (int i = 0; i < a->nset; i++)
         if ((st = rc_cfg_set(cfg, a->sets[i], err))) return st;
     if (a->seed && (st = rc_app_cfg_flag(cfg, "--seed", a->seed, err))) return st;
     if (a->threads && (st = rc_app_cfg_flag(cfg, "--threads", a->threads, err))) return st;
     if (a->model && !a->out) {
-        /* eval: the model's own folder is the default output folder. */
+        /* eval: DIR/eval beside the model (never the run's own traces.h5). */
         char dir[4200];
         const char *slash = strrchr(a->model, '/');
-        if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - a->model), a->model);
-        else snprintf(dir, sizeof dir, ".");
+        if (slash) snprintf(dir, sizeof dir, "%.*s/eval", (int)(slash - a->model), a->model);
+        else snprintf(dir, sizeof dir, "eval");
         if ((st = rc_app_cfg_flag(cfg, "--out", dir, err))) return st;
     }
     if (a->out && (st = rc_app_cfg_flag(cfg, "--out", a->out, err))) return st;
     if ((st = rc_cfg_check_required(cfg, err))) return st;
-    return rc_app_check_task_keys(cfg, a->cfg_path, err);
+    /* A stored config lists every key (set or not): it was checked by its run. */
+    return a->cfg_stored ? RC_OK : rc_app_check_task_keys(cfg, a->cfg_path, err);
+}
+
+/* model.type = snn over an input that is not an image (what: the task's
+ * input): a first conv layer is the error, named before any data is read. */
+static rc_status snn_needs_image(const char *cfg_path, const char *layers, const char *what, rc_err *err)
+{
+    const char *p = layers + strspn(layers, " ,");
+    const int len = (int)strcspn(p, " ,");
+    if (strncmp(p, "conv", 4)) return RC_OK;
+    return rc_err_set(err, RC_ERR_CONFIG, "%s: model.layers = %s: the first layer '%.*s' is a conv layer and needs an "
+                      "image input (task.name = tmnist, or events with task.shape), but %s; expected fc layers only (e.g. model.layers = fc128 fcK, "
+                      "K the number of classes)", cfg_path, layers, len, p, what);
+}
+
+static rc_status generator_epochs(const char *cfg_path, const char *task, rc_err *err)
+{
+    return rc_err_set(err, RC_ERR_CONFIG, "%s: train.epochs has no effect with task.name = %s (a generator: every "
+                      "example is new, there are no epochs); expected train.examples instead", cfg_path, task);
+}
+
+/* rcsim run: the run's length is train.epochs (> 0, finite data sets) or
+ * train.examples, never both. */
+static rc_status run_length_keys(const rc_cfg *cfg, const char *cfg_path, rc_err *err)
+{
+    const double ep = rc_cfg_get_float(cfg, "train.epochs");
+    const char *task = rc_cfg_get_str(cfg, "task.name");
+    if (ep > 0 && (!strcmp(task, "spotting") || !strcmp(task, "twoseq")))
+        return generator_epochs(cfg_path, task, err);
+    if (rc_cfg_is_set(cfg, "train.examples") && ep > 0)
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: train.examples = %lld has no effect with train.epochs = %g (> 0 sets "
+                          "the run's length); expected one of them: drop train.examples, or set train.epochs = 0 to "
+                          "train on train.examples examples", cfg_path, rc_cfg_get_int(cfg, "train.examples"), ep);
+    return RC_OK;
 }
 
 rc_status rc_app_configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
 {
     rc_status st = rc_app_apply_args(cfg, a, err);
     if (st) return st;
+    if (!a->model && (st = run_length_keys(cfg, a->cfg_path, err))) return st;
     if (rc_cfg_get_float(cfg, "task.sigma_min") > rc_cfg_get_float(cfg, "task.sigma_max"))
         return rc_err_set(err, RC_ERR_CONFIG, "%s: task.sigma_min = %g is larger than task.sigma_max = %g, expected sigma_min <= sigma_max",
                           a->cfg_path, rc_cfg_get_float(cfg, "task.sigma_min"), rc_cfg_get_float(cfg, "task.sigma_max"));
+    if ((st = rc_app_nir_check_keys(cfg, a->cfg_path, err))) return st;
     const int conv = !strcmp(rc_cfg_get_str(cfg, "model.type"), "convlstm");
     const int snn = !strcmp(rc_cfg_get_str(cfg, "model.type"), "snn");
     /* An SNN's populations are checked once its layers are parsed (rc_app_shape). */
     uint32_t bits;
     if (!snn && (st = trace_layers(cfg, a->cfg_path, NULL, &bits, err))) return st;
+    const char *task = rc_cfg_get_str(cfg, "task.name");
+    if (snn && !strcmp(rc_cfg_get_str(cfg, "model.nir"), "none") &&  /* a NIR file's input is checked when it is read */
+        (!strcmp(task, "spotting") || !strcmp(task, "twoseq") || !strcmp(task, "speech"))) {
+        char what[96];
+        snprintf(what, sizeof what, "task.name = %s gives a vector per step", task);
+        if ((st = snn_needs_image(a->cfg_path, rc_cfg_get_str(cfg, "model.layers"), what, err))) return st;
+    }
     if (!conv && !snn && rc_cfg_get_int(cfg, "model.hidden") < 1)
         return rc_err_set(err, RC_ERR_CONFIG, "%s: missing required key model.hidden (LSTM hidden units, >= 1)", a->cfg_path);
-    if (conv && strcmp(rc_cfg_get_str(cfg, "task.name"), "tmnist"))
-        return rc_err_set(err, RC_ERR_CONFIG, "%s: model.type = convlstm needs image input (task.name = tmnist), found task.name = %s",
-                          a->cfg_path, rc_cfg_get_str(cfg, "task.name"));
+    const int events_img = !strcmp(rc_cfg_get_str(cfg, "task.name"), "events") && rc_cfg_is_set(cfg, "task.shape");
+    if (conv && strcmp(rc_cfg_get_str(cfg, "task.name"), "tmnist") && !events_img)
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: model.type = convlstm needs image input (task.name = tmnist, or "
+                          "events with task.shape), found task.name = %s", a->cfg_path, rc_cfg_get_str(cfg, "task.name"));
     if (conv && rc_cfg_get_int(cfg, "model.kernel") % 2 == 0)
         return rc_err_set(err, RC_ERR_CONFIG, "%s: model.kernel = %lld, expected an odd size (same padding)",
                           a->cfg_path, rc_cfg_get_int(cfg, "model.kernel"));
@@ -139,6 +202,15 @@ rc_status rc_app_configure(rc_cfg *cfg, const rc_run_args *a, rc_err *err)
 
 /* ---- data sets ---------------------------------------------------------- */
 
+/* For a data folder's error: where a relative path was looked for. */
+static void relative_note(const char *dir, char *buf, size_t cap)
+{
+    char cwd[4096];
+    buf[0] = 0;
+    if (dir[0] != '/' && getcwd(cwd, sizeof cwd))
+        snprintf(buf, cap, " (a relative path, resolved against the current directory %s)", cwd);
+}
+
 /* MNIST-format images (task.data_dir) as latency- or rate-coded events. */
 static rc_status images_new(const rc_cfg *cfg, const char *cfg_path, uint64_t seed, rc_dataset **out, rc_err *err)
 {
@@ -148,7 +220,12 @@ static rc_status images_new(const rc_cfg *cfg, const char *cfg_path, uint64_t se
     if ((st = rc_idx_read_set(dir, "train", 10, &tri, &trl, err)) ||
         (st = rc_idx_read_set(dir, "t10k", 10, &tei, &tel, err))) {
         rc_idx_free(&tri); rc_idx_free(&trl); rc_idx_free(&tei); rc_idx_free(&tel);
-        return st;
+        char m[sizeof err->msg], rel[4200];
+        snprintf(m, sizeof m, "%s", err->msg);
+        relative_note(dir, rel, sizeof rel);
+        return rc_err_set(err, st, "%s; task.data_dir = %s%s%s", m, dir, rel,
+                          strcasestr(dir, "fashion") ? "; Fashion-MNIST: run `make data` (installs the Debian package "
+                                                       "dataset-fashion-mnist into /usr/share/datasets/fashion-mnist)" : "");
     }
     const int64_t nval = rc_cfg_get_int(cfg, "task.validation");
     if (nval >= (int64_t)tri.count || tri.rows != tei.rows || tri.cols != tei.cols) {
@@ -181,10 +258,19 @@ static rc_status speech_new(const rc_cfg *cfg, const char *cfg_path, uint64_t se
     const char *nd = rc_cfg_get_str(cfg, "task.noise_dir");
     const char *cd = rc_cfg_get_str(cfg, "task.cache_dir");
     const int silence = rc_cfg_get_bool(cfg, "task.silence");
-    char noise[4200] = "";
+    char noise[4200] = "", rel[4200], lst[4200];
+    relative_note(dir, rel, sizeof rel);
     if (!rc_fs_is_dir(dir))
-        return rc_err_set(err, RC_ERR_CONFIG, "%s: task.data_dir = %s is not a folder, expected a Speech Commands folder "
-                                              "(<word>/*.wav, validation_list.txt, testing_list.txt)", cfg_path, dir);
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: task.data_dir = %s is not a folder%s, expected a Speech Commands folder "
+                                              "(<word>/*.wav, validation_list.txt, testing_list.txt)", cfg_path, dir, rel);
+    /* The data folder's own layout first: an empty folder is about the data, not the noise. */
+    for (int i = 0; i < 2; i++) {
+        snprintf(lst, sizeof lst, "%s/%s", dir, i ? "testing_list.txt" : "validation_list.txt");
+        if (access(lst, R_OK) != 0)
+            return rc_err_set(err, RC_ERR_CONFIG, "%s: task.data_dir = %s%s has no readable %s, expected a Speech Commands "
+                              "folder (<word>/*.wav, validation_list.txt, testing_list.txt)", cfg_path, dir, rel,
+                              i ? "testing_list.txt" : "validation_list.txt");
+    }
     if (!strcmp(nd, "auto")) {
         snprintf(noise, sizeof noise, "%s/_background_noise_", dir);
         if (!rc_fs_is_dir(noise)) noise[0] = 0;
@@ -227,6 +313,62 @@ static rc_status speech_new(const rc_cfg *cfg, const char *cfg_path, uint64_t se
     return st;
 }
 
+/* task.name = events: HDF5 event files binned at sim.dt_ms (encoders/events.h). */
+static rc_status events_new(const rc_cfg *cfg, const char *cfg_path, uint64_t seed, rc_dataset **out, rc_err *err)
+{
+    const char *tr = rc_cfg_get_str(cfg, "task.train_file"), *te = rc_cfg_get_str(cfg, "task.test_file");
+    const char *va = rc_cfg_get_str(cfg, "task.val_file");
+    long long shape[3] = { 0, 0, 0 };
+    const size_t ns = rc_cfg_get_int_list(cfg, "task.shape", shape, 3);
+    if (!strcmp(tr, "none") || !strcmp(te, "none"))
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: task.name = events needs task.train_file and task.test_file "
+                          "(HDF5 event files: SHD layout or flat layout, see README)", cfg_path);
+    const char *const keys[3] = { "task.train_file", "task.test_file", "task.val_file" };
+    for (int k = 0; k < 3; k++) {
+        const char *f = rc_cfg_get_str(cfg, keys[k]);
+        char cwd[4096] = "";
+        if (k == 2 && !strcmp(f, "none")) continue;
+        if (access(f, F_OK) == 0) continue;
+        if (f[0] != '/' && !getcwd(cwd, sizeof cwd)) snprintf(cwd, sizeof cwd, "?");
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: %s = %s: no such file%s%s%s; expected an HDF5 event file (the SHD/SSC "
+                          "files: see README, \"Event data sets\")", cfg_path, keys[k], f, cwd[0] ? " (relative to " : "",
+                          cwd, cwd[0] ? ")" : "");
+    }
+    if (rc_cfg_get_int(cfg, "task.channels") < 1)
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: missing required key task.channels (input channels of the event "
+                          "files, >= 1; 700 for SHD/SSC)", cfg_path);
+    if (ns != 0 && ns != 2)
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: task.shape has %zu numbers, expected two: rows,cols", cfg_path, ns);
+    if (ns && !strcmp(rc_cfg_get_str(cfg, "model.type"), "lstm"))
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: task.shape has no effect with model.type = lstm (its input is "
+                          "the channels as a vector); expected it only for convlstm or snn conv layers", cfg_path);
+    if (ns && !strcmp(rc_cfg_get_str(cfg, "model.type"), "snn") && !strstr(rc_cfg_get_str(cfg, "model.layers"), "conv"))
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: task.shape has no effect with model.layers = %s (no conv layer: "
+                          "fc layers see the channels as a vector); expected it only with conv layers", cfg_path,
+                          rc_cfg_get_str(cfg, "model.layers"));
+    if (strcmp(va, "none") && rc_cfg_is_set(cfg, "task.validation"))
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: task.validation has no effect with task.val_file = %s (the "
+                          "validation set is that file); expected one of them", cfg_path, va);
+    const rc_evdata_opts o = {
+        .train_file = tr, .test_file = te, .val_file = strcmp(va, "none") ? va : NULL,
+        .channels = (int)rc_cfg_get_int(cfg, "task.channels"), .steps = (int)rc_cfg_get_int(cfg, "task.steps"),
+        .dt_ms = rc_cfg_get_float(cfg, "sim.dt_ms"), .saturate = !strcmp(rc_cfg_get_str(cfg, "encoder.merge"), "saturate"),
+        .nval = rc_cfg_is_set(cfg, "task.validation") ? rc_cfg_get_int(cfg, "task.validation") : -1,
+        .rows = (int)shape[0], .cols = (int)shape[1],
+    };
+    int64_t dropped = 0;
+    rc_status st = rc_evdata_new(&o, seed, out, &dropped, err);
+    if (st == RC_ERR_CONFIG) {
+        char m[sizeof err->msg];
+        snprintf(m, sizeof m, "%s", err->msg);
+        return rc_err_set(err, st, "%s: %s", cfg_path, m);
+    }
+    if (!st && dropped && strcmp(rc_cfg_get_str(cfg, "output.progress"), "off"))
+        fprintf(stderr, "rcsim: note: %lld events at or after step task.steps = %d (%g ms) dropped\n",
+                (long long)dropped, o.steps, o.steps * o.dt_ms);
+    return st;
+}
+
 rc_status rc_app_data_new(const rc_cfg *cfg, const char *cfg_path, rc_dataset **out, rc_err *err)
 {
     const uint64_t seed = (uint64_t)rc_cfg_get_int(cfg, "sim.seed");
@@ -236,6 +378,7 @@ rc_status rc_app_data_new(const rc_cfg *cfg, const char *cfg_path, rc_dataset **
     *out = NULL;
     if (!strcmp(task, "tmnist")) st = images_new(cfg, cfg_path, seed, out, err);
     else if (!strcmp(task, "speech")) st = speech_new(cfg, cfg_path, seed, out, err);
+    else if (!strcmp(task, "events")) st = events_new(cfg, cfg_path, seed, out, err);
     else if (!strcmp(task, "spotting")) *out = rc_spotting_new(seed, T ? T : 25, (int)rc_cfg_get_int(cfg, "task.run_length"));
     else
         *out = rc_twoseq_new(seed, T ? T : 40, rc_cfg_get_float(cfg, "task.mean"),
@@ -255,21 +398,32 @@ static rc_status snn_shape(const rc_cfg *cfg, const char *cfg_path, const rc_dat
     rc_lif_shape *sn = &shape->snn;
     char msg[512];
     const int img = ds->rows > 0 && ds->cols > 0;
-    if (rc_lif_parse(sn, rc_cfg_get_str(cfg, "model.layers"), img ? 1 : ds->nin, img ? ds->rows : 1,
-                     img ? ds->cols : 1, msg, sizeof msg))
+    const int nir = strcmp(rc_cfg_get_str(cfg, "model.nir"), "none") != 0; /* V_th, tau, reset, bias and layers from the file */
+    if (!img && !nir) {
+        snprintf(msg, sizeof msg, "task %s gives %d inputs per step, not an image", ds->name, ds->nin);
+        rc_status st = snn_needs_image(cfg_path, rc_cfg_get_str(cfg, "model.layers"), msg, err);
+        if (st) return st;
+    }
+    if (nir) {
+        rc_status st = rc_app_nir_load(cfg, cfg_path, img ? 1 : ds->nin, img ? ds->rows : 1, img ? ds->cols : 1, sn, NULL, err);
+        if (st) return st;
+    } else if (rc_lif_parse(sn, rc_cfg_get_str(cfg, "model.layers"), img ? 1 : ds->nin, img ? ds->rows : 1,
+                            img ? ds->cols : 1, msg, sizeof msg))
         return rc_err_set(err, RC_ERR_CONFIG, "%s: model.layers = %s: %s", cfg_path,
                           rc_cfg_get_str(cfg, "model.layers"), msg);
     const rc_lif_layer *out = &sn->L[sn->nl - 1];
     if (out->cout != ds->nclass)
-        return rc_err_set(err, RC_ERR_CONFIG, "%s: model.layers ends with fc%d, expected fc%d (one output neuron per class of task %s)",
-                          cfg_path, out->cout, ds->nclass, ds->name);
-    sn->vth = (float)rc_cfg_get_float(cfg, "model.v_th");
-    sn->tau = (float)rc_cfg_get_float(cfg, "model.tau");
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: %s ends with fc%d, expected fc%d (one output neuron per class of task %s)",
+                          cfg_path, nir ? "the network of model.nir" : "model.layers", out->cout, ds->nclass, ds->name);
+    if (!nir) {
+        sn->vth = (float)rc_cfg_get_float(cfg, "model.v_th");
+        sn->tau = (float)rc_cfg_get_float(cfg, "model.tau");
+        sn->reset = !strcmp(rc_cfg_get_str(cfg, "model.reset"), "subtract") ? RC_RESET_SUB : RC_RESET_MULT;
+        sn->bias = rc_cfg_get_bool(cfg, "model.bias");
+    }
     sn->lens = (float)rc_cfg_get_float(cfg, "model.lens");
     const char *sg = rc_cfg_get_str(cfg, "model.surrogate");
     sn->surr = !strcmp(sg, "fastsigmoid") ? RC_LIF_SURR_FASTSIG : !strcmp(sg, "atan") ? RC_LIF_SURR_ATAN : RC_LIF_SURR_RECT;
-    sn->reset = !strcmp(rc_cfg_get_str(cfg, "model.reset"), "subtract") ? RC_RESET_SUB : RC_RESET_MULT;
-    sn->bias = rc_cfg_get_bool(cfg, "model.bias");
     sn->tau_rec = (float)rc_cfg_get_float(cfg, "model.tau_rec");
     sn->alif_rho = (float)rc_cfg_get_float(cfg, "model.alif_rho");
     sn->alif_beta = (float)rc_cfg_get_float(cfg, "model.alif_beta");
@@ -302,8 +456,12 @@ static rc_status snn_shape(const rc_cfg *cfg, const char *cfg_path, const rc_dat
     shape->core = RC_CORE_LIF;
     shape->K = ds->nclass;
     shape->nhead = 0;
-    shape->H = sn->nl >= 2 ? rc_lif_neurons(sn, sn->nl - 2) : ds->nclass;
-    if (shape->H == 0) shape->H = ds->nclass; /* a pool before the output cannot happen (fc after pool is the rule) */
+    /* H: the population before the output, whose potentials traces.h5
+     * records (rc_lif_forward's uhid): the last layer before it that is not
+     * a pool (conv pool2 fcK has the conv's neurons there, not 0). */
+    int lh = sn->nl - 2;
+    while (lh >= 0 && sn->L[lh].kind == RC_LIF_POOL) lh--;
+    shape->H = lh >= 0 ? rc_lif_neurons(sn, lh) : ds->nclass;
     char ld[160];
     rc_lif_describe(sn, ld, sizeof ld);
     snprintf(desc, cap, "snn %s in=%dx%dx%d", ld, sn->L[0].cin, sn->L[0].hin, sn->L[0].win);
@@ -445,6 +603,8 @@ rc_status rc_app_setup_build(rc_app_setup *S, const rc_run_args *a, rc_err *err)
     S->task = rc_cfg_get_str(cfg, "task.name");
     S->spotting = !strcmp(S->task, "spotting");
     if ((st = rc_app_data_new(cfg, a->cfg_path, &S->ds, err))) return st;
+    if (!a->model && rc_cfg_get_float(cfg, "train.epochs") > 0 && S->ds->size[RC_SPLIT_TRAIN] <= 0)
+        return generator_epochs(a->cfg_path, S->task, err);
     S->T = S->ds->T;
     rc_net_shape shape;
     if ((st = rc_app_shape(cfg, a->cfg_path, S->ds, &shape, S->shape, sizeof S->shape, &S->trace_pops, err)))
@@ -452,11 +612,19 @@ rc_status rc_app_setup_build(rc_app_setup *S, const rc_run_args *a, rc_err *err)
     if ((st = check_memory(cfg, a->cfg_path, &shape, S->ds, a->model != NULL, err))) return st;
     S->net = rc_net_new(&shape, S->seed);
     if (!S->net) return rc_err_set(err, RC_ERR_NOMEM, "out of memory creating the network");
+    if (shape.core == RC_CORE_LIF && strcmp(rc_cfg_get_str(cfg, "model.nir"), "none")) { /* weights from the NIR file */
+        const int img = S->ds->rows > 0 && S->ds->cols > 0;
+        rc_lif_shape sn;
+        if ((st = rc_app_nir_load(cfg, a->cfg_path, img ? 1 : S->ds->nin, img ? S->ds->rows : 1, img ? S->ds->cols : 1,
+                                  &sn, S->net->params, err)))
+            return st;
+    }
     /* Our threads are the only busy pool: the BLAS runs serially inside them. */
     openblas_set_num_threads(1);
     S->pool = rc_pool_new((int)rc_cfg_get_int(cfg, "sim.threads"),
                           strcmp(rc_cfg_get_str(cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD : RC_PLACE_COMPACT, err);
     if (!S->pool) return RC_ERR_NOMEM;
+    rc_app_load_warning(S->pool);
     S->batch = (int)rc_cfg_get_int(cfg, "train.batch");
     S->tbatch = (int)rc_cfg_get_int(cfg, "test.batch");
     const int maxb = S->batch > S->tbatch ? S->batch : S->tbatch;
@@ -486,4 +654,15 @@ rc_status rc_run_numa_check(const rc_run_args *a, int *mismatches, rc_err *err)
     if (!st) *mismatches = rc_engine_numa_check(S.eng, stdout);
     rc_app_setup_free(&S);
     return st;
+}
+
+void rc_app_load_warning(const rc_pool *pool)
+{
+    char warn[320];
+    /* At a terminal, or asked for (RCSIM_LOAD_WARNING=1): scripts that read
+     * stderr get only what they expect. Rank 0 only. */
+    const char *lw = getenv("RCSIM_LOAD_WARNING");
+    if (rc_comm_rank() == 0 && (lw ? !strcmp(lw, "1") : isatty(STDERR_FILENO)) &&
+        rc_pool_load_warning(pool, NULL, warn, sizeof warn))
+        fprintf(stderr, "%s\n", warn);
 }

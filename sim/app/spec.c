@@ -6,10 +6,23 @@
 
 const rc_cfg_spec rc_spec[] = {
     /* [task] */
-    { "task", "name", RC_CFG_ENUM, NULL, 0, 0, "spotting|twoseq|tmnist|speech|network",
+    { "task", "name", RC_CFG_ENUM, NULL, 0, 0, "spotting|twoseq|tmnist|speech|events|network",
       "task: spotting (paper 3.1), twoseq (2-sequence problem, 3.2), tmnist (latency-coded "
-      "MNIST-format images, 3.3), speech (Speech Commands keywords, 3.4) or network (a network of point "
+      "MNIST-format images, 3.3), speech (Speech Commands keywords, 3.4), events (a labelled event data "
+      "set in HDF5: SHD/SSC layout or flat) or network (a network of point "
       "neurons: [population.*], [projection.*], [source.*], [record.*])" },
+    { "task", "train_file", RC_CFG_STRING, "none", 0, 0, NULL,
+      "events: HDF5 training file, SHD layout (/spikes/times, /spikes/units, /labels) or flat layout "
+      "(/events/times, /events/units, /events/example, /labels); times in seconds" },
+    { "task", "test_file", RC_CFG_STRING, "none", 0, 0, NULL,
+      "events: HDF5 test file (same layouts)" },
+    { "task", "val_file", RC_CFG_STRING, "none", 0, 0, NULL,
+      "events: HDF5 validation file (e.g. SSC's ssc_valid.h5); none = the last task.validation training examples" },
+    { "task", "channels", RC_CFG_INT, "0", 0, 16777216, NULL,
+      "events: input channels (700 for SHD/SSC); every unit index must be below it (required)" },
+    { "task", "shape", RC_CFG_INT_LIST, "", 1, 16777216, NULL,
+      "events: rows,cols: lay the channels out as an image (channel = row*cols + col, rows*cols = "
+      "channels) for model.type = convlstm or snn conv layers" },
     { "task", "data_dir", RC_CFG_STRING, "../shared/data/mnist", 0, 0, NULL,
       "tmnist: folder with train-/t10k-images-idx3-ubyte and -labels-idx1-ubyte (raw or .gz); "
       "speech: Speech Commands folder (<word>/*.wav, validation_list.txt, testing_list.txt)" },
@@ -33,9 +46,11 @@ const rc_cfg_spec rc_spec[] = {
     { "task", "time_shift_ms", RC_CFG_FLOAT, "100", 0, 1000, NULL,
       "speech: training clips are shifted by a uniform random time in [-s, s] ms (0 = off)" },
     { "task", "validation", RC_CFG_INT, "5000", 1, 1e9, NULL,
-      "tmnist: the last N training images are the validation set (never trained on)" },
+      "tmnist: the last N training images are the validation set (never trained on); events (without "
+      "val_file): the last N training examples, unset = a tenth of them" },
     { "task", "steps", RC_CFG_INT, "0", 0, 4096, NULL,
-      "steps per sequence T; 0 = task default (spotting 25, twoseq 40)" },
+      "steps per sequence T; 0 = task default (spotting 25, twoseq 40, events: up to the last event "
+      "of the files; events after step T are dropped)" },
     { "task", "run_length", RC_CFG_INT, "5", 2, 64, NULL,
       "spotting: length of the run of equal values that makes a positive" },
     { "task", "mean", RC_CFG_FLOAT, "0.05", 0, 10, NULL,
@@ -61,12 +76,15 @@ const rc_cfg_spec rc_spec[] = {
     { "encoder", "type", RC_CFG_ENUM, "latency", 0, 0, "latency|rate",
       "tmnist: latency code (one spike per pixel, brighter earlier) or rate code (each pixel spikes "
       "at each step with probability intensity/255, Poisson-like, counter-based random numbers)" },
+    { "encoder", "merge", RC_CFG_ENUM, "sum", 0, 0, "sum|saturate",
+      "events: events in the same step (sim.dt_ms bin) and channel add up (sum: the input value is "
+      "their count) or give one event of value 1 (saturate)" },
     /* [model] */
-    { "model", "type", RC_CFG_ENUM, "lstm", 0, 0, "lstm|convlstm|snn",
-      "recurrent layer: lstm, convlstm (tmnist images only), or snn (a spiking network of LIF "
-      "layers, model.layers)" },
+    { "model", "type", RC_CFG_ENUM, "lstm", 0, 0, "lstm|convlstm|snn|nir",
+      "recurrent layer: lstm, convlstm (tmnist images, or events with task.shape), or snn (a spiking "
+      "network of LIF layers, model.layers, or of a NIR file, model.nir); nir is refused with that advice" },
     { "model", "hidden", RC_CFG_INT, "0", 0, 65536, NULL,
-      "LSTM hidden units (required for model.type = lstm)" },
+      "LSTM hidden units (required for model.type = lstm; with another type only 0)" },
     { "model", "channels", RC_CFG_INT, "20", 1, 4096, NULL,
       "convlstm: hidden channels C on the image-sized maps" },
     { "model", "kernel", RC_CFG_INT, "5", 1, 31, NULL,
@@ -101,6 +119,9 @@ const rc_cfg_spec rc_spec[] = {
       "(eval --thresholds scales it; only with an liN readout)" },
     { "model", "bias", RC_CFG_BOOL, "false", 0, 0, NULL,
       "snn: biases in the conv/fc LIF layers (every neuron is then updated every step)" },
+    { "model", "nir", RC_CFG_STRING, "none", 0, 0, NULL,
+      "snn: none, or a NIR file (HDF5, e.g. from rcsim export-nir) giving the LIF layers, weights, V_th, tau, reset "
+      "and biases (model.layers, v_th, tau, reset and bias must then not be set)" },
     { "model", "head", RC_CFG_INT_LIST, "", 1, 65536, NULL,
       "widths of dense ReLU layers between the LSTM and the output (e.g. 32); empty = none" },
     /* [train] */
@@ -120,10 +141,14 @@ const rc_cfg_spec rc_spec[] = {
       "clip the gradient's global L2 norm to this value; 0 = no clipping" },
     { "train", "batch", RC_CFG_INT, "128", 1, 65536, NULL,
       "training batch size" },
+    { "train", "shards", RC_CFG_INT, "1", 1, 65536, NULL,
+      "cut every training batch into this many shards whose gradients are summed in shard order; "
+      "results are bit-identical for any number of MPI ranks up to it (mpirun -np P, P <= shards). "
+      "1 = the batch as one piece (one rank only); other values give other (equally valid) bits" },
     { "train", "examples", RC_CFG_INT, "1500000", 1, 1e12, NULL,
-      "training examples in total (rounded up to whole batches)" },
+      "training examples in total (rounded up to whole batches); not together with train.epochs > 0" },
     { "train", "epochs", RC_CFG_FLOAT, "0", 0, 1e6, NULL,
-      "finite data sets: passes over the training set (overrides train.examples when > 0)" },
+      "finite data sets: passes over the training set (when > 0, in place of train.examples)" },
     { "train", "val_every", RC_CFG_INT, "50", 1, 1e9, NULL,
       "validate every N training batches (and after the last)" },
     { "train", "val_size", RC_CFG_INT, "2000", 1, 1e9, NULL,
@@ -161,7 +186,8 @@ const rc_cfg_spec rc_spec[] = {
       "synthetic:pack:2 numa:2 core:8 pu:2) or xml:<hwloc XML file> (or a path ending in .xml); "
       "only host binds threads and memory, the others are for rcsim info" },
     { "sim", "dt_ms", RC_CFG_FLOAT, "1", 1e-9, 1e9, NULL,
-      "duration of one step in ms (for spike timestamps)" },
+      "duration of one step in ms (for spike timestamps); events: the bin width, an event at t s "
+      "is in step floor(t*1000/dt_ms)" },
     /* [sim] network task */
     { "sim", "time_ms", RC_CFG_FLOAT, "1000", 0, 1e12, NULL,
       "network: simulated time (ms)" },
@@ -277,7 +303,14 @@ const rc_cfg_spec rc_spec[] = {
     { "output", "trace_examples", RC_CFG_INT_LIST, "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19", 0, 1e12, NULL,
       "test examples (ascending ids) whose per-step activations go to traces.h5 /activations" },
     { "output", "trace_after_spike", RC_CFG_BOOL, "false", 0, 0, NULL,
-      "record activations after the first spike too (paper Figs. 1F-G), else until t_sp" },
+      "record activations after the first spike too (paper Figs. 1F-G), else until t_sp; an SNN's traced examples "
+      "also keep their hidden and output spikes of every step to T" },
+    { "output", "trace_all_output_spikes", RC_CFG_BOOL, "false", 0, 0, NULL,
+      "SNN: run every test example to T in the spike pass and write all its output spikes to traces.h5 "
+      "(else only the first, the answer)" },
+    { "output", "trace_membrane", RC_CFG_STRING, "none", 0, 0, NULL,
+      "SNN: none, or comma-separated LIF layers (conv1, ..., fc1, ..., output) whose membrane potentials (pre-reset) of "
+      "the output.trace_examples go to traces.h5 /activations/<layer>_membrane" },
     { "output", "log_every_s", RC_CFG_FLOAT, "10", 0.1, 1e9, NULL,
       "seconds between progress log lines when not on a terminal" },
 };

@@ -255,6 +255,12 @@ rc_status rc_app_state_load(rc_app_setup *S, rc_app_state *st, float *kept, cons
                        path, shape, S->shape);
     if (!s) s = stored_config(path, &then, &then_ini, err);
     if (!s) s = same_config(S, path, then_ini, err);
+    /* sim.dt_ms only labels time for the other tasks; for events it is the
+     * bin width, so the input itself. */
+    if (!s && !strcmp(S->task, "events") && rc_cfg_get_float(then, "sim.dt_ms") != rc_cfg_get_float(S->cfg, "sim.dt_ms"))
+        s = rc_err_set(err, RC_ERR_DATA, "%s: checkpoint was trained with another config: it has sim.dt_ms = %g (the "
+                       "events' bin width), this config has %g", path, rc_cfg_get_float(then, "sim.dt_ms"),
+                       rc_cfg_get_float(S->cfg, "sim.dt_ms"));
     if (!s && resume) s = same_schedule(S, then, path, err);
     if (!s) {
         ckpt_items it;

@@ -11,7 +11,16 @@
  *      full-length pass;
  *   5. write traces.h5 and summary.json.
  * Numbers are identical for any thread count: data, init and every reduction
- * are fixed-order (see engine.c, models/lstm.h). */
+ * are fixed-order (see engine.c, models/lstm.h).
+ *
+ * Under mpirun (sim/comm.h) every rank runs this same sequence on the whole
+ * state: each training batch is cut into train.shards shards spread over the
+ * ranks with a fixed-order gradient sum (sim/engine_shard.h), evaluation
+ * batches are spread and gathered (eval.c), so every rank holds the same
+ * model, Adam state and metrics, bit-identical for any number of ranks.
+ * Rank 0 alone touches the run folder (lock, metrics.csv, checkpoints,
+ * summary.json, traces.h5, progress); the ranks agree once per batch on
+ * stopping (a signal seen by any rank) and on failure. */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +33,8 @@
 #include "io/fsutil.h"
 #include "sim/app/app.h"
 #include "sim/app/network_cfg.h"
+#include "sim/comm.h"
+#include "sim/engine_shard.h"
 
 /* ---- SIGINT / SIGTERM: finish the batch, then stop cleanly -------------- */
 
@@ -56,6 +67,10 @@ typedef struct {
     int64_t run_n;
     int early_stop;
     rc_app_progress pr;
+    /* MPI: the sharded batch (NULL: train.shards = 1 on one rank, the plain
+     * engine batch); rank 0 writes; the agreed stop signal. */
+    rc_shards *sh;
+    int writer, stop;
 } trainer;
 
 static double lr_at(const trainer *t, int64_t b)
@@ -71,6 +86,7 @@ static rc_status trainer_init(trainer *t, const rc_run_args *a, rc_err *err)
     t->a = a;
     t->ts.best_score = -1;
     t->perm_epoch = -1;
+    t->last_val = t->last_tsp = NAN; /* no validation point yet: the progress line shows a dash */
     rc_status st = rc_app_setup_build(&t->S, a, err);
     if (st) return st;
     const rc_cfg *cfg = t->S.cfg;
@@ -94,12 +110,23 @@ static rc_status trainer_init(trainer *t, const rc_run_args *a, rc_err *err)
     t->select_budget = rc_cfg_get_float(cfg, "train.select_max_spike_step");
     t->ck_every = rc_cfg_get_int(cfg, "output.checkpoint_every");
     t->stop_majority = rc_cfg_get_bool(cfg, "train.stop_below_majority");
+    t->writer = rc_comm_rank() == 0;
+    const int shards = (int)rc_cfg_get_int(cfg, "train.shards");
+    if (shards > t->S.batch)
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: train.shards = %d exceeds train.batch = %d; expected at most one "
+                          "shard per example", a->cfg_path, shards, t->S.batch);
+    if ((shards > 1 || rc_comm_size() > 1) && (st = rc_shards_new(t->S.net, shards, &t->sh, err))) {
+        char m[sizeof err->msg];
+        snprintf(m, sizeof m, "%s", err->msg);
+        return rc_err_set(err, st, "%s: %s", a->cfg_path, m);
+    }
     return RC_OK;
 }
 
 static void trainer_free(trainer *t)
 {
     free(t->perm);
+    rc_shards_free(t->sh);
     if (t->mf) fclose(t->mf);
     if (t->lockfd >= 0) close(t->lockfd);
     rc_app_setup_free(&t->S);
@@ -129,12 +156,15 @@ static rc_status trainer_start(trainer *t, rc_err *err)
     struct stat s1, s2;
     const int same = a->resume && stat(a->resume, &s1) == 0 && stat(t->outdir, &s2) == 0 &&
                      s1.st_dev == s2.st_dev && s1.st_ino == s2.st_ino;
-    rc_status st = rc_app_claim_dir(t->outdir, !same, a->force, &t->lockfd, err);
-    if (!st) st = rc_app_metrics_open(t->outdir, a->resume != NULL, t->ts.batch, t->val_every, &t->mf, err);
+    rc_status st = RC_OK;
+    if (t->writer) st = rc_app_claim_dir(t->outdir, !same, a->force, &t->lockfd, err);
+    if (!st && t->writer) st = rc_app_metrics_open(t->outdir, a->resume != NULL, t->ts.batch, t->val_every, t->select_end, &t->mf, err);
+    /* Rank 0's folder refused: every rank stops (only rank 0 says why). */
+    if (rc_shards_max_int(st) && !st) st = rc_err_set(err, RC_ERR_USAGE, "%s", "");
     if (st) return st;
     if (t->ntrain > 0 && !(t->perm = malloc((size_t)t->ntrain * sizeof *t->perm)))
         return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
-    rc_app_progress_init(&t->pr, rc_cfg_get_str(t->S.cfg, "output.progress"),
+    rc_app_progress_init(&t->pr, t->writer ? rc_cfg_get_str(t->S.cfg, "output.progress") : "off",
                          rc_cfg_get_float(t->S.cfg, "output.log_every_s"));
     g_signal = 0;
     signal(SIGINT, on_signal);
@@ -175,9 +205,16 @@ static rc_status train_batch(trainer *t, int64_t b, rc_err *err)
     rc_batch_opts to = { .train = 1, .stop_at_spike = !S->eos, .loss_at_end = S->eos,
                          .beta = S->beta, .lstm.threshold = S->theta, .lif.vth_scale = 1 };
     double t0 = rc_now_s();
-    rc_net_zero_grad(S->net);
     int64_t rows = 0;
-    rc_status st = rc_engine_batch(S->eng, RC_SPLIT_TRAIN, S->idx, n, &to, S->res, &rows, err);
+    rc_status st;
+    if (t->sh) {
+        st = rc_shards_batch(t->sh, S->eng, S->net, RC_SPLIT_TRAIN, S->idx, n, &to, S->res, &rows, rc_run_signal,
+                             &t->stop, err);
+        if (t->stop) g_signal = t->stop; /* every rank stops after this batch, with the same status */
+    } else {
+        rc_net_zero_grad(S->net);
+        st = rc_engine_batch(S->eng, RC_SPLIT_TRAIN, S->idx, n, &to, S->res, &rows, err);
+    }
     if (st) return st;
     rc_engine_adam(S->eng, lr_at(t, b), t->b1, t->b2, t->aeps, t->clip, b + 1);
     if ((st = rc_app_check_step(S, b, err))) return st; /* a NaN model is never kept */
@@ -219,8 +256,8 @@ static rc_status validate(trainer *t, int64_t b, rc_err *err)
     }
     rc_metrics tm;
     rc_metrics_finish(&t->tacc, &tm);
-    rc_app_metrics_row(t->mf, b + 1, ts->trained, rc_now_s() - t->t_start, lr_at(t, b), &tm,
-                       (double)ts->train_rows / ((double)ts->trained * S->T), &vm, is_best);
+    if (t->mf) rc_app_metrics_row(t->mf, b + 1, ts->trained, rc_now_s() - t->t_start, lr_at(t, b), &tm,
+                       (double)ts->train_rows / ((double)ts->trained * S->T), &vm, t->select_end, is_best);
     t->val_majority = vm.majority_fraction;
     /* Early stopping (paper B.4): RC accuracy fell below the majority-class
      * fraction after the kept model had been above it. */
@@ -239,18 +276,19 @@ static rc_status train_loop(trainer *t, rc_err *err)
     rc_app_state *ts = &t->ts;
     const int batch = t->S.batch;
     rc_status st = RC_OK;
-    for (int64_t b = ts->batch; b < t->nbatches && !g_signal && !t->early_stop; b++) {
+    const int64_t first = ts->batch; /* its progress line is always shown */
+    for (int64_t b = first; b < t->nbatches && !(t->sh ? t->stop : g_signal) && !t->early_stop; b++) {
         if ((st = train_batch(t, b, err))) return st;
         if ((b + 1) % t->val_every == 0 && (st = validate(t, b, err))) return st;
         ts->tacc_n = t->tacc.n;
         ts->tacc_correct = t->tacc.correct;
         ts->tacc_sum_tsp = t->tacc.sum_tsp;
         ts->tacc_sum_loss = t->tacc.sum_loss;
-        if (t->ck_every > 0 && (b + 1) % t->ck_every == 0 && b + 1 < t->nbatches)
+        if (t->writer && t->ck_every > 0 && (b + 1) % t->ck_every == 0 && b + 1 < t->nbatches)
             if ((st = rc_app_state_save(&t->S, ts, t->S.best, t->S.best, t->outdir, err))) return st;
         rc_app_progress_show(&t->pr, ts->trained, t->nbatches * (int64_t)batch,
                              ts->trained / (ts->train_time > 0 ? ts->train_time : 1),
-                             t->run_n ? t->run_loss / t->run_n : 0, t->last_val, t->last_tsp, 0);
+                             t->run_n ? t->run_loss / t->run_n : 0, t->last_val, t->last_tsp, b == first);
         if (t->run_n >= 20 * batch) { t->run_loss = 0; t->run_n = 0; }
     }
     rc_app_progress_end(&t->pr);
@@ -270,10 +308,14 @@ static rc_status train_finish(trainer *t, rc_err *err)
     if (!best_ck) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
     memcpy(best_ck, S->best, S->net->nparams * sizeof *best_ck);
     rc_status st = RC_OK;
+    /* A signal that came after the last batch's agreement: all ranks see it. */
+    if (t->sh) g_signal = rc_shards_max_int(g_signal);
     if (!g_signal && t->ts.batch == t->nbatches && t->nbatches % t->val_every != 0)
         st = validate(t, t->nbatches - 1, err);
-    if (!st) st = rc_app_state_save(S, &ts_ck, best_ck, S->best, t->outdir, err);
+    if (!st && t->writer) st = rc_app_state_save(S, &ts_ck, best_ck, S->best, t->outdir, err);
     free(best_ck);
+    /* The other ranks wait for the checkpoint (and stop if it failed). */
+    if (t->sh && rc_shards_max_int(st) && !st) st = rc_err_set(err, RC_ERR_IO, "%s", "");
     if (!st && g_signal)
         st = rc_err_set(err, RC_ERR_INTERRUPTED,
                         "interrupted by signal %d after %lld training batches; checkpoint %s/model.h5 "
@@ -296,11 +338,11 @@ static rc_status test_and_report(trainer *t, rc_err *err)
     if (want_traces && !(keep = malloc((size_t)r.n * sizeof *keep))) st = rc_err_set(err, RC_ERR_NOMEM, "out of memory");
     if (!st && !(r.acc = malloc(sizeof *r.acc))) st = rc_err_set(err, RC_ERR_NOMEM, "out of memory");
     if (!st) st = rc_app_test_run(S, keep, &r, err);
-    if (!st && want_traces) st = rc_app_traces_write(S, t->outdir, keep, r.n, err);
+    if (!st && want_traces && t->writer) st = rc_app_traces_write(S, t->outdir, keep, r.n, err);
     const rc_app_outcome o = { &t->ts, t->a->resume != NULL, t->early_stop, t->select_last, t->select_end,
                                t->val_majority, t->t_start };
-    if (!st) st = rc_app_summary_write(S, &o, &r, t->outdir, err);
-    if (!st && !t->a->quiet)
+    if (!st && t->writer) st = rc_app_summary_write(S, &o, &r, t->outdir, err);
+    if (!st && !t->a->quiet && t->writer)
         fprintf(stderr, "rcsim: %s %s: test accuracy %.4f at mean spike step %.2f/%d (no spike %.4f), "
                         "accuracy at end %.4f; %s/summary.json\n",
                 S->task, S->eos ? "eos" : "rc", r.rc.accuracy, r.rc.mean_spike_step, S->T, r.rc.no_spike_fraction,
