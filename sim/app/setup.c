@@ -424,33 +424,10 @@ static rc_status snn_shape(const rc_cfg *cfg, const char *cfg_path, const rc_dat
     sn->lens = (float)rc_cfg_get_float(cfg, "model.lens");
     const char *sg = rc_cfg_get_str(cfg, "model.surrogate");
     sn->surr = !strcmp(sg, "fastsigmoid") ? RC_LIF_SURR_FASTSIG : !strcmp(sg, "atan") ? RC_LIF_SURR_ATAN : RC_LIF_SURR_RECT;
-    sn->tau_rec = (float)rc_cfg_get_float(cfg, "model.tau_rec");
-    sn->alif_rho = (float)rc_cfg_get_float(cfg, "model.alif_rho");
-    sn->alif_beta = (float)rc_cfg_get_float(cfg, "model.alif_beta");
-    sn->tau_out = (float)rc_cfg_get_float(cfg, "model.tau_out");
-    sn->vout = (float)rc_cfg_get_float(cfg, "model.v_out");
-    sn->learn_tau = rc_cfg_get_bool(cfg, "model.learn_tau");
-    int nrec = 0, nada = 0, nff = 0, nspk = 0; /* rfc, rfcNa, conv/fc, spiking layers */
-    for (int l = 0; l < sn->nl; l++) {
-        const rc_lif_layer *L = &sn->L[l];
-        nrec += L->rec; nada += L->adapt;
-        nff += L->kind != RC_LIF_POOL && !L->rec && !L->li;
-        nspk += L->kind != RC_LIF_POOL && !L->li;
-    }
-    const struct { const char *key; int used; const char *needs; } only[] = {
-        { "model.tau", nff, "a convCkK or fcN layer" }, { "model.v_th", nspk, "a spiking layer" },
-        { "model.reset", nspk, "a spiking layer" }, { "model.lens", nspk, "a spiking layer" },
-        { "model.surrogate", nspk, "a spiking layer" },
-        { "model.tau_rec", nrec, "an rfcN or rfcNa layer" }, { "model.learn_tau", nrec, "an rfcN or rfcNa layer" }, { "model.alif_rho", nada, "an rfcNa layer" },
-        { "model.alif_beta", nada, "an rfcNa layer" }, { "model.tau_out", out->li, "an liN readout" },
-        { "model.v_out", out->li, "an liN readout" },
-    };
-    for (size_t q = 0; q < sizeof only / sizeof only[0]; q++)
-        if (!only[q].used && rc_cfg_is_set(cfg, only[q].key))
-            return rc_err_set(err, RC_ERR_CONFIG, "%s: %s has no effect in model.layers = %s (it needs %s; remove it)",
-                              cfg_path, only[q].key, rc_cfg_get_str(cfg, "model.layers"), only[q].needs);
+    rc_status st = rc_app_snn_keys(cfg, cfg_path, sn, err);
+    if (st) return st;
     uint32_t bits;
-    rc_status st = trace_layers(cfg, cfg_path, sn, &bits, err);
+    st = trace_layers(cfg, cfg_path, sn, &bits, err);
     if (st) return st;
     if (trace_pops) *trace_pops = bits;
     shape->core = RC_CORE_LIF;
