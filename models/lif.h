@@ -64,9 +64,36 @@
  * (Cout) / (nout). Initialisation as PyTorch's Conv2d / Linear: weights and
  * biases U(−1/√fan_in, 1/√fan_in), keyed by PyTorch's logical index.
  *
+ * Recurrent, adaptive and readout layers (fc variants, lif_recurrent.c):
+ *  - rfcN: N LIF neurons with input weights W (nin, N), recurrent weights
+ *    R (N, N) and decay τ_rec (model.tau_rec); the recurrent input of step t
+ *    is the layer's own spikes of step t−1, delivered as events:
+ *      u_t = τ_rec·r_{t−1} + Σ_events w·v + Σ_{k: o_k,t−1 ≠ 0} R_k·o_{k,t−1} (+ b)
+ *    An rfc layer is one group touched every step, like fc, so lazy decay
+ *    is trivially exact.
+ *  - rfcNa: the same with an adaptive threshold (ALIF, Bellec et al. 2018):
+ *      a_t = ρ·a_{t−1} + o_{t−1}  (a_{−1} = 0),  θ_t = V_th + β_a·a_t,
+ *      o_t = [u_t > θ_t],  r_t = u_t·(1 − o_t) (mult) or u_t − θ_t·o_t (subtract)
+ *    (ρ = model.alif_rho, β_a = model.alif_beta; both resets as above).
+ *  - liN (last layer only): a leaky integrator u_t = τ_out·u_{t−1} + W·x_t
+ *    (+ b), never reset; its potential is the logit. For RC it "spikes" when
+ *    its largest potential exceeds its own threshold V_out (model.v_out, times
+ *    the eval's V_th scale), the same test as an fc output layer with V_th;
+ *    that spike only marks t_sp.
+ * Backward through them (δu_{T+1} = 0, δa_{T+1} = 0; θ = θ_t, g = g(u_t − θ_t)):
+ *   e_t  = δo_t(above) + (R·δu_{t+1})_k + δa_{t+1} + δr_t·∂r_t/∂o_t
+ *   δu_t = δr_t·∂r_t/∂u_t + g·e_t                δr_t = τ_rec·δu_{t+1}
+ *   δa_t = ρ·δa_{t+1} + β_a·(−g·e_t − [subtract]·o_t·δr_t)
+ *   dR_kj += o_{k,t−1}·δu_{j,t};  li: δu_t = τ_out·δu_{t+1} (+ ∂L/∂u at t_loss).
+ * ρ, β_a are constants. τ_rec is one constant, or with learn_tau (model.
+ * learn_tau) one learned decay per rfc neuron, τ_j = σ(κ_j) = 1/(1 + e^{−κ_j}),
+ * κ_j initialised to logit(τ_rec), its gradient
+ *   dκ_j = σ'(κ_j)·Σ_t δu_{j,t+1}·r_{j,t}.
+ *
  * Code: lif_shape.c (parser, layout, init, names, surrogates), lif_forward.c
- * (the simulator and its forward pass), lif_backward.c; lif_impl.h is their
- * private state; lif_testing.h holds the test-only hooks. */
+ * (the simulator and its forward pass), lif_backward.c, lif_recurrent.c (the
+ * rfc/li pieces of both); lif_impl.h is their private state; lif_testing.h
+ * holds the test-only hooks. */
 #ifndef RC_LIF_H
 #define RC_LIF_H
 
@@ -88,6 +115,12 @@ typedef struct {
     int nin, nout;          /* cin·hin·win, cout·hout·wout                     */
     size_t w, b;            /* conv/fc: offsets into the parameter block       */
     size_t nw;              /* conv/fc: number of weights                      */
+    /* fc variants (kind stays RC_LIF_FC; see lif_recurrent.c): */
+    int rec;                /* rfcN: recurrent weights R (nout, nout)          */
+    int adapt;              /* rfcNa: adaptive threshold (ALIF)                */
+    int li;                 /* liN: leaky-integrator readout, no spikes fed on */
+    size_t r;               /* rec: offset of R, (from, to) = (nout, nout)     */
+    size_t kt;              /* rec with learn_tau: offset of κ (nout)          */
 } rc_lif_layer;
 
 typedef struct {
@@ -98,6 +131,10 @@ typedef struct {
     rc_reset reset;
     int bias;                          /* conv/fc biases (disable lazy decay) */
     int smooth;                        /* tests: o = S(u − V_th), not [·]    */
+    float tau_rec;                     /* τ of rfc layers (initial, learn_tau) */
+    int learn_tau;                     /* rfc: τ_j = σ(κ_j), κ learned         */
+    float alif_rho, alif_beta;         /* ρ, β_a of rfcNa layers             */
+    float tau_out, vout;               /* τ and V_th of an liN readout       */
 } rc_lif_shape;
 
 /* Parses a layer list ("conv32k3p1 pool2 fc128 fc10", spaces or commas) for
@@ -145,7 +182,8 @@ void rc_lif_sim_free(rc_lif_sim *m); /* NULL is a no-op */
 void rc_lif_forward(rc_lif_sim *m, const float *P, const rc_events *ev, float vscale,
                     int stop, int record, int dense, float *uout, float *uhid, rc_lif_result *r);
 /* The weights transposed for the backward pass (same offsets as P): conv
- * (k, k, Cout, Cin), fc (nout, nin). Once per parameter update. */
+ * (k, k, Cout, Cin), fc (nout, nin); an rfc layer's R is copied as it is.
+ * Once per parameter update. */
 void rc_lif_transpose(const rc_lif_shape *s, const float *P, float *PT);
 /* After a recorded forward: BPTT from step tloss (≤ tend) with dz = ∂L/∂u_out
  * at tloss (K floats); accumulates into G (same layout as P). PT is

@@ -101,6 +101,7 @@ void rc_lif_transpose(const rc_lif_shape *s, const float *P, float *PT)
         if (L->kind == RC_LIF_FC) {
             for (int i = 0; i < L->nin; i++)
                 for (int c = 0; c < L->cout; c++) WT[(size_t)c * L->nin + i] = W[(size_t)i * L->cout + c];
+            if (L->rec) memcpy(PT + L->r, P + L->r, (size_t)L->cout * L->cout * sizeof *PT);
         } else {
             const int k = L->k;
             for (int ci = 0; ci < L->cin; ci++)
@@ -204,9 +205,12 @@ void rc_lif_backward(rc_lif_sim *m, const float *PT, float *Gm, const rc_events 
     for (int p = m->np - 1; p >= 0; p--) {
         lifpop *P = &m->pop[p];
         memset(P->dcar, 0, (size_t)P->N * sizeof *P->dcar);
+        const rc_lif_layer *L = &m->s.L[P->layer];
         for (int t = tloss; t >= 0; t--) {
-            pop_du(m, p, t, tloss, dz);
+            if (L->rec || L->li) rc_lif_rec_du(m, p, t, tloss, dz, PT);
+            else pop_du(m, p, t, tloss, dz);
             pop_dweights(m, p, t, Gm, ev);
+            rc_lif_rec_dweights(m, p, t, Gm);
         }
         if (p > 0) below(m, p, tloss, PT);
     }

@@ -27,6 +27,7 @@ void rc_lif_sim_free(rc_lif_sim *m)
         free(P->spk2); free(P->sp_off); free(P->sp_idx.a); free(P->sp_val.a); free(P->lg_off);
         free(P->lg_grp.a); free(P->lg_u.a); free(P->U); free(P->dcar); free(P->Dall); free(P->dIall);
         free(P->gnz);
+        rc_lif_rec_free(P);
     }
     free(m->in_idx.a);
     free(m->in_val.a);
@@ -59,6 +60,7 @@ rc_lif_sim *rc_lif_sim_new(const rc_lif_shape *s, int T)
         AL(P->u, N); AL(P->upre, N); AL(P->tl, G); AL(P->stamp, G); AL(P->touched, G);
         AL(P->spk, G); AL(P->spk2, G); AL(P->sp_off, (size_t)T + 1); AL(P->lg_off, (size_t)T + 1);
         AL(P->U, (size_t)T * N); AL(P->dcar, N); AL(P->Dall, (size_t)T * N); AL(P->dIall, (size_t)T * N); AL(P->gnz, G);
+        if ((L->rec || L->li) && rc_lif_rec_alloc(P, T)) fail = 1;
     }
     AL(m->xdense, (size_t)m->maxnin);
     /* Backward scratch: the conv grids of below() and the fc products. */
@@ -166,8 +168,9 @@ static void pop_deliver(rc_lif_sim *m, int p, int t, int all, const float *Pm, c
     const rc_lif_shape *s = &m->s;
     lifpop *P = &m->pop[p];
     const rc_lif_layer *L = &s->L[P->layer];
-    const float tau = s->tau;
+    const float tau = L->rec ? (s->learn_tau ? 1.0f : s->tau_rec) : L->li ? s->tau_out : s->tau;
     const float *W = Pm + L->w, *bias = s->bias ? Pm + L->b : NULL;
+    if (L->rec && s->learn_tau) rc_lif_rec_decay(m, p, t, Pm); /* per-neuron τ; touch's ×1 is exact */
     P->ntouch = 0;
     if (all || L->kind == RC_LIF_FC)
         for (int g = 0; g < P->G; g++) touch(P, g, t, tau, bias);
@@ -201,6 +204,7 @@ static void pop_deliver(rc_lif_sim *m, int p, int t, int all, const float *Pm, c
             for (int c = 0; c < no; c++) u[c] += v * w[c];
         }
         r->synops += (int64_t)nin * no;
+        if (L->rec) rc_lif_rec_deliver(m, p, t, Pm, r);
     }
 }
 
@@ -285,7 +289,11 @@ void rc_lif_forward(rc_lif_sim *m, const float *Pm, const rc_events *ev, float v
     for (int t = 0; t < T; t++) {
         for (int p = 0; p < np; p++) {
             pop_deliver(m, p, t, all, Pm, ev, r);
-            pop_fire(m, &m->pop[p], t, p == np - 1 ? s->vth * vscale : s->vth, record);
+            lifpop *P = &m->pop[p];
+            const rc_lif_layer *L = &s->L[P->layer];
+            const float V = p == np - 1 ? (L->li ? s->vout : s->vth) * vscale : s->vth;
+            if (L->rec || L->li) rc_lif_rec_fire(m, P, t, V, record);
+            else pop_fire(m, P, t, V, record);
         }
         /* The output layer (an fc layer: touched every step, upre is current). */
         const lifpop *O = &m->pop[np - 1];

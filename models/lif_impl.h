@@ -59,6 +59,14 @@ typedef struct {
     float *Dall;        /* (T, N) δo from the layer above (read where g ≠ 0)     */
     float *dIall;       /* (T, N) δu                                            */
     uint8_t *gnz;       /* (G) group has a non-zero δu at the current step       */
+    /* rfc layers only (lif_recurrent.c; NULL otherwise): */
+    float *a;           /* (N) adaptation a_t (rfcNa)                            */
+    float *th;          /* (N) threshold θ_t of this step                        */
+    float *A;           /* (T, N) a_t of every step (backward)                   */
+    float *dacar;       /* (N) δa of the step after (backward)                   */
+    float *rv;          /* (N) scratch: dense o_{t−1}; R·δu_{t+1} (backward)     */
+    float *tauv;        /* (N) τ_j of learn_tau (set each forward)               */
+    float *dk;          /* (N) Σ_t δu_{t+1}·r_t of learn_tau (backward)          */
 } lifpop;
 
 struct rc_lif_sim {
@@ -139,5 +147,31 @@ void rc_lif_pop_inputs(rc_lif_sim *m, int p, int t, const rc_events *ev);
  * forward log: logged groups take their logged values, the rest τ·u of the
  * step before (they did not spike then, see lif.h). */
 void rc_lif_replay(rc_lif_sim *m, int tmax);
+
+/* ---- rfc / li layers (lif_recurrent.c) ------------------------------------------- */
+
+/* R of rfc layer L: U(−1/√N, 1/√N), tensor id `tensor`, logical index to·N + from. */
+void rc_lif_rec_init(float *P, const rc_lif_shape *s, const rc_lif_layer *L, uint64_t seed, int tensor);
+/* τ_j = σ(κ_j) of a learned-τ rfc neuron, in float (the simulator and the
+ * tests' reference compute it the same way). */
+static inline float rc_lif_tau_of(float kappa) { return 1.0f / (1.0f + expf(-kappa)); }
+/* The rfc arrays of P (T steps); 0, or −1 out of memory. rc_lif_rec_free
+ * releases them. */
+int rc_lif_rec_alloc(lifpop *P, int T);
+void rc_lif_rec_free(lifpop *P);
+/* After the input events of step t: an rfc layer's recurrent events (its
+ * spikes of t−1 through R) and, for rfcNa, a_t and θ_t. */
+void rc_lif_rec_deliver(rc_lif_sim *m, int p, int t, const float *Pm, rc_lif_result *r);
+/* learn_tau: before step t's touch (which then decays by 1), u ← τ_j·u; at
+ * t = 0 τ_j = σ(κ_j) of this forward. */
+void rc_lif_rec_decay(rc_lif_sim *m, int p, int t, const float *Pm);
+/* Spike test and reset of an rfc or li population at step t (li: threshold
+ * V, no reset); the same logs as the fc layers' pop_fire. */
+void rc_lif_rec_fire(rc_lif_sim *m, lifpop *P, int t, float V, int record);
+/* δu of an rfc or li population at step t (see lif.h), into dIall, dcar, gnz;
+ * PT as rc_lif_backward's. */
+void rc_lif_rec_du(rc_lif_sim *m, int p, int t, int tloss, const float *dz, const float *PT);
+/* dR of an rfc population at step t: its spikes of t−1 times δu_t. */
+void rc_lif_rec_dweights(rc_lif_sim *m, int p, int t, float *Gm);
 
 #endif

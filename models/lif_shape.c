@@ -77,10 +77,17 @@ int rc_lif_parse(rc_lif_shape *s, const char *layers, int cin, int h, int w, cha
             }
             L->cout = C; L->hout = Hh / 2; L->wout = Ww / 2;
             if (!bad && (L->hout < 1 || L->wout < 1)) bad = 2;
-        } else if (!strncmp(q, "fc", 2)) {
-            q += 2;
+        } else if (!strncmp(q, "fc", 2) || !strncmp(q, "rfc", 3) || !strncmp(q, "li", 2)) {
+            L->rec = *q == 'r';
+            L->li = *q == 'l';
+            q += L->rec ? 3 : 2;
             L->kind = RC_LIF_FC;
             if (parse_num(&q, &L->cout) || L->cout < 1) bad = 1;
+            if (!bad && L->rec && *q == 'a') { q++; L->adapt = 1; }
+            if (!bad && L->rec && L->cout > 46340) { /* R must fit: N² < 2³¹ */
+                snprintf(msg, cap, "'%.*s': at most 46340 recurrent neurons (N x N weights)", (int)tl, tok);
+                return -1;
+            }
             L->cin = C * Hh * Ww; L->hin = L->win = 1;
             L->hout = L->wout = 1;
             flat = 1;
@@ -89,7 +96,7 @@ int rc_lif_parse(rc_lif_shape *s, const char *layers, int cin, int h, int w, cha
         if (!bad && q != p + tl) bad = 1;
         if (bad) {
             snprintf(msg, cap, bad == 2 ? "'%.*s': the layer does not fit its %dx%dx%d input"
-                                        : "'%.*s': expected convCkK[pP], pool2 or fcN (e.g. conv32k3p1 pool2 fc128 fc10)",
+                                        : "'%.*s': expected convCkK[pP], pool2, fcN, rfcN[a] or liN (e.g. conv32k3p1 pool2 fc128 fc10, rfc128a li11)",
                      (int)tl, tok, Hh, Ww, C);
             return -1;
         }
@@ -99,10 +106,16 @@ int rc_lif_parse(rc_lif_shape *s, const char *layers, int cin, int h, int w, cha
         s->nl++;
         p += tl;
     }
-    if (s->nl == 0 || s->L[s->nl - 1].kind != RC_LIF_FC) {
-        snprintf(msg, cap, "the last layer must be fcN, one output neuron per class");
+    if (s->nl == 0 || s->L[s->nl - 1].kind != RC_LIF_FC || s->L[s->nl - 1].rec) {
+        snprintf(msg, cap, "the last layer must be fcN or liN, one output neuron per class");
         return -1;
     }
+    for (int l = 0; l < s->nl - 1; l++)
+        if (s->L[l].li) {
+            snprintf(msg, cap, "li%d is layer %d of %d: a leaky-integrator readout must be the last layer",
+                     s->L[l].cout, l + 1, s->nl);
+            return -1;
+        }
     return 0;
 }
 
@@ -114,6 +127,8 @@ size_t rc_lif_layout(rc_lif_shape *s, size_t off)
         L->nw = L->kind == RC_LIF_CONV ? (size_t)L->cin * L->k * L->k * L->cout : (size_t)L->nin * L->cout;
         L->w = off; off += L->nw;
         L->b = off; off += (size_t)L->cout; /* kept (zero) without model.bias: one layout */
+        if (L->rec) { L->r = off; off += (size_t)L->cout * L->cout; }
+        if (L->rec && s->learn_tau) { L->kt = off; off += (size_t)L->cout; }
     }
     return off;
 }
@@ -144,6 +159,7 @@ void rc_lif_init(float *P, const rc_lif_shape *s, uint64_t seed, int tensor0)
                         (float)((2.0 * rc_uniform(seed, RC_STREAM_INIT, (uint64_t)tw, (uint64_t)o * L->nin + i) - 1.0) * bound);
             for (int o = 0; o < L->cout; o++)
                 P[L->b + o] = s->bias ? (float)((2.0 * rc_uniform(seed, RC_STREAM_INIT, (uint64_t)tb, (uint64_t)o) - 1.0) * bound) : 0.0f;
+            if (L->rec) rc_lif_rec_init(P, s, L, seed, tensor0 + 2 * RC_LIF_MAX_LAYERS + l);
         }
     }
 }
@@ -164,7 +180,8 @@ void rc_lif_describe(const rc_lif_shape *s, char *buf, size_t cap)
         int n;
         if (L->kind == RC_LIF_CONV) n = snprintf(buf + o, cap - o, "%sconv%dk%dp%d", l ? " " : "", L->cout, L->k, L->pad);
         else if (L->kind == RC_LIF_POOL) n = snprintf(buf + o, cap - o, "%spool2", l ? " " : "");
-        else n = snprintf(buf + o, cap - o, "%sfc%d", l ? " " : "", L->cout);
+        else n = snprintf(buf + o, cap - o, "%s%s%d%s", l ? " " : "", L->rec ? "rfc" : L->li ? "li" : "fc", L->cout,
+                          L->adapt ? "a" : "");
         if (n < 0) break;
         o += (size_t)n;
     }
@@ -179,14 +196,15 @@ int rc_lif_npops(const rc_lif_shape *s)
 
 void rc_lif_pop_name(const rc_lif_shape *s, int p, char *buf, size_t cap)
 {
-    int nc = 0, nf = 0, q = 0;
+    int nc = 0, nf = 0, nr = 0, q = 0;
     for (int l = 0; l < s->nl; l++) {
         const rc_lif_layer *L = &s->L[l];
         if (L->kind == RC_LIF_POOL) continue;
-        if (L->kind == RC_LIF_CONV) nc++; else nf++;
+        if (L->kind == RC_LIF_CONV) nc++; else if (L->rec) nr++; else nf++;
         if (q++ != p) continue;
         if (l == s->nl - 1) snprintf(buf, cap, "output");
-        else snprintf(buf, cap, "%s%d", L->kind == RC_LIF_CONV ? "conv" : "fc", L->kind == RC_LIF_CONV ? nc : nf);
+        else snprintf(buf, cap, "%s%d", L->kind == RC_LIF_CONV ? "conv" : L->rec ? "rfc" : "fc",
+                      L->kind == RC_LIF_CONV ? nc : L->rec ? nr : nf);
         return;
     }
     snprintf(buf, cap, "?");

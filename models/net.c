@@ -107,6 +107,8 @@ void rc_net_tensor_at(const rc_net *net, size_t index, char *buf, size_t cap, si
             rc_lif_pop_name(sn, q++, pop, sizeof pop);
             if (index >= L->w && index < L->w + L->nw) { snprintf(buf, cap, "%s.w", pop); *local = index - L->w; return; }
             if (index >= L->b && index < L->b + (size_t)L->cout) { snprintf(buf, cap, "%s.b", pop); *local = index - L->b; return; }
+            if (L->rec && index >= L->r && index < L->r + (size_t)L->cout * L->cout) { snprintf(buf, cap, "%s.r", pop); *local = index - L->r; return; }
+            if (L->rec && sn->learn_tau && index >= L->kt && index < L->kt + (size_t)L->cout) { snprintf(buf, cap, "%s.tau_logit", pop); *local = index - L->kt; return; }
         }
         return;
     }

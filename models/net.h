@@ -105,8 +105,8 @@ void rc_net_head_backward(rc_net *net, const float *h, const float *acts,
  *             snn/output/...; an fc layer after a conv/pool map reads the
  *             map flattened in PyTorch's order (c, y, x).
  * Views with ndim 0 carry attributes only (name "" = the /params group). */
-#define RC_NET_MAX_VIEWS (2 * RC_LIF_MAX_LAYERS + 2 * (RC_NET_MAX_HEAD + 1) + 8)
-#define RC_NET_VIEW_MAX_ATTRS 8
+#define RC_NET_MAX_VIEWS (4 * RC_LIF_MAX_LAYERS + 2 * (RC_NET_MAX_HEAD + 1) + 8)
+#define RC_NET_VIEW_MAX_ATTRS 16
 
 typedef struct {
     const char *key;

@@ -110,7 +110,7 @@ static void lif_views(const rc_net *net, views *w)
     for (int l = 0, q = 0; l < s->nl; l++) {
         const rc_lif_layer *L = &s->L[l];
         if (L->kind == RC_LIF_POOL) continue;
-        char pop[32], name[48];
+        char pop[32], name[72];
         rc_lif_pop_name(s, q++, pop, sizeof pop);
         snprintf(name, sizeof name, "snn/%s/weight", pop);
         rc_net_view *v;
@@ -127,11 +127,24 @@ static void lif_views(const rc_net *net, views *w)
                             : "[out, in] (PyTorch nn.Linear weight)";
             v->stored = "(in, out), in = (y*W + x)*C + c (channels last)";
         }
-        attr_s(v, "neuron", "LIF");
+        attr_s(v, "neuron", L->li ? "LI" : L->adapt ? "ALIF" : "LIF");
         snprintf(name, sizeof name, "snn/%s/bias", pop);
         v = add(w, name, V_PLAIN, l, L->b, 1, L->cout, 0, 0, 0);
         v->layout = s->bias ? "[Cout] or [out], added every step" : "[Cout] or [out], all zero (model.bias = false)";
         v->stored = "the same layout";
+        if (L->rec) {
+            snprintf(name, sizeof name, "snn/%s/recurrent_weight", pop);
+            v = add(w, name, V_PLAIN, l, L->r, 2, L->cout, L->cout, 0, 0);
+            v->layout = "[from, to]: u_to(t) += R[from, to]*o_from(t-1)";
+            v->stored = "the same layout";
+            attr_i(v, "adaptive", L->adapt);
+            if (s->learn_tau) {
+                snprintf(name, sizeof name, "snn/%s/tau_logit", pop);
+                v = add(w, name, V_PLAIN, l, L->kt, 1, L->cout, 0, 0, 0);
+                v->layout = "[out]: learned decay tau_j = 1/(1 + exp(-tau_logit_j)) (model.learn_tau)";
+                v->stored = "the same layout";
+            }
+        }
     }
     /* The neurons' constants, on /params/snn. */
     rc_net_view *v = add(w, "snn", V_PLAIN, -1, 0, 0, 0, 0, 0, 0);
@@ -139,6 +152,15 @@ static void lif_views(const rc_net *net, views *w)
     attr_d(v, "tau", s->tau);
     attr_s(v, "reset", s->reset == RC_RESET_MULT ? "mult" : "subtract");
     attr_i(v, "bias", s->bias);
+    int rec = 0, ada = 0; /* the rfc / li constants, where such a layer exists */
+    for (int l = 0; l < s->nl; l++) { rec |= s->L[l].rec; ada |= s->L[l].adapt; }
+    if (rec) { attr_d(v, "tau_rec", s->tau_rec); attr_i(v, "learn_tau", s->learn_tau); }
+    if (ada) { attr_d(v, "alif_rho", s->alif_rho); attr_d(v, "alif_beta", s->alif_beta); }
+    if (s->L[s->nl - 1].li) { attr_d(v, "tau_out", s->tau_out); attr_d(v, "v_out", s->vout); }
+    if (rec || s->L[s->nl - 1].li)
+        attr_s(v, "rule_rfc_li", "rfc: u_t = tau_rec*r_{t-1} + W x_t + R^T o_{t-1} (+ b), o_t = [u_t > theta_t], reset as "
+                                 "rule with theta_t; rfcNa: theta_t = v_th + alif_beta*a_t, a_t = alif_rho*a_{t-1} + "
+                                 "o_{t-1}, else theta_t = v_th; li: u_t = tau_out*u_{t-1} + W x_t (+ b), never reset");
     attr_s(v, "rule", "u_t = tau*r_{t-1} + W x_t (+ b); o_t = [u_t > v_th]; r_t = u_t*(1 - o_t) (mult) or u_t - v_th*o_t (subtract)");
     attr_s(v, "pool", "pool2 = 2x2 average pooling, stride 2 (an odd last row/column dropped)");
 }

@@ -2,13 +2,16 @@
  * tests/test_lif.c (test code, not in the library): one layer's input current
  * and the 2×2 pool written the plain way, in double, a step of the whole
  * network built from them, and rc_lif_reference, the Heaviside network's
- * pass. The float64 smooth network of the finite-difference test is the same
- * step with other neurons.
+ * pass, including the recurrent (rfc), adaptive (rfcNa) and leaky-integrator
+ * readout (li) layers. The float64 smooth networks of the finite-difference
+ * tests are the same step with other neurons.
  *
- * Included by test_lif.c only (the suite builds one file per test). */
+ * Included by test_lif.c and test_lif_recurrent.c (the suite builds one file
+ * per test). */
 #ifndef RC_TEST_LIF_REFERENCE_H
 #define RC_TEST_LIF_REFERENCE_H
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,19 +62,44 @@ static inline double lif_ref_current(const rc_lif_shape *s, const rc_lif_layer *
  * scratch of the same size. */
 typedef double (*lif_ref_neuron)(void *ctx, int l, int j, int base, double I);
 
-static inline void lif_ref_step(const rc_lif_shape *s, const double *P, double *x, double *y,
-                                lif_ref_neuron neuron, void *ctx)
+/* The same with recurrent (rfc) layers: prev (Σ neurons, zero at step 0)
+ * holds every neuron's output of the step before; an rfc layer's neuron j
+ * adds Σ_k R_kj·prev_k (k ascending, in double) to its current, and prev
+ * gets this step's outputs. prev = NULL: no rfc layer. */
+static inline void lif_ref_step_rec(const rc_lif_shape *s, const double *P, double *x, double *y, double *prev,
+                                    lif_ref_neuron neuron, void *ctx)
 {
     int base = 0;
     for (int l = 0; l < s->nl; l++) {
         const rc_lif_layer *L = &s->L[l];
         if (L->kind == RC_LIF_POOL) lif_ref_pool(L, x, y);
         else {
-            for (int j = 0; j < L->nout; j++) y[j] = neuron(ctx, l, j, base, lif_ref_current(s, L, P, x, j));
+            for (int j = 0; j < L->nout; j++) {
+                double I = lif_ref_current(s, L, P, x, j);
+                if (L->rec)
+                    for (int k = 0; k < L->nout; k++) I += P[L->r + (size_t)k * L->nout + j] * prev[base + k];
+                y[j] = neuron(ctx, l, j, base, I);
+            }
+            if (prev) memcpy(prev + base, y, (size_t)L->nout * sizeof *prev);
             base += L->nout;
         }
         memcpy(x, y, (size_t)L->nout * sizeof *x);
     }
+}
+
+static inline void lif_ref_step(const rc_lif_shape *s, const double *P, double *x, double *y,
+                                lif_ref_neuron neuron, void *ctx)
+{
+    lif_ref_step_rec(s, P, x, y, NULL, neuron, ctx);
+}
+
+/* Decay τ of neuron j of layer l: τ_rec (rfc; with learn_tau σ(κ_j) in
+ * float, from the float parameters Pf), τ_out (li) or τ. */
+static inline float lif_ref_tau(const rc_lif_shape *s, const float *Pf, int l, int j)
+{
+    const rc_lif_layer *L = &s->L[l];
+    if (L->rec && s->learn_tau) return 1.0f / (1.0f + expf(-Pf[L->kt + j]));
+    return L->rec ? s->tau_rec : L->li ? s->tau_out : s->tau;
 }
 
 /* The step's input events, summed by channel, into x (nin of layer 0). */
@@ -84,20 +112,29 @@ static inline void lif_ref_input(const rc_lif_shape *s, const rc_events *ev, int
 /* The Heaviside network's neurons (rc_lif_reference). */
 typedef struct {
     const rc_lif_shape *s;
+    const float *Pf;       /* the float parameters (learned τ)            */
     float vscale, *r, *U;  /* r (tot) post-reset state; U, O rows of step t */
     uint8_t *O;
+    float *a;              /* (tot) ALIF adaptation a_t; o_{t−1} in lastO  */
+    uint8_t *lastO;
 } lif_ref_heaviside;
 
+/* rfcNa: θ_t = V_th + β_a·a_t, a_t = ρ·a_{t−1} + o_{t−1}; li: no reset. */
 static double lif_ref_heaviside_neuron(void *ctx, int l, int j, int base, double I)
 {
     lif_ref_heaviside *h = ctx;
     const rc_lif_shape *s = h->s;
-    const float V = l == s->nl - 1 ? s->vth * h->vscale : s->vth;
-    const float u = s->tau * h->r[base + j] + (float)I;
+    const rc_lif_layer *L = &s->L[l];
+    float V = l == s->nl - 1 ? (L->li ? s->vout : s->vth) * h->vscale : s->vth;
+    if (L->adapt) {
+        h->a[base + j] = s->alif_rho * h->a[base + j] + (float)h->lastO[base + j];
+        V = s->vth + s->alif_beta * h->a[base + j];
+    }
+    const float u = lif_ref_tau(s, h->Pf, l, j) * h->r[base + j] + (float)I;
     const int o = u > V;
     h->U[base + j] = u;
     h->O[base + j] = (uint8_t)o;
-    h->r[base + j] = o ? (s->reset == RC_RESET_MULT ? 0.0f : u - V) : u;
+    h->r[base + j] = o && !L->li ? (s->reset == RC_RESET_MULT ? 0.0f : u - V) : u;
     return (double)o;
 }
 
@@ -116,23 +153,30 @@ static void rc_lif_reference(const rc_lif_shape *s, const float *Pf, const rc_ev
         if (s->L[l].nout > maxn) maxn = s->L[l].nout;
         tot += rc_lif_neurons(s, l);
         if (s->L[l].kind != RC_LIF_POOL) np = s->L[l].b + (size_t)s->L[l].cout;
+        if (s->L[l].rec) np = s->L[l].r + (size_t)s->L[l].cout * s->L[l].cout;
+        if (s->L[l].rec && s->learn_tau) np = s->L[l].kt + (size_t)s->L[l].cout;
     }
     double *x = calloc((size_t)maxn, sizeof *x), *y = calloc((size_t)maxn, sizeof *y);
-    double *P = malloc((np ? np : 1) * sizeof *P);
-    float *r = calloc((size_t)tot, sizeof *r);
-    if (!x || !y || !P || !r) abort();
+    double *P = malloc((np ? np : 1) * sizeof *P), *prev = calloc((size_t)tot, sizeof *prev);
+    float *r = calloc((size_t)tot, sizeof *r), *a = calloc((size_t)tot, sizeof *a);
+    uint8_t *none = calloc((size_t)tot, 1);
+    if (!x || !y || !P || !r || !prev || !a || !none) abort();
     for (size_t i = 0; i < np; i++) P[i] = Pf[i];
-    lif_ref_heaviside h = { s, vscale, r, NULL, NULL };
+    lif_ref_heaviside h = { s, Pf, vscale, r, NULL, NULL, a, none };
     for (int t = 0; t < T; t++) {
         h.U = U + (size_t)t * tot;
         h.O = O + (size_t)t * tot;
+        h.lastO = t ? O + (size_t)(t - 1) * tot : none;
         lif_ref_input(s, ev, t, x);
-        lif_ref_step(s, P, x, y, lif_ref_heaviside_neuron, &h);
+        lif_ref_step_rec(s, P, x, y, prev, lif_ref_heaviside_neuron, &h);
     }
     free(x);
     free(y);
     free(P);
+    free(prev);
     free(r);
+    free(a);
+    free(none);
 }
 
 #endif

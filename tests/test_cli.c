@@ -293,6 +293,51 @@ static void test_tmnist_tiny(void **st)
     snprintf(args, sizeof args, "run '%s' --out '%s/sn_bad' --set model.type=snn --set model.hidden=0 --set 'model.layers=conv4k3 fc9'", cfg, g_dir);
     rc0 = run_rcsim(args, err, sizeof err);
     if (rc0 != 2 || !strstr(err, "model.layers") || !strstr(err, "fc10")) fail_msg("bad snn layers: exit %d: %s", rc0, err);
+    /* A recurrent adaptive SNN with a leaky-integrator readout runs end to
+     * end (its recurrent weights named in model.h5, its population traced);
+     * its keys without such a layer are config errors. */
+    snprintf(args, sizeof args, "run '%s' --out '%s/rsn' --threads 2 --set model.type=snn --set model.hidden=0 --set 'model.layers=rfc16a li10' "
+             "--set model.bias=true --set model.tau_rec=0.8 --set model.alif_rho=0.9 --set model.alif_beta=0.3 "
+             "--set model.tau_out=0.8 --set model.v_out=1 --set model.learn_tau=true --set train.epochs=1 "
+             "--set output.trace_layers=rfc1,output",
+             cfg, g_dir);
+    rc0 = run_rcsim(args, err, sizeof err);
+    if (rc0 != 0) fail_msg("rsnn run failed (%d): %s", rc0, err);
+    snprintf(p, sizeof p, "%s/rsn/model.h5", g_dir);
+    {
+        hid_t f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
+        assert_true(f >= 0);
+        hid_t d = H5Dopen2(f, "/params/snn/rfc1/recurrent_weight", H5P_DEFAULT);
+        assert_true(d >= 0);
+        hid_t sp = H5Dget_space(d);
+        assert_int_equal(H5Sget_simple_extent_npoints(sp), 256);
+        H5Sclose(sp);
+        H5Dclose(d);
+        d = H5Dopen2(f, "/params/snn/rfc1/tau_logit", H5P_DEFAULT);
+        assert_true(d >= 0);
+        H5Dclose(d);
+        H5Fclose(f);
+    }
+    /* NIR has no rfc/li mapping yet: export-nir refuses, writes nothing. */
+    snprintf(args, sizeof args, "export-nir '%s' --model '%s/rsn/model.h5' --out '%s/rsn.nir' --set model.type=snn "
+             "--set model.hidden=0 --set 'model.layers=rfc16a li10' --set model.bias=true --set model.tau_rec=0.8 --set model.alif_rho=0.9 "
+             "--set model.alif_beta=0.3 --set model.tau_out=0.8 --set model.v_out=1 --set model.learn_tau=true "
+             "--set train.epochs=1 --set output.trace_layers=rfc1,output", cfg, g_dir, g_dir);
+    rc0 = run_rcsim(args, err, sizeof err);
+    snprintf(p, sizeof p, "%s/rsn.nir", g_dir);
+    if (rc0 != 2 || !strstr(err, "layer 1 (rfc16a) is recurrent") || access(p, F_OK) == 0)
+        fail_msg("export-nir of an rfc model: exit %d: %s", rc0, err);
+    const char *noeffect[][2] = { { "rfc16 li10", "model.alif_rho=0.9" }, { "fc16 li10", "model.tau_rec=0.8" },
+                                  { "rfc16a fc10", "model.v_out=2" }, { "rfc16a fc10", "model.tau_out=0.5" },
+                                  { "rfc16 li10", "model.tau=0.3" }, { "fc16 li10", "model.learn_tau=true" } };
+    for (int i = 0; i < 6; i++) {
+        snprintf(args, sizeof args, "run '%s' --out '%s/sn_bad' --set model.type=snn --set model.hidden=0 --set 'model.layers=%s' --set %s",
+                 cfg, g_dir, noeffect[i][0], noeffect[i][1]);
+        rc0 = run_rcsim(args, err, sizeof err);
+        char key[32];
+        snprintf(key, sizeof key, "%.*s", (int)(strchr(noeffect[i][1], '=') - noeffect[i][1]), noeffect[i][1]);
+        if (rc0 != 2 || !strstr(err, key) || !strstr(err, "no effect")) fail_msg("%s with %s: exit %d: %s", key, noeffect[i][0], rc0, err);
+    }
     /* `rcsim info` describes the shape a run builds from this config and its
      * data (784 inputs, 10 classes), as it does for a spotting config. */
     {

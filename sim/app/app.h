@@ -79,6 +79,9 @@ rc_status rc_app_data_new(const rc_cfg *cfg, const char *cfg_path, rc_dataset **
  * hidden spiking populations output.trace_layers names (SNN; bits). */
 rc_status rc_app_shape(const rc_cfg *cfg, const char *cfg_path, const rc_dataset *ds, rc_net_shape *shape,
                        char *desc, size_t cap, uint32_t *trace_pops, rc_err *err);
+/* snn_keys.c: the rfc/rfcNa/li keys of [model] into sn (its layers parsed);
+ * a LIF key that no layer of sn reads is an error. */
+rc_status rc_app_snn_keys(const rc_cfg *cfg, const char *cfg_path, rc_lif_shape *sn, rc_err *err);
 
 /* Configure, data, shape, net, pool, engine, result buffers; S->best holds
  * the initial parameters. On failure S holds what was built:

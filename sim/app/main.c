@@ -75,9 +75,10 @@ static void usage_eval(FILE *f)
         "                mean_spike_ms, events_per_example, macs_per_example\n"
         "  traces.h5     spike report of the test set at train.threshold\n"
         "into --out OUTDIR (default: DIR/eval, so the run's own traces.h5 is kept).\n"
-        "For model.type = snn the thresholds scale the output layer's V_th (any\n"
-        "values in (0, 1000], default 0.5,0.75,1,1.25,1.5,2,3) and tradeoff.csv\n"
-        "has synops_per_example in place of the last two columns.\n");
+        "For model.type = snn the thresholds scale the output layer's V_th (an liN\n"
+        "readout's model.v_out; any values in (0, 1000], default\n"
+        "0.5,0.75,1,1.25,1.5,2,3) and tradeoff.csv has synops_per_example in place\n"
+        "of the last two columns.\n");
 }
 
 static const char *g_cmd = "run";

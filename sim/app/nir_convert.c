@@ -31,6 +31,11 @@ static double *filled(size_t n, double v)
 rc_status rc_nir_from_lif(const rc_lif_shape *sn, const float *P, double dt_ms, rc_nir_net *n, rc_err *err)
 {
     memset(n, 0, sizeof *n);
+    for (int l = 0; l < sn->nl; l++) /* not mapped yet: refused, never exported as plain fc */
+        if (sn->L[l].rec || sn->L[l].li)
+            return rc_err_set(err, RC_ERR_CONFIG, "export-nir: layer %d (%s%d%s) is recurrent or a leaky-integrator readout; "
+                              "only conv, pool2 and fc LIF layers can be exported to NIR so far", l + 1,
+                              sn->L[l].rec ? "rfc" : "li", sn->L[l].cout, sn->L[l].adapt ? "a" : "");
     const rc_lif_layer *L0 = &sn->L[0];
     n->in_rank = L0->kind == RC_LIF_CONV ? 3 : 1;
     n->in_shape[0] = n->in_rank == 3 ? L0->cin : L0->nin;

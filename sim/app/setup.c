@@ -424,8 +424,10 @@ static rc_status snn_shape(const rc_cfg *cfg, const char *cfg_path, const rc_dat
     sn->lens = (float)rc_cfg_get_float(cfg, "model.lens");
     const char *sg = rc_cfg_get_str(cfg, "model.surrogate");
     sn->surr = !strcmp(sg, "fastsigmoid") ? RC_LIF_SURR_FASTSIG : !strcmp(sg, "atan") ? RC_LIF_SURR_ATAN : RC_LIF_SURR_RECT;
+    rc_status st = rc_app_snn_keys(cfg, cfg_path, sn, err);
+    if (st) return st;
     uint32_t bits;
-    rc_status st = trace_layers(cfg, cfg_path, sn, &bits, err);
+    st = trace_layers(cfg, cfg_path, sn, &bits, err);
     if (st) return st;
     if (trace_pops) *trace_pops = bits;
     shape->core = RC_CORE_LIF;
@@ -491,7 +493,8 @@ static void shape_sizes(const rc_net_shape *s, double *nparams, double *units)
             const rc_lif_layer *L = &s->snn.L[l];
             u += L->nout;
             if (L->kind == RC_LIF_CONV) n += (double)L->cin * L->k * L->k * L->cout + L->cout;
-            else if (L->kind == RC_LIF_FC) n += (double)L->nin * L->cout + L->cout;
+            else if (L->kind == RC_LIF_FC) n += (double)L->nin * L->cout + L->cout + (L->rec ? (double)L->cout * L->cout : 0) +
+                                                 (L->rec && s->snn.learn_tau ? L->cout : 0);
         }
     } else {
         u = s->H;

@@ -91,7 +91,8 @@ const rc_cfg_spec rc_spec[] = {
       "convlstm: k x k kernels (odd), same padding, stride 1" },
     { "model", "layers", RC_CFG_STRING, "conv32k3p1 pool2 conv32k3p1 pool2 fc128 fc10", 0, 0, NULL,
       "snn: LIF layers, convCkK[pP] (C channels, KxK, padding P, stride 1), pool2 (2x2 average), "
-      "fcN; the last is fc with one neuron per class" },
+      "fcN, rfcN (recurrent), rfcNa (recurrent, adaptive threshold), liN (leaky-integrator readout, "
+      "last only); the last is fcN or liN with one neuron per class" },
     { "model", "v_th", RC_CFG_FLOAT, "0.5", 1e-6, 1e6, NULL,
       "snn: LIF firing threshold V_th" },
     { "model", "tau", RC_CFG_FLOAT, "0.2", 0, 0.999999, NULL,
@@ -102,6 +103,20 @@ const rc_cfg_spec rc_spec[] = {
       "snn: surrogate derivative: rect (STBP), fastsigmoid 1/(1+|x|/a)^2, atan 1/(1+(pi*x/2a)^2)" },
     { "model", "reset", RC_CFG_ENUM, "mult", 0, 0, "mult|subtract",
       "snn: after a spike u becomes 0 (mult, STBP) or u - V_th (subtract)" },
+    { "model", "tau_rec", RC_CFG_FLOAT, "0.9", 0, 0.999999, NULL,
+      "snn: membrane decay factor per step of the recurrent rfcN / rfcNa layers (only with such a layer)" },
+    { "model", "learn_tau", RC_CFG_BOOL, "false", 0, 0, NULL,
+      "snn: learn one decay per rfc neuron, tau_j = sigmoid(kappa_j), starting at model.tau_rec "
+      "(only with an rfcN or rfcNa layer)" },
+    { "model", "alif_rho", RC_CFG_FLOAT, "0.95", 0, 0.999999, NULL,
+      "snn: adaptation decay rho of rfcNa layers, a_t = rho*a_{t-1} + o_{t-1} (only with an rfcNa layer)" },
+    { "model", "alif_beta", RC_CFG_FLOAT, "0.2", 0, 1e6, NULL,
+      "snn: adaptation strength of rfcNa layers, threshold V_th + alif_beta*a_t (only with an rfcNa layer)" },
+    { "model", "tau_out", RC_CFG_FLOAT, "0.9", 0, 0.999999, NULL,
+      "snn: decay factor per step of an liN leaky-integrator readout (only with one)" },
+    { "model", "v_out", RC_CFG_FLOAT, "1", 1e-6, 1e6, NULL,
+      "snn: RC threshold of an liN readout: its first step with a potential above v_out is the spike "
+      "(eval --thresholds scales it; only with an liN readout)" },
     { "model", "bias", RC_CFG_BOOL, "false", 0, 0, NULL,
       "snn: biases in the conv/fc LIF layers (every neuron is then updated every step)" },
     { "model", "nir", RC_CFG_STRING, "none", 0, 0, NULL,
