@@ -38,6 +38,22 @@ void rc_topo_free(rc_topo *t)
     free(t);
 }
 
+/* The process may have been started bound to part of the machine
+ * (`mpirun --bind-to core`, `taskset`, a batch system's cpuset): then the
+ * topology is cut down to those PUs, so threads are placed, and
+ * `sim.threads = 0` counted, within what the process was given instead of
+ * every rank pinning its thread 0 to the machine's first core. A binding
+ * that covers the whole machine (the usual case) changes nothing. */
+static void restrict_to_binding(rc_topo *t)
+{
+    hwloc_bitmap_t set = hwloc_bitmap_alloc();
+    const hwloc_const_cpuset_t all = hwloc_topology_get_topology_cpuset(t->h);
+    if (set && hwloc_get_cpubind(t->h, set, HWLOC_CPUBIND_PROCESS) == 0 && !hwloc_bitmap_iszero(set) &&
+        all && hwloc_bitmap_isincluded(set, all) && !hwloc_bitmap_isequal(set, all))
+        hwloc_topology_restrict(t->h, set, 0);
+    hwloc_bitmap_free(set);
+}
+
 rc_status rc_topo_new(rc_topo **out, const char *desc, const char *key, rc_err *err)
 {
     if (!key) key = "topology";
@@ -97,6 +113,7 @@ rc_status rc_topo_new(rc_topo **out, const char *desc, const char *key, rc_err *
     /* A synthetic or XML topology is never this system (unless the user
      * forces HWLOC_THISSYSTEM=1), which is what keeps plans from binding. */
     t->host = t->host || hwloc_topology_is_thissystem(t->h);
+    if (t->host) restrict_to_binding(t);
     t->unit = hwloc_get_nbobjs_by_type(t->h, HWLOC_OBJ_CORE) > 0 ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
     t->nunits = hwloc_get_nbobjs_by_type(t->h, t->unit);
     if (t->nunits <= 0) {

@@ -7,6 +7,8 @@
 
 #include <hwloc.h>
 #include <stdint.h>
+#include <sched.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "models/lstm.h"
@@ -190,6 +192,40 @@ static void test_host(void **state)
     assert_true(rc_topo_is_host(t));
     rc_topo_free(t);
     rc_topo_free(NULL);
+}
+
+/* A process started bound to part of the machine (mpirun --bind-to core,
+ * taskset) sees only that part: its threads are placed there and
+ * sim.threads = 0 counts those cores. Before, every rank of
+ * `mpirun -np 2 --bind-to core` pinned its thread 0 to core 0. Runs in a
+ * child (the binding is the process's). */
+static void test_host_binding(void **state)
+{
+    (void)state;
+    rc_topo *t = topo(NULL);
+    const int ncores = rc_topo_ncores(t);
+    rc_topo_free(t);
+    if (ncores < 2) { print_message("one core: nothing to restrict, skipped\n"); return; }
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(1, &set); /* the second CPU: not the first the plan would pick */
+        if (sched_setaffinity(0, sizeof set, &set) != 0) _exit(3);
+        rc_err err = { "" };
+        rc_topo *c = NULL;
+        if (rc_topo_new(&c, "host", NULL, &err) != RC_OK) _exit(4);
+        rc_thread_place pl[2];
+        if (rc_topo_place(c, 2, RC_PLACE_SPREAD, pl, &err) != RC_OK) _exit(5);
+        const int ok = rc_topo_ncores(c) == 1 && pl[0].pu == 1 && pl[1].pu == 1 && pl[0].shared;
+        rc_topo_free(c);
+        _exit(ok ? 0 : 6);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 static void test_one_node(void **state)
@@ -571,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_weighted_optimal),
         cmocka_unit_test(test_bad_topologies),
         cmocka_unit_test(test_host),
+        cmocka_unit_test(test_host_binding),
         cmocka_unit_test(test_one_node),
         cmocka_unit_test(test_two_sockets),
         cmocka_unit_test(test_smt_and_oversubscription),
