@@ -50,6 +50,7 @@ static _Thread_local unsigned long long tl_macs;
 static _Thread_local int tl_reg;
 static unsigned long long *g_cnt[MAXTH];
 static atomic_int g_ncnt;
+static pthread_mutex_t g_reg_lock = PTHREAD_MUTEX_INITIALIZER;
 
 typedef void (*sgemm_fn)(const enum CBLAS_ORDER, const enum CBLAS_TRANSPOSE, const enum CBLAS_TRANSPOSE,
                          const blasint, const blasint, const blasint, const float, const float *, const blasint,
@@ -67,9 +68,16 @@ void cblas_sgemm(const enum CBLAS_ORDER o, const enum CBLAS_TRANSPOSE ta, const 
         atomic_store_explicit(&g_real, f, memory_order_release);
     }
     if (!tl_reg) {
+        /* Once per address: a new thread (each row has its own pool, the
+         * rate measurements their own threads) often gets the TLS block of
+         * one that ended, and listing it twice counted its MACs twice. */
         tl_reg = 1;
-        const int i = atomic_fetch_add(&g_ncnt, 1);
-        if (i < MAXTH) g_cnt[i] = &tl_macs;
+        pthread_mutex_lock(&g_reg_lock);
+        int seen = 0;
+        const int n = atomic_load(&g_ncnt);
+        for (int i = 0; i < n && i < MAXTH; i++) seen |= g_cnt[i] == &tl_macs;
+        if (!seen && n < MAXTH) { g_cnt[n] = &tl_macs; atomic_store(&g_ncnt, n + 1); }
+        pthread_mutex_unlock(&g_reg_lock);
     }
     tl_macs += (unsigned long long)M * (unsigned long long)N * (unsigned long long)K;
     f(o, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
@@ -195,8 +203,13 @@ static void run_row(const row_spec *r, rc_dataset *ds, int nth, double secs, dou
     }
     const double dt = rc_now_s() - t0, eps = nex / dt;
     const double gm = (sgemm_macs_total() - g0) / nex, sm = scatter / nex * (r->train ? 2 : 1);
-    const double floor_eps = 1.0 / (gm / gemm + sm / scat);
-    printf("| %s | %.0f | %.3g | %.3g | %.0f | %.0f%% |\n", r->name, eps, gm, sm, floor_eps, 100.0 * eps / floor_eps);
+    /* Two floors: the sgemm work alone at the 512³ rate (what the products
+     * cost if the event work were free), and with the event work at the
+     * random-row DRAM rate (a pessimistic bound where the weights it reads
+     * stay in cache, as the LSTM's input weights do: then > 100 %). */
+    const double floor_g = gemm / gm, floor_eps = 1.0 / (gm / gemm + sm / scat);
+    printf("| %s | %.0f | %.3g | %.3g | %.0f | %.0f%% | %.0f | %.0f%% |\n", r->name, eps, gm, sm, floor_g,
+           100.0 * eps / floor_g, floor_eps, 100.0 * eps / floor_eps);
     fflush(stdout);
     free(idx); free(res);
     rc_engine_free(e); rc_pool_free(pool); rc_net_free(net);
@@ -258,7 +271,8 @@ int main(int argc, char **argv)
     sn->H = rc_lif_neurons(&sn->snn, sn->snn.nl - 2);
     printf("\n%d threads, temporal MNIST T = 10, untrained weights, θ = 0.95, ~%.1f s per row%s\n\n", nth, secs,
            tiny ? " (--tiny: small shapes, numbers mean nothing)" : "");
-    printf("| model | ex/s | sgemm MACs/ex | scatter MACs/ex | floor ex/s | of floor |\n|---|---|---|---|---|---|\n");
+    printf("| model | ex/s | sgemm MACs/ex | scatter MACs/ex | floor, sgemm only | of it | floor, + DRAM scatter | of it |\n"
+           "|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < 5; i++) run_row(&rows[i], ds, nth, secs, gemm, scat);
     rc_dataset_free(ds);
     return 0;
