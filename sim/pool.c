@@ -30,6 +30,7 @@
  * that thread creates while the pool lives inherit its single-PU binding:
  * start other thread pools (BLAS, I/O) before rc_pool_new. */
 #include "sim/pool.h"
+#include "sim/comm.h"
 #include "sim/pool_wait.h"
 
 #include <errno.h>
@@ -106,6 +107,7 @@ struct rc_pool {
     int nready;
 
     rc_topo *rtopo;             /* this machine; NULL when hwloc could not load it */
+    int idle_excluded;          /* sim.threads = 0: busy CPUs left out (rc_topo_restrict_idle) */
     hwloc_topology_t topo;      /* rtopo's hwloc topology, or NULL */
     hwloc_bitmap_t caller_orig; /* caller's binding before rc_pool_new */
     int caller_bound;           /* restore caller_orig in rc_pool_free */
@@ -359,6 +361,10 @@ rc_pool *rc_pool_new(int nthreads, rc_placement place, rc_err *err)
     {
         rc_err terr = { "" };
         rc_topo_new(&pool->rtopo, NULL, "thread pool", &terr);
+        /* sim.threads = 0: one thread per idle core (RCSIM_IDLE_PROBE=0 turns the probe off). */
+        const char *probe = getenv("RCSIM_IDLE_PROBE");
+        if (!nthreads && pool->rtopo && rc_comm_size() == 1 && !(probe && !strcmp(probe, "0")))
+            pool->idle_excluded = rc_topo_restrict_idle(pool->rtopo, 50);
         pool->topo = rc_topo_hwloc(pool->rtopo);
     }
     pool->ncores = pool->topo ? rc_pool_count_cores(pool->topo) : rc_hw_ncores();

@@ -11,15 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define RC_TOPO_NAME 512
-
-struct rc_topo {
-    hwloc_topology_t h;
-    int host;
-    hwloc_obj_type_t unit; /* HWLOC_OBJ_CORE, or HWLOC_OBJ_PU without cores */
-    int nunits;
-    char name[RC_TOPO_NAME];
-};
+#include "sim/topo_impl.h"
 
 static const char rc_topo_expect[] =
     "expected host, synthetic:<hwloc synthetic description> (e.g. 'synthetic:pack:2 numa:2 core:8 pu:2'), "
@@ -52,6 +44,12 @@ static void restrict_to_binding(rc_topo *t)
         all && hwloc_bitmap_isincluded(set, all) && !hwloc_bitmap_isequal(set, all))
         hwloc_topology_restrict(t->h, set, 0);
     hwloc_bitmap_free(set);
+}
+
+void rc_topo_recount(rc_topo *t)
+{
+    t->unit = hwloc_get_nbobjs_by_type(t->h, HWLOC_OBJ_CORE) > 0 ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
+    t->nunits = hwloc_get_nbobjs_by_type(t->h, t->unit);
 }
 
 rc_status rc_topo_new(rc_topo **out, const char *desc, const char *key, rc_err *err)
@@ -114,8 +112,7 @@ rc_status rc_topo_new(rc_topo **out, const char *desc, const char *key, rc_err *
      * forces HWLOC_THISSYSTEM=1), which is what keeps plans from binding. */
     t->host = t->host || hwloc_topology_is_thissystem(t->h);
     if (t->host) restrict_to_binding(t);
-    t->unit = hwloc_get_nbobjs_by_type(t->h, HWLOC_OBJ_CORE) > 0 ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
-    t->nunits = hwloc_get_nbobjs_by_type(t->h, t->unit);
+    rc_topo_recount(t);
     if (t->nunits <= 0) {
         st = rc_err_set(err, RC_ERR_CONFIG, "%s = '%s': the topology has no cores or PUs; %s", key, desc ? desc : "",
                    rc_topo_expect);

@@ -60,6 +60,19 @@ int rc_topo_nnuma(const rc_topo *t);   /* >= 1: a machine without NUMA info has 
 int rc_topo_ncores(const rc_topo *t);  /* >= 1 */
 int rc_topo_npus(const rc_topo *t);    /* >= 1 */
 
+/* sim.threads = 0 on a shared machine: samples /proc/stat twice,
+ * window_ms apart (the caller sleeps in between, so its own work does not
+ * count), and cuts this machine's topology down to the CPUs that were idle
+ * at least half of the window, so the automatic thread count and placement
+ * use only those. Nothing when all or none are busy, for a non-host
+ * topology or a single core. Returns the number of CPUs left out. */
+int rc_topo_restrict_idle(rc_topo *t, int window_ms);
+
+/* The parsing part, for tests: two /proc/stat texts; busy[c] = 1 when CPU c
+ * spent more than half of the time between them outside idle and iowait.
+ * Returns the number of CPUs (highest index + 1) found in both, ≤ cap. */
+int rc_cpu_busy_from_stat(const char *stat0, const char *stat1, int *busy, int cap);
+
 /* Prints packages, NUMA nodes (cores, PUs, memory each), cores and PUs. */
 void rc_topo_print(const rc_topo *t, FILE *f);
 

@@ -228,6 +228,34 @@ static void test_host_binding(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* The busy-CPU rule of sim.threads = 0, on hand-made /proc/stat texts:
+ * busy = (user+nice+system+irq+softirq+steal) delta > half the total delta. */
+static void test_cpu_busy_from_stat(void **state)
+{
+    (void)state;
+    const char *s0 = "cpu  10 0 10 100 0 0 0 0 0 0\n"
+                     "cpu0 0 0 0 100 0 0 0 0 0 0\n"
+                     "cpu1 5 0 5 0 0 0 0 0 0 0\n"
+                     "cpu2 0 0 0 0 0 0 0 0 0 0\n"
+                     "cpu3 0 0 0 0 0 0 0 0 0 0\nintr 1 2 3\n";
+    /* cpu0: 90 busy of 100 (yes-like); cpu1: 10 of 100 (idle); cpu2: 50 busy
+     * + 50 iowait of 100 (exactly half: not busy); cpu3: 51 of 100 (busy). */
+    const char *s1 = "cpu  200 0 20 300 0 0 0 0 0 0\n"
+                     "cpu0 80 0 10 110 0 0 0 0 0 0\n"
+                     "cpu1 10 0 10 90 0 0 0 0 0 0\n"
+                     "cpu2 50 0 0 0 50 0 0 0 0 0\n"
+                     "cpu3 0 0 40 49 0 0 0 11 0 0\n";
+    int busy[8] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+    assert_int_equal(rc_cpu_busy_from_stat(s0, s1, busy, 8), 4);
+    assert_int_equal(busy[0], 1);
+    assert_int_equal(busy[1], 0);
+    assert_int_equal(busy[2], 0);
+    assert_int_equal(busy[3], 1);
+    assert_int_equal(busy[4], -1); /* not in the texts: untouched */
+    /* A CPU index beyond cap is ignored. */
+    assert_int_equal(rc_cpu_busy_from_stat(s0, s1, busy, 2), 2);
+}
+
 static void test_one_node(void **state)
 {
     (void)state;
@@ -608,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_bad_topologies),
         cmocka_unit_test(test_host),
         cmocka_unit_test(test_host_binding),
+        cmocka_unit_test(test_cpu_busy_from_stat),
         cmocka_unit_test(test_one_node),
         cmocka_unit_test(test_two_sockets),
         cmocka_unit_test(test_smt_and_oversubscription),
