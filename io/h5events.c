@@ -246,20 +246,10 @@ void rc_h5ev_file_free(rc_h5ev_file *f)
 
 rc_status rc_h5ev_read(const char *path, rc_h5ev_file *o, rc_h5ev_fn fn, void *user, rc_err *err)
 {
-    char why[256];
     memset(o, 0, sizeof *o);
-    /* A file from anywhere: its superblock is checked before libhdf5 sees it. */
-    rc_status st = rc_h5guard_check(path, RC_H5_FOREIGN, "event data file", NULL, err);
+    hid_t f;
+    rc_status st = rc_h5_open_foreign(path, "event data file", &f, err);
     if (st) return st;
-    rc_h5err_reset();
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    rc_h5_lenient_locking(fapl);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    H5Pclose(fapl);
-    if (f < 0) {
-        rc_h5err_note();
-        return rc_err_set(err, RC_ERR_IO, "%s: cannot open event data file (%s)", path, rc_h5err_msg(why, sizeof why));
-    }
     if (H5Lexists(f, "/spikes", H5P_DEFAULT) > 0) o->layout = RC_H5EV_SHD;
     else if (H5Lexists(f, "/events", H5P_DEFAULT) > 0) o->layout = RC_H5EV_FLAT;
     else st = rc_err_set(err, RC_ERR_DATA, "%s: no /spikes group and no /events group; %s", path, LAYOUTS);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "io/h5util.h"
+#include "io/h5guard.h"
 
 typedef struct { char outer[200], inner[200]; unsigned n; } rc_h5err_text;
 
@@ -202,3 +203,21 @@ int rc_h5_sync_dir(const char *path)
     return rc;
 }
 
+rc_status rc_h5_open_foreign(const char *path, const char *what, hid_t *out, rc_err *err)
+{
+    *out = H5I_INVALID_HID;
+    rc_status st = rc_h5guard_check(path, RC_H5_FOREIGN, what, NULL, err);
+    if (st) return st;
+    rc_h5err_reset();
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    rc_h5_lenient_locking(fapl);
+    const hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    if (f < 0) rc_h5err_note();
+    H5Pclose(fapl);
+    if (f < 0) {
+        char why[256];
+        return rc_err_set(err, RC_ERR_IO, "%s: cannot open %s (%s)", path, what, rc_h5err_msg(why, sizeof why));
+    }
+    *out = f;
+    return RC_OK;
+}

@@ -44,6 +44,13 @@ herr_t rc_h5_fclose(hid_t f);
 /* Text from a file, safe to print: at most max bytes of s, printable ASCII
  * kept, everything else (and the backslash) as \xNN, "..." when cut; returns buf. */
 char *rc_h5_escape(char *buf, size_t cap, const char *s, size_t max);
+/* Opens a file rcsim did not write, read-only: rc_h5guard_check first (its
+ * superblock before libhdf5 sees it), then H5Fopen with lenient locking.
+ * *out is the file (close with rc_h5_fclose). Errors name path and what:
+ * "PATH: cannot open WHAT (reason)", RC_ERR_IO; the guard's own errors as
+ * it gives them. Calls rc_h5err_reset. */
+#include "base/status.h"
+rc_status rc_h5_open_foreign(const char *path, const char *what, hid_t *out, rc_err *err);
 /* fsync the folder holding path, so a rename into it survives a crash. */
 int rc_h5_sync_dir(const char *path);
 #endif

@@ -498,16 +498,9 @@ static rc_status rd_graph(rd *R, hid_t top, rc_nir_net *n)
 rc_status rc_nir_read(const char *path, rc_nir_net *n, rc_err *err)
 {
     memset(n, 0, sizeof *n);
-    rc_status st = rc_h5guard_check(path, RC_H5_FOREIGN, "NIR file", NULL, err);
+    hid_t f;
+    rc_status st = rc_h5_open_foreign(path, "NIR file", &f, err);
     if (st) return st;
-    rc_h5err_reset();
-    char h5[512];
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    rc_h5_lenient_locking(fapl);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    if (f < 0) rc_h5err_note();
-    H5Pclose(fapl);
-    if (f < 0) return rc_err_set(err, RC_ERR_DATA, "%s: cannot open as HDF5: %s", path, rc_h5err_msg(h5, sizeof h5));
     rd *R = calloc(1, sizeof *R);
     if (!R) { rc_h5_fclose(f); return rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory", path); }
     R->path = path;

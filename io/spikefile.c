@@ -74,23 +74,12 @@ static rc_status read_col(hid_t g, const char *name, hid_t mtype, size_t esize, 
 rc_status rc_spikefile_read(const char *path, const char *pop, double **times, uint64_t **ids, size_t *n,
                             rc_err *err)
 {
-    char why[256];
     *times = NULL;
     *ids = NULL;
     *n = 0;
-    /* A file from anywhere: its superblock is checked before libhdf5 sees it. */
-    rc_status gst = rc_h5guard_check(path, RC_H5_FOREIGN, "spike file", NULL, err);
-    if (gst) return gst;
-    rc_h5err_reset();
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    rc_h5_lenient_locking(fapl);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    H5Pclose(fapl);
-    if (f < 0) {
-        rc_h5err_note();
-        return rc_err_set(err, RC_ERR_IO, "%s: cannot open spike file (%s)", path, rc_h5err_msg(why, sizeof why));
-    }
-    rc_status st = RC_OK;
+    hid_t f;
+    rc_status st = rc_h5_open_foreign(path, "spike file", &f, err);
+    if (st) return st;
     hid_t sg = H5Gopen2(f, "/spikes", H5P_DEFAULT), g = H5I_INVALID_HID;
     only_group o = { 0, "" };
     if (sg < 0) st = rc_err_set(err, RC_ERR_DATA, "%s: no /spikes group (not a SONATA spike file)", path);
