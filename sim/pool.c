@@ -533,13 +533,16 @@ int rc_pool_load_warning(const rc_pool *pool, const char *loadavg_path, char *bu
     double l1 = 0;
     const int ok = fscanf(f, "%lf", &l1) == 1;
     fclose(f);
-    if (!ok || l1 <= pool->ncores - pool->nth + 0.5)
+    /* The load is the whole machine's: compare it with all its cores, also
+     * those sim.threads = 0 left out as busy (idle_excluded). */
+    const int cores = pool->ncores + pool->idle_excluded;
+    if (!ok || l1 <= cores - pool->nth + 0.5)
         return 0;
     snprintf(buf, cap,
              "rcsim: warning: load average %.2f on %d core%s: the %d pinned thread%s will share cores with other "
-             "work and may run much slower; on a busy machine set sim.threads (--threads) to the idle cores "
-             "(README: \"A busy machine\")",
-             l1, pool->ncores, pool->ncores == 1 ? "" : "s", pool->nth, pool->nth == 1 ? "" : "s");
+             "work and may run much slower; on a busy machine use fewer threads (sim.threads = 0 takes the cores "
+             "idle at start; README: \"A busy machine\")",
+             l1, cores, cores == 1 ? "" : "s", pool->nth, pool->nth == 1 ? "" : "s");
     return 1;
 }
 
