@@ -151,6 +151,14 @@ int rc_lif_neurons(const rc_lif_shape *s, int l);
 /* Short text, e.g. "conv32k3p1 pool2 fc10", into buf. */
 void rc_lif_describe(const rc_lif_shape *s, char *buf, size_t cap);
 
+/* Where weight k of layer l's weight block stands in PyTorch's layout. rcsim
+ * stores conv kernels channels-last, [Cin][k][k][Cout], and fc weights
+ * input-major, [in][out], with the inputs of a conv/pool map channels-last
+ * ((y·W + x)·C + c); PyTorch (and NIR, and model.h5's /params) has conv
+ * [Cout][Cin][k][k] and fc [out][in] with the map flattened as (c, y, x).
+ * The one mapping for model.h5's named tensors and NIR export/import. */
+size_t rc_lif_torch_index(const rc_lif_shape *s, int l, size_t k);
+
 float rc_lif_surr_grad(const rc_lif_shape *s, float x);  /* g(x), x = u − V_th  */
 double rc_lif_surr_int(const rc_lif_shape *s, double x); /* S(x)                */
 

@@ -223,3 +223,21 @@ double rc_lif_surr_int(const rc_lif_shape *s, double x)
     default: return x <= -a ? 0.0 : x >= a ? 2.0 * a : x + a;
     }
 }
+
+size_t rc_lif_torch_index(const rc_lif_shape *s, int l, size_t k)
+{
+    const rc_lif_layer *L = &s->L[l];
+    const size_t co = (size_t)L->cout, o = k % co, rest = k / co;
+    if (L->kind == RC_LIF_CONV) {
+        const size_t kk = (size_t)L->k * (size_t)L->k;
+        return (o * (size_t)L->cin + rest / kk) * kk + rest % kk;
+    }
+    /* fc: the input map is the previous layer's (1×1 after an fc layer or
+     * for plain input, where the order is the same). */
+    size_t C = (size_t)L->nin, H = 1, W = 1;
+    if (l > 0 && s->L[l - 1].kind != RC_LIF_FC) {
+        C = (size_t)s->L[l - 1].cout; H = (size_t)s->L[l - 1].hout; W = (size_t)s->L[l - 1].wout;
+    }
+    const size_t c = rest % C, pos = rest / C, y = pos / W, x = pos % W;
+    return o * (size_t)L->nin + (c * H + y) * W + x;
+}

@@ -175,17 +175,6 @@ int rc_net_param_views(const rc_net *net, rc_net_view *v, int cap)
     return w.n;
 }
 
-/* The input map an fc layer of the SNN reads: (C, Hm, Wm) of the layer
- * before it (1×1 after an fc layer or for plain input). */
-static void fc_map(const rc_lif_shape *s, int l, int *C, int *Hm, int *Wm)
-{
-    const rc_lif_layer *L = &s->L[l];
-    *C = L->nin; *Hm = *Wm = 1;
-    if (l > 0 && s->L[l - 1].kind != RC_LIF_FC) {
-        *C = s->L[l - 1].cout; *Hm = s->L[l - 1].hout; *Wm = s->L[l - 1].wout;
-    }
-}
-
 void rc_net_view_gather(const rc_net *net, const rc_net_view *v, const float *flat, float *out)
 {
     const float *p = flat + v->offset;
@@ -206,26 +195,10 @@ void rc_net_view_gather(const rc_net *net, const rc_net_view *v, const float *fl
         for (int g = 0; g < 4; g++)
             for (int u = 0; u < H; u++) out[(size_t)g * H + u] = p[rc_lstm_row(H, g, u)];
         return;
-    case V_LIF_CONV: {
-        const rc_lif_layer *L = &net->s.snn.L[v->layer];
-        const size_t kk = (size_t)L->k * L->k;
-        for (int co = 0; co < L->cout; co++)
-            for (int ci = 0; ci < L->cin; ci++)
-                for (size_t t = 0; t < kk; t++)
-                    out[((size_t)co * L->cin + ci) * kk + t] = p[((size_t)ci * kk + t) * L->cout + co];
-        return;
-    }
+    case V_LIF_CONV:
     case V_LIF_FC: {
         const rc_lif_layer *L = &net->s.snn.L[v->layer];
-        int C, Hm, Wm;
-        fc_map(&net->s.snn, v->layer, &C, &Hm, &Wm);
-        for (int o = 0; o < L->cout; o++)
-            for (int c = 0; c < C; c++)
-                for (int y = 0; y < Hm; y++)
-                    for (int x = 0; x < Wm; x++) {
-                        const size_t pt = ((size_t)c * Hm + y) * Wm + x, st = ((size_t)y * Wm + x) * C + c;
-                        out[(size_t)o * L->nin + pt] = p[st * L->cout + o];
-                    }
+        for (size_t k = 0; k < L->nw; k++) out[rc_lif_torch_index(&net->s.snn, v->layer, k)] = p[k];
         return;
     }
     default:

@@ -11,16 +11,6 @@
 #include <string.h>
 #include "sim/app/nir_app.h"
 
-/* NIR index of fc input i (rcsim: channels last (y·W + x)·C + c) when a
- * Flatten of [C, H, W] is before it. */
-static size_t flat_index(const rc_nir_layer *D, size_t i)
-{
-    if (!D->flat) return i;
-    const size_t C = (size_t)D->cflat, W = (size_t)D->wflat, H = (size_t)D->hflat;
-    const size_t c = i % C, pos = i / C, y = pos / W, x = pos % W;
-    return (c * H + y) * W + x;
-}
-
 static double *filled(size_t n, double v)
 {
     double *a = malloc((n ? n : 1) * sizeof *a);
@@ -62,22 +52,12 @@ rc_status rc_nir_from_lif(const rc_lif_shape *sn, const float *P, double dt_ms, 
             return rc_err_set(err, RC_ERR_NOMEM, "out of memory building the NIR graph");
         }
         if (D->b) memcpy(D->b, P + L->b, co * sizeof *D->b);
-        if (L->kind == RC_LIF_CONV) {
-            const size_t k = (size_t)L->k, ci_n = (size_t)L->cin;
-            for (size_t c = 0; c < co; c++)
-                for (size_t ci = 0; ci < ci_n; ci++)
-                    for (size_t dy = 0; dy < k; dy++)
-                        for (size_t dx = 0; dx < k; dx++)
-                            D->w[((c * ci_n + ci) * k + dy) * k + dx] = P[L->w + ((ci * k + dy) * k + dx) * co + c];
-        } else {
+        if (L->kind != RC_LIF_CONV) {
             const rc_lif_layer *Q = l > 0 ? &sn->L[l - 1] : NULL;
             D->flat = Q && Q->kind != RC_LIF_FC;
             if (D->flat) { D->cflat = Q->cout; D->hflat = Q->hout; D->wflat = Q->wout; }
-            for (size_t i = 0; i < (size_t)L->nin; i++) {
-                const size_t j = flat_index(D, i);
-                for (size_t o = 0; o < co; o++) D->w[o * (size_t)L->nin + j] = P[L->w + i * co + o];
-            }
         }
+        for (size_t k = 0; k < L->nw; k++) D->w[rc_lif_torch_index(sn, l, k)] = P[L->w + k];
     }
     rc_nir_meta *m = &n->meta;
     m->has_dt = m->has_dt_ms = m->has_reset = m->has_beta = m->has_bias = 1;
@@ -148,19 +128,7 @@ static void copy_params(const rc_nir_net *n, const rc_lif_shape *sn, float *P)
         if (L->kind == RC_LIF_POOL) continue;
         const size_t co = (size_t)L->cout;
         for (size_t c = 0; c < co; c++) P[L->b + c] = D->b ? D->b[c] : 0.0f;
-        if (L->kind == RC_LIF_CONV) {
-            const size_t k = (size_t)L->k, ci_n = (size_t)L->cin;
-            for (size_t c = 0; c < co; c++)
-                for (size_t ci = 0; ci < ci_n; ci++)
-                    for (size_t dy = 0; dy < k; dy++)
-                        for (size_t dx = 0; dx < k; dx++)
-                            P[L->w + ((ci * k + dy) * k + dx) * co + c] = D->w[((c * ci_n + ci) * k + dy) * k + dx];
-        } else {
-            for (size_t i = 0; i < (size_t)L->nin; i++) {
-                const size_t j = flat_index(D, i);
-                for (size_t o = 0; o < co; o++) P[L->w + i * co + o] = D->w[o * (size_t)L->nin + j];
-            }
-        }
+        for (size_t k = 0; k < L->nw; k++) P[L->w + k] = D->w[rc_lif_torch_index(sn, l, k)];
     }
 }
 
