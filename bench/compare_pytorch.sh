@@ -37,18 +37,8 @@ fi
 WORK=$(mktemp -d /tmp/rcsim_vs_pytorch.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
-# jget FILE KEY.PATH: one value from a JSON file.
-jget() {
-    "$PY" -c 'import json,sys
-v = json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."): v = v[k]
-print(v)' "$1" "$2"
-}
-
-load=$(cut -d' ' -f1 /proc/loadavg)
-if "$PY" -c "import sys; sys.exit(0 if float('$load') > 0.5 else 1)"; then
-    echo "warning: load average is $load before starting; something else is running and the timings will be low" >&2
-fi
+. bench/lib.sh  # (the script is at the repository root now)
+warn_if_busy "something else is running and the timings will be low"
 
 # pt MODE EXAMPLES THREADS BLAS_THREADS POLICY OUTFILE [extra args]: one
 # PyTorch run. THREADS goes to torch.set_num_threads (OpenMP); BLAS_THREADS to

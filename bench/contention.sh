@@ -58,17 +58,8 @@ start_competitors() { # start_competitors K
     done
 }
 
-jget() {
-    "$PY" -c 'import json,sys
-v = json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."): v = v[k]
-print(v)' "$1" "$2"
-}
-
-load=$(cut -d' ' -f1 /proc/loadavg)
-if "$PY" -c "import sys; sys.exit(0 if float('$load') > 0.5 else 1)"; then
-    echo "warning: load average is $load before starting: the 'alone' runs are not alone" >&2
-fi
+. bench/lib.sh  # (the script is at the repository root now)
+warn_if_busy "the 'alone' runs are not alone"
 
 declare -A EPS
 run_rcsim() { # run_rcsim K
