@@ -24,13 +24,6 @@ static int teardown(void **st)
     return rc_test_rmtree(g_dir);
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
 
 /* Runs "rcsim ARGS", returns the exit code; stderr (and stdout, if
  * with_stdout; else it is dropped) goes to *buf. */
@@ -90,7 +83,7 @@ static void test_config_errors(void **st)
         char cfg[512], out[512], args[2048], err[4096];
         snprintf(cfg, sizeof cfg, "%s/%s.cfg", g_dir, c->name);
         snprintf(out, sizeof out, "%s/out_%s", g_dir, c->name);
-        write_file(cfg, c->text);
+        rc_test_write_file(cfg, c->text);
         snprintf(args, sizeof args, "run '%s' --out '%s' %s", cfg, out, c->set ? c->set : "");
         int rc = run_rcsim(args, err, sizeof err);
         if (rc != 2 || !strstr(err, c->want1) || !strstr(err, c->want2))
@@ -141,7 +134,7 @@ static void test_run_and_thread_invariance(void **st)
     (void)st;
     char cfg[512], args[2048], err[8192], p1[600], p2[600];
     snprintf(cfg, sizeof cfg, "%s/tiny.cfg", g_dir);
-    write_file(cfg, GOOD);
+    rc_test_write_file(cfg, GOOD);
     snprintf(args, sizeof args, "run '%s' --out '%s/t1' --threads 1 --seed 3", cfg, g_dir);
     int rc = run_rcsim(args, err, sizeof err);
     if (rc != 0) fail_msg("run with 1 thread failed (%d): %s", rc, err);
@@ -199,7 +192,7 @@ static void test_tmnist_tiny(void **st)
              "[task]\nname = tmnist\ndata_dir = %s\nvalidation = 40\n[model]\nhidden = 10\n"
              "[train]\nlr = 0.01\nbeta = 0.1\nbatch = 20\nepochs = 3\nval_every = 5\nval_size = 40\n"
              "[test]\nsize = 100000\n[output]\nprogress = off\n", dir);
-    write_file(cfg, text);
+    rc_test_write_file(cfg, text);
     for (int nt = 1; nt <= 2; nt++) {
         snprintf(args, sizeof args, "run '%s' --out '%s/tm%d' --threads %d", cfg, g_dir, nt, nt);
         int rc = run_rcsim(args, err, sizeof err);
@@ -347,7 +340,7 @@ static void test_tmnist_tiny(void **st)
         if (rc0 != 0 || !strstr(out, "model: lstm nin=784 hidden=10 head= outputs=10"))
             fail_msg("info on tmnist: exit %d: %s", rc0, out);
         snprintf(p, sizeof p, "%s/good.cfg", g_dir);
-        write_file(p, GOOD);
+        rc_test_write_file(p, GOOD);
         snprintf(args, sizeof args, "info '%s' --threads 2", p);
         rc0 = run_rcsim_to(args, 1, out, sizeof out);
         if (rc0 != 0 || !strstr(out, "model: lstm nin=1 hidden=16 head= outputs=1\n  LSTM 16 units"))

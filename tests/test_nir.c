@@ -74,27 +74,9 @@ static int teardown(void **st)
     return getenv("RC_TEST_KEEP") ? 0 : rc_test_rmtree(g_dir);
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
 
 /* Runs "rcsim ARGS" (stdout dropped, stderr into buf); its exit code. */
-static int run_rcsim(const char *args, char *buf, size_t cap)
-{
-    char cmd[4096], path[512];
-    snprintf(path, sizeof path, "%s/stderr.txt", g_dir);
-    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>'%s'", rc_test_bin(), args, path);
-    int rc = system(cmd);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-    buf[n] = 0;
-    if (f) fclose(f);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+#define run_rcsim(args, buf, cap) rc_test_rcsim_err(g_dir, buf, cap, "%s", args)
 
 /* Config A (trained) and B (loads NIR): tmnist on the generated images. */
 static void write_cfgs(const char *tag, const char *model_a, const char *lr, const char *nir)
@@ -108,11 +90,11 @@ static void write_cfgs(const char *tag, const char *model_a, const char *lr, con
     snprintf(p, sizeof p, "%s/%s_a.cfg", g_dir, tag);
     snprintf(t, sizeof t, "%s[model]\ntype = snn\nlayers = " LAYERS "\n%s\n"
              "[train]\nlr = %s\nbatch = 50\nepochs = 2\nval_every = 2\nval_size = 50\n", head, model_a, lr);
-    write_file(p, t);
+    rc_test_write_file(p, t);
     snprintf(p, sizeof p, "%s/%s_b.cfg", g_dir, tag);
     snprintf(t, sizeof t, "%s[model]\ntype = snn\nnir = %s\n"
              "[train]\nlr = 0\nbatch = 50\nexamples = 50\nval_every = 2\nval_size = 50\n", head, nir);
-    write_file(p, t);
+    rc_test_write_file(p, t);
 }
 
 /* Dataset `name` of file path as doubles (malloc'd, *n values). */
@@ -299,7 +281,7 @@ static void test_bad_files(void **st)
     make_nir(nir, sizeof nir);
     /* not HDF5 at all */
     snprintf(p, sizeof p, "%s/garbage.nir", g_dir);
-    write_file(p, "this is not an HDF5 file, it only has a .nir name\n");
+    rc_test_write_file(p, "this is not an HDF5 file, it only has a .nir name\n");
     assert_int_equal(load(p, err, sizeof err), 1);
     one_line(err, "garbage.nir", "model.nir");
     /* missing */
@@ -383,12 +365,12 @@ static void test_config_and_cli_errors(void **st)
     one_line(err, "model.layers has no effect with model.nir", NULL);
     /* model.nir with an LSTM */
     snprintf(p, sizeof p, "%s/lstm.cfg", g_dir);
-    write_file(p, "[task]\nname = spotting\n[model]\nhidden = 4\nnir = x.nir\n");
+    rc_test_write_file(p, "[task]\nname = spotting\n[model]\nhidden = 4\nnir = x.nir\n");
     snprintf(args, sizeof args, "run %s --out %s/x", p, g_dir);
     assert_int_equal(run_rcsim(args, err, sizeof err), 2);
     one_line(err, "model.nir has no effect for model.type = lstm", NULL);
     /* export-nir of an LSTM, and its usage errors */
-    write_file(p, "[task]\nname = spotting\n[model]\nhidden = 4\n");
+    rc_test_write_file(p, "[task]\nname = spotting\n[model]\nhidden = 4\n");
     snprintf(args, sizeof args, "export-nir %s --model %s/none.h5 --out %s/x.nir", p, g_dir, g_dir);
     assert_int_equal(run_rcsim(args, err, sizeof err), 2);
     one_line(err, "NIR export is for spiking networks", NULL);
@@ -397,7 +379,7 @@ static void test_config_and_cli_errors(void **st)
     one_line(err, "missing --out", NULL);
     /* the Input does not fit the task's data (a 12x12 image net on spotting) */
     if (access(nir, F_OK) == 0) {
-        write_file(p, "[task]\nname = spotting\n[model]\ntype = snn\n");
+        rc_test_write_file(p, "[task]\nname = spotting\n[model]\ntype = snn\n");
         snprintf(args, sizeof args, "run %s --set model.nir=%s --out %s/x", p, nir, g_dir);
         assert_int_equal(run_rcsim(args, err, sizeof err), 2);
         one_line(err, "Input node's shape is [1, 12, 12]", NULL);

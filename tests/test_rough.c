@@ -20,30 +20,9 @@ static int teardown(void **st)
     return rc_test_rmtree(g_dir);
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
 
 /* Runs "rcsim ARGS" (a shell fragment); stderr into out (cap); exit code. */
-static int rcsim_err(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int rcsim_err(char *out, size_t cap, const char *fmt, ...)
-{
-    char args[4096], ep[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(ep, sizeof ep, "%s/stderr.txt", g_dir);
-    int rc = rc_test_sh("%s %s >/dev/null 2>'%s'", rc_test_bin(), args, ep);
-    char *s = rc_test_slurp(ep, NULL);
-    snprintf(out, cap, "%s", s ? s : "");
-    free(s);
-    return rc;
-}
+#define rcsim_err(out, cap, ...) rc_test_rcsim_err(g_dir, out, cap, __VA_ARGS__)
 
 static int exists(const char *path)
 {
@@ -108,7 +87,7 @@ static void test_no_effect_keys(void **st)
         char cfg[512], out[512], err[4096];
         snprintf(cfg, sizeof cfg, "%s/%s.cfg", g_dir, c->name);
         snprintf(out, sizeof out, "%s/out_%s", g_dir, c->name);
-        write_file(cfg, c->text);
+        rc_test_write_file(cfg, c->text);
         int rc = rcsim_err(err, sizeof err, "run '%s' --out '%s' %s", cfg, out, c->set);
         if (rc != 2 || !strstr(err, c->want1) || !strstr(err, c->want2) || !strstr(err, cfg))
             fail_msg("case %s: exit %d, stderr: %s", c->name, rc, err);
@@ -119,7 +98,7 @@ static void test_no_effect_keys(void **st)
     /* The keys of the chosen configuration are fine: the tiny SNN runs. */
     char cfg[512], err[4096];
     snprintf(cfg, sizeof cfg, "%s/snn_ok.cfg", g_dir);
-    write_file(cfg, TINY_SNN);
+    rc_test_write_file(cfg, TINY_SNN);
     assert_int_equal(rcsim_err(err, sizeof err, "run '%s' --out '%s/snn_ok' --set model.v_th=0.4", cfg, g_dir), 0);
 }
 
@@ -151,7 +130,7 @@ static void test_data_paths(void **st)
     char cfg[512], err[8192], cwd[1024], dir[600];
     assert_non_null(getcwd(cwd, sizeof cwd));
     snprintf(cfg, sizeof cfg, "%s/tm.cfg", g_dir);
-    write_file(cfg, "[task]\nname = tmnist\ndata_dir = no_such_mnist_rough\n[model]\nhidden = 8\n");
+    rc_test_write_file(cfg, "[task]\nname = tmnist\ndata_dir = no_such_mnist_rough\n[model]\nhidden = 8\n");
     assert_int_equal(rcsim_err(err, sizeof err, "run '%s' --out '%s/d1'", cfg, g_dir), 1);
     assert_contains(err, "task.data_dir = no_such_mnist_rough");
     assert_contains(err, "resolved against the current directory");
@@ -167,7 +146,7 @@ static void test_data_paths(void **st)
     snprintf(dir, sizeof dir, "%s/empty_speech", g_dir);
     assert_int_equal(mkdir(dir, 0777), 0);
     snprintf(cfg, sizeof cfg, "%s/sp.cfg", g_dir);
-    write_file(cfg, "[task]\nname = speech\nnoise_dir = noise\ncache_dir = none\n[model]\nhidden = 8\n");
+    rc_test_write_file(cfg, "[task]\nname = speech\nnoise_dir = noise\ncache_dir = none\n[model]\nhidden = 8\n");
     assert_int_equal(rcsim_err(err, sizeof err, "run '%s' --out '%s/d3' --set task.data_dir=%s", cfg, g_dir, dir), 2);
     assert_contains(err, "validation_list.txt");
     assert_contains(err, dir);
@@ -184,7 +163,7 @@ static void test_snn_needs_image(void **st)
     (void)st;
     char cfg[512], err[4096];
     snprintf(cfg, sizeof cfg, "%s/snn_conv.cfg", g_dir);
-    write_file(cfg, "[task]\nname = spotting\n[model]\ntype = snn\n[output]\nprogress = off\n");
+    rc_test_write_file(cfg, "[task]\nname = spotting\n[model]\ntype = snn\n[output]\nprogress = off\n");
     assert_int_equal(rcsim_err(err, sizeof err, "run '%s' --out '%s/s1'", cfg, g_dir), 2);
     assert_contains(err, "first layer 'conv32k3p1' is a conv layer and needs an image input");
     assert_contains(err, "task.name = spotting");
@@ -207,7 +186,7 @@ static void test_eval_defaults(void **st)
     (void)st;
     char cfg[512], err[8192], p[600], q[600];
     snprintf(cfg, sizeof cfg, "%s/ev.cfg", g_dir);
-    write_file(cfg, TINY);
+    rc_test_write_file(cfg, TINY);
     assert_int_equal(rcsim_err(err, sizeof err, "run '%s' --out '%s/evrun'", cfg, g_dir), 0);
     snprintf(p, sizeof p, "%s/evrun/traces.h5", g_dir);
     size_t n0 = 0, n1 = 0;
@@ -252,7 +231,7 @@ static void test_progress_and_reports(void **st)
     (void)st;
     char cfg[512], err[8192], p[600];
     snprintf(cfg, sizeof cfg, "%s/pr.cfg", g_dir);
-    write_file(cfg, TINY);
+    rc_test_write_file(cfg, TINY);
     /* 2 batches, one validation point (after the last): the lines before it have no value. */
     int rc = rcsim_err(err, sizeof err, "run '%s' --out '%s/pr' --set output.progress=log --set train.val_every=1000 "
                        "--set train.select_max_spike_step=0.5", cfg, g_dir);
@@ -322,8 +301,8 @@ static void test_compare_script(void **st)
     char a[512], b[512], p[600];
     snprintf(a, sizeof a, "%s/lstm_tiny.cfg", g_dir);
     snprintf(b, sizeof b, "%s/snn_tiny.cfg", g_dir);
-    write_file(a, TINY);
-    write_file(b, TINY_SNN);
+    rc_test_write_file(a, TINY);
+    rc_test_write_file(b, TINY_SNN);
     assert_int_equal(rc_test_sh("bash -n bench/compare_snn_ann.sh"), 0);
     assert_int_equal(rc_test_sh("RCSIM=%s sh bench/compare_snn_ann.sh - '%s/cmp' 1 '%s' '%s' >'%s/cmp.txt' 2>&1",
                                 rc_test_bin(), g_dir, a, b, g_dir), 0);

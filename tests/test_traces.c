@@ -10,6 +10,7 @@
  * leaves anything under PATH. Files go to a mkdtemp folder removed at
  * teardown. Run from the repository root (tests/h5check.py is found there). */
 #include "tests/testutil.h"
+#include "tests/h5testutil.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -221,26 +222,6 @@ static void *read_col(hid_t f, const char *name, hid_t native, size_t esize, siz
     return buf;
 }
 
-/* Reads a scalar string attribute; checks it is a variable-length UTF-8
- * string (h5py reads those as str; fixed-length ones come back as bytes). */
-static char *read_str_attr(hid_t loc, const char *obj, const char *name)
-{
-    hid_t a = H5Aopen_by_name(loc, obj, name, H5P_DEFAULT, H5P_DEFAULT);
-    if (a < 0) print_error("missing attribute %s of %s\n", name, obj);
-    assert_true(a >= 0);
-    hid_t t = H5Aget_type(a);
-    assert_int_equal(H5Tget_class(t), H5T_STRING);
-    assert_int_equal(H5Tis_variable_str(t), 1);
-    assert_int_equal(H5Tget_cset(t), H5T_CSET_UTF8);
-    char *v = NULL;
-    assert_true(H5Aread(a, t, &v) >= 0);
-    assert_non_null(v);
-    char *s = strdup(v);
-    H5free_memory(v);
-    H5Tclose(t);
-    H5Aclose(a);
-    return s;
-}
 
 static void read_num_attr(hid_t loc, const char *obj, const char *name, hid_t native, void *v)
 {
@@ -287,7 +268,7 @@ static void check_population(hid_t f, const pop_exp *p)
     H5Aclose(a);
 
     snprintf(name, sizeof name, "%s/timestamps", g);
-    char *units = read_str_attr(f, name, "units");
+    char *units = rc_test_str_attr(f, name, "units");
     assert_string_equal(units, "ms");
     free(units);
     double *ts = read_col(f, name, H5T_NATIVE_DOUBLE, 8, p->n, 65536);
@@ -362,13 +343,13 @@ static void check_activations(hid_t f, const char *layer, int units, float scale
 
 static void check_root_and_rc(hid_t f, size_t nex)
 {
-    char *s = read_str_attr(f, "/", "rcsim_version");
+    char *s = rc_test_str_attr(f, "/", "rcsim_version");
     assert_string_equal(s, META.version);
     free(s);
-    s = read_str_attr(f, "/", "git_revision");
+    s = rc_test_str_attr(f, "/", "git_revision");
     assert_string_equal(s, META.git_revision);
     free(s);
-    s = read_str_attr(f, "/", "config");
+    s = rc_test_str_attr(f, "/", "config");
     assert_string_equal(s, CONFIG);
     free(s);
     uint64_t seed = 0;
@@ -384,7 +365,7 @@ static void check_root_and_rc(hid_t f, size_t nex)
     assert_true(beta == META.beta);
     read_num_attr(f, "/rc", "T", H5T_NATIVE_INT32, &t32);
     assert_int_equal(t32, T);
-    s = read_str_attr(f, "/rc", "mode");
+    s = rc_test_str_attr(f, "/rc", "mode");
     assert_string_equal(s, "rc");
     free(s);
 

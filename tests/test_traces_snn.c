@@ -13,6 +13,7 @@
  *    trace keys are config errors naming the key;
  *  - tests/py/test_rcplot.py (h5py reads the strings as str; rcplot.py). */
 #include "tests/testutil.h"
+#include "tests/h5testutil.h"
 #include <sys/stat.h>
 #include <hdf5.h>
 #include "base/rng.h"
@@ -193,39 +194,8 @@ static void write_mnist(const char *dir)
 }
 
 /* rcsim ARGS with stderr into err; the exit code. */
-static int rcsim(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int rcsim(char *err, size_t cap, const char *fmt, ...)
-{
-    char args[4096], path[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(path, sizeof path, "%s/stderr.txt", g_dir);
-    const int rc = rc_test_sh("%s %s >/dev/null 2>'%s'", rc_test_bin(), args, path);
-    char *s = rc_test_slurp(path, NULL);
-    snprintf(err, cap, "%s", s ? s : "");
-    free(s);
-    return rc;
-}
+#define rcsim(err, cap, ...) rc_test_rcsim_err(g_dir, err, cap, __VA_ARGS__)
 
-static char *str_attr(hid_t loc, const char *obj, const char *name)
-{
-    hid_t a = H5Aopen_by_name(loc, obj, name, H5P_DEFAULT, H5P_DEFAULT);
-    if (a < 0) print_error("missing attribute %s of %s\n", name, obj);
-    assert_true(a >= 0);
-    hid_t t = H5Aget_type(a);
-    assert_int_equal(H5Tget_class(t), H5T_STRING);
-    assert_int_equal(H5Tis_variable_str(t), 1);
-    assert_int_equal(H5Tget_cset(t), H5T_CSET_UTF8);
-    char *v = NULL;
-    assert_true(H5Aread(a, t, &v) >= 0);
-    char *s = strdup(v);
-    H5free_memory(v);
-    H5Tclose(t);
-    H5Aclose(a);
-    return s;
-}
 
 /* A numeric attribute of n elements: checks its file type's class, size and
  * sign, reads it as int64 or double. */
@@ -325,10 +295,10 @@ static void check_pop_attrs(hid_t f, const char *pop, int rank, const int64_t *s
         want *= shape[i];
     }
     assert_int_equal(size, want);
-    char *s = str_attr(f, g, "dims");
+    char *s = rc_test_str_attr(f, g, "dims");
     assert_string_equal(s, dims);
     free(s);
-    s = str_attr(f, g, "node_id_mapping");
+    s = rc_test_str_attr(f, g, "node_id_mapping");
     assert_string_equal(s, mapping);
     free(s);
 }
@@ -404,10 +374,10 @@ static void test_run_traces(void **st)
     num_attr(fa, "/", "example_ms", H5T_FLOAT, 8, 1, 1, &ex_ms);
     assert_int_equal(T, 10); /* tmnist: 10 steps of 1 ms */
     assert_true(dt == 1.0 && ex_ms == 10.0);
-    char *s = str_attr(fa, "/", "config");
+    char *s = rc_test_str_attr(fa, "/", "config");
     assert_non_null(strstr(s, "trace_membrane"));
     free(s);
-    s = str_attr(fa, "/spikes/output/timestamps", "units");
+    s = rc_test_str_attr(fa, "/spikes/output/timestamps", "units");
     assert_string_equal(s, "ms");
     free(s);
     check_pop_attrs(fa, "conv1", 3, (const int64_t[]){ 28, 28, 4 }, "y,x,channel", "node_id = (y*28 + x)*4 + channel");

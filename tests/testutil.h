@@ -83,6 +83,34 @@ static inline char *rc_test_slurp(const char *path, size_t *len)
     return s;
 }
 
+/* Runs "rcsim ARGS" (a shell fragment; stdout dropped) with stderr into
+ * DIR/stderr.txt, copied into out (cap bytes); returns the exit code. */
+static inline int rc_test_rcsim_err(const char *dir, char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static inline int rc_test_rcsim_err(const char *dir, char *out, size_t cap, const char *fmt, ...)
+{
+    char args[4096], path[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(path, sizeof path, "%s/stderr.txt", dir);
+    const int rc = rc_test_sh("%s %s >/dev/null 2>'%s'", rc_test_bin(), args, path);
+    char *s = rc_test_slurp(path, NULL);
+    snprintf(out, cap, "%s", s ? s : "");
+    free(s);
+    return rc;
+}
+
+/* Writes text to path (a config, a list file); fails the test if it cannot. */
+static inline void rc_test_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
 /* Writes an IDX file (unsigned-byte data): magic, big-endian sizes, data. */
 static inline void rc_test_write_idx(const char *path, int dims, const uint32_t *size, const uint8_t *data, size_t n)
 {
