@@ -178,7 +178,7 @@ const rc_cfg_spec rc_spec[] = {
     { "sim", "seed", RC_CFG_INT, "1", 0, 9.2e18, NULL,
       "seed of data and initial weights (same seed => same numbers, any thread count)" },
     { "sim", "threads", RC_CFG_INT, "0", 0, 4096, NULL,
-      "worker threads; 0 = one per core" },
+      "worker threads; 0 = one per core the process may use, leaving out cores busy at start" },
     { "sim", "placement", RC_CFG_ENUM, "spread", 0, 0, "spread|compact",
       "thread pinning: spread over NUMA nodes first, or fill cores in order" },
     { "sim", "topology", RC_CFG_STRING, "host", 0, 0, NULL,
