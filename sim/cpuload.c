@@ -32,15 +32,7 @@ static int parse_stat(const char *text, int cap, unsigned long long *busy, unsig
     return n;
 }
 
-static int busy_less_own(const char *stat0, const char *stat1, const char *own, int *busy, int cap);
-
-int rc_cpu_busy_from_stat(const char *stat0, const char *stat1, int *busy, int cap)
-{
-    return busy_less_own(stat0, stat1, "", busy, cap);
-}
-
-/* own: lines "cpuN jiffies" of this process's threads in the window. */
-static int busy_less_own(const char *stat0, const char *stat1, const char *own, int *busy, int cap)
+int rc_cpu_busy_from_stat(const char *stat0, const char *stat1, const char *own, int *busy, int cap)
 {
     unsigned long long *b = calloc((size_t)cap * 4, sizeof *b);
     if (!b) return 0;
@@ -129,7 +121,7 @@ int rc_topo_restrict_idle(rc_topo *t, int window_ms)
     }
     own_text[ol] = 0;
     int *busy = s1 ? calloc(CAP, sizeof *busy) : NULL;
-    const int n = busy ? busy_less_own(s0, s1, own_text, busy, CAP) : 0;
+    const int n = busy ? rc_cpu_busy_from_stat(s0, s1, own_text, busy, CAP) : 0;
     free(s0);
     free(s1);
     int excluded = 0;

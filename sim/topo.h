@@ -68,10 +68,12 @@ int rc_topo_npus(const rc_topo *t);    /* >= 1 */
  * topology or a single core. Returns the number of CPUs left out. */
 int rc_topo_restrict_idle(rc_topo *t, int window_ms);
 
-/* The parsing part, for tests: two /proc/stat texts; busy[c] = 1 when CPU c
- * spent more than half of the time between them outside idle and iowait.
- * Returns the number of CPUs (highest index + 1) found in both, ≤ cap. */
-int rc_cpu_busy_from_stat(const char *stat0, const char *stat1, int *busy, int cap);
+/* The rule, for tests: two /proc/stat texts; busy[c] = 1 when CPU c spent
+ * more than half of the time between them outside idle and iowait, less
+ * what this process's own threads ran there (own: lines "cpuN jiffies",
+ * may be empty). Returns the number of CPUs (highest index + 1) found in
+ * both, ≤ cap. */
+int rc_cpu_busy_from_stat(const char *stat0, const char *stat1, const char *own, int *busy, int cap);
 
 /* Prints packages, NUMA nodes (cores, PUs, memory each), cores and PUs. */
 void rc_topo_print(const rc_topo *t, FILE *f);

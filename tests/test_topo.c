@@ -246,14 +246,23 @@ static void test_cpu_busy_from_stat(void **state)
                      "cpu2 50 0 0 0 50 0 0 0 0 0\n"
                      "cpu3 0 0 40 49 0 0 0 11 0 0\n";
     int busy[8] = { -1, -1, -1, -1, -1, -1, -1, -1 };
-    assert_int_equal(rc_cpu_busy_from_stat(s0, s1, busy, 8), 4);
+    assert_int_equal(rc_cpu_busy_from_stat(s0, s1, "", busy, 8), 4);
     assert_int_equal(busy[0], 1);
     assert_int_equal(busy[1], 0);
     assert_int_equal(busy[2], 0);
     assert_int_equal(busy[3], 1);
     assert_int_equal(busy[4], -1); /* not in the texts: untouched */
     /* A CPU index beyond cap is ignored. */
-    assert_int_equal(rc_cpu_busy_from_stat(s0, s1, busy, 2), 2);
+    assert_int_equal(rc_cpu_busy_from_stat(s0, s1, "", busy, 2), 2);
+    /* This process's own threads do not count: 45 of cpu0's 90 busy jiffies
+     * were ours (a BLAS thread winding down) -> 45 of 100, idle; 2 of cpu3's
+     * 51 -> 49, idle; a line for a CPU not in the texts is ignored. */
+    assert_int_equal(rc_cpu_busy_from_stat(s0, s1, "cpu0 45\ncpu3 2\ncpu9 100\n", busy, 8), 4);
+    assert_int_equal(busy[0], 0);
+    assert_int_equal(busy[1], 0);
+    assert_int_equal(busy[3], 0);
+    assert_int_equal(rc_cpu_busy_from_stat(s0, s1, "cpu0 39\n", busy, 8), 4);
+    assert_int_equal(busy[0], 1); /* 51 of 100 left */
 }
 
 static void test_one_node(void **state)
