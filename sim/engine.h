@@ -45,6 +45,21 @@
 /* Options only the LSTM / ConvLSTM backend reads. */
 typedef struct {
     double threshold;   /* θ: an output spikes when its probability reaches it */
+    /* Delta LSTM (LSTM core only; the ConvLSTM rejects them). 0 on a side:
+     * that side is exact as without deltas (both 0: the plain LSTM, bit for
+     * bit). Θ > 0: per example, a unit sends an event when its value moved by
+     * at least Θ from the last value it sent, and only events update the
+     * gate memory M (initialised with the biases):
+     *   delta_h: hidden units, h_{t−1} against ĥ (what the recurrent product
+     *            sees is ĥ);
+     *   delta_x: input channels, x_t against x̂ (x_t: the step's events
+     *            summed per channel; channels without events are 0).
+     * Training uses the same forward and a straight-through gradient
+     * (∂ĥ/∂h = 1; the weight gradients use ĥ and x̂). */
+    double delta_x, delta_h;
+    float *rec_dh;      /* optional (n, T, H): the hidden events of every computed
+                           step, Δ = h_{t−1} − ĥ_old where a unit sent one, 0
+                           elsewhere (delta_h > 0 only)                      */
 } rc_engine_lstm_opts;
 
 /* Options only the LIF backend reads. θ has no meaning there: a spiking
@@ -87,8 +102,14 @@ typedef struct {
     int pred;           /* class of the first spike (argmax at T−1 if none)      */
     int pred_end;       /* class at T−1 (−1 if the example stopped earlier)      */
     float loss;         /* training loss of this example (train only)            */
-    int64_t events;     /* input events read over the steps computed             */
+    int64_t events;     /* input events read over the steps computed (delta_x >
+                           0: input delta events sent)                           */
+    int64_t hevents;    /* delta_h > 0: hidden delta events sent (0 otherwise)   */
+    int64_t hslots;     /* delta_h > 0: unit-steps that could send one (H per
+                           computed step after step 0)                           */
     double macs;        /* forward multiply-accumulates executed (rc_net_step_macs) */
+    double macs_dense;  /* what the same steps cost with the dense recurrent
+                           product (= macs without deltas)                       */
     int64_t synops;     /* LIF: synaptic events delivered (0 for the ANN cores)  */
 } rc_example_result;
 

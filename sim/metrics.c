@@ -21,6 +21,9 @@ void rc_metrics_add(rc_metrics_acc *a, const rc_example_result *r, int n)
         a->sum_loss += x->loss;
         a->sum_events += (double)x->events;
         a->sum_macs += x->macs;
+        a->sum_macs_dense += x->macs_dense;
+        a->sum_hevents += (double)x->hevents;
+        a->sum_hslots += (double)x->hslots;
         if (x->tsp >= 0 && x->tsp <= 4096) a->hist[x->tsp]++;
         if (x->label >= 0 && x->label < RC_METRICS_MAX_CLASS) {
             a->cls_n[x->label]++;
@@ -67,6 +70,9 @@ void rc_metrics_finish(const rc_metrics_acc *a, rc_metrics *m)
     m->mean_loss = a->sum_loss / n;
     m->events_per_example = a->sum_events / n;
     m->macs_per_example = a->sum_macs / n;
+    m->macs_dense_per_example = a->sum_macs_dense / n;
+    m->hevents_per_example = a->sum_hevents / n;
+    m->hevents_per_unit_step = a->sum_hslots > 0 ? a->sum_hevents / a->sum_hslots : 0;
     m->has_end = a->nend == a->n;
     m->accuracy_at_end = m->has_end ? a->correct_end / n : 0;
     m->tsp_p10 = quantile(a, 0.1);

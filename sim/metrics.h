@@ -22,6 +22,10 @@ typedef struct {
     double mean_loss;
     double events_per_example;      /* input events read over the steps computed  */
     double macs_per_example;        /* forward multiply-accumulates executed      */
+    double macs_dense_per_example;  /* ... with a dense recurrent product (no
+                                       delta_h; equals macs_per_example then)     */
+    double hevents_per_example;     /* hidden delta events sent (delta_h > 0)     */
+    double hevents_per_unit_step;   /* ... per hidden unit and computed step      */
     double majority_fraction;      /* share of the most frequent label             */
 } rc_metrics;
 
@@ -31,7 +35,7 @@ typedef struct {
 typedef struct {
     int T;
     int64_t n, correct, correct_end, nend, nospike, pos, pos_earliest, early_fp;
-    double sum_tsp, sum_loss, sum_events, sum_macs;
+    double sum_tsp, sum_loss, sum_events, sum_macs, sum_macs_dense, sum_hevents, sum_hslots;
     int64_t hist[4097];    /* spike-step histogram, 0-based step */
     int spotting;
     /* Per class (labels and predictions below RC_METRICS_MAX_CLASS): */
