@@ -12,6 +12,29 @@
 #include "models/lstm.h"
 #include "models/lstm_gates.h"
 
+/* One row's tile of w units: the gate pre-activations a (4w, gate-major)
+ * become activations, then c and h. */
+static inline void tile_cell(float *a, int w, const float *cpr, float *cr, float *hr)
+{
+    float *ai = a, *af = a + w, *ag = a + 2 * w, *ao = a + 3 * w;
+    /* Gates i, f and o are contiguous: one sigmoid loop over 2w, one over w. */
+    for (int j = 0; j < 2 * w; j++) ai[j] = rc_sigmoidf(ai[j]);
+    for (int j = 0; j < w; j++) ao[j] = rc_sigmoidf(ao[j]);
+    for (int j = 0; j < w; j++) ag[j] = rc_tanhf(ag[j]);
+    for (int j = 0; j < w; j++) cr[j] = af[j] * cpr[j] + ai[j] * ag[j];
+    for (int j = 0; j < w; j++) hr[j] = ao[j] * rc_tanhf(cr[j]);
+}
+
+/* Adds row r's input events (columns of w_ih, tile rb..rb+nr) into a. */
+static inline void add_input_events(float *a, const rc_step_input *in, int r, const float *w_ih, int G4, int rb, int nr)
+{
+    for (int e = in->beg[r]; e < in->end[r]; e++) {
+        const float v = in->val[r][e];
+        const float *wc = w_ih + (size_t)in->ch[r][e] * G4 + rb;
+        for (int j = 0; j < nr; j++) a[j] += v * wc[j];
+    }
+}
+
 void rc_lstm_forward(float *act, float *c, float *h,
                      const float *hp, const float *cp, const rc_step_input *in,
                      const float *w_ih, const float *w_hh,
@@ -44,15 +67,7 @@ void rc_lstm_forward(float *act, float *c, float *h,
                 const float *wc = w_ih + (size_t)in->ch[r][e] * G4 + rb;
                 for (int j = 0; j < nr; j++) a[j] += v * wc[j];
             }
-            float *ai = a, *af = a + w, *ag = a + 2 * w, *ao = a + 3 * w;
-            const float *cpr = cp + (size_t)r * H + u0;
-            float *cr = c + (size_t)r * H + u0, *hr = h + (size_t)r * H + u0;
-            /* Gates i, f and o are contiguous: one sigmoid loop over 2w, one over w. */
-            for (int j = 0; j < 2 * w; j++) ai[j] = rc_sigmoidf(ai[j]);
-            for (int j = 0; j < w; j++) ao[j] = rc_sigmoidf(ao[j]);
-            for (int j = 0; j < w; j++) ag[j] = rc_tanhf(ag[j]);
-            for (int j = 0; j < w; j++) cr[j] = af[j] * cpr[j] + ai[j] * ag[j];
-            for (int j = 0; j < w; j++) hr[j] = ao[j] * rc_tanhf(cr[j]);
+            tile_cell(a, w, cp + (size_t)r * H + u0, c + (size_t)r * H + u0, h + (size_t)r * H + u0);
         }
     }
 }
@@ -123,6 +138,63 @@ void rc_lstm_backward_weights(float *dw_ih, float *dw_hh, float *db_ih, float *d
                 float *wc = dw_ih + (size_t)in_all->ch[r][e] * G4 + rb;
                 for (int j = 0; j < nr; j++) wc[j] += v * d[j];
             }
+        }
+    }
+}
+
+/* M += the hidden events of every row (tile rb..rb+nr). */
+static void delta_hidden(const rc_lstm_delta *d, const float *w_hh, int n, int H, int rb, int nr)
+{
+    const int G4 = 4 * H;
+    if (d->dense) {
+        if (n > 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, nr, H, 1.0f,
+                        d->dlt, H, w_hh + (size_t)rb * H, H, 1.0f, d->mem + rb, G4);
+        return;
+    }
+    for (int r = 0; r < n; r++) {
+        float *restrict m = d->mem + (size_t)r * G4 + rb;
+        const int *ix = d->idx + (size_t)r * H;
+        const float *dl = d->dlt + (size_t)r * H;
+        for (int q = 0; q < d->cnt[r]; q++) {
+            const float v = dl[ix[q]];
+            const float *restrict wc = d->w_hhT + (size_t)ix[q] * G4 + rb;
+            for (int j = 0; j < nr; j++) m[j] += v * wc[j];
+        }
+    }
+}
+
+void rc_lstm_forward_delta(float *act, float *c, float *h,
+                           const float *hp, const float *cp, const rc_step_input *in,
+                           const float *w_ih, const float *w_hh, const rc_lstm_delta *d,
+                           int n, int H, int k0, int k1)
+{
+    const int G4 = 4 * H;
+    for (int k = k0; k < k1; k++) {
+        const int w = rc_lstm_tile_w(H, k), u0 = rc_lstm_tile_u0(k);
+        const int rb = 4 * RC_LSTM_TILE * k, nr = 4 * w;
+        if (d->dlt) delta_hidden(d, w_hh, n, H, rb, nr);
+        if (d->in_to_mem)
+            for (int r = 0; r < n; r++) add_input_events(d->mem + (size_t)r * G4 + rb, in, r, w_ih, G4, rb, nr);
+        /* act = exact recurrent product (if any) + M. */
+        const int exact_rec = !d->dlt && hp && n > 0;
+        if (exact_rec)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, nr, H, 1.0f,
+                        hp, H, w_hh + (size_t)rb * H, H, 0.0f, act + rb, G4);
+        for (int r = 0; r < n; r++) {
+            float *a = act + (size_t)r * G4 + rb;
+            const float *m = d->mem + (size_t)r * G4 + rb;
+            if (exact_rec) for (int j = 0; j < nr; j++) a[j] += m[j];
+            else memcpy(a, m, (size_t)nr * sizeof *a);
+        }
+        /* The exact input, as rc_lstm_forward adds it. */
+        if (!d->in_to_mem && n > 0 && in->x)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, nr, in->nin, 1.0f,
+                        in->x, in->nin, w_ih + rb, G4, 1.0f, act + rb, G4);
+        for (int r = 0; r < n; r++) {
+            float *a = act + (size_t)r * G4 + rb;
+            if (!d->in_to_mem && !in->x) add_input_events(a, in, r, w_ih, G4, rb, nr);
+            tile_cell(a, w, cp + (size_t)r * H + u0, c + (size_t)r * H + u0, h + (size_t)r * H + u0);
         }
     }
 }

@@ -53,6 +53,36 @@ void rc_lstm_forward(float *act, float *c, float *h,
                      const float *b_ih, const float *b_hh,
                      int n, int H, int k0, int k1);
 
+/* Delta LSTM (Neil et al. 2017), one step. The rows keep a gate memory M
+ * (n, 4H), the biases plus every event received so far; only events update
+ * it, each by its weight column times its difference:
+ *   dlt != NULL: hidden events. Row r's units idx[r·H + q], q < cnt[r], send
+ *       dlt[r·H + unit] (h_{t−1} − ĥ); M += w_hh[:, unit] · dlt. w_hhT (H, 4H)
+ *       is w_hh transposed (a unit's column contiguous, tiled gate order).
+ *       dense = 1 runs the same update as one sgemm per tile over dlt (zeros
+ *       where no event; idx, cnt unused) — for steps with many events.
+ *   dlt == NULL: the recurrent side is exact, act = w_hh h_{t−1} + M (hp =
+ *       NULL: h_{t−1} = 0, no product).
+ *   in_to_mem: the step's input events are input deltas (x_t − x̂): they are
+ *       added to M. Otherwise the input is exact and added to act only
+ *       (events, or the dense sgemm of in->x), as rc_lstm_forward does.
+ * Then act = f(M + exact parts) as rc_lstm_forward. Own tiles only; each
+ * element's sum runs in unit order (or the sgemm's order, per tile), so the
+ * result does not depend on the thread count. */
+typedef struct {
+    float *mem;
+    const float *dlt;
+    const int *idx, *cnt;
+    int dense;
+    const float *w_hhT;
+    int in_to_mem;
+} rc_lstm_delta;
+
+void rc_lstm_forward_delta(float *act, float *c, float *h,
+                           const float *hp, const float *cp, const rc_step_input *in,
+                           const float *w_ih, const float *w_hh, const rc_lstm_delta *d,
+                           int n, int H, int k0, int k1);
+
 /* Backward through the gates of one step: given dh = ∂L/∂h_t and
  * dcn = ∂L/∂c_t arriving from step t+1, writes dgate = ∂L/∂a (n, 4H) and
  * dcp = ∂L/∂c_{t-1} (n, H), own tiles only. */

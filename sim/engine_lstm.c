@@ -76,6 +76,7 @@ static void lstm_free(rc_engine *base)
     free(e->whpart);
     free(e->xd); free(e->xrow); free(e->xstep);
     free(e->tb); free(e->own_lo); free(e->own_hi);
+    rc_lstm_delta_free(e);
     rc_engine_fini(base);
     free(e);
 }
@@ -164,6 +165,10 @@ nomem:
  * choice depends on the data only. */
 static void set_step_inputs(lstm_engine *e, int t)
 {
+    if (e->dx_on) {
+        rc_lstm_delta_inputs(e, t);
+        return;
+    }
     const int r0 = e->rowoff[t], n = e->nrow[t];
     int64_t nev = 0;
     for (int r = 0; r < n; r++) {
@@ -250,7 +255,21 @@ static int decide(lstm_engine *e, int t)
             const int64_t nev = e->end[r0 + r] - e->beg[r0 + r];
             res->events += nev;
             /* Count what runs: a dense-input step multiplies all nin inputs. */
-            res->macs += rc_net_step_macs(net, e->xstep[t] ? e->nin : nev, t == 0);
+            const double m = rc_net_step_macs(net, e->xstep[t] ? e->nin : nev, t == 0);
+            res->macs_dense += m;
+            if (!e->dh_on) {
+                res->macs += m;
+            } else {
+                /* Hidden events: 4H each (all H on a step that ran the sgemm). */
+                const int64_t hev = rc_lstm_delta_row_events(e, r);
+                res->hevents += hev;
+                res->hslots += t > 0 ? H : 0;
+                res->macs += rc_net_step_macs(net, e->xstep[t] ? e->nin : nev, 1) +
+                             4.0 * H * (double)(e->hdense[t] ? H : hev);
+                if (o->lstm.rec_dh)
+                    memcpy(o->lstm.rec_dh + ((size_t)slot * T + (size_t)t) * H, e->dlt + (size_t)r * H,
+                           (size_t)H * sizeof(float));
+            }
         }
         if (o->rec_h)
             memcpy(o->rec_h + ((size_t)slot * T + (size_t)t) * H, h, (size_t)H * sizeof *h);
@@ -286,9 +305,11 @@ static void forward_pass(lstm_engine *e, int ith, int nth, int k0, int k1, size_
 {
     const int H = e->H, T = e->base.T;
     rc_net *net = e->base.net;
+    const int delta = e->dx_on || e->dh_on;
     for (int t = 0; t < T; t++) {
         const int r0 = e->rowoff[t], n = e->nrow[t];
         rc_step_input in = step_input(e, r0, t);
+        if (delta) rc_lstm_delta_step(e, ith, nth, t);
         e->core->forward(e, ith, nth, r0, n, &in, k0, k1);
         /* Barrier: h_t of all units is complete before the head reads it. */
         rc_pool_barrier(e->base.pool);
@@ -312,7 +333,8 @@ static void forward_pass(lstm_engine *e, int ith, int nth, int k0, int k1, size_
         if (t == T - 1 || e->nrow[t + 1] == 0) break;
         /* Compact h_t, c_t into step t+1's h_{t−1}, c_{t−1}, own units only. */
         const int r1 = e->rowoff[t + 1], n1 = e->nrow[t + 1];
-        for (int r = 0; r < n1; r++) {
+        if (delta) rc_lstm_delta_compact(e, ith, t, u0, u1);
+        for (int r = 0; r < n1 && !delta; r++) {
             const int p = e->pos[r1 + r];
             memcpy(e->hp_all + (size_t)(r1 + r) * H + u0, e->hcur + (size_t)p * H + u0,
                    (u1 - u0) * sizeof(float));
@@ -385,7 +407,9 @@ static void batch_fn(void *arg, int ith, int nth)
     const size_t tu = (size_t)e->tile_units, H = (size_t)e->H;
     const size_t u0 = k0 * tu < H ? k0 * tu : H;
     const size_t u1 = k1 * tu < H ? k1 * tu : H;
+    if (e->dx_on || e->dh_on) rc_lstm_delta_start(e, ith, u0, u1);
     if (ith == 0) {
+        e->nth_run = nth;
         set_step_inputs(e, 0);
         e->tmax = 0;
     }
@@ -399,6 +423,8 @@ static rc_status lstm_batch(rc_engine *base, int64_t *rows_computed, rc_err *err
 {
     lstm_engine *e = (lstm_engine *)base;
     const int n = base->n;
+    rc_status dst = rc_lstm_delta_prepare(e, base->o, err);
+    if (dst) return dst;
     e->loss_sum = 0;
     for (int i = 0; i < n; i++) {
         e->row_ex[i] = i;

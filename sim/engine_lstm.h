@@ -61,6 +61,25 @@ struct lstm_engine {
     float *hacts_all;         /* (B, hsum) head activations, current step  */
     float *hscratch;          /* 2·head width                              */
     int tmax;                 /* last step computed in this batch          */
+    /* Delta LSTM (rc_engine_lstm_opts.delta_x/delta_h), allocated at the
+     * first batch that uses it (sim/engine_lstm_delta.c). */
+    int dx_on, dh_on;         /* this batch: Θx > 0, Θh > 0               */
+    float thx, thh;           /* Θx, Θh                                    */
+    float *mcur;              /* (B, 4H)   gate memory M of the current rows */
+    float *dlt;               /* (B, H)    hidden events of the current step
+                                           (h_{t−1} − ĥ, 0: no event)      */
+    float *whT;               /* (H, 4H)   w_hh transposed, own gate rows
+                                           rebuilt by each thread per batch */
+    int *evidx, *evcnt;       /* (threads, B·H), (threads, B): each thread's
+                                 list of the current rows' event units      */
+    int *hcnt;                /* (threads, B) hidden events of the current
+                                 rows among each thread's units            */
+    unsigned char *hdense;    /* (T) 1: step t's hidden events as sgemm    */
+    int *tdense;              /* (threads) the same, each thread's copy     */
+    int32_t *dxch;            /* (B·T, nin) input delta events of each row  */
+    float *dxval;             /* (B·T, nin)                                 */
+    float *xcur;              /* (nin) scratch: x_t of one row              */
+    int nth_run;              /* threads of the current run                 */
     /* Partition (sim/plan.c). */
     size_t *tb;               /* (threads+1) tile bounds of each thread    */
     size_t *own_lo, *own_hi;  /* (threads) owned floats, relative to w_hh  */
@@ -75,6 +94,26 @@ struct lstm_engine {
 
 /* The two cores (sim/engine_lstm_core.c). */
 extern const lstm_core rc_engine_core_lstm, rc_engine_core_convlstm;
+
+/* The delta LSTM's part of the step loop (sim/engine_lstm_delta.c). */
+/* Checks the options, allocates on first use; thread 0 before the run. */
+rc_status rc_lstm_delta_prepare(lstm_engine *e, const rc_batch_opts *o, rc_err *err);
+/* Each thread, before step 0: M = biases, no hidden events, w_hhᵀ of its own
+ * gate rows [4·u0, 4·u1). */
+void rc_lstm_delta_start(lstm_engine *e, int ith, size_t u0, size_t u1);
+/* Each thread, before step t's forward (after the barrier that ends the
+ * compaction): whether the step's hidden events go as sgemm (the same
+ * answer on every thread), and this thread's event lists. */
+void rc_lstm_delta_step(lstm_engine *e, int ith, int nth, int t);
+/* Each thread, compaction into step t+1 for its units [u0, u1): ĥ, the
+ * hidden events, c_{t−1} and M (own gate rows). */
+void rc_lstm_delta_compact(lstm_engine *e, int ith, int t, size_t u0, size_t u1);
+/* Thread 0, delta_x: the input delta events of step t's rows (replaces the
+ * plain listing in set_step_inputs). */
+void rc_lstm_delta_inputs(lstm_engine *e, int t);
+/* Thread 0, in decide: the row's hidden events at step t and their MACs. */
+int64_t rc_lstm_delta_row_events(const lstm_engine *e, int r);
+void rc_lstm_delta_free(lstm_engine *e);
 
 /* calloc of max(n, 1) elements; sets *fail when it fails. */
 void *rc_engine_xcalloc(size_t n, size_t sz, int *fail);

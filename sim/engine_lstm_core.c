@@ -28,13 +28,21 @@ static int lstm_init(lstm_engine *e)
 
 static void lstm_fwd(lstm_engine *e, int ith, int nth, int r0, int n, const rc_step_input *in, int k0, int k1)
 {
-    (void)ith, (void)nth;
+    (void)nth;
     const rc_net *net = e->base.net;
     const float *P = net->params;
     const int H = e->H, G4 = e->G4;
     /* r0 == 0 is step 0 (every later step starts after step 0's n > 0
      * rows), where h_{−1} = 0: NULL skips the recurrent product. */
     const float *hp = r0 == 0 ? NULL : e->hp_all + (size_t)r0 * H;
+    if (e->dx_on || e->dh_on) {
+        const int B = e->base.B;
+        const rc_lstm_delta d = { e->mcur, e->dh_on ? e->dlt : NULL, e->evidx + (size_t)ith * B * H,
+                                  e->evcnt + (size_t)ith * B, e->dh_on && e->tdense[ith], e->whT, e->dx_on };
+        rc_lstm_forward_delta(e->act_all + (size_t)r0 * G4, e->c_all + (size_t)r0 * H, e->hcur,
+                              hp, e->cp_all + (size_t)r0 * H, in, P + net->w_ih, P + net->w_hh, &d, n, H, k0, k1);
+        return;
+    }
     rc_lstm_forward(e->act_all + (size_t)r0 * G4, e->c_all + (size_t)r0 * H, e->hcur,
                     hp, e->cp_all + (size_t)r0 * H, in,
                     P + net->w_ih, P + net->w_hh, P + net->b_ih, P + net->b_hh, n, H, k0, k1);
