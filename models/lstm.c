@@ -7,6 +7,7 @@
  * weight gradient as sgemm instead.
  * The elementwise loops are plain C in a fixed order; no -ffast-math. */
 #include <cblas.h>
+#include <math.h>
 #include <string.h>
 #include "models/fastmath.h"
 #include "models/lstm.h"
@@ -25,14 +26,40 @@ static inline void tile_cell(float *a, int w, const float *cpr, float *cr, float
     for (int j = 0; j < w; j++) hr[j] = ao[j] * rc_tanhf(cr[j]);
 }
 
+/* a[0..nr) += Σ_q val[q] · W[col[q]·ld + (0..nr)], events in order. A full
+ * tile (nr = 64) keeps its 64 sums in eight 8-wide registers; each element
+ * still gets the same separately rounded multiply and add in the same order
+ * as the plain loop (C11 mode: no contraction into fma). */
+typedef float rc_v8 __attribute__((vector_size(32)));
+
+static inline void scatter_cols(float *restrict a, int nr, int n, const int32_t *restrict col,
+                                const float *restrict val, const float *restrict W, size_t ld)
+{
+    if (nr != 4 * RC_LSTM_TILE) {
+        for (int q = 0; q < n; q++) {
+            const float v = val[q], *restrict wc = W + (size_t)col[q] * ld;
+            for (int j = 0; j < nr; j++) a[j] += v * wc[j];
+        }
+        return;
+    }
+    rc_v8 acc[8];
+    memcpy(acc, a, sizeof acc);
+    for (int q = 0; q < n; q++) {
+        const float v = val[q], *wc = W + (size_t)col[q] * ld;
+        for (int i = 0; i < 8; i++) {
+            rc_v8 w;
+            memcpy(&w, wc + 8 * i, sizeof w);
+            acc[i] += v * w;
+        }
+    }
+    memcpy(a, acc, sizeof acc);
+}
+
 /* Adds row r's input events (columns of w_ih, tile rb..rb+nr) into a. */
 static inline void add_input_events(float *a, const rc_step_input *in, int r, const float *w_ih, int G4, int rb, int nr)
 {
-    for (int e = in->beg[r]; e < in->end[r]; e++) {
-        const float v = in->val[r][e];
-        const float *wc = w_ih + (size_t)in->ch[r][e] * G4 + rb;
-        for (int j = 0; j < nr; j++) a[j] += v * wc[j];
-    }
+    const int b = in->beg[r];
+    scatter_cols(a, nr, in->end[r] - b, in->ch[r] + b, in->val[r] + b, w_ih + rb, (size_t)G4);
 }
 
 void rc_lstm_forward(float *act, float *c, float *h,
@@ -62,11 +89,7 @@ void rc_lstm_forward(float *act, float *c, float *h,
             float *a = act + (size_t)r * G4 + rb;
             for (int j = 0; j < nr; j++) a[j] += b_ih[rb + j] + b_hh[rb + j];
             /* Event-driven input: add the weight column of each event. */
-            for (int e = in->beg[r]; e < in->end[r] && !in->x; e++) {
-                const float v = in->val[r][e];
-                const float *wc = w_ih + (size_t)in->ch[r][e] * G4 + rb;
-                for (int j = 0; j < nr; j++) a[j] += v * wc[j];
-            }
+            if (!in->x) add_input_events(a, in, r, w_ih, G4, rb, nr);
             tile_cell(a, w, cp + (size_t)r * H + u0, c + (size_t)r * H + u0, h + (size_t)r * H + u0);
         }
     }
@@ -142,6 +165,34 @@ void rc_lstm_backward_weights(float *dw_ih, float *dw_hh, float *db_ih, float *d
     }
 }
 
+/* scatter_cols with fused multiply-adds where the CPU has them (-march):
+ * the hidden events' path is new, with no earlier results to keep bit for
+ * bit, and an fma halves its arithmetic. Same order of events. */
+#ifdef __FMA__
+#include <immintrin.h>
+static inline void scatter_cols_fma(float *restrict a, int nr, int n, const int32_t *restrict col,
+                                    const float *restrict val, const float *restrict W, size_t ld)
+{
+    if (nr != 4 * RC_LSTM_TILE) {
+        for (int q = 0; q < n; q++) {
+            const float v = val[q], *restrict wc = W + (size_t)col[q] * ld;
+            for (int j = 0; j < nr; j++) a[j] = fmaf(v, wc[j], a[j]);
+        }
+        return;
+    }
+    __m256 acc[8];
+    for (int i = 0; i < 8; i++) acc[i] = _mm256_loadu_ps(a + 8 * i);
+    for (int q = 0; q < n; q++) {
+        const __m256 v = _mm256_set1_ps(val[q]);
+        const float *wc = W + (size_t)col[q] * ld;
+        for (int i = 0; i < 8; i++) acc[i] = _mm256_fmadd_ps(v, _mm256_loadu_ps(wc + 8 * i), acc[i]);
+    }
+    for (int i = 0; i < 8; i++) _mm256_storeu_ps(a + 8 * i, acc[i]);
+}
+#else
+#define scatter_cols_fma scatter_cols
+#endif
+
 /* M += the hidden events of every row (tile rb..rb+nr). */
 static void delta_hidden(const rc_lstm_delta *d, const float *w_hh, int n, int H, int rb, int nr)
 {
@@ -152,16 +203,9 @@ static void delta_hidden(const rc_lstm_delta *d, const float *w_hh, int n, int H
                         d->dlt, H, w_hh + (size_t)rb * H, H, 1.0f, d->mem + rb, G4);
         return;
     }
-    for (int r = 0; r < n; r++) {
-        float *restrict m = d->mem + (size_t)r * G4 + rb;
-        const int *ix = d->idx + (size_t)r * H;
-        const float *dl = d->dlt + (size_t)r * H;
-        for (int q = 0; q < d->cnt[r]; q++) {
-            const float v = dl[ix[q]];
-            const float *restrict wc = d->w_hhT + (size_t)ix[q] * G4 + rb;
-            for (int j = 0; j < nr; j++) m[j] += v * wc[j];
-        }
-    }
+    for (int r = 0; r < n; r++)
+        scatter_cols_fma(d->mem + (size_t)r * G4 + rb, nr, d->cnt[r], d->idx + (size_t)r * H,
+                         d->val + (size_t)r * H, d->w_hhT + rb, (size_t)G4);
 }
 
 void rc_lstm_forward_delta(float *act, float *c, float *h,

@@ -57,7 +57,7 @@ void rc_lstm_forward(float *act, float *c, float *h,
  * (n, 4H), the biases plus every event received so far; only events update
  * it, each by its weight column times its difference:
  *   dlt != NULL: hidden events. Row r's units idx[r·H + q], q < cnt[r], send
- *       dlt[r·H + unit] (h_{t−1} − ĥ); M += w_hh[:, unit] · dlt. w_hhT (H, 4H)
+ *       val[r·H + q] = dlt[r·H + unit] (h_{t−1} − ĥ); M += w_hh[:, unit] · dlt. w_hhT (H, 4H)
  *       is w_hh transposed (a unit's column contiguous, tiled gate order).
  *       dense = 1 runs the same update as one sgemm per tile over dlt (zeros
  *       where no event; idx, cnt unused) — for steps with many events.
@@ -72,7 +72,9 @@ void rc_lstm_forward(float *act, float *c, float *h,
 typedef struct {
     float *mem;
     const float *dlt;
-    const int *idx, *cnt;
+    const int32_t *idx;   /* (n, H) row r's event units, then ... */
+    const float *val;     /* (n, H) ... their differences          */
+    const int *cnt;
     int dense;
     const float *w_hhT;
     int in_to_mem;

@@ -70,8 +70,10 @@ struct lstm_engine {
                                            (h_{t−1} − ĥ, 0: no event)      */
     float *whT;               /* (H, 4H)   w_hh transposed, own gate rows
                                            rebuilt by each thread per batch */
-    int *evidx, *evcnt;       /* (threads, B·H), (threads, B): each thread's
-                                 list of the current rows' event units      */
+    int32_t *evidx;           /* (threads, B·H) each thread's list of the
+                                 current rows' event units,                */
+    float *evval;             /* (threads, B·H) their differences, and      */
+    int *evcnt;               /* (threads, B) how many                      */
     int *hcnt;                /* (threads, B) hidden events of the current
                                  rows among each thread's units            */
     unsigned char *hdense;    /* (T) 1: step t's hidden events as sgemm    */

@@ -38,7 +38,7 @@ static void lstm_fwd(lstm_engine *e, int ith, int nth, int r0, int n, const rc_s
     if (e->dx_on || e->dh_on) {
         const int B = e->base.B;
         const rc_lstm_delta d = { e->mcur, e->dh_on ? e->dlt : NULL, e->evidx + (size_t)ith * B * H,
-                                  e->evcnt + (size_t)ith * B, e->dh_on && e->tdense[ith], e->whT, e->dx_on };
+                                  e->evval + (size_t)ith * B * H, e->evcnt + (size_t)ith * B, e->dh_on && e->tdense[ith], e->whT, e->dx_on };
         rc_lstm_forward_delta(e->act_all + (size_t)r0 * G4, e->c_all + (size_t)r0 * H, e->hcur,
                               hp, e->cp_all + (size_t)r0 * H, in, P + net->w_ih, P + net->w_hh, &d, n, H, k0, k1);
         return;

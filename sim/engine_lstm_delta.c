@@ -38,7 +38,8 @@ rc_status rc_lstm_delta_prepare(lstm_engine *e, const rc_batch_opts *o, rc_err *
         e->mcur = rc_engine_xcalloc(B * 4 * H, sizeof(float), &fail);
         e->dlt = rc_engine_xcalloc(B * H, sizeof(float), &fail);
         e->whT = rc_engine_xcalloc(4 * H * H, sizeof(float), &fail);
-        e->evidx = rc_engine_xcalloc(nt * B * H, sizeof(int), &fail);
+        e->evidx = rc_engine_xcalloc(nt * B * H, sizeof(int32_t), &fail);
+        e->evval = rc_engine_xcalloc(nt * B * H, sizeof(float), &fail);
         e->evcnt = rc_engine_xcalloc(nt * B, sizeof(int), &fail);
         e->hcnt = rc_engine_xcalloc(nt * B, sizeof(int), &fail);
         e->hdense = rc_engine_xcalloc(T, 1, &fail);
@@ -58,10 +59,11 @@ rc_status rc_lstm_delta_prepare(lstm_engine *e, const rc_batch_opts *o, rc_err *
 
 void rc_lstm_delta_free(lstm_engine *e)
 {
-    free(e->mcur); free(e->dlt); free(e->whT); free(e->evidx); free(e->evcnt);
+    free(e->mcur); free(e->dlt); free(e->whT); free(e->evidx); free(e->evval); free(e->evcnt);
     free(e->hcnt); free(e->hdense); free(e->tdense); free(e->dxch); free(e->dxval); free(e->xcur);
-    e->mcur = e->dlt = e->whT = e->dxval = e->xcur = NULL;
-    e->evidx = e->evcnt = e->hcnt = e->tdense = NULL;
+    e->mcur = e->dlt = e->whT = e->dxval = e->xcur = e->evval = NULL;
+    e->evidx = NULL;
+    e->evcnt = e->hcnt = e->tdense = NULL;
     e->hdense = NULL;
     e->dxch = NULL;
 }
@@ -95,12 +97,16 @@ void rc_lstm_delta_step(lstm_engine *e, int ith, int nth, int t)
     e->tdense[ith] = dense;
     if (ith == 0) e->hdense[t] = (unsigned char)dense;
     if (dense) return;
-    int *idx = e->evidx + (size_t)ith * B * H, *cnt = e->evcnt + (size_t)ith * B;
+    int32_t *idx = e->evidx + (size_t)ith * B * H;
+    float *val = e->evval + (size_t)ith * B * H;
+    int *cnt = e->evcnt + (size_t)ith * B;
     for (int r = 0; r < n; r++) {
         const float *dl = e->dlt + (size_t)r * H;
-        int *ix = idx + (size_t)r * H, c = 0;
+        int32_t *ix = idx + (size_t)r * H;
+        float *vx = val + (size_t)r * H;
+        int c = 0;
         for (int j = 0; j < H; j++)
-            if (dl[j] != 0.0f) ix[c++] = j;
+            if (dl[j] != 0.0f) { ix[c] = j; vx[c++] = dl[j]; }
         cnt[r] = c;
     }
 }
