@@ -127,7 +127,7 @@ test-valgrind-inner: $(BUILD)/.deps $(RCSIM_BIN) $(TEST_BIN)
 	  BUILD=$(BUILD) sh tests/run_all.sh $(TEST_BIN)
 
 $(BUILD)/sim/app/main.o: sim/app/main.c
-$(BUILD)/sim/app/main.o $(BUILD)/sim/app/report.o: $(BUILD)/git_rev.stamp
+$(BUILD)/sim/app/main.o $(BUILD)/sim/app/report.o $(BUILD)/sim/app/report_traces.o: $(BUILD)/git_rev.stamp
 $(BUILD)/git_rev.stamp: FORCE
 	@mkdir -p $(BUILD); echo "$(GIT_REV)" > $@.tmp; \
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi

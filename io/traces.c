@@ -172,6 +172,7 @@ static herr_t rc_tr_release(rc_traces *tr)
         rc_tr_col_free(&tr->pops[i]->ts);
         rc_tr_col_free(&tr->pops[i]->nodes);
         rc_tr_col_free(&tr->pops[i]->ex);
+        rc_tr_col_free(&tr->pops[i]->vals);
         free(tr->pops[i]->name);
         free(tr->pops[i]);
     }
@@ -351,6 +352,8 @@ rc_traces *rc_traces_open(const char *path, const rc_traces_meta *meta, rc_err *
         st = rc_tr_fail(tr, err, "create", "/rc");
     } else if (rc_h5_attr_num(rc, "threshold", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &meta->threshold) < 0 ||
                rc_h5_attr_num(rc, "beta", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &meta->beta) < 0 ||
+               rc_h5_attr_num(rc, "delta_x", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &meta->delta_x) < 0 ||
+               rc_h5_attr_num(rc, "delta_h", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &meta->delta_h) < 0 ||
                rc_tr_attr_vstr(rc, "mode", mode) < 0 ||
                rc_h5_attr_num(rc, "T", H5T_STD_I32LE, H5T_NATIVE_INT32, &T32) < 0) {
         st = rc_tr_fail(tr, err, "write attributes of", "/rc");
@@ -443,8 +446,9 @@ rc_status rc_traces_close(rc_traces *tr, rc_err *err)
     for (size_t i = 0; i < tr->npops && st == RC_OK; i++) {
         rc_tr_pop *p = tr->pops[i];
         if ((st = rc_tr_col_flush(tr, &p->ts, err)) == RC_OK &&
-            (st = rc_tr_col_flush(tr, &p->nodes, err)) == RC_OK)
-            st = rc_tr_col_flush(tr, &p->ex, err);
+            (st = rc_tr_col_flush(tr, &p->nodes, err)) == RC_OK &&
+            (st = rc_tr_col_flush(tr, &p->ex, err)) == RC_OK && p->vals.dset >= 0)
+            st = rc_tr_col_flush(tr, &p->vals, err);
     }
     for (size_t i = 0; i < tr->nlayers && st == RC_OK; i++)
         st = rc_tr_col_flush(tr, &tr->layers[i]->ids, err);

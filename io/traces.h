@@ -13,9 +13,13 @@
  *                         the axes, e.g. "y,x,channel") and node_id_mapping
  *                         (string, e.g. "node_id = (y*28 + x)*32 + channel":
  *                         row-major over shape)
+ *   /spikes/<population>/values       float32 (n), event populations only
+ *                         (rc_traces_add_events): each event's value, aligned
+ *                         with node_ids (e.g. a delta LSTM's hidden events)
  *   /rc/t_sp (int32, 1-based steps), /rc/pred (int32), /rc/label (int32),
  *   /rc/spiked (uint8), /rc/example_ids (uint64) — one row per example;
- *   /rc attributes: threshold (float64), beta (float64), mode (string), T (int32)
+ *   /rc attributes: threshold (float64), beta (float64), mode (string), T (int32),
+ *                   delta_x, delta_h (float64: the LSTM's delta thresholds; 0 = exact)
  *   /activations/<layer>  float32 [examples, T, units] for traced examples
  *                         (steps not computed hold NaN), with
  *   /activations/<layer>_example_ids uint64 [examples]
@@ -49,6 +53,7 @@ typedef struct {
                                  (network runs name their own
                                  populations); 0: readers of the
                                  training traces always find it */
+    double delta_x, delta_h;  /* delta LSTM thresholds (0: exact) */
 } rc_traces_meta;
 
 typedef struct rc_traces rc_traces;
@@ -64,6 +69,15 @@ rc_status rc_traces_add_example(rc_traces *tr, uint64_t example_id, int tsp, int
 rc_status rc_traces_add_spikes(rc_traces *tr, const char *population, uint64_t example_id,
                                const int *steps, const uint64_t *node_ids, size_t n,
                                rc_err *err);
+
+/* n events of `population` in example example_id: as rc_traces_add_spikes,
+ * plus each event's value (values, n), stored in the population's `values`
+ * column. The first call (n = 0 too) makes the population an event
+ * population; spikes without values may then no longer be added to it, nor
+ * events to a population that already has spikes (caller bugs: RC_ASSERT). */
+rc_status rc_traces_add_events(rc_traces *tr, const char *population, uint64_t example_id,
+                               const int *steps, const uint64_t *node_ids, const float *values,
+                               size_t n, rc_err *err);
 
 /* Shape of a population: node ids run row-major over shape[0..rank). */
 typedef struct {

@@ -26,6 +26,7 @@ typedef struct {
 typedef struct {
     char *name;
     rc_tr_col ts, nodes, ex;
+    rc_tr_col vals;        /* event populations only: values (float32)   */
     int any;               /* a spike was added: last_ex/last_step valid */
     uint64_t last_ex;
     int last_step;

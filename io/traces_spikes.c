@@ -1,7 +1,8 @@
 /* traces_spikes.c — the SONATA spike populations of a trace file (see
  * traces.h for the layout, traces.c for the file): /spikes/<population> with
  * its timestamps, node_ids and example_ids columns and the `sorting`
- * attribute, filled in time order. */
+ * attribute, filled in time order; event populations also carry a values
+ * column (a delta LSTM's hidden events: which unit sent how much when). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ rc_tr_pop *rc_tr_pop_get(rc_traces *tr, const char *name, rc_err *err, rc_status
     rc_tr_col_init(&p->ts);
     rc_tr_col_init(&p->nodes);
     rc_tr_col_init(&p->ex);
+    rc_tr_col_init(&p->vals);
     tr->pops[tr->npops++] = p; /* owned by tr from here: release frees it */
 
     char *gpath = rc_tr_join("/spikes/", name, "");
@@ -151,16 +153,11 @@ static int rc_tr_cmp_order(const void *a, const void *b)
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
-rc_status rc_traces_add_spikes(rc_traces *tr, const char *population, uint64_t example_id,
-                               const int *steps, const uint64_t *node_ids, size_t n, rc_err *err)
+/* Spikes (values NULL) or events of one example into population p, in time
+ * order (see rc_traces_add_spikes). */
+static rc_status add_points(rc_traces *tr, rc_tr_pop *p, uint64_t example_id, const int *steps,
+                            const uint64_t *node_ids, const float *values, size_t n, rc_err *err)
 {
-    RC_ASSERT(tr && (n == 0 || (steps && node_ids)));
-    if (tr->failed) return rc_tr_refuse(tr, err);
-    rc_status st;
-    rc_tr_pop *p = rc_tr_pop_get(tr, population, err, &st);
-    if (!p) return st;
-    if (n == 0) return RC_OK;
-
     int sorted = 1, lo = steps[0];
     for (size_t i = 0; i < n; i++) {
         RC_ASSERT(steps[i] >= 0 && steps[i] < tr->T); /* the engine's steps */
@@ -183,17 +180,61 @@ rc_status rc_traces_add_spikes(rc_traces *tr, const char *population, uint64_t e
     /* Integer step count first, then one multiply: the timestamp is exact
      * for integral dt and bit-identical to (i*T + s)*dt computed elsewhere. */
     uint64_t base = example_id * (uint64_t)tr->T;
-    st = RC_OK;
+    rc_status st = RC_OK;
     for (size_t k = 0; k < n && st == RC_OK; k++) {
         size_t i = ord ? ord[k].i : k;
         double ts = (double)(base + (uint64_t)steps[i]) * tr->dt_ms;
         if ((st = rc_tr_col_put(tr, &p->ts, &ts, err)) == RC_OK &&
-            (st = rc_tr_col_put(tr, &p->nodes, &node_ids[i], err)) == RC_OK)
-            st = rc_tr_col_put(tr, &p->ex, &example_id, err);
+            (st = rc_tr_col_put(tr, &p->nodes, &node_ids[i], err)) == RC_OK &&
+            (st = rc_tr_col_put(tr, &p->ex, &example_id, err)) == RC_OK && values)
+            st = rc_tr_col_put(tr, &p->vals, &values[i], err);
     }
     p->any = 1;
     p->last_ex = example_id;
     p->last_step = ord ? ord[n - 1].step : steps[n - 1];
     free(ord);
     return st;
+}
+
+rc_status rc_traces_add_spikes(rc_traces *tr, const char *population, uint64_t example_id,
+                               const int *steps, const uint64_t *node_ids, size_t n, rc_err *err)
+{
+    RC_ASSERT(tr && (n == 0 || (steps && node_ids)));
+    if (tr->failed) return rc_tr_refuse(tr, err);
+    rc_status st;
+    rc_tr_pop *p = rc_tr_pop_get(tr, population, err, &st);
+    if (!p) return st;
+    if (n == 0) return RC_OK;
+    RC_ASSERT(p->vals.dset < 0); /* an event population: every entry has a value */
+    return add_points(tr, p, example_id, steps, node_ids, NULL, n, err);
+}
+
+rc_status rc_traces_add_events(rc_traces *tr, const char *population, uint64_t example_id,
+                               const int *steps, const uint64_t *node_ids, const float *values,
+                               size_t n, rc_err *err)
+{
+    RC_ASSERT(tr && (n == 0 || (steps && node_ids && values)));
+    if (tr->failed) return rc_tr_refuse(tr, err);
+    rc_status st;
+    rc_tr_pop *p = rc_tr_pop_get(tr, population, err, &st);
+    if (!p) return st;
+    if (p->vals.dset < 0) {
+        RC_ASSERT(!p->any); /* its spikes so far have no values */
+        char *gpath = rc_tr_join("/spikes/", population, "");
+        hid_t g = gpath ? H5Gopen2(tr->spikes, population, H5P_DEFAULT) : H5I_INVALID_HID;
+        if (!gpath) {
+            tr->failed = 1;
+            st = rc_err_set(err, RC_ERR_NOMEM, "%s: out of memory", tr->tmp);
+        } else if (g < 0) {
+            rc_h5err_note();
+            st = rc_tr_fail(tr, err, "open", gpath);
+        } else {
+            st = rc_tr_col_create(tr, &p->vals, g, gpath, "values", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
+                                  sizeof(float), RC_TR_CHUNK, err);
+        }
+        if (g >= 0) H5Gclose(g);
+        free(gpath);
+        if (st) return st;
+    }
+    return n ? add_points(tr, p, example_id, steps, node_ids, values, n, err) : RC_OK;
 }

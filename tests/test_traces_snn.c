@@ -310,7 +310,7 @@ static void test_describe(void **st)
     (void)st;
     char path[400];
     snprintf(path, sizeof path, "%s/desc.h5", g_dir);
-    rc_traces_meta meta = { "v", "g", "[x]\n", 7, 1, 0, "rc", 25, 0.5, 0 };
+    rc_traces_meta meta = { "v", "g", "[x]\n", 7, 1, 0, "rc", 25, 0.5, 0, 0, 0 };
     rc_err err;
     rc_traces *tr = rc_traces_open(path, &meta, &err);
     assert_non_null(tr);

@@ -6,6 +6,7 @@ Modes (`tools/rcplot.py --help` lists them too):
     tools/rcplot.py RUN_DIR --raster [POP] [--example ID]
     tools/rcplot.py --compare OUT.png LABEL=TRADEOFF.csv LABEL=TRADEOFF.csv ...
     tools/rcplot.py --compare-training OUT.png LABEL=RUN_DIR LABEL=RUN_DIR ...
+    tools/rcplot.py --compare-macs OUT.png LABEL=TRADEOFF.csv LABEL=TRADEOFF.csv ...
 
 RUN_DIR alone writes into RUN_DIR:
   fig_spikes.png    (a) Fig. 1-style panels from traces.h5, one row per
@@ -29,11 +30,17 @@ traces.h5 or metrics.csv is reported in one line and the exit status is 1
 hidden one traced, else output) for one example (--example, default the first
 traced example, else 0) with the output spikes below it and the first output
 spike marked: fig_raster_POP_exID.png. Record hidden spikes with
-output.trace_layers (and output.trace_after_spike for every step to T).
+output.trace_layers (and output.trace_after_spike for every step to T). A
+delta LSTM (model.delta_h > 0) writes the hidden events of its traced examples
+as the population hidden_events (the default POP there): its raster shows
+which unit sent an event at which step, coloured by the value sent.
 --compare overlays the trade-off curves of several models (e.g. an RC model
 and its EOS twin, as the paper's Figs. 6B and 10) in one PNG. --compare-training draws, from each run's metrics.csv, the
 validation mean first-spike step and the accuracy at the first spike over
-training (the paper's Fig. 9 A and B).
+training (the paper's Fig. 9 A and B). --compare-macs draws accuracy against
+multiply-accumulates per example (macs_per_example) from the tradeoff.csv of
+LSTM and ConvLSTM models, one labelled curve per file (e.g. dense EOS, RC,
+delta, RC + delta; points labelled with θ, and Δh where a file sweeps it).
 Needs python3-h5py, python3-numpy, python3-matplotlib (`make plot-deps`).
 """
 import argparse
@@ -164,6 +171,14 @@ def read_spikes(f, pop, T, dt):
 def fig_raster(run, pop, example):
     """Spikes of one population for one example, output spikes below."""
     path = find_input(run, "traces.h5")
+    fig, pop, example = raster_figure(path, pop, example)
+    return save(fig, os.path.join(run, f"fig_raster_{pop}_ex{example}.png"))
+
+
+def raster_figure(path, pop, example):
+    """The raster of fig_raster from traces.h5 at path; returns (figure,
+    population, example). An event population (a delta LSTM's
+    hidden_events: a `values` column) is coloured by each event's value."""
     with h5py.File(path, "r") as f:
         pops = list(f["spikes"])
         hidden = [p for p in pops if p != "output" and len(f["spikes"][p]["node_ids"])]
@@ -187,19 +202,25 @@ def fig_raster(run, pop, example):
         shape = [int(x) for x in attrs["shape"]] if "shape" in attrs else None
         dims = str(attrs["dims"]) if "dims" in attrs else ""
         st, nd, ex = read_spikes(f, pop, T, dt)
+        vals = f["spikes"][pop]["values"][...] if "values" in f["spikes"][pop] else None
         ost, ond, oex = read_spikes(f, "output", T, dt)
         K = int(f["spikes"]["output"].attrs.get("size", max(2, int(ond.max()) + 1 if len(ond) else 2)))
     m, om = ex == example, oex == example
     fig, (ax, ax2) = plt.subplots(2, 1, figsize=(8, 6), sharex=True, gridspec_kw={"height_ratios": [4, 1]})
-    colour = "black"
+    colour, what, how = "black", "spikes", ""
     if shape and dims.endswith("channel"):
-        colour = [class_colour(c) for c in nd[m] % shape[-1]]
-    ax.scatter(st[m] + 1, nd[m], s=4, c=colour, marker="|")
+        colour, how = [class_colour(c) for c in nd[m] % shape[-1]], " (colour: channel)"
+    if vals is not None:
+        what, how = "events", " (colour: the value sent)"
+        lim = float(np.abs(vals[m]).max()) if m.any() else 1.0
+        pts = ax.scatter(st[m] + 1, nd[m], s=12, c=vals[m], cmap="coolwarm", vmin=-lim, vmax=lim, marker="s")
+        fig.colorbar(pts, ax=ax, label="event value (change of the unit since its last event)")
+    else:
+        ax.scatter(st[m] + 1, nd[m], s=4, c=colour, marker="|")
     ax.set_ylabel(f"{pop} node id" + (f" ({dims}: {shape})" if shape else ""))
     if size:
         ax.set_ylim(-0.5, size - 0.5)
-    ax.set_title(f"{pop}: {int(m.sum())} spikes of example {example}" + ("" if not shape or not dims.endswith("channel")
-                                                                          else " (colour: channel)"))
+    ax.set_title(f"{pop}: {int(m.sum())} {what} of example {example}{how}")
     ax2.scatter(ost[om] + 1, ond[om], s=30, c=[class_colour(c) for c in ond[om]], marker="|", linewidths=2)
     ax2.set_ylabel("output class")
     ax2.set_ylim(-0.5, K - 0.5)
@@ -210,7 +231,7 @@ def fig_raster(run, pop, example):
             a.axvline(tsp, color="grey", lw=0.8, ls="--")
     ax2.set_xlim(0.5, T + 0.5)
     ax2.set_title("output spikes" + (f" (first at step {tsp}, dashed)" if spiked else " (none)"), fontsize=9)
-    return save(fig, os.path.join(run, f"fig_raster_{pop}_ex{example}.png"))
+    return fig, pop, example
 
 
 def save(fig, out):
@@ -302,6 +323,54 @@ def fig_compare(out, specs, title):
     return save(fig, out)
 
 
+def read_macs(path):
+    """Rows of a tradeoff.csv as (macs_per_example, accuracy, threshold,
+    delta_h or None) sorted by MACs; exits with a message when the file has
+    no MAC column (an SNN's) or is no tradeoff.csv."""
+    if not os.path.exists(path):
+        sys.exit(f"rcplot: {path}: not found (run `rcsim eval` first)")
+    rows = read_csv(path)
+    for key in ("threshold", "accuracy", "macs_per_example"):
+        if not rows or key not in rows[0]:
+            sys.exit(f"rcplot: {path}: no '{key}' column; expected a tradeoff.csv of an LSTM or ConvLSTM model "
+                     "from `rcsim eval` (an SNN's has synops_per_example)")
+    pts = [(float(r["macs_per_example"]), float(r["accuracy"]), float(r["threshold"]),
+            float(r["delta_h"]) if r.get("delta_h") not in (None, "") else None) for r in rows]
+    return sorted(pts, key=lambda p: (p[0], p[1]))
+
+
+def macs_figure(specs, title):
+    """Accuracy against MACs per example, one curve per LABEL=TRADEOFF.csv,
+    points labelled with θ (and Δh where the file sweeps it); log x when the
+    MACs span more than 20x."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    allx = []
+    for spec in specs:
+        label, sep, path = spec.partition("=")
+        if not sep or not path:
+            sys.exit(f"rcplot: --compare-macs: '{spec}': expected LABEL=TRADEOFF.csv")
+        pts = read_macs(path)
+        x, y = [p[0] for p in pts], [p[1] for p in pts]
+        allx += x
+        line, = ax.plot(x, y, "o-", label=label)
+        sweeps_dh = len({p[3] for p in pts}) > 1
+        for px, py, t, dh in pts:
+            ax.annotate(f"θ={t:g}" + (f", Δh={dh:g}" if sweeps_dh else ""), (px, py), fontsize=6, xytext=(3, -8),
+                        textcoords="offset points", color=line.get_color())
+    if allx and min(allx) > 0 and max(allx) / min(allx) > 20:
+        ax.set_xscale("log")
+    ax.set_xlabel("multiply-accumulates per example (RC-inference)")
+    ax.set_ylabel("accuracy (RC-inference)")
+    ax.set_title(title)
+    ax.legend(loc="best")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def fig_compare_macs(out, specs, title):
+    return save(macs_figure(specs, title), out)
+
+
 def fig_compare_training(out, specs, title):
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     for spec in specs:
@@ -336,6 +405,8 @@ COMPARE_MODES = {
                            "LABEL=RUN_DIR", fig_compare_training),
     "--compare": ("overlay trade-off curves", "speed-accuracy trade-off (labels: threshold)",
                   "LABEL=TRADEOFF.csv", fig_compare),
+    "--compare-macs": ("accuracy against multiply-accumulates per example, one curve per tradeoff.csv",
+                       "MACs-accuracy trade-off", "LABEL=TRADEOFF.csv", fig_compare_macs),
 }
 
 
@@ -348,6 +419,7 @@ def parser():
                "  RUN_DIR --raster [POP]       one population's spikes for one example (--example ID)\n"
                "  --compare OUT.png LABEL=TRADEOFF.csv ...        overlay trade-off curves\n"
                "  --compare-training OUT.png LABEL=RUN_DIR ...    spike time and accuracy over training\n"
+               "  --compare-macs OUT.png LABEL=TRADEOFF.csv ...   accuracy against MACs per example\n"
                "traces.h5 and tradeoff.csv are taken from RUN_DIR or else RUN_DIR/eval.")
     ap.add_argument("items", nargs="*", metavar="RUN_DIR | LABEL=PATH",
                     help="the run folder, or the compare modes' LABEL=PATH items")

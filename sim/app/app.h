@@ -5,11 +5,12 @@
  *   state.c     training state <-> model.h5 items; config fingerprint
  *   eval.c      the evaluator (batches of one split through the engine), rc_eval
  *   train.c     rc_run: the training loop over a trainer
- *   report.c    summary.json, metrics.csv, traces.h5
+ *   report.c    summary.json, metrics.csv, the run folder
+ *   report_traces.c  traces.h5
  *   progress.c  the progress line on stderr
  * Engine calls are in four places: rc_app_setup_build (new), rc_app_evaluate
  * (evaluation batches), train.c's train_batch (training batch and Adam) and
- * report.c's trace passes. */
+ * report_traces.c's trace passes. */
 #ifndef RC_APP_H
 #define RC_APP_H
 
@@ -40,6 +41,7 @@ typedef struct {
     uint64_t seed;
     int T, spotting, eos, batch, tbatch;
     double theta, beta;
+    double delta_x, delta_h;     /* model.delta_x, model.delta_h (LSTM; else 0) */
     char shape[256];             /* model shape, stored in checkpoints        */
     uint32_t trace_pops;         /* SNN: hidden LIF populations traced (bits) */
 } rc_app_setup;
@@ -141,6 +143,7 @@ typedef struct {
     const rc_dataset *ds;
     int batch;
     double threshold;
+    double delta_x, delta_h;  /* LSTM delta thresholds of the passes        */
     int spotting;
     rc_example_result *res;   /* (batch) */
     int64_t *idx;             /* (batch) */
@@ -152,7 +155,7 @@ typedef struct {
 } rc_app_evaluator;
 
 /* An evaluator over S's engine and buffers at test.batch, θ = train.threshold,
- * V_th scale 1, keeping nothing. */
+ * the configured delta thresholds, V_th scale 1, keeping nothing. */
 rc_app_evaluator rc_app_evaluator_of(rc_app_setup *S);
 
 /* Runs `count` examples of a split with RC-inference (stop = 1) or a
@@ -174,7 +177,7 @@ typedef struct {
  * keep (t->n) if not NULL, accumulator into t->acc), then the full-length pass. */
 rc_status rc_app_test_run(rc_app_setup *S, rc_example_result *keep, rc_app_test *t, rc_err *err);
 
-/* ---- report.c ----------------------------------------------------------- */
+/* ---- report.c, report_traces.c ----------------------------------------- */
 
 /* Takes run folder dir for this process: creates it, locks it (another
  * process in it: RC_ERR_USAGE, *lockfd to close at the end) and removes the
@@ -183,18 +186,25 @@ rc_status rc_app_test_run(rc_app_setup *S, rc_example_result *keep, rc_app_test 
  * force, removed, so a folder never mixes two runs. */
 rc_status rc_app_claim_dir(const char *dir, int fresh, int force, int *lockfd, rc_err *err);
 
+/* Optional metrics.csv columns. */
+typedef struct {
+    int with_end;       /* validation runs every example to its last step
+                           (train.select = end): val_accuracy_at_end      */
+    int with_hevents;   /* LSTM with model.delta_h > 0: after `best`,
+                           val_hidden_events_per_unit_step               */
+} rc_app_metrics_cols;
+
 /* Opens outdir/metrics.csv: a new file with its header, or (resume) the
  * existing one cut to the rows of batches <= upto (multiples of every), for
- * appending. with_end: validation runs every example to its last step
- * (train.select = end), so the val_accuracy_at_end column exists. */
-rc_status rc_app_metrics_open(const char *outdir, int resume, int64_t upto, int64_t every, int with_end, FILE **out,
-                              rc_err *err);
+ * appending. */
+rc_status rc_app_metrics_open(const char *outdir, int resume, int64_t upto, int64_t every, rc_app_metrics_cols cols,
+                              FILE **out, rc_err *err);
 
 /* One metrics.csv row: after `batch` batches (trained examples, seconds since
  * the start, learning rate), the training metrics since the last row (tm,
  * steps_fraction) and the validation metrics vm; is_best: vm's model is kept. */
 void rc_app_metrics_row(FILE *f, int64_t batch, int64_t trained, double wall, double lr, const rc_metrics *tm,
-                        double steps_fraction, const rc_metrics *vm, int with_end, int is_best);
+                        double steps_fraction, const rc_metrics *vm, rc_app_metrics_cols cols, int is_best);
 
 /* What summary.json reports besides the setup and the test. */
 typedef struct {

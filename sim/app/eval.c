@@ -1,7 +1,9 @@
 /* eval.c — evaluation: the evaluator runs a split through the engine in
  * test.batch batches and accumulates the rank-coding metrics; `run` tests its
  * kept model with it, and `rcsim eval` (rc_eval) sweeps a trained model over
- * thresholds into tradeoff.csv and writes traces.h5. */
+ * thresholds (and a delta LSTM's delta thresholds) into tradeoff.csv and
+ * writes traces.h5. */
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,9 @@
 
 rc_app_evaluator rc_app_evaluator_of(rc_app_setup *S)
 {
-    return (rc_app_evaluator){ S->eng, S->ds, S->tbatch, S->theta, S->spotting, S->res, S->idx, NULL, NULL, 1, 0 };
+    return (rc_app_evaluator){ .eng = S->eng, .ds = S->ds, .batch = S->tbatch, .threshold = S->theta,
+                               .delta_x = S->delta_x, .delta_h = S->delta_h, .spotting = S->spotting,
+                               .res = S->res, .idx = S->idx, .vscale = 1 };
 }
 
 /* Several MPI ranks: rank r runs the test.batch batches rc_shards_eval_range
@@ -58,8 +62,8 @@ rc_status rc_app_evaluate(rc_app_evaluator *ev, rc_split split, int64_t count, i
 {
     rc_metrics_acc acc;
     rc_metrics_init(&acc, ev->ds->T, ev->spotting);
-    rc_batch_opts o = { .train = 0, .stop_at_spike = stop, .loss_at_end = 0,
-                        .beta = 0, .lstm.threshold = ev->threshold, .lif.vth_scale = ev->vscale };
+    rc_batch_opts o = { .train = 0, .stop_at_spike = stop, .loss_at_end = 0, .beta = 0, .lif.vth_scale = ev->vscale,
+                        .lstm = { .threshold = ev->threshold, .delta_x = ev->delta_x, .delta_h = ev->delta_h } };
     int64_t total_rows = 0;
     ev->synops = 0;
     double t0 = rc_now_s();
@@ -103,55 +107,115 @@ rc_status rc_app_test_run(rc_app_setup *S, rc_example_result *keep, rc_app_test 
 
 /* ---- rcsim eval --------------------------------------------------------- */
 
-/* --thresholds (or the default sweep) into th (64). An SNN answers with its
- * first output spike: its sweep scales the output layer's V_th instead of θ. */
-static rc_status parse_thresholds(const char *given, int snn, double *th, size_t *nth, rc_err *err)
+/* One swept quantity: up to 64 values. */
+typedef struct {
+    double v[64];
+    size_t n;
+} sweep_list;
+
+/* The comma-separated list (flag: its name in messages) into l, each value in
+ * [lo, hi] (lo_open: > lo); what: the values' words in the message. */
+static rc_status parse_list(const char *flag, const char *list, double lo, int lo_open, double hi, const char *what,
+                            sweep_list *l, rc_err *err)
 {
-    const char *list = given ? given : snn ? "0.5,0.75,1,1.25,1.5,2,3" : "0.5,0.6,0.7,0.8,0.9,0.95,0.99";
-    *nth = 0;
+    l->n = 0;
     for (const char *p = list; *p;) {
         char *end;
         double v = strtod(p, &end);
-        const int ok = snn ? (v > 0 && v <= 1000) : (v >= 0.5 && v <= 1.0);
-        if (end == p || !ok || *nth == 64 || (*end && *end != ','))
-            return rc_err_set(err, RC_ERR_USAGE, snn ? "--thresholds %s: expected up to 64 comma-separated output V_th scales in (0, 1000] (model.type = snn)"
-                                                    : "--thresholds %s: expected up to 64 comma-separated numbers in [0.5, 1]", list);
-        th[(*nth)++] = v;
+        const int ok = (lo_open ? v > lo : v >= lo) && v <= hi; /* NaN fails both */
+        if (end == p || !ok || l->n == 64 || (*end && *end != ','))
+            return rc_err_set(err, RC_ERR_USAGE, "%s %s: expected up to 64 comma-separated %s", flag, list, what);
+        l->v[l->n++] = v;
         p = *end ? end + 1 : end;
+    }
+    if (!l->n) return rc_err_set(err, RC_ERR_USAGE, "%s: expected up to 64 comma-separated %s", flag, what);
+    return RC_OK;
+}
+
+/* --thresholds (or the default sweep) into th; --delta-x and --delta-h (or
+ * the configured value) into dx, dh. An SNN answers with its first output
+ * spike: its sweep scales the output layer's V_th instead of θ. Only the
+ * LSTM has delta thresholds. */
+static rc_status parse_sweeps(const rc_app_setup *S, const rc_run_args *a, sweep_list *th, sweep_list *dx,
+                              sweep_list *dh, rc_err *err)
+{
+    const int snn = S->net->s.core == RC_CORE_LIF;
+    const char *list = a->thresholds ? a->thresholds : snn ? "0.5,0.75,1,1.25,1.5,2,3" : "0.5,0.6,0.7,0.8,0.9,0.95,0.99";
+    rc_status st = snn ? parse_list("--thresholds", list, 0, 1, 1000, "output V_th scales in (0, 1000] (model.type = snn)", th, err)
+                       : parse_list("--thresholds", list, 0.5, 0, 1, "numbers in [0.5, 1]", th, err);
+    const char *flag[2] = { "--delta-x", "--delta-h" }, *given[2] = { a->delta_x, a->delta_h };
+    const double conf[2] = { S->delta_x, S->delta_h };
+    sweep_list *out[2] = { dx, dh };
+    for (int k = 0; k < 2 && !st; k++) {
+        *out[k] = (sweep_list){ .v = { conf[k] }, .n = 1 };
+        if (!given[k]) continue;
+        if (S->net->s.core != RC_CORE_LSTM)
+            return rc_err_set(err, RC_ERR_USAGE, "%s: model.type = %s has no delta thresholds; expected it only with "
+                              "model.type = lstm", flag[k], rc_cfg_get_str(S->cfg, "model.type"));
+        st = parse_list(flag[k], given[k], 0, 0, DBL_MAX, "numbers >= 0", out[k], err);
+    }
+    return st;
+}
+
+/* One tradeoff.csv row: RC-inference of n test examples at ev's threshold and
+ * deltas (endm: the full-length pass at the same deltas); keep: results for
+ * traces.h5 or NULL. */
+static rc_status sweep_point(rc_app_setup *S, const rc_run_args *a, rc_app_evaluator *ev, int64_t n,
+                             const rc_metrics *endm, rc_strbuf *sb, rc_err *err)
+{
+    const int snn = S->net->s.core == RC_CORE_LIF;
+    const double dt_ms = rc_cfg_get_float(S->cfg, "sim.dt_ms"), th = snn ? ev->vscale : ev->threshold;
+    rc_metrics m;
+    double secs = 0;
+    rc_status st = rc_app_evaluate(ev, RC_SPLIT_TEST, n, 1, &m, NULL, &secs, err);
+    if (st) return st;
+    rc_sb_printf(sb, "%g,%.6f,%.4f,%.6f,%.6f,%.6f,%.1f,%.2f", th, m.accuracy, m.mean_spike_step,
+                 m.mean_spike_fraction, m.no_spike_fraction, endm->accuracy_at_end, n / (secs > 0 ? secs : 1e-9),
+                 m.mean_spike_step * dt_ms);
+    if (snn) rc_sb_printf(sb, ",%.1f\n", (double)ev->synops / (double)n);
+    else rc_sb_printf(sb, ",%.3f,%.1f,%g,%g,%.3f,%.6f,%.1f\n", m.events_per_example, m.macs_per_example, ev->delta_x,
+                      ev->delta_h, m.hevents_per_example, m.hevents_per_unit_step, m.macs_dense_per_example);
+    if (!a->quiet && rc_comm_rank() == 0) {
+        char d[96] = "";
+        if (S->net->s.core == RC_CORE_LSTM && (a->delta_x || a->delta_h))
+            snprintf(d, sizeof d, ", delta_x %g, delta_h %g", ev->delta_x, ev->delta_h);
+        fprintf(stderr, "rcsim eval: %s %g%s: accuracy %.4f at mean spike step %.2f/%d (no spike %.4f)\n",
+                snn ? "output V_th scale" : "threshold", th, d, m.accuracy, m.mean_spike_step, S->T, m.no_spike_fraction);
     }
     return RC_OK;
 }
 
-/* tradeoff.csv into sb: one RC-inference pass per threshold (endm: the
- * full-length pass). keep (n) gets the results at train.threshold (SNN: V_th
- * scale 1) if the sweep has it: *kept_theta. */
-static rc_status sweep(rc_app_setup *S, const rc_run_args *a, const double *th, size_t nth, int64_t n,
-                       const rc_metrics *endm, rc_example_result *keep, int *kept_theta, rc_strbuf *sb, rc_err *err)
+/* tradeoff.csv into sb: for every (delta_x, delta_h) of the sweep, one
+ * full-length pass (accuracy_at_end depends on the deltas, not on θ), then
+ * one RC-inference pass per threshold. keep (n) gets the results at
+ * train.threshold (SNN: V_th scale 1) and the configured deltas if the sweep
+ * has them: *kept. */
+static rc_status sweep(rc_app_setup *S, const rc_run_args *a, const sweep_list *th, const sweep_list *dx,
+                       const sweep_list *dh, int64_t n, rc_example_result *keep, int *kept, rc_strbuf *sb, rc_err *err)
 {
     const int snn = S->net->s.core == RC_CORE_LIF;
-    const double dt_ms = rc_cfg_get_float(S->cfg, "sim.dt_ms");
     rc_app_evaluator ev = rc_app_evaluator_of(S);
-    rc_metrics m;
-    *kept_theta = 0;
+    rc_metrics endm;
+    *kept = 0;
     rc_sb_printf(sb, "threshold,accuracy,mean_spike_step,mean_spike_fraction,no_spike_fraction,accuracy_at_end,examples_per_s,mean_spike_ms%s\n",
-                 snn ? ",synops_per_example" : ",events_per_example,macs_per_example");
-    for (size_t i = 0; i < nth; i++) {
-        if (snn) ev.vscale = th[i];
-        else ev.threshold = th[i];
-        ev.keep = th[i] == (snn ? 1.0 : S->theta) ? keep : NULL;
-        *kept_theta |= ev.keep != NULL;
-        double secs = 0;
-        rc_status st = rc_app_evaluate(&ev, RC_SPLIT_TEST, n, 1, &m, NULL, &secs, err);
+                 snn ? ",synops_per_example" : ",events_per_example,macs_per_example,delta_x,delta_h,"
+                 "hidden_events_per_example,hidden_events_per_unit_step,macs_dense_recurrent_per_example");
+    for (size_t i = 0; i < dx->n * dh->n; i++) {
+        ev.delta_x = dx->v[i / dh->n];
+        ev.delta_h = dh->v[i % dh->n];
+        ev.keep = NULL;
+        ev.threshold = S->theta;
+        ev.vscale = 1;
+        rc_status st = rc_app_evaluate(&ev, RC_SPLIT_TEST, n, 0, &endm, NULL, NULL, err);
+        const int conf = ev.delta_x == S->delta_x && ev.delta_h == S->delta_h;
+        for (size_t j = 0; j < th->n && !st; j++) {
+            if (snn) ev.vscale = th->v[j];
+            else ev.threshold = th->v[j];
+            ev.keep = conf && th->v[j] == (snn ? 1.0 : S->theta) ? keep : NULL;
+            *kept |= ev.keep != NULL;
+            st = sweep_point(S, a, &ev, n, &endm, sb, err);
+        }
         if (st) return st;
-        rc_sb_printf(sb, "%g,%.6f,%.4f,%.6f,%.6f,%.6f,%.1f,%.2f", th[i], m.accuracy, m.mean_spike_step,
-                     m.mean_spike_fraction, m.no_spike_fraction, endm->accuracy_at_end, n / (secs > 0 ? secs : 1e-9),
-                     m.mean_spike_step * dt_ms);
-        if (snn) rc_sb_printf(sb, ",%.1f", (double)ev.synops / (double)n);
-        else rc_sb_printf(sb, ",%.3f,%.1f", m.events_per_example, m.macs_per_example);
-        rc_sb_printf(sb, "\n");
-        if (!a->quiet && rc_comm_rank() == 0)
-            fprintf(stderr, "rcsim eval: %s %g: accuracy %.4f at mean spike step %.2f/%d (no spike %.4f)\n",
-                    snn ? "output V_th scale" : "threshold", th[i], m.accuracy, m.mean_spike_step, S->T, m.no_spike_fraction);
     }
     return RC_OK;
 }
@@ -163,15 +227,14 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     rc_strbuf sb = { 0 };
     rc_example_result *keep = NULL;
     float *kept = NULL;
-    double th[64];
-    size_t nth = 0;
+    sweep_list th, dx, dh;
     int kept_theta = 0;
     char path[4200];
     int lockfd = -1;
-    rc_metrics endm, m;
-    /* Thresholds: parse before anything is read or written. */
+    rc_metrics m;
+    /* Sweeps: parse before anything is read or written. */
     rc_status st = rc_app_setup_build(&S, a, err);
-    if (!st) st = parse_thresholds(a->thresholds, S.net->s.core == RC_CORE_LIF, th, &nth, err);
+    if (!st) st = parse_sweeps(&S, a, &th, &dx, &dh, err);
     if (!st && !(kept = malloc(S.net->nparams * sizeof *kept))) st = rc_err_set(err, RC_ERR_NOMEM, "out of memory");
     if (!st) st = rc_app_state_load(&S, &ts, kept, a->model, 0, err);
     if (st) goto done;
@@ -185,12 +248,11 @@ rc_status rc_eval(const rc_run_args *a, rc_err *err)
     const int64_t n = rc_app_split_count(&S, RC_SPLIT_TEST, rc_cfg_get_int(S.cfg, "test.size"));
     rc_app_evaluator ev = rc_app_evaluator_of(&S);
     if (!(keep = malloc((size_t)n * sizeof *keep))) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
-    if ((st = rc_app_evaluate(&ev, RC_SPLIT_TEST, n, 0, &endm, NULL, NULL, err))) goto done;
-    if ((st = sweep(&S, a, th, nth, n, &endm, keep, &kept_theta, &sb, err))) goto done;
+    if ((st = sweep(&S, a, &th, &dx, &dh, n, keep, &kept_theta, &sb, err))) goto done;
     snprintf(path, sizeof path, "%s/tradeoff.csv", outdir);
     if (sb.oom) { st = rc_err_set(err, RC_ERR_NOMEM, "out of memory"); goto done; }
     if (writer && (st = rc_write_atomic(path, sb.s, sb.len, err))) goto done;
-    if (!kept_theta) { /* train.threshold was not in the sweep: one pass at it */
+    if (!kept_theta) { /* train.threshold and the configured deltas were not in the sweep: one pass at them */
         ev.keep = keep;
         if ((st = rc_app_evaluate(&ev, RC_SPLIT_TEST, n, 1, &m, NULL, NULL, err))) goto done;
     }

@@ -26,7 +26,7 @@ static void usage_main(FILE *f)
         "rcsim %s — rank-coding simulator and trainer for recurrent and spiking networks\n\n"
         "usage:\n"
         "  rcsim run CFG [options]   train and test the network described by CFG\n"
-        "  rcsim eval [CFG] --model DIR/model.h5 [--thresholds LIST] [options]\n"
+        "  rcsim eval [CFG] --model DIR/model.h5 [--thresholds LIST] [--delta-h LIST] [options]\n"
         "                            test a trained model at several thresholds (into DIR/eval;\n"
         "                            without CFG, the config stored in model.h5)\n"
         "  rcsim info [CFG] [--threads N] [--placement P] [--topology DESC] [--check]\n"
@@ -66,19 +66,27 @@ static void usage_eval(FILE *f)
 {
     fprintf(f,
         "usage: rcsim eval [CFG] --model DIR/model.h5 [--thresholds 0.5,0.7,0.9,0.95,0.99]\n"
+        "                  [--delta-x LIST] [--delta-h LIST]\n"
         "                  [--set section.key=value]... [--out OUTDIR] [--threads N]\n\n"
         "Loads the kept model of a checkpoint written by `rcsim run` with the same\n"
         "config (CFG; without it, the config stored in model.h5, with --set applied),\n"
         "tests it with RC-inference at each threshold and writes\n"
         "  tradeoff.csv  threshold, accuracy, mean_spike_step, mean_spike_fraction,\n"
         "                no_spike_fraction, accuracy_at_end, examples_per_s,\n"
-        "                mean_spike_ms, events_per_example, macs_per_example\n"
+        "                mean_spike_ms, events_per_example, macs_per_example,\n"
+        "                delta_x, delta_h, hidden_events_per_example,\n"
+        "                hidden_events_per_unit_step, macs_dense_recurrent_per_example\n"
         "  traces.h5     spike report of the test set at train.threshold\n"
         "into --out OUTDIR (default: DIR/eval, so the run's own traces.h5 is kept).\n"
+        "--delta-x, --delta-h (model.type = lstm): up to 64 comma-separated delta\n"
+        "thresholds >= 0 each (0 = exact), in place of model.delta_x / delta_h; every\n"
+        "combination with the thresholds is tested (one row each, and one\n"
+        "full-length pass per delta pair for accuracy_at_end). traces.h5 is at the\n"
+        "configured model.delta_x and delta_h.\n"
         "For model.type = snn the thresholds scale the output layer's V_th (an liN\n"
         "readout's model.v_out; any values in (0, 1000], default\n"
         "0.5,0.75,1,1.25,1.5,2,3) and tradeoff.csv has synops_per_example in place\n"
-        "of the last two columns.\n");
+        "of the columns after mean_spike_ms.\n");
 }
 
 static const char *g_cmd = "run";
@@ -125,6 +133,8 @@ static int cmd_run(int argc, char **argv, int eval)
         else if (!eval && !strcmp(s, "--resume")) { if (!need_arg(i, argc, s)) goto out; a.resume = argv[++i]; }
         else if (eval && !strcmp(s, "--model")) { if (!need_arg(i, argc, s)) goto out; a.model = argv[++i]; }
         else if (eval && !strcmp(s, "--thresholds")) { if (!need_arg(i, argc, s)) goto out; a.thresholds = argv[++i]; }
+        else if (eval && !strcmp(s, "--delta-x")) { if (!need_arg(i, argc, s)) goto out; a.delta_x = argv[++i]; }
+        else if (eval && !strcmp(s, "--delta-h")) { if (!need_arg(i, argc, s)) goto out; a.delta_h = argv[++i]; }
         else if (s[0] == '-' && s[1]) {
             char e[256];
             fprintf(stderr, "rcsim %s: unknown option '%s'; see rcsim %s --help\n", g_cmd,

@@ -95,7 +95,7 @@ static rc_status write_traces(const rc_network *net, const rc_net_spec *s, const
         snprintf(path, sizeof path, "%s/traces.h5", dir);
         char *ini = rc_cfg_to_ini(cfg);
         const rc_traces_meta meta = { RC_VERSION, RC_GIT_REV, ini ? ini : "", s->seed, NAN, NAN, "network",
-                                      (int)rc_network_steps_done(net) + 1, s->dt_ms, 1 };
+                                      (int)rc_network_steps_done(net) + 1, s->dt_ms, 1, 0, 0 };
         tr = rc_traces_open(path, &meta, err);
         free(ini);
         if (!tr) st = RC_ERR_IO;

@@ -22,6 +22,8 @@ typedef struct {
     int force;             /* run: --force, replace an earlier run's outputs */
     const char *model;     /* eval: --model PATH/model.h5 */
     const char *thresholds;/* eval: --thresholds "0.5,0.9,..." (NULL = default sweep) */
+    const char *delta_x;   /* eval: --delta-x "0,0.05,..." (NULL = model.delta_x) */
+    const char *delta_h;   /* eval: --delta-h "0,0.05,..." (NULL = model.delta_h) */
     int cfg_stored;        /* eval without CFG: cfg_path is the checkpoint, whose stored config is used */
 } rc_run_args;
 
@@ -30,7 +32,8 @@ typedef struct {
 rc_status rc_run(const rc_run_args *a, rc_err *err);
 
 /* `rcsim eval`: loads the kept model of a checkpoint, tests it at each
- * threshold (tradeoff.csv) and writes traces.h5 at the config's threshold. */
+ * threshold and (LSTM) each pair of delta thresholds (tradeoff.csv) and
+ * writes traces.h5 at the config's threshold and deltas. */
 rc_status rc_eval(const rc_run_args *a, rc_err *err);
 
 /* `rcsim info CFG --check`: builds what a run builds (data, network,

@@ -427,6 +427,9 @@ rc_status rc_app_setup_build(rc_app_setup *S, const rc_run_args *a, rc_err *err)
     S->eos = !strcmp(rc_cfg_get_str(cfg, "train.mode"), "eos");
     S->theta = rc_cfg_get_float(cfg, "train.threshold");
     S->beta = rc_cfg_get_float(cfg, "train.beta");
+    /* Only the LSTM reads them (task_keys.c refuses them set elsewhere). */
+    S->delta_x = rc_cfg_get_float(cfg, "model.delta_x");
+    S->delta_h = rc_cfg_get_float(cfg, "model.delta_h");
     return RC_OK;
 }
 

@@ -1,5 +1,6 @@
 /* spec.c — the configuration schema. Keep the README's key table in sync:
  * `rcsim run --help` prints this table. */
+#include <float.h>
 #include "sim/app/spec.h"
 
 #define BIG 1e18
@@ -85,6 +86,12 @@ const rc_cfg_spec rc_spec[] = {
       "network of LIF layers, model.layers, or of a NIR file, model.nir); nir is refused with that advice" },
     { "model", "hidden", RC_CFG_INT, "0", 0, 65536, NULL,
       "LSTM hidden units (required for model.type = lstm; with another type only 0)" },
+    { "model", "delta_x", RC_CFG_FLOAT, "0", 0, DBL_MAX, NULL,
+      "lstm: delta threshold on the input side: per example, an input channel sends its change to the gate "
+      "memory only when its value moved by at least this from the last value it sent; 0 = exact" },
+    { "model", "delta_h", RC_CFG_FLOAT, "0", 0, DBL_MAX, NULL,
+      "lstm: delta threshold on the recurrent side: a hidden unit sends its change (an event, one weight "
+      "column) only when h moved by at least this from the last value it sent; 0 = exact (dense recurrent product)" },
     { "model", "channels", RC_CFG_INT, "20", 1, 4096, NULL,
       "convlstm: hidden channels C on the image-sized maps" },
     { "model", "kernel", RC_CFG_INT, "5", 1, 31, NULL,

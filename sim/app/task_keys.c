@@ -44,6 +44,11 @@ static int is_net_key(const char *name)
     return 0;
 }
 
+/* Keys whose 0 means "none" (model.hidden = 0: no LSTM; model.delta_h = 0:
+ * exact), so --set KEY=0 may clear them when a config is switched to another
+ * model.type: set to 0, they are never refused below. */
+static const char *const zero_off[] = { "model.hidden", "model.delta_x", "model.delta_h", NULL };
+
 /* Where a training key has no effect: the tasks and model types (space
  * separated, NULL = none) that do not read it, and who does read it. A task
  * or model type not listed (a new one) is never refused here. */
@@ -75,6 +80,8 @@ static const struct {
     { "encoder.fmin_hz", "spotting twoseq tmnist", NULL, "task.name = speech (the features)" },
     { "encoder.fmax_hz", "spotting twoseq tmnist", NULL, "task.name = speech (the features)" },
     { "model.hidden", NULL, "convlstm snn", "model.type = lstm (convlstm: model.channels; snn: model.layers)" },
+    { "model.delta_x", NULL, "convlstm snn nir", "model.type = lstm (delta events of the input channels)" },
+    { "model.delta_h", NULL, "convlstm snn nir", "model.type = lstm (delta events of the hidden units)" },
     { "model.channels", NULL, "lstm snn", "model.type = convlstm" },
     { "model.kernel", NULL, "lstm snn", "model.type = convlstm (snn: the kK of a conv layer in model.layers)" },
     { "model.layers", NULL, "lstm convlstm", "model.type = snn" },
@@ -98,14 +105,23 @@ static int in_list(const char *list, const char *word)
     return 0;
 }
 
+/* Is numeric key (int or float, by its spec row) 0? */
+static int is_zero(const rc_cfg *cfg, const char *key)
+{
+    for (size_t i = 0; i < rc_nspec; i++) {
+        const size_t sl = strlen(rc_spec[i].section);
+        if (strncmp(key, rc_spec[i].section, sl) || key[sl] != '.' || strcmp(key + sl + 1, rc_spec[i].key)) continue;
+        return rc_spec[i].type == RC_CFG_INT ? rc_cfg_get_int(cfg, key) == 0 : rc_cfg_get_float(cfg, key) == 0;
+    }
+    return 0;
+}
+
 rc_status rc_app_check_model_keys(const rc_cfg *cfg, const char *path, rc_err *err)
 {
     const char *task = rc_cfg_get_str(cfg, "task.name"), *type = rc_cfg_get_str(cfg, "model.type");
     for (size_t i = 0; i < sizeof g_effect / sizeof *g_effect; i++) {
         if (!rc_cfg_is_set(cfg, g_effect[i].key)) continue;
-        /* model.hidden = 0 (the default) says "no LSTM": --set model.hidden=0
-         * clears it when a config is switched to another model.type. */
-        if (!strcmp(g_effect[i].key, "model.hidden") && rc_cfg_get_int(cfg, "model.hidden") == 0) continue;
+        if (in_names(zero_off, g_effect[i].key) && is_zero(cfg, g_effect[i].key)) continue;
         const int bad_task = in_list(g_effect[i].no_task, task), bad_model = in_list(g_effect[i].no_model, type);
         if (bad_task || bad_model)
             return rc_err_set(err, RC_ERR_CONFIG, "%s: %s has no effect with %s = %s: only %s reads it; remove it",

@@ -58,6 +58,7 @@ typedef struct {
     int64_t ntrain;              /* training set size; -1: a generator         */
     int64_t total, nbatches, val_every, val_size, ck_every;
     int select_end, select_last, stop_majority;
+    rc_app_metrics_cols cols;    /* metrics.csv's optional columns             */
     /* Finite training sets are visited in a new order each epoch: a
      * Fisher-Yates shuffle driven by the counter-based RNG (seed, epoch). */
     int64_t *perm, perm_epoch;   /* (ntrain), the epoch it is the order of     */
@@ -106,6 +107,8 @@ static rc_status trainer_init(trainer *t, const rc_run_args *a, rc_err *err)
     const char *sel = rc_cfg_get_str(cfg, "train.select");
     t->select_end = !strcmp(sel, "end") || (!strcmp(sel, "auto") && t->S.eos);
     t->select_last = !strcmp(sel, "last");
+    t->cols = (rc_app_metrics_cols){ .with_end = t->select_end,
+                                     .with_hevents = t->S.net->s.core == RC_CORE_LSTM && t->S.delta_h > 0 };
     t->select_after = rc_cfg_get_float(cfg, "train.select_after");
     t->select_budget = rc_cfg_get_float(cfg, "train.select_max_spike_step");
     t->ck_every = rc_cfg_get_int(cfg, "output.checkpoint_every");
@@ -158,7 +161,7 @@ static rc_status trainer_start(trainer *t, rc_err *err)
                      s1.st_dev == s2.st_dev && s1.st_ino == s2.st_ino;
     rc_status st = RC_OK;
     if (t->writer) st = rc_app_claim_dir(t->outdir, !same, a->force, &t->lockfd, err);
-    if (!st && t->writer) st = rc_app_metrics_open(t->outdir, a->resume != NULL, t->ts.batch, t->val_every, t->select_end, &t->mf, err);
+    if (!st && t->writer) st = rc_app_metrics_open(t->outdir, a->resume != NULL, t->ts.batch, t->val_every, t->cols, &t->mf, err);
     /* Rank 0's folder refused: every rank stops (only rank 0 says why). */
     if (rc_shards_max_int(st) && !st) st = rc_err_set(err, RC_ERR_USAGE, "%s", "");
     if (st) return st;
@@ -203,7 +206,8 @@ static rc_status train_batch(trainer *t, int64_t b, rc_err *err)
     if ((b + 1) * S->batch > t->total) n = (int)(t->total - b * S->batch);
     for (int j = 0; j < n; j++) S->idx[j] = train_index(t, b * S->batch + j);
     rc_batch_opts to = { .train = 1, .stop_at_spike = !S->eos, .loss_at_end = S->eos,
-                         .beta = S->beta, .lstm.threshold = S->theta, .lif.vth_scale = 1 };
+                         .beta = S->beta, .lif.vth_scale = 1,
+                         .lstm = { .threshold = S->theta, .delta_x = S->delta_x, .delta_h = S->delta_h } };
     double t0 = rc_now_s();
     int64_t rows = 0;
     rc_status st;
@@ -257,7 +261,7 @@ static rc_status validate(trainer *t, int64_t b, rc_err *err)
     rc_metrics tm;
     rc_metrics_finish(&t->tacc, &tm);
     if (t->mf) rc_app_metrics_row(t->mf, b + 1, ts->trained, rc_now_s() - t->t_start, lr_at(t, b), &tm,
-                       (double)ts->train_rows / ((double)ts->trained * S->T), &vm, t->select_end, is_best);
+                       (double)ts->train_rows / ((double)ts->trained * S->T), &vm, t->cols, is_best);
     t->val_majority = vm.majority_fraction;
     /* Early stopping (paper B.4): RC accuracy fell below the majority-class
      * fraction after the kept model had been above it. */

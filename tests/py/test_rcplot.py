@@ -198,7 +198,7 @@ class RcplotTest(unittest.TestCase):
     def test_help_lists_every_mode(self):
         out = rcplot("--help").stdout
         for mode in ("RUN_DIR", "--raster", "--example", "--examples", "--compare OUT.png",
-                     "--compare-training OUT.png", "eval"):
+                     "--compare-training OUT.png", "--compare-macs OUT.png", "eval"):
             self.assertIn(mode, out)
 
     def test_run_folder_with_eval_subfolder(self):
