@@ -18,7 +18,11 @@
  *    writes /spikes/hidden_events (size H, dims unit, values) whose events
  *    are consistent with the summary (their total over all test examples
  *    traced = hidden_events_per_example × examples, steps in [1, t_sp),
- *    |value| ≥ delta_h) and /rc attributes delta_x, delta_h;
+ *    |value| ≥ delta_h) and /rc attributes delta_x, delta_h; eval's
+ *    traces.h5 is at the configured threshold and deltas (the run's
+ *    outcomes and events), and its tradeoff.csv row there is summary.json's
+ *    test. The event checks have something to check once the engine sends
+ *    events (until then every count is 0);
  *  - tests/py/test_rcplot_delta.py: rcplot's hidden-event raster and
  *    MACs-vs-accuracy plot on synthetic files. */
 #include "tests/testutil.h"
@@ -47,17 +51,18 @@ static int exists(const char *path)
     return stat(path, &sb) == 0;
 }
 
-/* A tiny LSTM spotting run: 256 training examples, 64 test examples, all traced. */
+/* A tiny LSTM spotting run: `examples` training examples (16384: enough to
+ * answer before the last step), 64 test examples, all traced. */
 static const char *LSTM_CFG =
     "[task]\nname = spotting\n[model]\nhidden = 8\n%s"
-    "[train]\nlr = 0.003\nexamples = 256\nbatch = 64\nval_every = 2\nval_size = 64\n"
+    "[train]\nlr = 0.01\nexamples = %d\nbatch = 64\nval_every = 64\nval_size = 64\n"
     "[test]\nsize = 64\n[output]\nprogress = off\ntrace_examples = %s\n";
 
-static void write_cfg(const char *name, const char *model_extra, char *path, size_t cap)
+static void write_cfg(const char *name, const char *model_extra, int examples, char *path, size_t cap)
 {
     char text[2048], ids[400] = "0";
     for (int i = 1; i < 64; i++) snprintf(ids + strlen(ids), sizeof ids - strlen(ids), ",%d", i);
-    snprintf(text, sizeof text, LSTM_CFG, model_extra, ids);
+    snprintf(text, sizeof text, LSTM_CFG, model_extra, examples, ids);
     snprintf(path, cap, "%s/%s", g_dir, name);
     rc_test_write_file(path, text);
 }
@@ -77,8 +82,8 @@ static void test_config_errors(void **st)
 {
     (void)st;
     char cfg[600], neg[600], out[600], err[4096];
-    write_cfg("c.cfg", "", cfg, sizeof cfg);
-    write_cfg("neg.cfg", "delta_x = -0.25\n", neg, sizeof neg);
+    write_cfg("c.cfg", "", 128, cfg, sizeof cfg);
+    write_cfg("neg.cfg", "delta_x = -0.25\n", 128, neg, sizeof neg);
     snprintf(out, sizeof out, "%s/bad", g_dir);
     struct { const char *cfg, *args, *want[4]; } cases[] = {
         { neg, "", { neg, ":5:", "model.delta_x = -0.25 is out of range, expected a number >= 0", NULL } },
@@ -106,7 +111,7 @@ static void test_eval_flag_errors(void **st)
 {
     (void)st;
     char cfg[600], snn[600], out[600], err[4096], many[1024] = "0";
-    write_cfg("e.cfg", "", cfg, sizeof cfg);
+    write_cfg("e.cfg", "", 128, cfg, sizeof cfg);
     snprintf(snn, sizeof snn, "%s/snn.cfg", g_dir);
     rc_test_write_file(snn, "[task]\nname = spotting\n[model]\ntype = snn\nlayers = fc4 fc2\n[output]\nprogress = off\n");
     snprintf(out, sizeof out, "%s/ebad", g_dir);
@@ -166,7 +171,7 @@ static void test_run_and_eval(void **st)
 {
     (void)st;
     char cfg[600], err[8192], p[700];
-    write_cfg("d.cfg", "delta_h = 0.05\n", cfg, sizeof cfg);
+    write_cfg("d.cfg", "delta_h = 0.05\n", 16384, cfg, sizeof cfg);
     int rc = rc_test_rcsim_err(g_dir, err, sizeof err, "run '%s' --out '%s/d' --threads 2", cfg, g_dir);
     if (rc) fail_msg("delta run failed (%d): %s", rc, err);
     snprintf(p, sizeof p, "%s/d/summary.json", g_dir);
@@ -181,12 +186,15 @@ static void test_run_and_eval(void **st)
         const char *k = strstr(test, keys[i]);
         if (!k || k > strstr(test, "\"eos_inference\"")) fail_msg("summary test object lacks %s:\n%s", keys[i], test);
     }
+    /* The model answers before the last step, so θ matters to what is kept. */
+    const char *msp = strstr(test, "\"mean_spike_step\": ");
+    assert_true(strtod(msp + strlen("\"mean_spike_step\": "), NULL) < 24);
     free(s);
     /* metrics.csv: the validation hidden-event rate after `best`. */
     char *text, *lines[8];
     snprintf(p, sizeof p, "%s/d/metrics.csv", g_dir);
     int n = read_lines(p, &text, lines, 8);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 1 + 4); /* 256 batches, validated every 64 */
     const char *best = strstr(lines[0], ",best,val_hidden_events_per_unit_step");
     if (!best || best[strlen(",best,val_hidden_events_per_unit_step")]) fail_msg("metrics.csv header: %s", lines[0]);
     for (int i = 1; i < n; i++) {
@@ -199,7 +207,7 @@ static void test_run_and_eval(void **st)
     }
     free(text);
     /* eval: 2 thresholds × 2 delta_x × 3 delta_h rows, delta_x outer. */
-    rc = rc_test_rcsim_err(g_dir, err, sizeof err, "eval '%s' --model '%s/d/model.h5' --thresholds 0.9,0.95 "
+    rc = rc_test_rcsim_err(g_dir, err, sizeof err, "eval '%s' --model '%s/d/model.h5' --thresholds 0.95,0.9 "
                            "--delta-h 0,0.05,0.125 --delta-x 0,0.25", cfg, g_dir);
     if (rc) fail_msg("eval with deltas failed (%d): %s", rc, err);
     snprintf(p, sizeof p, "%s/d/eval/tradeoff.csv", g_dir);
@@ -207,7 +215,23 @@ static void test_run_and_eval(void **st)
     n = read_lines(p, &text, lines2, 20);
     assert_string_equal(lines2[0], TRADEOFF_HEAD);
     assert_int_equal(n, 1 + 12);
-    const double dx[2] = { 0, 0.25 }, dh[3] = { 0, 0.05, 0.125 }, th[2] = { 0.9, 0.95 };
+    /* Row 3 (θ = 0.95 = train.threshold, delta_x 0, delta_h 0.05) is what the
+     * run tested: the same numbers as summary.json's test object. */
+    snprintf(p, sizeof p, "%s/d/summary.json", g_dir);
+    s = rc_test_slurp(p, NULL);
+    test = strstr(s, "\"test\": {\n    \"inference\"");
+    const char *tk[] = { "accuracy", "mean_spike_step", "macs_per_example", "hidden_events_per_example" };
+    const int col[] = { 1, 2, 9, 12 };
+    for (int i = 0; i < 4; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "\n    \"%s\": ", tk[i]);
+        const char *k = strstr(test, key);
+        assert_non_null(k);
+        const double want = strtod(k + strlen(key), NULL), got = csv_field(lines2[3], col[i]);
+        if (fabs(got - want) > 1e-3 * (1 + fabs(want))) fail_msg("tradeoff row 3 %s = %g, summary %g", tk[i], got, want);
+    }
+    free(s);
+    const double dx[2] = { 0, 0.25 }, dh[3] = { 0, 0.05, 0.125 }, th[2] = { 0.95, 0.9 };
     for (int r = 0; r < 12; r++) {
         assert_true(csv_field(lines2[1 + r], 0) == th[r % 2]);
         assert_true(csv_field(lines2[1 + r], 10) == dx[r / 6]);
@@ -230,6 +254,10 @@ static void test_run_and_eval(void **st)
         assert_true(csv_field(lines2[r], 11) == 0.05);
     }
     free(text);
+    /* A sweep without the configured point: traces.h5 from a pass of its own. */
+    rc = rc_test_rcsim_err(g_dir, err, sizeof err, "eval '%s' --model '%s/d/model.h5' --out '%s/d/e3' --thresholds 0.9 "
+                           "--delta-h 0.125", cfg, g_dir, g_dir);
+    if (rc) fail_msg("eval failed (%d): %s", rc, err);
 }
 
 /* A plain LSTM and an SNN: no metrics.csv column, no delta keys for the SNN,
@@ -238,7 +266,7 @@ static void test_without_deltas(void **st)
 {
     (void)st;
     char cfg[600], err[8192], p[700];
-    write_cfg("p.cfg", "", cfg, sizeof cfg);
+    write_cfg("p.cfg", "", 128, cfg, sizeof cfg);
     int rc = rc_test_rcsim_err(g_dir, err, sizeof err, "run '%s' --out '%s/p'", cfg, g_dir);
     if (rc) fail_msg("plain run failed (%d): %s", rc, err);
     char *text, *lines[4];
@@ -430,6 +458,33 @@ static void test_run_traces(void **st)
     if (fabs(per * 64 - (double)n[0]) > 1e-6 * (1 + per * 64))
         fail_msg("traces.h5 has %zu hidden events, summary.json says %g per example × 64", n[0], per);
     free(s);
+    /* eval's traces.h5 is at train.threshold and the configured deltas
+     * (not at the sweep's last point, nor at a sweep without them): the
+     * run's outcomes and events. */
+    size_t m[6];
+    hid_t g[3];
+    char q[3][700];
+    snprintf(q[0], sizeof q[0], "%s/d/traces.h5", g_dir);
+    snprintf(q[1], sizeof q[1], "%s/d/eval/traces.h5", g_dir);
+    snprintf(q[2], sizeof q[2], "%s/d/e3/traces.h5", g_dir);
+    void *col[3][3];
+    for (int k = 0; k < 3; k++) {
+        g[k] = H5Fopen(q[k], H5F_ACC_RDONLY, H5P_DEFAULT);
+        assert_true(g[k] >= 0);
+        col[k][0] = read_all(g[k], "/rc/t_sp", H5T_NATIVE_INT32, sizeof(int32_t), &m[2 * k]);
+        col[k][1] = read_all(g[k], "/rc/pred", H5T_NATIVE_INT32, sizeof(int32_t), &m[2 * k]);
+        col[k][2] = read_all(g[k], "/spikes/hidden_events/values", H5T_NATIVE_FLOAT, sizeof(float), &m[2 * k + 1]);
+        H5Fclose(g[k]);
+    }
+    for (int k = 1; k < 3; k++) {
+        assert_int_equal(m[0], m[2 * k]);
+        assert_int_equal(m[1], m[2 * k + 1]);
+        assert_memory_equal(col[0][0], col[k][0], m[0] * sizeof(int32_t));
+        assert_memory_equal(col[0][1], col[k][1], m[0] * sizeof(int32_t));
+        if (m[1]) assert_memory_equal(col[0][2], col[k][2], m[1] * sizeof(float));
+    }
+    for (int k = 0; k < 3; k++)
+        for (int c = 0; c < 3; c++) free(col[k][c]);
     /* A run without delta_h has no hidden_events population. */
     snprintf(p, sizeof p, "%s/p/traces.h5", g_dir);
     f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);

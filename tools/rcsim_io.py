@@ -6,6 +6,7 @@
     params["lstm/w_ih"].shape           # (4H, I), gate order i,f,g,o
     cfg["model.hidden"]                 # '340' (values are the config's text)
     t, ids, ex = rcsim_io.load_spikes("runs/x/traces.h5", "output")
+    st, units, ex, dh = rcsim_io.load_events("runs/x/traces.h5")  # delta LSTM
     acts, ex = rcsim_io.load_activations("runs/x/traces.h5", "output")
     rc = rcsim_io.load_predictions("runs/x/traces.h5")   # per test example
 
@@ -16,7 +17,7 @@ says what its axes are (load_model_attrs).
 import h5py
 import numpy as np
 
-__all__ = ["load_model", "load_model_attrs", "load_config", "parse_config", "load_spikes",
+__all__ = ["load_model", "load_model_attrs", "load_config", "parse_config", "load_spikes", "load_events",
            "load_activations", "load_predictions", "latency_events"]
 
 
@@ -122,6 +123,22 @@ def load_spikes(path, population="output", steps=False):
             T = int(f["rc"].attrs["T"])
             t = np.rint(t / dt).astype(np.int64) - ex.astype(np.int64) * T
     return t, ids, ex
+
+
+def load_events(path, population="hidden_events"):
+    """Events of an event population of traces.h5 (a delta LSTM's
+    /spikes/hidden_events: the hidden delta events of the traced examples):
+    returns (steps, units, example_ids, values) as numpy arrays, steps
+    0-based within each example (an event at step t carries h_{t-1} - h_sent,
+    the change the unit sent to step t's gates), units the hidden unit, values
+    float32."""
+    steps, units, ex = load_spikes(path, population, steps=True)
+    with h5py.File(path, "r") as f:
+        g = f["spikes"][population]
+        if "values" not in g:
+            raise KeyError(f"{path}: /spikes/{population} has no values (a spike population, not an event one)")
+        values = g["values"][()]
+    return steps, units, ex, values
 
 
 def load_activations(path, layer=None):

@@ -306,9 +306,11 @@ const rc_cfg_spec rc_spec[] = {
       "write traces.h5 (SONATA spike report of the test set, RC outcomes, activations)" },
     { "output", "trace_layers", RC_CFG_STRING, "output", 0, 0, NULL,
       "comma-separated spiking populations written to traces.h5 /spikes (the LSTM models have one: output; "
-      "an SNN also has its LIF layers conv1, conv2, ..., fc1, ..., the last being output)" },
+      "an SNN also has its LIF layers conv1, conv2, ..., fc1, ..., the last being output); a delta LSTM "
+      "(model.delta_h > 0) also writes hidden_events, the hidden events of the trace_examples" },
     { "output", "trace_examples", RC_CFG_INT_LIST, "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19", 0, 1e12, NULL,
-      "test examples (ascending ids) whose per-step activations go to traces.h5 /activations" },
+      "test examples (ascending ids) whose per-step activations go to traces.h5 /activations (and a delta "
+      "LSTM's hidden events to /spikes/hidden_events)" },
     { "output", "trace_after_spike", RC_CFG_BOOL, "false", 0, 0, NULL,
       "record activations after the first spike too (paper Figs. 1F-G), else until t_sp; an SNN's traced examples "
       "also keep their hidden and output spikes of every step to T" },

@@ -6,6 +6,7 @@ files (no rcsim run needed):
     chosen example's events, at 1-based steps, coloured by their values;
     hidden_events is the default population; an unknown example is a
     one-line error;
+  * tools/rcsim_io.py's load_events reads them back;
   * --compare-macs: one curve per tradeoff.csv, x = macs_per_example and
     y = accuracy sorted by MACs, labelled; a file without macs_per_example (an
     SNN's) or an item without LABEL= is a one-line error, no traceback.
@@ -103,6 +104,17 @@ class DeltaPlotTest(unittest.TestCase):
         self.assertEqual(pts.get_clim(), (-1.0, 1.0))  # symmetric around 0: the sign reads as the colour
         self.assertIn("3 events of example 2", fig.axes[0].get_title())
         self.assertEqual(fig.axes[0].get_ylim(), (-0.5, H - 0.5))
+
+    def test_load_events(self):
+        """tools/rcsim_io.py's load_events: the events as written, steps 0-based."""
+        import rcsim_io
+        steps, units, ex, vals = rcsim_io.load_events(os.path.join(self.folder, "traces.h5"))
+        np.testing.assert_array_equal(ex, [e[0] for e in EVENTS])
+        np.testing.assert_array_equal(steps, [e[1] for e in EVENTS])
+        np.testing.assert_array_equal(units, [e[2] for e in EVENTS])
+        np.testing.assert_array_equal(vals, np.array([e[3] for e in EVENTS], np.float32))
+        with self.assertRaises(KeyError):
+            rcsim_io.load_events(os.path.join(self.folder, "traces.h5"), "output")
 
     def test_event_raster_default_population(self):
         """hidden_events is the default POP, the first traced example the default example."""
