@@ -903,7 +903,8 @@ static void test_cli_run(void **st)
     snprintf(p1, sizeof p1, "%s/eval/tradeoff.csv", out1); /* eval's default folder: DIR/eval */
     char *t = rc_test_slurp(p1, NULL);
     assert_non_null(t);
-    assert_contains(t, "examples_per_s,mean_spike_ms,events_per_example,macs_per_example\n0.6,");
+    assert_contains(t, "examples_per_s,mean_spike_ms,events_per_example,macs_per_example,delta_x,delta_h,"
+                       "hidden_events_per_example,hidden_events_per_unit_step,macs_dense_recurrent_per_example\n0.6,");
     free(t);
     /* A config naming the _silence_ class's folder as noise is refused. */
     snprintf(cmd, sizeof cmd, "%s run %s --out %s/run3 --set task.noise_dir=_silence_ 2>%s/err.txt", rc_test_bin(), cfg, g_dir, g_dir);
