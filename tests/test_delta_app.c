@@ -165,19 +165,31 @@ static const char *TRADEOFF_HEAD =
     "mean_spike_ms,events_per_example,macs_per_example,delta_x,delta_h,hidden_events_per_example,"
     "hidden_events_per_unit_step,macs_dense_recurrent_per_example";
 
-/* A delta_h = 0.05 run: summary.json's keys, metrics.csv's column; eval's
+/* The delta run: twoseq (T = 40), which a delta LSTM learns in 8192
+ * examples and answers early at θ = 0.8, so the threshold matters to what
+ * eval keeps; 64 test examples, all traced. */
+static const char *D_CFG =
+    "[task]\nname = twoseq\n[model]\nhidden = 8\ndelta_h = 0.1\n"
+    "[train]\nlr = 0.01\nthreshold = 0.8\nexamples = 8192\nbatch = 64\nval_every = 32\nval_size = 64\n"
+    "[test]\nsize = 64\n[output]\nprogress = off\ntrace_examples = %s\n";
+enum { D_T = 40 };
+
+/* A delta_h = 0.1 run: summary.json's keys, metrics.csv's column; eval's
  * grid and default sweep. */
 static void test_run_and_eval(void **st)
 {
     (void)st;
-    char cfg[600], err[8192], p[700];
-    write_cfg("d.cfg", "delta_h = 0.05\n", 16384, cfg, sizeof cfg);
+    char cfg[600], err[8192], p[700], text0[1024], ids[400] = "0";
+    for (int i = 1; i < 64; i++) snprintf(ids + strlen(ids), sizeof ids - strlen(ids), ",%d", i);
+    snprintf(text0, sizeof text0, D_CFG, ids);
+    snprintf(cfg, sizeof cfg, "%s/d.cfg", g_dir);
+    rc_test_write_file(cfg, text0);
     int rc = rc_test_rcsim_err(g_dir, err, sizeof err, "run '%s' --out '%s/d' --threads 2", cfg, g_dir);
     if (rc) fail_msg("delta run failed (%d): %s", rc, err);
     snprintf(p, sizeof p, "%s/d/summary.json", g_dir);
     char *s = rc_test_slurp(p, NULL);
     assert_non_null(s);
-    assert_contains(s, "\"beta\": 0,\n  \"delta_x\": 0,\n  \"delta_h\": 0.05,\n  \"seed\"");
+    assert_contains(s, "\"beta\": 0,\n  \"delta_x\": 0,\n  \"delta_h\": 0.1,\n  \"seed\"");
     const char *test = strstr(s, "\"test\": {\n    \"inference\"");
     assert_non_null(test);
     const char *keys[] = { "\"macs_fraction_of_dense\": ", "\n    \"hidden_events_per_example\": ",
@@ -188,13 +200,13 @@ static void test_run_and_eval(void **st)
     }
     /* The model answers before the last step, so θ matters to what is kept. */
     const char *msp = strstr(test, "\"mean_spike_step\": ");
-    assert_true(strtod(msp + strlen("\"mean_spike_step\": "), NULL) < 24);
+    assert_true(strtod(msp + strlen("\"mean_spike_step\": "), NULL) < D_T - 1);
     free(s);
     /* metrics.csv: the validation hidden-event rate after `best`. */
     char *text, *lines[8];
     snprintf(p, sizeof p, "%s/d/metrics.csv", g_dir);
     int n = read_lines(p, &text, lines, 8);
-    assert_int_equal(n, 1 + 4); /* 256 batches, validated every 64 */
+    assert_int_equal(n, 1 + 4); /* 128 batches, validated every 32 */
     const char *best = strstr(lines[0], ",best,val_hidden_events_per_unit_step");
     if (!best || best[strlen(",best,val_hidden_events_per_unit_step")]) fail_msg("metrics.csv header: %s", lines[0]);
     for (int i = 1; i < n; i++) {
@@ -205,17 +217,27 @@ static void test_run_and_eval(void **st)
         const double r = csv_field(lines[i], hc);
         assert_true(r >= 0 && r <= 1);
     }
+    /* Training runs with the deltas in its forward pass: the same config
+     * without them trains other numbers from the first rows on. */
+    char *text0b, *lines0[8];
+    rc = rc_test_rcsim_err(g_dir, err, sizeof err, "run '%s' --out '%s/d0' --threads 2 --set model.delta_h=0", cfg, g_dir);
+    if (rc) fail_msg("exact run failed (%d): %s", rc, err);
+    snprintf(p, sizeof p, "%s/d0/metrics.csv", g_dir);
+    assert_int_equal(read_lines(p, &text0b, lines0, 8), 5);
+    if (csv_field(lines0[1], 4) == csv_field(lines[1], 4))
+        fail_msg("train_loss after 32 batches is the same with and without delta_h: %s | %s", lines0[1], lines[1]);
+    free(text0b);
     free(text);
     /* eval: 2 thresholds × 2 delta_x × 3 delta_h rows, delta_x outer. */
-    rc = rc_test_rcsim_err(g_dir, err, sizeof err, "eval '%s' --model '%s/d/model.h5' --thresholds 0.95,0.9 "
-                           "--delta-h 0,0.05,0.125 --delta-x 0,0.25", cfg, g_dir);
+    rc = rc_test_rcsim_err(g_dir, err, sizeof err, "eval '%s' --model '%s/d/model.h5' --thresholds 0.8,0.95 "
+                           "--delta-h 0,0.1,0.2 --delta-x 0,0.25", cfg, g_dir);
     if (rc) fail_msg("eval with deltas failed (%d): %s", rc, err);
     snprintf(p, sizeof p, "%s/d/eval/tradeoff.csv", g_dir);
     char *lines2[20];
     n = read_lines(p, &text, lines2, 20);
     assert_string_equal(lines2[0], TRADEOFF_HEAD);
     assert_int_equal(n, 1 + 12);
-    /* Row 3 (θ = 0.95 = train.threshold, delta_x 0, delta_h 0.05) is what the
+    /* Row 3 (θ = 0.8 = train.threshold, delta_x 0, delta_h 0.1) is what the
      * run tested: the same numbers as summary.json's test object. */
     snprintf(p, sizeof p, "%s/d/summary.json", g_dir);
     s = rc_test_slurp(p, NULL);
@@ -231,18 +253,25 @@ static void test_run_and_eval(void **st)
         if (fabs(got - want) > 1e-3 * (1 + fabs(want))) fail_msg("tradeoff row 3 %s = %g, summary %g", tk[i], got, want);
     }
     free(s);
-    const double dx[2] = { 0, 0.25 }, dh[3] = { 0, 0.05, 0.125 }, th[2] = { 0.95, 0.9 };
+    const double dx[2] = { 0, 0.25 }, dh[3] = { 0, 0.1, 0.2 }, th[2] = { 0.8, 0.95 };
     for (int r = 0; r < 12; r++) {
-        assert_true(csv_field(lines2[1 + r], 0) == th[r % 2]);
-        assert_true(csv_field(lines2[1 + r], 10) == dx[r / 6]);
-        assert_true(csv_field(lines2[1 + r], 11) == dh[(r / 2) % 3]);
-        const double hpu = csv_field(lines2[1 + r], 13);
+        const char *l = lines2[1 + r];
+        assert_true(csv_field(l, 0) == th[r % 2]);
+        assert_true(csv_field(l, 10) == dx[r / 6]);
+        assert_true(csv_field(l, 11) == dh[(r / 2) % 3]);
+        const double hev = csv_field(l, 12), hpu = csv_field(l, 13), macs = csv_field(l, 9), dense = csv_field(l, 14);
         assert_true(hpu >= 0 && hpu <= 1);
-        if (dh[(r / 2) % 3] == 0) assert_true(csv_field(lines2[1 + r], 12) == 0); /* exact: no hidden events */
+        if (dh[(r / 2) % 3] == 0) { /* exact: no hidden events, the dense recurrent cost */
+            assert_true(hev == 0 && hpu == 0);
+            if (fabs(macs - dense) > 0.05) fail_msg("row %d: macs %g, dense-recurrent macs %g", r, macs, dense);
+        } else { /* events, and no more than the dense recurrent product costs */
+            assert_true(hev > 0 && hpu > 0);
+            if (macs > dense + 0.05) fail_msg("row %d: macs %g > dense-recurrent macs %g", r, macs, dense);
+        }
     }
     free(text);
     /* Without --delta-*: the configured deltas, one row per threshold. */
-    rc = rc_test_rcsim_err(g_dir, err, sizeof err, "eval '%s' --model '%s/d/model.h5' --out '%s/d/e2' --thresholds 0.8,0.9,0.95",
+    rc = rc_test_rcsim_err(g_dir, err, sizeof err, "eval '%s' --model '%s/d/model.h5' --out '%s/d/e2' --thresholds 0.7,0.8,0.9",
                            cfg, g_dir, g_dir);
     if (rc) fail_msg("eval failed (%d): %s", rc, err);
     snprintf(p, sizeof p, "%s/d/e2/tradeoff.csv", g_dir);
@@ -251,12 +280,12 @@ static void test_run_and_eval(void **st)
     assert_int_equal(n, 4);
     for (int r = 1; r < 4; r++) {
         assert_true(csv_field(lines2[r], 10) == 0);
-        assert_true(csv_field(lines2[r], 11) == 0.05);
+        assert_true(csv_field(lines2[r], 11) == 0.1);
     }
     free(text);
     /* A sweep without the configured point: traces.h5 from a pass of its own. */
-    rc = rc_test_rcsim_err(g_dir, err, sizeof err, "eval '%s' --model '%s/d/model.h5' --out '%s/d/e3' --thresholds 0.9 "
-                           "--delta-h 0.125", cfg, g_dir, g_dir);
+    rc = rc_test_rcsim_err(g_dir, err, sizeof err, "eval '%s' --model '%s/d/model.h5' --out '%s/d/e3' --thresholds 0.95 "
+                           "--delta-h 0.2", cfg, g_dir, g_dir);
     if (rc) fail_msg("eval failed (%d): %s", rc, err);
 }
 
@@ -425,7 +454,7 @@ static void test_run_traces(void **st)
     snprintf(p, sizeof p, "%s/d/traces.h5", g_dir);
     hid_t f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) fail_msg("%s missing (test_run_and_eval runs first)", p);
-    assert_true(num_attr(f, "/rc", "delta_h") == 0.05);
+    assert_true(num_attr(f, "/rc", "delta_h") == 0.1);
     assert_true(num_attr(f, "/rc", "delta_x") == 0);
     assert_true(num_attr(f, "/spikes/hidden_events", "size") == 8);
     char *dims = rc_test_str_attr(f, "/spikes/hidden_events", "dims");
@@ -443,9 +472,9 @@ static void test_run_traces(void **st)
      * (nothing was sent before it), none after the answer. */
     for (size_t i = 0; i < n[0]; i++) {
         assert_true(ex[i] < 64 && id[i] < 8);
-        const double step = ts[i] - (double)ex[i] * 25;
+        const double step = ts[i] - (double)ex[i] * D_T;
         assert_true(step >= 1 && step <= tsp[ex[i]] - 1);
-        assert_true(fabsf(val[i]) >= 0.05f);
+        assert_true(fabsf(val[i]) >= 0.1f);
     }
     free(ts), free(id), free(ex), free(val), free(tsp);
     H5Fclose(f);
@@ -457,6 +486,7 @@ static void test_run_traces(void **st)
     const double per = strtod(k + strlen("\"hidden_events_per_example\": "), NULL);
     if (fabs(per * 64 - (double)n[0]) > 1e-6 * (1 + per * 64))
         fail_msg("traces.h5 has %zu hidden events, summary.json says %g per example × 64", n[0], per);
+    print_message("delta run: %zu hidden events in traces.h5 for 64 examples (summary: %g per example)\n", n[0], per);
     free(s);
     /* eval's traces.h5 is at train.threshold and the configured deltas
      * (not at the sweep's last point, nor at a sweep without them): the
