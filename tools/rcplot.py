@@ -40,7 +40,8 @@ validation mean first-spike step and the accuracy at the first spike over
 training (the paper's Fig. 9 A and B). --compare-macs draws accuracy against
 multiply-accumulates per example (macs_per_example) from the tradeoff.csv of
 LSTM and ConvLSTM models, one labelled curve per file (e.g. dense EOS, RC,
-delta, RC + delta; points labelled with θ, and Δh where a file sweeps it).
+delta, RC + delta; points labelled with θ, and Δh where a file sweeps it; a
+file from a delta sweep is drawn as its Pareto front).
 Needs python3-h5py, python3-numpy, python3-matplotlib (`make plot-deps`).
 """
 import argparse
@@ -214,7 +215,8 @@ def raster_figure(path, pop, example):
         what, how = "events", " (colour: the value sent)"
         lim = float(np.abs(vals[m]).max()) if m.any() else 1.0
         pts = ax.scatter(st[m] + 1, nd[m], s=12, c=vals[m], cmap="coolwarm", vmin=-lim, vmax=lim, marker="s")
-        fig.colorbar(pts, ax=ax, label="event value (change of the unit since its last event)")
+        # An inset beside the panel: stealing room from it would misalign the shared step axis.
+        fig.colorbar(pts, cax=ax.inset_axes([1.02, 0, 0.025, 1]), label="event value (change since the unit's last event)")
     else:
         ax.scatter(st[m] + 1, nd[m], s=4, c=colour, marker="|")
     ax.set_ylabel(f"{pop} node id" + (f" ({dims}: {shape})" if shape else ""))
@@ -325,8 +327,9 @@ def fig_compare(out, specs, title):
 
 def read_macs(path):
     """Rows of a tradeoff.csv as (macs_per_example, accuracy, threshold,
-    delta_h or None) sorted by MACs; exits with a message when the file has
-    no MAC column (an SNN's) or is no tradeoff.csv."""
+    delta_h, delta_x; None for a file without delta columns) sorted by MACs;
+    exits with a message when the file has no MAC column (an SNN's) or is no
+    tradeoff.csv."""
     if not os.path.exists(path):
         sys.exit(f"rcplot: {path}: not found (run `rcsim eval` first)")
     rows = read_csv(path)
@@ -334,15 +337,30 @@ def read_macs(path):
         if not rows or key not in rows[0]:
             sys.exit(f"rcplot: {path}: no '{key}' column; expected a tradeoff.csv of an LSTM or ConvLSTM model "
                      "from `rcsim eval` (an SNN's has synops_per_example)")
-    pts = [(float(r["macs_per_example"]), float(r["accuracy"]), float(r["threshold"]),
-            float(r["delta_h"]) if r.get("delta_h") not in (None, "") else None) for r in rows]
+    opt = lambda r, k: float(r[k]) if r.get(k) not in (None, "") else None  # noqa: E731
+    pts = [(float(r["macs_per_example"]), float(r["accuracy"]), float(r["threshold"]), opt(r, "delta_h"),
+            opt(r, "delta_x")) for r in rows]
     return sorted(pts, key=lambda p: (p[0], p[1]))
 
 
+def pareto(pts):
+    """The points (sorted by MACs) that no other point beats: each is more
+    accurate than every point with at most its MACs."""
+    best, out = -1.0, []
+    for p in sorted(pts, key=lambda p: (p[0], -p[1])):
+        if p[1] > best:
+            out.append(p)
+            best = p[1]
+    return out
+
+
 def macs_figure(specs, title):
-    """Accuracy against MACs per example, one curve per LABEL=TRADEOFF.csv,
-    points labelled with θ (and Δh where the file sweeps it); log x when the
-    MACs span more than 20x."""
+    """Accuracy against MACs per example, one curve per LABEL=TRADEOFF.csv
+    through its points sorted by MACs; a file that sweeps the delta
+    thresholds too (eval --delta-h/--delta-x) gets its Pareto front as the
+    curve and its other points as faint markers. Points are labelled with θ
+    (and Δh, Δx where the file sweeps them); log x when the MACs span more
+    than 20x."""
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     allx = []
     for spec in specs:
@@ -350,13 +368,17 @@ def macs_figure(specs, title):
         if not sep or not path:
             sys.exit(f"rcplot: --compare-macs: '{spec}': expected LABEL=TRADEOFF.csv")
         pts = read_macs(path)
-        x, y = [p[0] for p in pts], [p[1] for p in pts]
-        allx += x
-        line, = ax.plot(x, y, "o-", label=label)
-        sweeps_dh = len({p[3] for p in pts}) > 1
-        for px, py, t, dh in pts:
-            ax.annotate(f"θ={t:g}" + (f", Δh={dh:g}" if sweeps_dh else ""), (px, py), fontsize=6, xytext=(3, -8),
-                        textcoords="offset points", color=line.get_color())
+        allx += [p[0] for p in pts]
+        sweeps_dh, sweeps_dx = len({p[3] for p in pts}) > 1, len({p[4] for p in pts}) > 1
+        curve = pareto(pts) if sweeps_dh or sweeps_dx else pts
+        line, = ax.plot([p[0] for p in curve], [p[1] for p in curve], "o-",
+                        label=label + (" (Pareto front)" if curve is not pts else ""))
+        rest = [p for p in pts if p not in curve]
+        if rest:
+            ax.scatter([p[0] for p in rest], [p[1] for p in rest], s=14, color=line.get_color(), alpha=0.35)
+        for px, py, t, dh, dx in pts:
+            ax.annotate(f"θ={t:g}" + (f", Δh={dh:g}" if sweeps_dh else "") + (f", Δx={dx:g}" if sweeps_dx else ""),
+                        (px, py), fontsize=6, xytext=(3, -8), textcoords="offset points", color=line.get_color())
     if allx and min(allx) > 0 and max(allx) / min(allx) > 20:
         ax.set_xscale("log")
     ax.set_xlabel("multiply-accumulates per example (RC-inference)")

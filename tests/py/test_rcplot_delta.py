@@ -8,7 +8,7 @@ files (no rcsim run needed):
     one-line error;
   * tools/rcsim_io.py's load_events reads them back;
   * --compare-macs: one curve per tradeoff.csv, x = macs_per_example and
-    y = accuracy sorted by MACs, labelled; a file without macs_per_example (an
+    y = accuracy sorted by MACs, labelled; a delta sweep's Pareto front; a file without macs_per_example (an
     SNN's) or an item without LABEL= is a one-line error, no traceback.
 
     /usr/bin/python3 tests/py/test_rcplot_delta.py      (from the repository root)
@@ -130,14 +130,17 @@ class DeltaPlotTest(unittest.TestCase):
     def test_compare_macs_curves(self):
         a, b = os.path.join(self.tmp, "a.csv"), os.path.join(self.tmp, "b.csv")
         write_tradeoff(a, [(0.9, 0.8, 3000.0, 0), (0.5, 0.6, 1000.0, 0), (0.99, 0.9, 5000.0, 0)])
-        write_tradeoff(b, [(0.9, 0.85, 800.0, 0.05), (0.9, 0.7, 400.0, 0.1)])
+        # A Δh sweep: (600, 0.65) is beaten by (400, 0.7), so it is off the front.
+        write_tradeoff(b, [(0.9, 0.85, 800.0, 0.05), (0.9, 0.7, 400.0, 0.1), (0.95, 0.65, 600.0, 0.1)])
         fig = rp.macs_figure([f"RC={a}", f"RC + delta={b}"], "t")
         ax = fig.axes[0]
-        self.assertEqual([ln.get_label() for ln in ax.get_lines()], ["RC", "RC + delta"])
+        self.assertEqual([ln.get_label() for ln in ax.get_lines()], ["RC", "RC + delta (Pareto front)"])
         np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), [1000.0, 3000.0, 5000.0])
         np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), [0.6, 0.8, 0.9])
         np.testing.assert_array_equal(ax.get_lines()[1].get_xdata(), [400.0, 800.0])
         np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), [0.7, 0.85])
+        self.assertEqual(len(ax.collections), 1)  # the point off the front, as a marker
+        np.testing.assert_array_equal(ax.collections[0].get_offsets(), [[600.0, 0.65]])
         notes = [t.get_text() for t in ax.texts]
         self.assertIn("θ=0.5", notes)              # a file without a Δh sweep: θ only
         self.assertIn("θ=0.9, Δh=0.1", notes)      # a Δh sweep: both
