@@ -6,6 +6,7 @@
 #   bench/compare_pytorch.sh            # N = 12800 training examples, 10,000 test
 #   N=51200 bench/compare_pytorch.sh    # more training: more (earlier) spikes
 #   QUICK=1 bench/compare_pytorch.sh    # smoke test: N = 1280, 1,000 test examples
+#   ONLY_DELTA=1 bench/compare_pytorch.sh  # only the RC + delta rows (trained models)
 #
 # Environment: N (training examples timed), TEST (test examples), DATA_DIR
 # (MNIST .gz files, default ../shared/data/mnist), QUICK=1.
@@ -78,6 +79,13 @@ tune() {
 
 declare -A PT_EPS PT_SET
 
+row() { # row LABEL RCSIM_EPS PT_EPS SETTING
+    "$PY" -c 'import sys
+l, a, b, s = sys.argv[1:]
+print(f"| {l} | {float(a):,.0f} | {float(b):,.0f} ({s}) | {float(a)/float(b):.2f} |")' "$@"
+}
+MODEL=${MODEL:-runs/tmnist_lstm340/model.h5}
+if [ "${ONLY_DELTA:-0}" != 1 ]; then
 echo "== PyTorch: training (N = $N, tuning runs of $TUNE_TRAIN examples) ==" >&2
 for mode in rc eos; do
     tune "$mode" "$TUNE_TRAIN"
@@ -118,11 +126,6 @@ RC_FULL=$(jget "$S" test.eos_inference.examples_per_s)
 RC_THREADS=$(jget "$S" threads)
 
 # ---- report ----
-row() { # row LABEL RCSIM_EPS PT_EPS SETTING
-    "$PY" -c 'import sys
-l, a, b, s = sys.argv[1:]
-print(f"| {l} | {float(a):,.0f} | {float(b):,.0f} ({s}) | {float(a)/float(b):.2f} |")' "$@"
-}
 P=$WORK/pt
 echo
 echo "rcsim vs PyTorch, temporal MNIST, LSTM-340 (T = 10), training N = $N examples, test $TEST examples"
@@ -169,7 +172,6 @@ except (OSError, AttributeError):
 # configs/tmnist_lstm340.cfg`): rcsim's kept model, loaded into PyTorch with
 # --load-rcsim (same weights: both sides must print the same accuracy and
 # mean spike step). This is the headline inference comparison.
-MODEL=${MODEL:-runs/tmnist_lstm340/model.h5}
 if [ -f "$MODEL" ] && "$PY" -c 'import h5py' 2>/dev/null; then
     echo "== same trained model on both sides: $MODEL ==" >&2
     ./rcsim eval "$CFG" --model "$MODEL" --out "$WORK/ev" --thresholds 0.95 \
@@ -195,4 +197,50 @@ if [ -f "$MODEL" ] && "$PY" -c 'import h5py' 2>/dev/null; then
 else
     echo "(no $MODEL, or no h5py: skipped the same-model comparison; train it with" \
          "./rcsim run $CFG --out runs/tmnist_lstm340)" >&2
+fi
+fi # ONLY_DELTA
+
+# ---- RC + delta inference ----
+# DELTA_MODEL (default runs/tmnist_lstm340_delta/model.h5, from `rcsim run
+# configs/tmnist_lstm340_delta.cfg`): the RC-trained delta LSTM (issue 15)
+# under RC-inference with its hidden-event threshold, against PyTorch's
+# full-length inference of the same weights (dense: PyTorch has no delta
+# path; its cost does not depend on the weights). Also the non-delta RC
+# model (MODEL) in rcsim, side by side, for the delta speed-up itself.
+DCFG=configs/tmnist_lstm340_delta.cfg
+DELTA_MODEL=${DELTA_MODEL:-runs/tmnist_lstm340_delta/model.h5}
+if [ -f "$DELTA_MODEL" ] && [ -f "$MODEL" ] && "$PY" -c 'import h5py' 2>/dev/null; then
+    echo "== RC + delta: $DELTA_MODEL ==" >&2
+    ev_row() { # ev_row CFG MODEL OUT: tradeoff.csv row at threshold 0.95
+        ./rcsim eval "$1" --model "$2" --out "$3" --thresholds 0.95 \
+            --set task.data_dir="$DATA_DIR" --set test.size="$TEST" --set output.progress=off 2>/dev/null
+    }
+    ev_row "$DCFG" "$DELTA_MODEL" "$WORK/evd"
+    ev_row "$CFG" "$MODEL" "$WORK/evr"
+    col() { "$PY" -c 'import csv, sys
+r = list(csv.DictReader(open(sys.argv[1])))[0]
+print(r[sys.argv[2]])' "$1" "$2"; }
+    RC_D=$(col "$WORK/evd/tradeoff.csv" examples_per_s)
+    RC_R=$(col "$WORK/evr/tradeoff.csv" examples_per_s)
+    tune infer-full "$TUNE_TEST" --load-rcsim "$DELTA_MODEL"
+    pt infer-full "$TEST" "$BEST_TH" "$BEST_BT" "$BEST_POL" "$WORK/delta_full.json" --load-rcsim "$DELTA_MODEL"
+    PT_D=$(jget "$WORK/delta_full.json" examples_per_s)
+    echo
+    echo "RC + delta ($DELTA_MODEL, delta_h from $DCFG), $TEST test examples, threshold 0.95:"
+    echo "rcsim accuracy $(col "$WORK/evd/tradeoff.csv" accuracy) at mean spike step" \
+         "$(col "$WORK/evd/tradeoff.csv" mean_spike_step), $(col "$WORK/evd/tradeoff.csv" macs_per_example) MACs per example" \
+         "($(col "$WORK/evd/tradeoff.csv" hidden_events_per_example) hidden events); non-delta RC model: accuracy" \
+         "$(col "$WORK/evr/tradeoff.csv" accuracy) at $(col "$WORK/evr/tradeoff.csv" mean_spike_step)," \
+         "$(col "$WORK/evr/tradeoff.csv" macs_per_example) MACs"
+    echo
+    echo "| mode | rcsim ex/s | other ex/s | ratio |"
+    echo "|---|---|---|---|"
+    "$PY" -c 'import sys
+a, b = map(float, sys.argv[1:3])
+print(f"| rcsim RC + delta vs rcsim RC (non-delta model) | {a:,.0f} | {b:,.0f} (rcsim) | {a/b:.2f} |")' "$RC_D" "$RC_R"
+    row "**rcsim RC + delta inference vs PyTorch full-length inference**" "$RC_D" "$PT_D" \
+        "torch ${BEST_TH}t, BLAS ${BEST_BT}t, OMP_WAIT_POLICY $BEST_POL"
+else
+    echo "(no $DELTA_MODEL or $MODEL, or no h5py: skipped the RC + delta row; train it with" \
+         "./rcsim run $DCFG --out runs/tmnist_lstm340_delta)" >&2
 fi

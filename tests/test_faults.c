@@ -31,7 +31,10 @@ static const char *CFG =
     "[task]\nname = spotting\n[model]\nhidden = 12\n"
     "[train]\nlr = 0.003\nbatch = 32\nexamples = 2560\nval_every = 10\nval_size = 64\n"
     "[test]\nsize = 200\nbatch = 50\n"
-    "[output]\nprogress = off\ncheckpoint_every = 1\n";
+    "[output]\nprogress = off\ncheckpoint_every = 1\n"
+    /* A fixed thread count: with 0, a busy machine at the start of one of
+     * the two compared runs would change summary.json's "threads". */
+    "[sim]\nthreads = 2\n";
 
 static int exists(const char *dir, const char *name)
 {
