@@ -57,8 +57,11 @@ void rc_lstm_forward(float *act, float *c, float *h,
  * (n, 4H), the biases plus every event received so far; only events update
  * it, each by its weight column times its difference:
  *   dlt != NULL: hidden events. Row r's units idx[r·H + q], q < cnt[r], send
- *       val[r·H + q] = dlt[r·H + unit] (h_{t−1} − ĥ); M += w_hh[:, unit] · dlt. w_hhT (H, 4H)
- *       is w_hh transposed (a unit's column contiguous, tiled gate order).
+ *       val[r·H + q] = dlt[r·H + unit] (h_{t−1} − ĥ); M += w_hh[:, unit] · dlt. w_hhT
+ *       is w_hh transposed tile by tile: tile k (gate rows rb = 64k ..
+ *       rb + nr) is the block at w_hhT + rb·H, (H, nr) row-major, so a
+ *       unit's column within a tile is nr contiguous floats and a tile's
+ *       whole block is contiguous (few pages, prefetchable).
  *       dense = 1 runs the same update as one sgemm per tile over dlt (zeros
  *       where no event; idx, cnt unused) — for steps with many events.
  *   dlt == NULL: the recurrent side is exact, act = w_hh h_{t−1} + M (hp =

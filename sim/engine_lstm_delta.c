@@ -79,9 +79,16 @@ void rc_lstm_delta_start(lstm_engine *e, int ith, size_t u0, size_t u1)
         memset(e->dlt + (size_t)r * H + u0, 0, (u1 - u0) * sizeof(float));
         e->hcnt[(size_t)ith * e->base.B + r] = 0;
     }
+    /* w_hhᵀ of the own tiles, tile by tile (models/lstm.h): tile k's block
+     * at rb·H is (H, nr); 16 gate rows at a time, so both sides stay in cache. */
     if (e->dh_on)
-        for (size_t g = g0; g < g1; g++)
-            for (size_t j = 0; j < H; j++) e->whT[j * G4 + g] = whh[g * H + j];
+        for (size_t rb = g0; rb < g1; rb += 4 * RC_LSTM_TILE) {
+            const size_t nr = g1 - rb < 4 * RC_LSTM_TILE ? g1 - rb : 4 * RC_LSTM_TILE;
+            float *blk = e->whT + rb * H;
+            for (size_t gb = 0; gb < nr; gb += 16)
+                for (size_t j = 0; j < H; j++)
+                    for (size_t g = gb; g < gb + 16 && g < nr; g++) blk[j * nr + g] = whh[(rb + g) * H + j];
+        }
 }
 
 void rc_lstm_delta_step(lstm_engine *e, int ith, int nth, int t)
