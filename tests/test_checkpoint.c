@@ -30,11 +30,6 @@ static void path_in(char *buf, size_t cap, const char *name)
     snprintf(buf, cap, "%s/%s", g_dir, name);
 }
 
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
 
 /* ---- a model state to save -------------------------------------------- */
 
@@ -208,8 +203,8 @@ static void test_roundtrip(void **state)
     model m, back;
     model_fill(&m, 1);
     save_model(path, &m);
-    assert_true(exists(path));
-    assert_false(exists(tmp));
+    assert_true(rc_test_exists(path));
+    assert_false(rc_test_exists(tmp));
 
     rc_err err = { "" };
     rc_status st = load_into(path, &back, &err);
@@ -647,7 +642,7 @@ static void test_failed_save_keeps_old(void **state)
     assert_int_equal(rc_ckpt_save(path, &tb.ck, &err), RC_ERR_IO);
     assert_contains(err.msg, tmp);
     assert_contains(err.msg, "'step'");
-    assert_false(exists(tmp));
+    assert_false(rc_test_exists(tmp));
     assert_int_equal(load_into(path, &back, &err), RC_OK);
     assert_same_model(&v1, &back);
     model_free_loaded(&back);
@@ -657,12 +652,12 @@ static void test_failed_save_keeps_old(void **state)
     tb.s[1].name = "";
     assert_int_equal(rc_ckpt_save(path, &tb.ck, &err), RC_ERR_DATA);
     assert_contains(err.msg, path);
-    assert_false(exists(tmp));
+    assert_false(rc_test_exists(tmp));
 
     tables_for(&tb, &v2);
     assert_int_equal(rc_ckpt_save(nodir, &tb.ck, &err), RC_ERR_IO);
     assert_contains(err.msg, nodir);
-    assert_false(exists(nodir));
+    assert_false(rc_test_exists(nodir));
     free(v1.big);
     free(v2.big);
 }

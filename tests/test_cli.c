@@ -171,21 +171,7 @@ static void test_tmnist_tiny(void **st)
     (void)st;
     char dir[512], p[600];
     snprintf(dir, sizeof dir, "%s/mn", g_dir);
-    mkdir(dir, 0777);
-    const uint32_t ntr = 240, nte = 60;
-    uint8_t *img = calloc((size_t)ntr * 784, 1), *lab = calloc(ntr, 1);
-    for (uint32_t i = 0; i < ntr; i++) {
-        lab[i] = (uint8_t)(i % 3);
-        for (int r = 0; r < 28; r++)
-            for (int c = 0; c < 28; c++)
-                if (c / 10 == lab[i] && (r + c + (int)i) % 3) img[(size_t)i * 784 + r * 28 + c] = (uint8_t)(100 + (r * 5 + i) % 156);
-    }
-    uint32_t si[3] = { ntr, 28, 28 }, sl[1] = { ntr };
-    snprintf(p, sizeof p, "%s/train-images-idx3-ubyte", dir); rc_test_write_idx(p, 3, si, img, (size_t)ntr * 784);
-    snprintf(p, sizeof p, "%s/train-labels-idx1-ubyte", dir); rc_test_write_idx(p, 1, sl, lab, ntr);
-    si[0] = sl[0] = nte;
-    snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte", dir); rc_test_write_idx(p, 3, si, img, (size_t)nte * 784);
-    snprintf(p, sizeof p, "%s/t10k-labels-idx1-ubyte", dir); rc_test_write_idx(p, 1, sl, lab, nte);
+    rc_test_write_tiny_mnist(dir, 240, 60);
     char cfg[600], text[1024], args[2048], err[8192], p1[700], p2[700];
     snprintf(cfg, sizeof cfg, "%s/tm.cfg", g_dir);
     snprintf(text, sizeof text,
@@ -356,8 +342,6 @@ static void test_tmnist_tiny(void **st)
     snprintf(p, sizeof p, "%s/tm_bad", g_dir);
     struct stat sb;
     assert_int_not_equal(stat(p, &sb), 0);
-    free(img);
-    free(lab);
 }
 
 int main(void)

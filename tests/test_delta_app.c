@@ -45,11 +45,6 @@ static int teardown(void **st)
     return rc_test_rmtree(g_dir);
 }
 
-static int exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0;
-}
 
 /* A tiny LSTM spotting run: `examples` training examples (16384: enough to
  * answer before the last step), 64 test examples, all traced. */
@@ -75,7 +70,7 @@ static void expect_refused(int rc, const char *err, const char *const *want, con
         if (!strstr(err, want[i])) fail_msg("%s: expected '%s' in: %s", what, want[i], err);
     const char *nl = strchr(err, '\n');
     if (!nl || nl[1]) fail_msg("%s: not one line: %s", what, err);
-    if (exists(out)) fail_msg("%s: wrote %s despite the error", what, out);
+    if (rc_test_exists(out)) fail_msg("%s: wrote %s despite the error", what, out);
 }
 
 static void test_config_errors(void **st)

@@ -25,22 +25,7 @@ static int setup(void **st)
     /* Generated temporal-MNIST data: class = which third of the image is bright. */
     char dir[512], p[600];
     snprintf(dir, sizeof dir, "%s/mn", g_dir);
-    mkdir(dir, 0777);
-    const uint32_t n = 96;
-    uint8_t *img = calloc((size_t)n * 784, 1), *lab = calloc(n, 1);
-    for (uint32_t i = 0; i < n; i++) {
-        lab[i] = (uint8_t)(i % 3);
-        for (int r = 0; r < 28; r++)
-            for (int c = 0; c < 28; c++)
-                if (c / 10 == lab[i] && (r + c + (int)i) % 3) img[(size_t)i * 784 + r * 28 + c] = (uint8_t)(100 + (r * 5 + i) % 156);
-    }
-    uint32_t si[3] = { n, 28, 28 }, sl[1] = { n };
-    snprintf(p, sizeof p, "%s/train-images-idx3-ubyte", dir); rc_test_write_idx(p, 3, si, img, (size_t)n * 784);
-    snprintf(p, sizeof p, "%s/train-labels-idx1-ubyte", dir); rc_test_write_idx(p, 1, sl, lab, n);
-    snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte", dir); rc_test_write_idx(p, 3, si, img, (size_t)n * 784);
-    snprintf(p, sizeof p, "%s/t10k-labels-idx1-ubyte", dir); rc_test_write_idx(p, 1, sl, lab, n);
-    free(img);
-    free(lab);
+    rc_test_write_tiny_mnist(dir, 96, 96);
     FILE *f;
     snprintf(p, sizeof p, "%s/sp.cfg", g_dir);
     if (!(f = fopen(p, "w"))) return -1;

@@ -24,11 +24,6 @@ static int teardown(void **st)
 /* Runs "rcsim ARGS" (a shell fragment); stderr into out (cap); exit code. */
 #define rcsim_err(out, cap, ...) rc_test_rcsim_err(g_dir, out, cap, __VA_ARGS__)
 
-static int exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0;
-}
 
 /* A tiny spotting LSTM run: 2 batches of 32. */
 static const char *TINY =
@@ -93,7 +88,7 @@ static void test_no_effect_keys(void **st)
             fail_msg("case %s: exit %d, stderr: %s", c->name, rc, err);
         char *nl = strchr(err, '\n');
         assert_true(nl && nl[1] == 0);
-        if (exists(out)) fail_msg("case %s: wrote %s despite the error", c->name, out);
+        if (rc_test_exists(out)) fail_msg("case %s: wrote %s despite the error", c->name, out);
     }
     /* The keys of the chosen configuration are fine: the tiny SNN runs. */
     char cfg[512], err[4096];
@@ -112,7 +107,7 @@ static void test_missing_config(void **st)
     assert_int_equal(rcsim_err(err, sizeof err, "run no_such_rough.cfg --out '%s/m1'", g_dir), 2);
     assert_contains(err, "no_such_rough.cfg: no such config file");
     assert_contains(err, cwd);
-    assert_false(exists("no_such_rough.cfg"));
+    assert_false(rc_test_exists("no_such_rough.cfg"));
     assert_int_equal(rcsim_err(err, sizeof err, "run /nonexistent/x.cfg"), 2);
     assert_contains(err, "/nonexistent/x.cfg: no such config file");
     assert_int_equal(rcsim_err(err, sizeof err, "eval /nonexistent/x.cfg --model '%s/none/model.h5'", g_dir), 2);
@@ -141,7 +136,7 @@ static void test_data_paths(void **st)
     assert_contains(err, "make data");
     assert_contains(err, "dataset-fashion-mnist");
     assert_null(strstr(err, "resolved against")); /* an absolute path */
-    assert_false(exists("no_such_mnist_rough"));
+    assert_false(rc_test_exists("no_such_mnist_rough"));
     /* An empty speech folder with a (missing) noise folder: the data first. */
     snprintf(dir, sizeof dir, "%s/empty_speech", g_dir);
     assert_int_equal(mkdir(dir, 0777), 0);
@@ -152,7 +147,7 @@ static void test_data_paths(void **st)
     assert_contains(err, dir);
     assert_null(strstr(err, "noise"));
     snprintf(dir, sizeof dir, "%s/d3", g_dir);
-    assert_false(exists(dir));
+    assert_false(rc_test_exists(dir));
 }
 
 /* 4 and 5. An SNN of conv layers on a task without images: the message is
@@ -175,7 +170,7 @@ static void test_snn_needs_image(void **st)
     assert_null(strstr(err, "no_speech"));
     char p[600];
     snprintf(p, sizeof p, "%s/cache", g_dir);
-    assert_false(exists(p));
+    assert_false(rc_test_exists(p));
 }
 
 /* 6. rcsim eval without --out writes into DIR/eval and leaves the run's
@@ -200,10 +195,10 @@ static void test_eval_defaults(void **st)
     free(before);
     free(after);
     snprintf(p, sizeof p, "%s/evrun/eval/traces.h5", g_dir);
-    assert_true(exists(p));
+    assert_true(rc_test_exists(p));
     snprintf(p, sizeof p, "%s/evrun/eval/tradeoff.csv", g_dir);
     snprintf(q, sizeof q, "%s/evrun/tradeoff.csv", g_dir);
-    assert_false(exists(q));
+    assert_false(rc_test_exists(q));
     rc = rcsim_err(err, sizeof err, "eval '%s' --model '%s/evrun/model.h5' --thresholds 0.7,0.95 --out '%s/ev_cfg'", cfg,
                    g_dir, g_dir);
     if (rc != 0) fail_msg("eval with CFG: exit %d: %s", rc, err);
@@ -274,7 +269,7 @@ static void test_progress_and_reports(void **st)
 static void test_make_parallel(void **st)
 {
     (void)st;
-    if (!exists("Makefile") || rc_test_sh("command -v make >/dev/null") != 0) {
+    if (!rc_test_exists("Makefile") || rc_test_sh("command -v make >/dev/null") != 0) {
         print_message("make -j check skipped: no ./Makefile (run from the repository root) or no make\n");
         skip();
     }
@@ -294,7 +289,7 @@ static void test_make_parallel(void **st)
 static void test_compare_script(void **st)
 {
     (void)st;
-    if (!exists("bench/compare_snn_ann.sh") || rc_test_sh("[ -x /usr/bin/python3 ]") != 0) {
+    if (!rc_test_exists("bench/compare_snn_ann.sh") || rc_test_sh("[ -x /usr/bin/python3 ]") != 0) {
         print_message("compare_snn_ann check skipped: run from the repository root, with /usr/bin/python3\n");
         skip();
     }
@@ -326,7 +321,7 @@ static void test_compare_script(void **st)
     assert_int_equal(rc_test_sh("RCSIM=%s sh bench/compare_snn_ann.sh - '%s/cmp2' 1 '%s/none.cfg' >/dev/null 2>&1",
                                 rc_test_bin(), g_dir, g_dir), 2);
     snprintf(p, sizeof p, "%s/cmp2", g_dir);
-    assert_false(exists(p));
+    assert_false(rc_test_exists(p));
 }
 
 int main(void)

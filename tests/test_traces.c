@@ -31,11 +31,6 @@ static void path_in(char *buf, size_t cap, const char *name)
     snprintf(buf, cap, "%s/%s", g_dir, name);
 }
 
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
 
 /* ---- the synthetic run ------------------------------------------------- */
 
@@ -479,7 +474,7 @@ static int have_h5py(void)
 /* Runs h5check.py; its diagnostics go to stderr, which the test shows. */
 static void run_h5check(const char *h5, const char *json)
 {
-    assert_true(exists("tests/h5check.py")); /* run from the repository root */
+    assert_true(rc_test_exists("tests/h5check.py")); /* run from the repository root */
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/h5check.py '%s' '%s' >/dev/null", h5, json);
     fflush(NULL);
@@ -498,8 +493,8 @@ static void test_full_run(void **state)
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     pop_exp pops[3];
     write_run(path, pops);
-    assert_true(exists(path));
-    assert_false(exists(tmp));
+    assert_true(rc_test_exists(path));
+    assert_false(rc_test_exists(tmp));
 
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
@@ -531,7 +526,7 @@ static void test_h5py_reads_it(void **state)
     char path[512], json[512];
     path_in(path, sizeof path, "traces.h5");
     path_in(json, sizeof json, "traces.json");
-    if (!exists(path) || !exists(json)) { /* test_full_run did not get that far */
+    if (!rc_test_exists(path) || !rc_test_exists(json)) { /* test_full_run did not get that far */
         pop_exp pops[3];
         write_run(path, pops);
         write_expected(json, pops, 3, NEX, 1);
@@ -612,11 +607,11 @@ static void test_abort(void **state)
         ok(rc_traces_add_example(tr, (uint64_t)i, 3, 1, 1, 1, &err), &err);
         ok(rc_traces_add_spikes(tr, "lif1", (uint64_t)i, steps, nodes, 1000, &err), &err);
     }
-    assert_true(exists(tmp));
-    assert_false(exists(path));
+    assert_true(rc_test_exists(tmp));
+    assert_false(rc_test_exists(path));
     rc_traces_abort(tr);
-    assert_false(exists(tmp));
-    assert_false(exists(path));
+    assert_false(rc_test_exists(tmp));
+    assert_false(rc_test_exists(path));
     rc_traces_abort(NULL); /* no-op */
 }
 
@@ -631,7 +626,7 @@ static void test_errors(void **state)
 
     assert_null(rc_traces_open(nodir, &META, &err));
     assert_contains(err.msg, nodir);
-    assert_false(exists(nodir));
+    assert_false(rc_test_exists(nodir));
 
     rc_traces_meta bad = META;
     bad.T = 0;
@@ -642,7 +637,7 @@ static void test_errors(void **state)
     bad.dt_ms = -1;
     assert_null(rc_traces_open(path, &bad, &err));
     assert_contains(err.msg, "dt_ms");
-    assert_false(exists(tmp));
+    assert_false(rc_test_exists(tmp));
 
     /* PATH is a non-empty folder: the final rename fails, the error names
      * both, and PATH.tmp does not stay behind. */
@@ -660,8 +655,8 @@ static void test_errors(void **state)
     assert_int_equal(rc_traces_close(tr, &err), RC_ERR_IO);
     assert_contains(err.msg, tmp);
     assert_contains(err.msg, "rename");
-    assert_false(exists(tmp));
-    assert_true(exists(inner));
+    assert_false(rc_test_exists(tmp));
+    assert_true(rc_test_exists(inner));
 }
 
 /* Out-of-order input is a caller bug: RC_ASSERT aborts (checked in a child). */

@@ -173,24 +173,7 @@ static void write_text(const char *path, const char *text)
 /* Generated IDX files of a 3-class temporal MNIST (which third is bright). */
 static void write_mnist(const char *dir)
 {
-    mkdir(dir, 0777);
-    const uint32_t ntr = 240, nte = 30;
-    uint8_t *img = calloc((size_t)ntr * 784, 1), *lab = calloc(ntr, 1);
-    for (uint32_t i = 0; i < ntr; i++) {
-        lab[i] = (uint8_t)(i % 3);
-        for (int r = 0; r < 28; r++)
-            for (int c = 0; c < 28; c++)
-                if (c / 10 == lab[i] && (r + c + (int)i) % 3) img[(size_t)i * 784 + r * 28 + c] = (uint8_t)(100 + (r * 5 + i) % 156);
-    }
-    uint32_t si[3] = { ntr, 28, 28 }, sl[1] = { ntr };
-    char p[600];
-    snprintf(p, sizeof p, "%s/train-images-idx3-ubyte", dir); rc_test_write_idx(p, 3, si, img, (size_t)ntr * 784);
-    snprintf(p, sizeof p, "%s/train-labels-idx1-ubyte", dir); rc_test_write_idx(p, 1, sl, lab, ntr);
-    si[0] = sl[0] = nte;
-    snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte", dir); rc_test_write_idx(p, 3, si, img, (size_t)nte * 784);
-    snprintf(p, sizeof p, "%s/t10k-labels-idx1-ubyte", dir); rc_test_write_idx(p, 1, sl, lab, nte);
-    free(img);
-    free(lab);
+    rc_test_write_tiny_mnist(dir, 240, 30);
 }
 
 /* rcsim ARGS with stderr into err; the exit code. */

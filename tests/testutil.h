@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -124,6 +125,38 @@ static inline void rc_test_write_idx(const char *path, int dims, const uint32_t 
     }
     fwrite(data, 1, n, f);
     fclose(f);
+}
+
+/* 1 if path exists. */
+static inline int rc_test_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+/* A generated 3-class temporal-MNIST folder in dir (created): class = which
+ * third of the image is bright; ntr training and the first nte of them as
+ * test images, in the four IDX files rcsim reads. */
+static inline void rc_test_write_tiny_mnist(const char *dir, uint32_t ntr, uint32_t nte)
+{
+    mkdir(dir, 0777);
+    uint8_t *img = calloc((size_t)ntr * 784, 1), *lab = calloc(ntr, 1);
+    assert_true(img && lab && nte <= ntr);
+    for (uint32_t i = 0; i < ntr; i++) {
+        lab[i] = (uint8_t)(i % 3);
+        for (int r = 0; r < 28; r++)
+            for (int c = 0; c < 28; c++)
+                if (c / 10 == lab[i] && (r + c + (int)i) % 3) img[(size_t)i * 784 + r * 28 + c] = (uint8_t)(100 + (r * 5 + i) % 156);
+    }
+    uint32_t si[3] = { ntr, 28, 28 }, sl[1] = { ntr };
+    char p[600];
+    snprintf(p, sizeof p, "%s/train-images-idx3-ubyte", dir); rc_test_write_idx(p, 3, si, img, (size_t)ntr * 784);
+    snprintf(p, sizeof p, "%s/train-labels-idx1-ubyte", dir); rc_test_write_idx(p, 1, sl, lab, ntr);
+    si[0] = sl[0] = nte;
+    snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte", dir); rc_test_write_idx(p, 3, si, img, (size_t)nte * 784);
+    snprintf(p, sizeof p, "%s/t10k-labels-idx1-ubyte", dir); rc_test_write_idx(p, 1, sl, lab, nte);
+    free(img);
+    free(lab);
 }
 
 /* DIR/summary.json without the lines that may differ between runs of the
