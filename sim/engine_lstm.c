@@ -300,6 +300,20 @@ static int decide(lstm_engine *e, int t)
     return nn;
 }
 
+/* h_t, c_t of step t's rows into step t+1's h_{t−1}, c_{t−1}, units
+ * [u0, u1) (the delta LSTM: rc_lstm_delta_compact). */
+static void compact(lstm_engine *e, int t, size_t u0, size_t u1)
+{
+    const size_t H = (size_t)e->H;
+    const int r0 = e->rowoff[t], r1 = e->rowoff[t + 1], n1 = e->nrow[t + 1];
+    for (int r = 0; r < n1; r++) {
+        const int p = e->pos[r1 + r];
+        memcpy(e->hp_all + (size_t)(r1 + r) * H + u0, e->hcur + (size_t)p * H + u0, (u1 - u0) * sizeof(float));
+        memcpy(e->cp_all + (size_t)(r1 + r) * H + u0, e->c_all + (size_t)(r0 + p) * H + u0,
+               (u1 - u0) * sizeof(float));
+    }
+}
+
 /* Forward over the steps, active rows only, until no row is left or T−1. */
 static void forward_pass(lstm_engine *e, int ith, int nth, int k0, int k1, size_t u0, size_t u1)
 {
@@ -332,15 +346,8 @@ static void forward_pass(lstm_engine *e, int ith, int nth, int k0, int k1, size_
         rc_pool_barrier(e->base.pool);
         if (t == T - 1 || e->nrow[t + 1] == 0) break;
         /* Compact h_t, c_t into step t+1's h_{t−1}, c_{t−1}, own units only. */
-        const int r1 = e->rowoff[t + 1], n1 = e->nrow[t + 1];
         if (delta) rc_lstm_delta_compact(e, ith, t, u0, u1);
-        for (int r = 0; r < n1 && !delta; r++) {
-            const int p = e->pos[r1 + r];
-            memcpy(e->hp_all + (size_t)(r1 + r) * H + u0, e->hcur + (size_t)p * H + u0,
-                   (u1 - u0) * sizeof(float));
-            memcpy(e->cp_all + (size_t)(r1 + r) * H + u0, e->c_all + (size_t)(r0 + p) * H + u0,
-                   (u1 - u0) * sizeof(float));
-        }
+        else compact(e, t, u0, u1);
         /* Barrier: step t+1's h_{t−1} is complete before its sgemm reads all units. */
         rc_pool_barrier(e->base.pool);
     }
