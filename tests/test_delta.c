@@ -404,6 +404,44 @@ static void test_counters(void **st)
     fx_free(&fx);
 }
 
+/* The engine's own checks (the app refuses these first, so only here): a
+ * negative or NaN threshold, and deltas on a ConvLSTM, are usage errors
+ * that name what was expected; nothing runs. */
+static void test_engine_refuses(void **st)
+{
+    (void)st;
+    fixture fx;
+    fx_init(&fx, 1.0);
+    rc_err err;
+    rc_pool *pool = rc_pool_new(1, RC_PLACE_SPREAD, &err);
+    rc_engine *eng = rc_engine_new(fx.net, fx.ds, pool, NEX, &err);
+    assert_non_null(eng);
+    int64_t idx[NEX];
+    for (int i = 0; i < NEX; i++) idx[i] = i;
+    rc_example_result res[NEX];
+    const double bad[3][2] = { { 0, -0.1 }, { -1, 0 }, { NAN, 0.1 } };
+    for (int c = 0; c < 3; c++) {
+        rc_batch_opts o = { .stop_at_spike = 1, .lstm = { .threshold = THETA, .delta_x = bad[c][0], .delta_h = bad[c][1] } };
+        assert_int_equal(rc_engine_batch(eng, RC_SPLIT_TRAIN, idx, NEX, &o, res, NULL, &err), RC_ERR_USAGE);
+        assert_non_null(strstr(err.msg, "expected finite numbers >= 0"));
+    }
+    rc_engine_free(eng);
+    rc_net_shape cs = { .core = RC_CORE_CONVLSTM, .conv = { .C = 2, .Cin = 1, .Hh = 1, .Ww = 5, .k = 3 },
+                        .nin = 5, .H = 2 * 5, .K = KK };
+    rc_net *cnet = rc_net_new(&cs, 3);
+    eng = rc_engine_new(cnet, fx.ds, pool, NEX, &err);
+    assert_non_null(eng);
+    rc_batch_opts o = { .stop_at_spike = 1, .lstm = { .threshold = THETA, .delta_h = 0.1 } };
+    assert_int_equal(rc_engine_batch(eng, RC_SPLIT_TRAIN, idx, NEX, &o, res, NULL, &err), RC_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "model.type = lstm"));
+    o.lstm.delta_h = 0; /* and without deltas it runs */
+    assert_int_equal(rc_engine_batch(eng, RC_SPLIT_TRAIN, idx, NEX, &o, res, NULL, &err), RC_OK);
+    rc_engine_free(eng);
+    rc_net_free(cnet);
+    rc_pool_free(pool);
+    fx_free(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_tiny_threshold_is_exact),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_counters),
+        cmocka_unit_test(test_engine_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
