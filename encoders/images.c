@@ -25,6 +25,8 @@ typedef struct {
     int T, zero_last, npix;
     uint8_t *trp, *trl, *tep, *tel;
     int64_t ntrain, nval, ntest;
+    int rows, cols, shift; /* training augmentation (rc_images_set_aug) */
+    double drop;
 } image_priv;
 
 /* The pixels and label of example `index` of a split: validation is the last
@@ -38,6 +40,7 @@ static const uint8_t *image_lookup(const image_priv *p, rc_split split, int64_t 
         pix = p->tep;
         lab = p->tel;
     } else {
+        if (split == RC_SPLIT_TRAIN && (p->shift || p->drop > 0)) i %= p->ntrain - p->nval; /* index carries the pass */
         if (split == RC_SPLIT_VAL) i += p->ntrain - p->nval;
         RC_ASSERT(i >= 0 && i < p->ntrain);
         pix = p->trp;
@@ -54,11 +57,37 @@ int rc_latency_step(int v, int T, int zero_last)
     return t > T - 1 ? T - 1 : t;
 }
 
+/* Training augmentation of example u (= pass·ntrain + i): the image moved by
+ * (dy, dx), each uniform in [−shift, shift] (pixels moved in are 0), then
+ * each pixel dropped (set to 0) with probability drop. Counter-based draws
+ * keyed by (seed, RC_STREAM_AUG, u, field): the same for every thread. The
+ * surviving pixels keep their value; the event value is *gain = 1/(1 − drop)
+ * (inverted dropout: the expected input equals the unaugmented one). */
+static const uint8_t *augment(const rc_dataset *ds, const uint8_t *img, int64_t u, uint8_t *out, float *gain)
+{
+    const image_priv *p = ds->priv;
+    const uint64_t n = 2 * (uint64_t)p->shift + 1;
+    const int dy = p->shift ? (int)(rc_rand64(ds->seed, RC_STREAM_AUG, (uint64_t)u, 0) % n) - p->shift : 0;
+    const int dx = p->shift ? (int)(rc_rand64(ds->seed, RC_STREAM_AUG, (uint64_t)u, 1) % n) - p->shift : 0;
+    for (int y = 0; y < p->rows; y++)
+        for (int x = 0; x < p->cols; x++) {
+            const int sy = y - dy, sx = x - dx, k = y * p->cols + x;
+            out[k] = sy >= 0 && sy < p->rows && sx >= 0 && sx < p->cols ? img[sy * p->cols + sx] : 0;
+            if (p->drop > 0 && out[k] && rc_uniform(ds->seed, RC_STREAM_AUG, (uint64_t)u, 2 + (uint64_t)k) < p->drop)
+                out[k] = 0;
+        }
+    *gain = (float)(1.0 / (1.0 - p->drop));
+    return out;
+}
+
 static rc_status latency_get(const rc_dataset *ds, rc_split split, int64_t index,
                              rc_events *ev, rc_example_info *info)
 {
     const image_priv *p = ds->priv;
     const uint8_t *img = image_lookup(p, split, index, &info->label);
+    uint8_t moved[65536];
+    float gain = 1.0f;
+    if (split == RC_SPLIT_TRAIN && (p->shift || p->drop > 0)) img = augment(ds, img, index, moved, &gain);
     info->earliest = -1;
     rc_status st = rc_events_reset(ev, p->T);
     if (st) return st;
@@ -79,7 +108,7 @@ static rc_status latency_get(const rc_dataset *ds, rc_split split, int64_t index
         if (step[k] >= 0) {
             const int at = start[step[k]]++;
             ev->ch[at] = k;
-            ev->val[at] = 1.0f;
+            ev->val[at] = gain;
         }
     ev->nev = n;
     return RC_OK;
@@ -90,6 +119,9 @@ static rc_status rate_get(const rc_dataset *ds, rc_split split, int64_t index,
 {
     const image_priv *p = ds->priv;
     const uint8_t *img = image_lookup(p, split, index, &info->label);
+    uint8_t moved[65536];
+    float gain = 1.0f;
+    if (split == RC_SPLIT_TRAIN && (p->shift || p->drop > 0)) img = augment(ds, img, index, moved, &gain);
     info->earliest = -1;
     const uint64_t stream = split == RC_SPLIT_TEST ? RC_STREAM_TEST : split == RC_SPLIT_VAL ? RC_STREAM_VAL : RC_STREAM_TRAIN;
     rc_status st = rc_events_reset(ev, p->T);
@@ -98,7 +130,7 @@ static rc_status rate_get(const rc_dataset *ds, rc_split split, int64_t index,
         for (int k = 0; k < p->npix; k++) {
             if (!img[k]) continue;
             const double u = rc_uniform(ds->seed, stream, (uint64_t)index, (uint64_t)t * (uint64_t)p->npix + (uint64_t)k);
-            if (u * 255.0 < (double)img[k] && (st = rc_events_push(ev, t, k, 1.0f))) return st;
+            if (u * 255.0 < (double)img[k] && (st = rc_events_push(ev, t, k, gain))) return st;
         }
     rc_events_finish(ev);
     return RC_OK;
@@ -115,7 +147,8 @@ static rc_dataset *image_new(uint64_t seed, int T, int zero_last, int npix, int 
                              uint8_t *test_pix, uint8_t *test_lab, int64_t ntest)
 {
     image_priv *p = calloc(1, sizeof *p);
-    if (p) *p = (image_priv){ T, zero_last, npix, train_pix, train_lab, test_pix, test_lab, ntrain, nval, ntest };
+    if (p) *p = (image_priv){ .T = T, .zero_last = zero_last, .npix = npix, .trp = train_pix, .trl = train_lab,
+                                .tep = test_pix, .tel = test_lab, .ntrain = ntrain, .nval = nval, .ntest = ntest };
     rc_dataset *ds = rc_dataset_new("tmnist", T, npix, nclass, seed, get, image_free, p);
     if (!ds) {
         free(train_pix); free(train_lab); free(test_pix); free(test_lab);
@@ -141,4 +174,19 @@ rc_dataset *rc_rate_new(uint64_t seed, int T, int npix, int nclass,
 {
     return image_new(seed, T, 0, npix, nclass, rate_get, train_pix, train_lab, ntrain, nval,
                      test_pix, test_lab, ntest);
+}
+
+rc_status rc_images_set_aug(rc_dataset *ds, int rows, int cols, int shift, double drop, rc_err *err)
+{
+    image_priv *p = ds->priv;
+    if (rows < 1 || cols < 1 || (int64_t)rows * cols != p->npix || shift < 0 || shift >= rows || shift >= cols ||
+        !(drop >= 0 && drop < 1))
+        return rc_err_set(err, RC_ERR_USAGE, "images: augmentation shift = %d, drop = %g on %d x %d images: expected "
+                          "0 <= shift < the image size and 0 <= drop < 1", shift, drop, rows, cols);
+    p->rows = rows;
+    p->cols = cols;
+    p->shift = shift;
+    p->drop = drop;
+    ds->train_pass_index = shift || drop > 0;
+    return RC_OK;
 }

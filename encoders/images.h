@@ -23,6 +23,13 @@ rc_dataset *rc_latency_new(uint64_t seed, int T, int zero_last, int npix, int nc
 rc_dataset *rc_rate_new(uint64_t seed, int T, int npix, int nclass,
                         uint8_t *train_pix, uint8_t *train_lab, int64_t ntrain, int64_t nval,
                         uint8_t *test_pix, uint8_t *test_lab, int64_t ntest);
+/* Training augmentation for either code (default off): each training
+ * example, on each pass over the training set, is the image moved by a
+ * uniform random (dy, dx) in [−shift, shift]² (pixels moved in are 0), with
+ * each pixel then dropped with probability drop; the events it sends carry
+ * the value 1/(1 − drop). Validation and test examples are never changed.
+ * Turns on ds->train_pass_index (the training index carries the pass). */
+rc_status rc_images_set_aug(rc_dataset *ds, int rows, int cols, int shift, double drop, rc_err *err);
 /* Latency step of a pixel value (−1 = no spike). */
 int rc_latency_step(int v, int T, int zero_last);
 

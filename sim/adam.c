@@ -17,7 +17,7 @@ struct rc_adam {
     size_t fault_at;
     int owned;                /* rc_adam_set_owned was called               */
     /* Current step. */
-    double lr, b1, b2, eps, scale;
+    double lr, b1, b2, eps, scale, wd;
     int64_t step;
 };
 
@@ -104,6 +104,10 @@ static void adam_span(rc_adam *a, size_t lo, size_t hi, size_t *bad_at)
     const float eps = (float)a->eps;
     float *p = net->params, *g = net->grads, *m = net->m, *v = net->v;
     uint32_t bad = 0;
+    if (a->wd > 0) { /* AdamW: p ·= 1 − lr·wd before the Adam step */
+        const float keep = (float)(1.0 - a->lr * a->wd);
+        for (size_t i = lo; i < hi; i++) p[i] *= keep;
+    }
     for (size_t i = lo; i < hi; i++) {
         const float gi = g[i] * sc;
         m[i] = b1 * m[i] + (1.0f - b1) * gi;
@@ -135,6 +139,11 @@ static void adam_fn(void *arg, int ith, int nth)
     rc_partition(net->nparams - (B - A), ith, nth, &lo, &hi);
     if (lo < A) adam_span(a, lo, hi < A ? hi : A, bad);
     if (hi > A) adam_span(a, (lo > A ? lo : A) + (B - A), hi + (B - A), bad);
+}
+
+void rc_adam_set_decay(rc_adam *a, double wd)
+{
+    a->wd = wd;
 }
 
 double rc_adam_step(rc_adam *a, double lr, double b1, double b2, double eps,

@@ -31,6 +31,10 @@ void rc_adam_free(rc_adam *a); /* NULL is a no-op */
  * this call every thread takes an equal share of all parameters. Copies. */
 void rc_adam_set_owned(rc_adam *a, size_t base, const size_t *lo, const size_t *hi);
 
+/* Decoupled weight decay (AdamW, PyTorch's form): each step first multiplies
+ * every parameter by 1 − lr·wd. 0 (the default) leaves the step as without. */
+void rc_adam_set_decay(rc_adam *a, double wd);
+
 /* Norm of net->grads; if clip > 0 and the norm exceeds it, the gradients are
  * scaled by clip/norm in the update; then one Adam step with step counter
  * `step` ≥ 1. Returns the pre-clip norm. */

@@ -67,6 +67,11 @@ double rc_engine_adam(rc_engine *e, double lr, double b1, double b2, double eps,
     return rc_adam_step(e->adam, lr, b1, b2, eps, clip, step);
 }
 
+void rc_engine_set_weight_decay(rc_engine *e, double wd)
+{
+    rc_adam_set_decay(e->adam, wd);
+}
+
 int rc_engine_adam_fault(const rc_engine *e, size_t *index)
 {
     return rc_adam_fault(e->adam, index);

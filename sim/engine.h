@@ -144,6 +144,10 @@ typedef void (*rc_spike_fn)(void *ud, int pop, int t, const int *neurons, int n)
 rc_status rc_engine_spikes(rc_engine *e, rc_split split, int64_t index, const rc_batch_opts *o,
                            rc_spike_fn fn, void *ud, rc_err *err);
 
+/* Decoupled weight decay in every later rc_engine_adam step (AdamW: each
+ * parameter first multiplied by 1 − lr·wd); 0 = none (the default). */
+void rc_engine_set_weight_decay(rc_engine *e, double wd);
+
 /* Global L2 norm of net->grads, summed in fixed chunks in a fixed order so the
  * value does not depend on the thread count; then, if clip > 0 and the norm
  * exceeds it, scales the gradients by clip/norm; then one Adam step (step

@@ -215,6 +215,86 @@ static void test_rate_events(void **st)
     rc_dataset_free(ds);
 }
 
+/* The latency code's step map of a 4x4 picture (T = 255: value v spikes at
+ * step 255 − v, so every distinct value has its own step); −1 = no event. */
+static void step_map(const rc_events *ev, int map[16], float *val)
+{
+    for (int k = 0; k < 16; k++) map[k] = -1;
+    for (int t = 0; t < 255; t++)
+        for (int e = ev->off[t]; e < ev->off[t + 1]; e++) {
+            assert_int_equal(map[ev->ch[e]], -1); /* one spike per pixel */
+            map[ev->ch[e]] = t;
+            *val = ev->val[e];
+        }
+}
+
+/* Training augmentation: each pass of a training image is the image moved by
+ * one of the (2·shift + 1)² translations (found by trying all of them), all of
+ * them occur, the same pass gives the same events, validation and test are
+ * untouched; drop keeps a subset at value 1/(1 − drop), about 1 − drop of it. */
+static void test_latency_augment(void **st)
+{
+    (void)st;
+    uint8_t *trp = malloc(32), *trl = malloc(2), *tep = malloc(16), *tel = malloc(1);
+    for (int k = 0; k < 32; k++) trp[k] = (uint8_t)(10 + 7 * k);
+    for (int k = 0; k < 16; k++) tep[k] = trp[k];
+    trl[0] = 3; trl[1] = 4; tel[0] = 5;
+    rc_dataset *ds = rc_latency_new(9, 255, 0, 16, 10, trp, trl, 2, 1, tep, tel, 1);
+    rc_err err = { 0 };
+    assert_int_equal(rc_images_set_aug(ds, 4, 4, 4, 0, &err), RC_ERR_USAGE);
+    assert_int_equal(rc_images_set_aug(ds, 4, 4, 1, 1.0, &err), RC_ERR_USAGE);
+    assert_int_equal(rc_images_set_aug(ds, 4, 4, 1, 0, &err), RC_OK);
+    assert_true(ds->train_pass_index);
+    rc_events ev = { 0 };
+    rc_example_info info;
+    int seen[9] = { 0 }, map[16], again[16];
+    float v = 0;
+    for (int u = 0; u < 200; u++) {
+        assert_int_equal(ds->get(ds, RC_SPLIT_TRAIN, u, &ev, &info), RC_OK);
+        assert_int_equal(info.label, 3);
+        step_map(&ev, map, &v);
+        assert_true(v == 1.0f);
+        int hits = 0;
+        for (int dy = -1; dy <= 1; dy++)
+            for (int dx = -1; dx <= 1; dx++) {
+                int ok = 1;
+                for (int y = 0; y < 4; y++)
+                    for (int x = 0; x < 4; x++) {
+                        const int sy = y - dy, sx = x - dx;
+                        const int want = sy >= 0 && sy < 4 && sx >= 0 && sx < 4 ? 255 - trp[sy * 4 + sx] : -1;
+                        ok &= map[y * 4 + x] == want;
+                    }
+                if (ok) seen[(dy + 1) * 3 + dx + 1]++, hits++;
+            }
+        assert_int_equal(hits, 1);
+        assert_int_equal(ds->get(ds, RC_SPLIT_TRAIN, u, &ev, &info), RC_OK);
+        step_map(&ev, again, &v);
+        assert_memory_equal(map, again, sizeof map);
+    }
+    for (int k = 0; k < 9; k++) assert_true(seen[k] > 5);
+    assert_int_equal(ds->get(ds, RC_SPLIT_VAL, 0, &ev, &info), RC_OK);
+    step_map(&ev, map, &v);
+    for (int k = 0; k < 16; k++) assert_int_equal(map[k], 255 - trp[16 + k]);
+    assert_int_equal(ds->get(ds, RC_SPLIT_TEST, 0, &ev, &info), RC_OK);
+    step_map(&ev, map, &v);
+    for (int k = 0; k < 16; k++) assert_int_equal(map[k], 255 - tep[k]);
+    /* drop only */
+    assert_int_equal(rc_images_set_aug(ds, 4, 4, 0, 0.25, &err), RC_OK);
+    int kept = 0;
+    for (int u = 0; u < 400; u++) {
+        assert_int_equal(ds->get(ds, RC_SPLIT_TRAIN, u, &ev, &info), RC_OK);
+        step_map(&ev, map, &v);
+        for (int k = 0; k < 16; k++) {
+            assert_true(map[k] == -1 || map[k] == 255 - trp[k]);
+            kept += map[k] >= 0;
+        }
+        if (ev.nev) assert_true(v == (float)(1.0 / 0.75));
+    }
+    assert_true(fabs(kept / 6400.0 - 0.75) < 0.02);
+    rc_events_free(&ev);
+    rc_dataset_free(ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_latency_steps),
         cmocka_unit_test(test_latency_events),
         cmocka_unit_test(test_rate_events),
+        cmocka_unit_test(test_latency_augment),
     };
     return cmocka_run_group_tests_name("encoders", tests, NULL, NULL);
 }

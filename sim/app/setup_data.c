@@ -62,6 +62,15 @@ static rc_status images_new(const rc_cfg *cfg, const char *cfg_path, uint64_t se
     if (ds) {
         ds->rows = (int)tri.rows;
         ds->cols = (int)tri.cols;
+        const int shift = (int)rc_cfg_get_int(cfg, "encoder.shift");
+        const double drop = rc_cfg_get_float(cfg, "encoder.drop");
+        if ((shift || drop > 0) && (st = rc_images_set_aug(ds, ds->rows, ds->cols, shift, drop, err))) {
+            rc_dataset_free(ds);
+            char m[sizeof err->msg];
+            snprintf(m, sizeof m, "%s", err->msg);
+            return rc_err_set(err, RC_ERR_CONFIG, "%s: encoder.shift = %d / encoder.drop = %g: %s", cfg_path, shift,
+                              drop, m);
+        }
     }
     *out = ds;
     return RC_OK;

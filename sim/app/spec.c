@@ -77,6 +77,12 @@ const rc_cfg_spec rc_spec[] = {
     { "encoder", "type", RC_CFG_ENUM, "latency", 0, 0, "latency|rate",
       "tmnist: latency code (one spike per pixel, brighter earlier) or rate code (each pixel spikes "
       "at each step with probability intensity/255, Poisson-like, counter-based random numbers)" },
+    { "encoder", "shift", RC_CFG_INT, "0", 0, 8, NULL,
+      "tmnist: training augmentation: each training image, on each pass, moved by a uniform random "
+      "(dy, dx) in [-shift, shift] pixels (0 = off; validation and test images are never changed)" },
+    { "encoder", "drop", RC_CFG_FLOAT, "0", 0, 0.9, NULL,
+      "tmnist: training augmentation: each pixel of a training image dropped with this probability on "
+      "each pass; the events sent carry 1/(1-drop) (inverted dropout; 0 = off)" },
     { "encoder", "merge", RC_CFG_ENUM, "sum", 0, 0, "sum|saturate",
       "events: events in the same step (sim.dt_ms bin) and channel add up (sum: the input value is "
       "their count) or give one event of value 1 (saturate)" },
@@ -146,6 +152,9 @@ const rc_cfg_spec rc_spec[] = {
       "Adam epsilon (> 0: with 0, a weight whose gradient is always 0 becomes 0/0 = NaN)" },
     { "train", "clip", RC_CFG_FLOAT, "0", 0, BIG, NULL,
       "clip the gradient's global L2 norm to this value; 0 = no clipping" },
+    { "train", "weight_decay", RC_CFG_FLOAT, "0", 0, 1, NULL,
+      "decoupled weight decay (AdamW, PyTorch's form): each step multiplies every parameter by "
+      "1 - lr*weight_decay before the Adam update; 0 = none" },
     { "train", "batch", RC_CFG_INT, "128", 1, 65536, NULL,
       "training batch size" },
     { "train", "shards", RC_CFG_INT, "1", 1, 65536, NULL,

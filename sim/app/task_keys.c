@@ -75,6 +75,8 @@ static const struct {
     { "encoder.steps", "spotting twoseq speech", NULL, "task.name = tmnist (the image code)" },
     { "encoder.zero", "spotting twoseq speech", NULL, "task.name = tmnist (the latency code)" },
     { "encoder.type", "spotting twoseq speech", NULL, "task.name = tmnist (the image code)" },
+    { "encoder.shift", "spotting twoseq speech", NULL, "task.name = tmnist (training augmentation)" },
+    { "encoder.drop", "spotting twoseq speech", NULL, "task.name = tmnist (training augmentation)" },
     { "encoder.mel_bands", "spotting twoseq tmnist", NULL, "task.name = speech (the features)" },
     { "encoder.context", "spotting twoseq tmnist", NULL, "task.name = speech (the features)" },
     { "encoder.fmin_hz", "spotting twoseq tmnist", NULL, "task.name = speech (the features)" },

@@ -97,6 +97,7 @@ static rc_status trainer_init(trainer *t, const rc_run_args *a, rc_err *err)
     t->b1 = rc_cfg_get_float(cfg, "train.adam_beta1");
     t->b2 = rc_cfg_get_float(cfg, "train.adam_beta2");
     t->aeps = rc_cfg_get_float(cfg, "train.adam_eps");
+    rc_engine_set_weight_decay(t->S.eng, rc_cfg_get_float(cfg, "train.weight_decay"));
     t->ntrain = t->S.ds->size[RC_SPLIT_TRAIN];
     t->total = rc_app_train_total(cfg, t->ntrain);
     t->nbatches = (t->total + t->S.batch - 1) / t->S.batch;
