@@ -7,6 +7,11 @@
  * N = CKK, K = P). Same MAC count as the forward each. Rows whose h_{t−1} is
  * zero (t = 0) skip conv(h) and their ∂W_h product.
  *
+ * Delta path (rc_convlstm_forward_delta): 4C·KK per hidden or input event
+ * (fewer at the map's border), or, for a row with many hidden events, the
+ * same im2col + sgemm as conv(h) over their changes; plus a transpose of the
+ * row's gate memory into the pre-activations (4C·P).
+ *
  * Each row is computed whole (all 4C gate rows) by one call, so the sgemm
  * shapes and every sum's order are fixed by the row alone: splitting rows
  * across threads changes no bit. The elementwise loops are plain C in a

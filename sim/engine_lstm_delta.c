@@ -1,5 +1,8 @@
 /* engine_lstm_delta.c — the delta LSTM's part of the LSTM step loop
- * (sim/engine_lstm.c; kernels in models/lstm.h, rc_lstm_forward_delta).
+ * (sim/engine_lstm.c; kernels in models/lstm.h, rc_lstm_forward_delta), and
+ * what the ConvLSTM's delta path shares with it (options, buffers, ĥ and the
+ * hidden events in the compaction, x̂, counters; the ConvLSTM's own part is
+ * sim/engine_convlstm_delta.c, behind the core table's delta hooks).
  *
  * Per example (row), the engine keeps what each unit last sent: ĥ in hp_all
  * (the recurrent product sees ĥ, and ∂W_hh = Σ dgate ĥᵀ is the
