@@ -7,6 +7,11 @@
  * N = CKK, K = P). Same MAC count as the forward each. Rows whose h_{t−1} is
  * zero (t = 0) skip conv(h) and their ∂W_h product.
  *
+ * Delta path (rc_convlstm_forward_delta): 4C·KK per hidden or input event
+ * (fewer at the map's border), or, for a row with many hidden events, the
+ * same im2col + sgemm as conv(h) over their changes; plus a transpose of the
+ * row's gate memory into the pre-activations (4C·P).
+ *
  * Each row is computed whole (all 4C gate rows) by one call, so the sgemm
  * shapes and every sum's order are fixed by the row alone: splitting rows
  * across threads changes no bit. The elementwise loops are plain C in a
@@ -300,5 +305,100 @@ void rc_convlstm_backward_wh_rows(float *part, const float *dgate_all, const flo
         /* part (4C, CKK) += dgate_r (4C, P) × colsᵀ (P, CKK). */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 4 * C, (int)CKK, P, 1.0f,
                     dgate_all + (size_t)r * 4 * CP, P, cols, P, 1.0f, part, (int)CKK);
+    }
+}
+
+/* ---- delta ConvLSTM --------------------------------------------------------- */
+
+void rc_convlstm_transpose(float *wT, const float *w, int nch, int j0, int j1, const rc_convlstm_shape *s)
+{
+    const int G = 4 * s->C;
+    const size_t ld = (size_t)nch * (size_t)(s->k * s->k);
+    for (int j = j0; j < j1; j++)
+        for (int o = 0; o < G; o++) wT[(size_t)j * G + o] = w[(size_t)o * ld + j];
+}
+
+/* One event (channel q, value v) into m (P, 4C): for each tap inside the
+ * map, the 4C column of wT (nch·KK, 4C) at (channel, kr, kc). Adjacent taps
+ * of a kernel row touch adjacent positions: (kc1 − kc0)·4C contiguous floats. */
+static void scatter_pm(float *restrict m, int q, float v, const float *restrict wT, const rc_convlstm_shape *s)
+{
+    const event_window ew = event_decode(q, s);
+    const int G = 4 * s->C, k = s->k, Ww = s->Ww;
+    const float *wc = wT + (size_t)ew.ci * (size_t)(k * k) * G;
+    for (int kr = ew.kr0; kr < ew.kr1; kr++)
+        for (int kc = ew.kc0; kc < ew.kc1; kc++) {
+            float *restrict dst = m + (size_t)(ew.base - kr * Ww - kc) * G;
+            const float *restrict w = wc + (size_t)(kr * k + kc) * G;
+            for (int o = 0; o < G; o++) dst[o] += v * w[o];
+        }
+}
+
+/* Row r's hidden events into m; returns 1 if they ran as one sgemm. */
+static int delta_hidden_row(float *m, const float *dl, const rc_convlstm_delta *d, const rc_convlstm_shape *s,
+                            float *cols)
+{
+    const int C = s->C, G = 4 * C, P = s->Hh * s->Ww, CP = C * P;
+    int cnt = 0;
+    for (int u = 0; u < CP; u++) cnt += dl[u] != 0.0f;
+    if (cnt >= d->dense_min) {
+        /* m (P, 4C) += colsᵀ (P, CKK) × W_hT (CKK, 4C); zeros where no event. */
+        const int CKK = C * s->k * s->k;
+        im2col(cols, dl, s, C);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, P, G, CKK, 1.0f, cols, P, d->w_hT, G, 1.0f, m, G);
+        return 1;
+    }
+    for (int u = 0; u < CP; u++)
+        if (dl[u] != 0.0f) scatter_pm(m, u, dl[u], d->w_hT, s);
+    return 0;
+}
+
+/* z (4C, P) (+)= mᵀ, m (P, 4C); add = 0 overwrites. Blocks of 16 positions. */
+static void add_transposed(float *restrict z, const float *restrict m, int P, int G, int add)
+{
+    for (int p0 = 0; p0 < P; p0 += 16) {
+        const int p1 = imin(P, p0 + 16);
+        for (int o = 0; o < G; o++) {
+            float *zr = z + (size_t)o * P;
+            if (add)
+                for (int p = p0; p < p1; p++) zr[p] += m[(size_t)p * G + o];
+            else
+                for (int p = p0; p < p1; p++) zr[p] = m[(size_t)p * G + o];
+        }
+    }
+}
+
+void rc_convlstm_forward_delta(float *act, float *c, float *h,
+                               const float *hp, const float *cp, const rc_step_input *in,
+                               const float *w_x, const float *w_h, const rc_convlstm_delta *d,
+                               int r0, int r1, const rc_convlstm_shape *s, float *scratch)
+{
+    const int C = s->C, G = 4 * C, P = s->Hh * s->Ww;
+    const size_t CKK = (size_t)C * (size_t)(s->k * s->k), CP = (size_t)C * P, PG = (size_t)P * G;
+    float *cols = scratch, *z = cols + cols_floats(s);
+    RC_ASSERT(d->dense_min >= 1);
+    for (int r = r0; r < r1; r++) {
+        float *m = d->mem + (size_t)d->slot[r] * PG;
+        if (d->init)
+            for (int p = 0; p < P; p++) memcpy(m + (size_t)p * G, d->b, (size_t)G * sizeof(float));
+        if (d->dlt) d->dense[r] = (unsigned char)delta_hidden_row(m, d->dlt + (size_t)r * CP, d, s, cols);
+        const int eb = in->beg[r], nev = in->end[r] - in->beg[r];
+        if (d->in_to_mem)
+            for (int e = 0; e < nev; e++) scatter_pm(m, in->ch[r][eb + e], in->val[r][eb + e], d->w_xT, s);
+        /* z = the exact recurrent conv (as rc_convlstm_forward) + M. */
+        const int exact_rec = !d->dlt && !all_zero(CP, hp + (size_t)r * CP);
+        if (exact_rec) {
+            im2col(cols, hp + (size_t)r * CP, s, C);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, G, P, (int)CKK, 1.0f,
+                        w_h, (int)CKK, cols, P, 0.0f, z, P);
+        }
+        add_transposed(z, m, P, G, exact_rec);
+        if (!d->in_to_mem && nev > 0) rc_convlstm_input_conv(z, in->ch[r] + eb, in->val[r] + eb, nev, w_x, s, 0, G);
+        float *a = act + (size_t)r * 4 * CP;
+        for (int ch = 0; ch < C; ch++) {
+            const size_t o = (size_t)r * CP + (size_t)ch * P, zc = (size_t)ch * P;
+            gates_forward(P, z + zc, z + CP + zc, z + 2 * CP + zc, z + 3 * CP + zc, 0.0f, 0.0f, 0.0f, 0.0f, cp + o,
+                          a + zc, a + CP + zc, a + 2 * CP + zc, a + 3 * CP + zc, c + o, h + o);
+        }
     }
 }

@@ -149,4 +149,48 @@ void rc_convlstm_backward_wx(float *dw_x, float *db, const float *dgate_all,
 void rc_convlstm_backward_wh_rows(float *part, const float *dgate_all, const float *hp_all,
                                   int r0, int r1, const rc_convlstm_shape *s, float *scratch);
 
+/* Delta ConvLSTM (the ConvLSTM form of the delta LSTM, lstm.h), one step for
+ * rows [r0, r1). Every example keeps a gate memory M, the biases plus every
+ * event it received so far; only events update it. An event of hidden unit
+ * q = ch·P + y·Ww + x (the layout of h) with difference v adds
+ * v · W_h[:, ch, kr, kc] into the 4C gates at output (y + k/2 − kr,
+ * x + k/2 − kc), for every tap whose output lies inside the map — the
+ * scatter the exact input events take, with W_h for W_x. M is stored
+ * position-major, (P, 4C) per example, so each tap adds one contiguous 4C
+ * column of the transposed kernel (rc_convlstm_transpose).
+ *   dlt != NULL: row r's hidden events are the non-zeros of dlt row r
+ *       (h_{t−1} − ĥ where a unit sent one), added in unit order; a row with
+ *       at least dense_min of them adds them instead as im2col of dlt row
+ *       r and one sgemm (M += colsᵀ W_hT), and dense[r] says which it took.
+ *       The choice depends on the row's event count only.
+ *   dlt == NULL: the recurrent side is exact: conv(hp, W_h) as in
+ *       rc_convlstm_forward (hp = h_{t−1}), added to M's.
+ *   in_to_mem: the step's input events are input deltas (x_t − x̂), added
+ *       to M through w_xT. Otherwise the input is exact: scattered into the
+ *       pre-activations only (rc_convlstm_input_conv), as the exact path.
+ * Then a = (exact recurrent part) + M (+ exact input), and the gates, c and h
+ * as rc_convlstm_forward (the biases are in M). Each row is computed whole,
+ * in a fixed order, by one call: the result does not depend on the threads. */
+typedef struct {
+    float *mem;            /* (B, P, 4C) M of every example of the batch      */
+    const int *slot;       /* (n) the example (row of mem) of each step row   */
+    int init;              /* 1 (step 0): M = the biases before the events    */
+    const float *b;        /* (4C) the biases                                 */
+    const float *dlt;      /* (n, C, Hh, Ww) hidden events, or NULL           */
+    const float *w_hT;     /* (C·KK, 4C) w_h transposed (dlt != NULL)          */
+    const float *w_xT;     /* (Cin·KK, 4C) w_x transposed (in_to_mem)          */
+    int in_to_mem;
+    int dense_min;         /* ≥ 1                                             */
+    unsigned char *dense;  /* (n) out: 1 where a row's events ran as sgemm    */
+} rc_convlstm_delta;
+
+void rc_convlstm_forward_delta(float *act, float *c, float *h,
+                               const float *hp, const float *cp, const rc_step_input *in,
+                               const float *w_x, const float *w_h, const rc_convlstm_delta *d,
+                               int r0, int r1, const rc_convlstm_shape *s, float *scratch);
+
+/* wT (nch·KK, 4C) = wᵀ for w (4C, nch, k, k) (w_x: nch = Cin; w_h: nch = C),
+ * rows [j0, j1) of wT only (threads split the rows). */
+void rc_convlstm_transpose(float *wT, const float *w, int nch, int j0, int j1, const rc_convlstm_shape *s);
+
 #endif

@@ -45,11 +45,13 @@
 /* Options only the LSTM / ConvLSTM backend reads. */
 typedef struct {
     double threshold;   /* θ: an output spikes when its probability reaches it */
-    /* Delta LSTM (LSTM core only; the ConvLSTM rejects them). 0 on a side:
-     * that side is exact as without deltas (both 0: the plain LSTM, bit for
-     * bit). Θ > 0: per example, a unit sends an event when its value moved by
+    /* Delta LSTM and ConvLSTM. 0 on a side: that side is exact as without
+     * deltas (both 0: the plain LSTM or ConvLSTM, bit for bit). Θ > 0: per
+     * example, a unit (ConvLSTM: a hidden map element, channel·Hh·Ww + y·Ww
+     * + x, or an input channel·pixel) sends an event when its value moved by
      * at least Θ from the last value it sent, and only events update the
-     * gate memory M (initialised with the biases):
+     * gate memory M (initialised with the biases; a ConvLSTM event adds its
+     * k×k kernel taps):
      *   delta_h: hidden units, h_{t−1} against ĥ (what the recurrent product
      *            sees is ĥ);
      *   delta_x: input channels, x_t against x̂ (x_t: the step's events

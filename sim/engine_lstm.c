@@ -179,7 +179,7 @@ static void set_step_inputs(lstm_engine *e, int t)
         e->ival[r0 + r] = ev->val;
         nev += ev->off[t + 1] - ev->off[t];
     }
-    const int dense = e->xd && n > 0 && e->nin >= 32 && 4 * nev >= (int64_t)n * e->nin;
+    const int dense = e->core->dense_input && e->xd && n > 0 && e->nin >= 32 && 4 * nev >= (int64_t)n * e->nin;
     e->xstep[t] = (unsigned char)dense;
     for (int r = 0; r < n; r++) {
         e->xrow[r0 + r] = (unsigned char)dense;
@@ -260,12 +260,14 @@ static int decide(lstm_engine *e, int t)
             if (!e->dh_on) {
                 res->macs += m;
             } else {
-                /* Hidden events: 4H each (all H on a step that ran the sgemm). */
+                /* Hidden events: hev_macs each (all H where the sgemm ran:
+                 * the LSTM per step, the ConvLSTM per row). */
                 const int64_t hev = rc_lstm_delta_row_events(e, r);
+                const int hd = e->rdense ? e->rdense[r] : e->hdense[t];
                 res->hevents += hev;
                 res->hslots += t > 0 ? H : 0;
                 res->macs += rc_net_step_macs(net, e->xstep[t] ? e->nin : nev, 1) +
-                             4.0 * H * (double)(e->hdense[t] ? H : hev);
+                             e->hev_macs * (double)(hd ? H : hev);
                 if (o->lstm.rec_dh)
                     memcpy(o->lstm.rec_dh + ((size_t)slot * T + (size_t)t) * H, e->dlt + (size_t)r * H,
                            (size_t)H * sizeof(float));
@@ -323,7 +325,7 @@ static void forward_pass(lstm_engine *e, int ith, int nth, int k0, int k1, size_
     for (int t = 0; t < T; t++) {
         const int r0 = e->rowoff[t], n = e->nrow[t];
         rc_step_input in = step_input(e, r0, t);
-        if (delta) rc_lstm_delta_step(e, ith, nth, t);
+        if (delta && e->core->delta_step) e->core->delta_step(e, ith, nth, t);
         e->core->forward(e, ith, nth, r0, n, &in, k0, k1);
         /* Barrier: h_t of all units is complete before the head reads it. */
         rc_pool_barrier(e->base.pool);
@@ -414,7 +416,7 @@ static void batch_fn(void *arg, int ith, int nth)
     const size_t tu = (size_t)e->tile_units, H = (size_t)e->H;
     const size_t u0 = k0 * tu < H ? k0 * tu : H;
     const size_t u1 = k1 * tu < H ? k1 * tu : H;
-    if (e->dx_on || e->dh_on) rc_lstm_delta_start(e, ith, u0, u1);
+    if (e->dx_on || e->dh_on) rc_lstm_delta_start(e, ith, nth, u0, u1);
     if (ith == 0) {
         e->nth_run = nth;
         set_step_inputs(e, 0);

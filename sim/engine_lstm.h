@@ -21,6 +21,18 @@ typedef struct {
     void (*backward_dh)(lstm_engine *e, int ith, int nth, int r0, int n, int k0, int k1);
     /* ∂W_ih, ∂b, ∂W_hh over all N cached rows. */
     void (*backward_weights)(lstm_engine *e, int ith, int nth, int N, const rc_step_input *all, int k0, int k1);
+    /* The delta path's core-specific part (sim/engine_lstm_delta.c,
+     * sim/engine_convlstm_delta.c): its buffers (1 on allocation failure),
+     * called once by rc_lstm_delta_prepare; each thread's share of the
+     * per-batch set-up (M, transposed weights) in rc_lstm_delta_start; and,
+     * NULL where the core has none, each thread's part before step t's
+     * forward. */
+    int (*delta_alloc)(lstm_engine *e);
+    void (*delta_start)(lstm_engine *e, int ith, int nth, size_t u0, size_t u1);
+    void (*delta_step)(lstm_engine *e, int ith, int nth, int t);
+    int dense_input;          /* 1: a step whose rows carry events on ≥ 1/4 of
+                                 the input channels runs the input product as
+                                 sgemm (rc_step_input.x; LSTM only)          */
 } lstm_core;
 
 struct lstm_engine {
@@ -65,18 +77,28 @@ struct lstm_engine {
      * first batch that uses it (sim/engine_lstm_delta.c). */
     int dx_on, dh_on;         /* this batch: Θx > 0, Θh > 0               */
     float thx, thh;           /* Θx, Θh                                    */
-    float *mcur;              /* (B, 4H)   gate memory M of the current rows */
+    double hev_macs;          /* MACs of one hidden event: 4H (LSTM), 4C·k²
+                                 (ConvLSTM; taps outside the map included,
+                                 as for input events)                       */
+    int m_by_slot;            /* 1: M is indexed by batch slot, never
+                                 compacted (ConvLSTM); 0: by current row     */
+    float *mcur;              /* (B, 4H)   gate memory M of the current rows
+                                           (ConvLSTM: of each slot, (P, 4C)) */
     float *dlt;               /* (B, H)    hidden events of the current step
                                            (h_{t−1} − ĥ, 0: no event)      */
     float *whT;               /* (H, 4H)   w_hh transposed, own gate rows
-                                           rebuilt by each thread per batch */
+                                           rebuilt by each thread per batch
+                                           (ConvLSTM: (C·k², 4C), w_h)      */
+    float *wxT;               /* ConvLSTM: (Cin·k², 4C) w_x transposed      */
+    unsigned char *rdense;    /* ConvLSTM (B): 1 where the current step's row
+                                 added its hidden events as sgemm           */
     int32_t *evidx;           /* (threads, B·H) each thread's list of the
                                  current rows' event units,                */
     float *evval;             /* (threads, B·H) their differences, and      */
     int *evcnt;               /* (threads, B) how many                      */
     int *hcnt;                /* (threads, B) hidden events of the current
                                  rows among each thread's units            */
-    unsigned char *hdense;    /* (T) 1: step t's hidden events as sgemm    */
+    unsigned char *hdense;    /* (T) LSTM: 1: step t's hidden events as sgemm */
     int *tdense;              /* (threads) the same, each thread's copy     */
     int32_t *dxch;            /* (B·T, nin) input delta events of each row  */
     float *dxval;             /* (B·T, nin)                                 */
@@ -100,13 +122,24 @@ extern const lstm_core rc_engine_core_lstm, rc_engine_core_convlstm;
 /* The delta LSTM's part of the step loop (sim/engine_lstm_delta.c). */
 /* Checks the options, allocates on first use; thread 0 before the run. */
 rc_status rc_lstm_delta_prepare(lstm_engine *e, const rc_batch_opts *o, rc_err *err);
-/* Each thread, before step 0: M = biases, no hidden events, w_hhᵀ of its own
- * gate rows [4·u0, 4·u1). */
-void rc_lstm_delta_start(lstm_engine *e, int ith, size_t u0, size_t u1);
-/* Each thread, before step t's forward (after the barrier that ends the
- * compaction): whether the step's hidden events go as sgemm (the same
- * answer on every thread), and this thread's event lists. */
+/* Each thread, before step 0: no hidden events for its units [u0, u1), then
+ * the core's delta_start. */
+void rc_lstm_delta_start(lstm_engine *e, int ith, int nth, size_t u0, size_t u1);
+/* The LSTM core's delta hooks: its buffers; M = biases and w_hhᵀ of its
+ * own gate rows [4·u0, 4·u1); before step t's forward (after the barrier
+ * that ends the compaction): whether the step's hidden events go as sgemm
+ * (the same answer on every thread), and this thread's event lists. */
+int rc_lstm_delta_alloc(lstm_engine *e);
+void rc_lstm_delta_start_lstm(lstm_engine *e, int ith, int nth, size_t u0, size_t u1);
 void rc_lstm_delta_step(lstm_engine *e, int ith, int nth, int t);
+/* The ConvLSTM core's (sim/engine_convlstm_delta.c): its buffers; the
+ * threads' rows of the transposed kernels; its delta forward of rows
+ * [ra, rb) of a step; and, before ∂W_x, each thread's rows [ra, rb) of the
+ * cached rows' x̂ as event lists (delta_x: the weight gradient sees x̂). */
+int rc_convlstm_delta_alloc(lstm_engine *e);
+void rc_convlstm_delta_start(lstm_engine *e, int ith, int nth, size_t u0, size_t u1);
+void rc_convlstm_delta_forward(lstm_engine *e, int r0, int ra, int rb, const rc_step_input *in, float *scratch);
+void rc_convlstm_delta_xhat(lstm_engine *e, int ra, int rb);
 /* Each thread, compaction into step t+1 for its units [u0, u1): ĥ, the
  * hidden events, c_{t−1} and M (own gate rows). */
 void rc_lstm_delta_compact(lstm_engine *e, int ith, int t, size_t u0, size_t u1);

@@ -22,6 +22,7 @@ static int lstm_init(lstm_engine *e)
     int fail = 0;
     e->ntiles = rc_lstm_ntiles(e->H);
     e->tile_units = RC_LSTM_TILE;
+    e->hev_macs = 4.0 * e->H;
     e->xd = rc_engine_xcalloc((size_t)e->base.B * (size_t)e->base.T * (size_t)e->nin, sizeof(float), &fail);
     return fail;
 }
@@ -73,7 +74,8 @@ static void lstm_bwd_weights(lstm_engine *e, int ith, int nth, int N, const rc_s
                              e->dgate_all, e->hp_all, all, N, e->H, k0, k1);
 }
 
-const lstm_core rc_engine_core_lstm = { lstm_init, lstm_fwd, lstm_bwd_gates, lstm_bwd_dh, lstm_bwd_weights };
+const lstm_core rc_engine_core_lstm = { lstm_init, lstm_fwd, lstm_bwd_gates, lstm_bwd_dh, lstm_bwd_weights,
+                                        rc_lstm_delta_alloc, rc_lstm_delta_start_lstm, rc_lstm_delta_step, 1 };
 
 /* ---- the ConvLSTM core ---------------------------------------------------- */
 
@@ -83,6 +85,8 @@ static int conv_init(lstm_engine *e)
     const rc_convlstm_shape *cs = &e->base.net->s.conv;
     e->ntiles = rc_convlstm_ntiles(cs->C);
     e->tile_units = RC_CONVLSTM_TILE * cs->Hh * cs->Ww;
+    e->hev_macs = 4.0 * cs->C * cs->k * cs->k;
+    e->m_by_slot = 1;
     e->nscratch = rc_convlstm_scratch_floats(cs);
     for (int i = 0; i < e->base.maxthreads; i++) e->scratch[i] = rc_engine_xcalloc(e->nscratch, sizeof(float), &fail);
     const size_t BT = (size_t)e->base.B * (size_t)e->base.T;
@@ -100,6 +104,10 @@ static void conv_fwd(lstm_engine *e, int ith, int nth, int r0, int n, const rc_s
     const int H = e->H, G4 = e->G4;
     size_t ra, rb; /* whole rows per thread */
     rc_partition((size_t)n, ith, nth, &ra, &rb);
+    if (e->dx_on || e->dh_on) {
+        rc_convlstm_delta_forward(e, r0, (int)ra, (int)rb, in, e->scratch[ith]);
+        return;
+    }
     rc_convlstm_forward(e->act_all + (size_t)r0 * G4, e->c_all + (size_t)r0 * H, e->hcur,
                         e->hp_all + (size_t)r0 * H, e->cp_all + (size_t)r0 * H, in,
                         P + net->w_ih, P + net->w_hh, P + net->b_ih, (int)ra, (int)rb, &net->s.conv,
@@ -130,6 +138,13 @@ static void conv_bwd_weights(lstm_engine *e, int ith, int nth, int N, const rc_s
     const rc_net *net = e->base.net;
     const rc_convlstm_shape *cs = &net->s.conv;
     float *Gr = net->grads;
+    if (e->dx_on) {
+        size_t ra, rb;
+        rc_partition((size_t)N, ith, nth, &ra, &rb);
+        rc_convlstm_delta_xhat(e, (int)ra, (int)rb);
+        /* Barrier: every cached row's x̂ is listed before ∂W_x reads all rows. */
+        rc_pool_barrier(e->base.pool);
+    }
     rc_convlstm_backward_wx(Gr + net->w_ih, Gr + net->b_ih, e->dgate_all, all, N, cs, k0, k1);
     /* ∂W_h: fixed chunks of rows, each into its own buffer, then the
      * buffers added in chunk order (split by parameter across threads). */
@@ -153,4 +168,5 @@ static void conv_bwd_weights(lstm_engine *e, int ith, int nth, int N, const rc_s
     }
 }
 
-const lstm_core rc_engine_core_convlstm = { conv_init, conv_fwd, conv_bwd_gates, conv_bwd_dh, conv_bwd_weights };
+const lstm_core rc_engine_core_convlstm = { conv_init, conv_fwd, conv_bwd_gates, conv_bwd_dh, conv_bwd_weights,
+                                            rc_convlstm_delta_alloc, rc_convlstm_delta_start, NULL, 0 };

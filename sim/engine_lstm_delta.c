@@ -1,5 +1,8 @@
 /* engine_lstm_delta.c — the delta LSTM's part of the LSTM step loop
- * (sim/engine_lstm.c; kernels in models/lstm.h, rc_lstm_forward_delta).
+ * (sim/engine_lstm.c; kernels in models/lstm.h, rc_lstm_forward_delta), and
+ * what the ConvLSTM's delta path shares with it (options, buffers, ĥ and the
+ * hidden events in the compaction, x̂, counters; the ConvLSTM's own part is
+ * sim/engine_convlstm_delta.c, behind the core table's delta hooks).
  *
  * Per example (row), the engine keeps what each unit last sent: ĥ in hp_all
  * (the recurrent product sees ĥ, and ∂W_hh = Σ dgate ĥᵀ is the
@@ -30,54 +33,73 @@ rc_status rc_lstm_delta_prepare(lstm_engine *e, const rc_batch_opts *o, rc_err *
     e->thx = (float)tx;
     e->thh = (float)th;
     if (!e->dx_on && !e->dh_on) return RC_OK;
-    if (e->core != &rc_engine_core_lstm)
-        return rc_err_set(err, RC_ERR_USAGE, "engine: delta_x and delta_h need model.type = lstm");
     int fail = 0;
     const size_t B = (size_t)e->base.B, T = (size_t)e->base.T, H = (size_t)e->H, nt = (size_t)e->base.maxthreads;
     if (!e->mcur) {
         e->mcur = rc_engine_xcalloc(B * 4 * H, sizeof(float), &fail);
         e->dlt = rc_engine_xcalloc(B * H, sizeof(float), &fail);
-        e->whT = rc_engine_xcalloc(4 * H * H, sizeof(float), &fail);
-        e->evidx = rc_engine_xcalloc(nt * B * H, sizeof(int32_t), &fail);
-        e->evval = rc_engine_xcalloc(nt * B * H, sizeof(float), &fail);
-        e->evcnt = rc_engine_xcalloc(nt * B, sizeof(int), &fail);
         e->hcnt = rc_engine_xcalloc(nt * B, sizeof(int), &fail);
-        e->hdense = rc_engine_xcalloc(T, 1, &fail);
-        e->tdense = rc_engine_xcalloc(nt, sizeof(int), &fail);
+        if (!fail) fail = e->core->delta_alloc(e);
     }
     if (e->dx_on && !e->dxch) {
         e->dxch = rc_engine_xcalloc(B * T * (size_t)e->nin, sizeof(int32_t), &fail);
         e->dxval = rc_engine_xcalloc(B * T * (size_t)e->nin, sizeof(float), &fail);
         e->xcur = rc_engine_xcalloc((size_t)e->nin, sizeof(float), &fail);
+        /* x̂ of every cached row (the LSTM's dense-input copies hold it). */
+        if (!e->xd) e->xd = rc_engine_xcalloc(B * T * (size_t)e->nin, sizeof(float), &fail);
     }
     if (fail) {
         rc_lstm_delta_free(e);
-        return rc_err_set(err, RC_ERR_NOMEM, "engine: cannot allocate the delta LSTM's buffers");
+        return rc_err_set(err, RC_ERR_NOMEM, "engine: cannot allocate the delta %s's buffers",
+                          e->m_by_slot ? "ConvLSTM" : "LSTM");
     }
     return RC_OK;
+}
+
+int rc_lstm_delta_alloc(lstm_engine *e)
+{
+    int fail = 0;
+    const size_t B = (size_t)e->base.B, T = (size_t)e->base.T, H = (size_t)e->H, nt = (size_t)e->base.maxthreads;
+    e->whT = rc_engine_xcalloc(4 * H * H, sizeof(float), &fail);
+    e->evidx = rc_engine_xcalloc(nt * B * H, sizeof(int32_t), &fail);
+    e->evval = rc_engine_xcalloc(nt * B * H, sizeof(float), &fail);
+    e->evcnt = rc_engine_xcalloc(nt * B, sizeof(int), &fail);
+    e->hdense = rc_engine_xcalloc(T, 1, &fail);
+    e->tdense = rc_engine_xcalloc(nt, sizeof(int), &fail);
+    return fail;
 }
 
 void rc_lstm_delta_free(lstm_engine *e)
 {
     free(e->mcur); free(e->dlt); free(e->whT); free(e->evidx); free(e->evval); free(e->evcnt);
     free(e->hcnt); free(e->hdense); free(e->tdense); free(e->dxch); free(e->dxval); free(e->xcur);
-    e->mcur = e->dlt = e->whT = e->dxval = e->xcur = e->evval = NULL;
+    free(e->wxT); free(e->rdense);
+    e->mcur = e->dlt = e->whT = e->dxval = e->xcur = e->evval = e->wxT = NULL;
     e->evidx = NULL;
     e->evcnt = e->hcnt = e->tdense = NULL;
-    e->hdense = NULL;
+    e->hdense = e->rdense = NULL;
     e->dxch = NULL;
 }
 
-void rc_lstm_delta_start(lstm_engine *e, int ith, size_t u0, size_t u1)
+void rc_lstm_delta_start(lstm_engine *e, int ith, int nth, size_t u0, size_t u1)
 {
+    const size_t H = (size_t)e->H;
+    for (int r = 0; r < e->base.n; r++) {
+        memset(e->dlt + (size_t)r * H + u0, 0, (u1 - u0) * sizeof(float));
+        e->hcnt[(size_t)ith * e->base.B + r] = 0;
+    }
+    e->core->delta_start(e, ith, nth, u0, u1);
+}
+
+void rc_lstm_delta_start_lstm(lstm_engine *e, int ith, int nth, size_t u0, size_t u1)
+{
+    (void)ith, (void)nth;
     const rc_net *net = e->base.net;
     const float *P = net->params, *bi = P + net->b_ih, *bh = P + net->b_hh, *whh = P + net->w_hh;
     const size_t H = (size_t)e->H, G4 = 4 * H, g0 = 4 * u0, g1 = 4 * u1;
     for (int r = 0; r < e->base.n; r++) {
         float *m = e->mcur + (size_t)r * G4;
         for (size_t g = g0; g < g1; g++) m[g] = bi[g] + bh[g];
-        memset(e->dlt + (size_t)r * H + u0, 0, (u1 - u0) * sizeof(float));
-        e->hcnt[(size_t)ith * e->base.B + r] = 0;
     }
     /* w_hhᵀ of the own tiles, tile by tile (models/lstm.h): tile k's block
      * at rb·H is (H, nr); 16 gate rows at a time, so both sides stay in cache. */
@@ -142,8 +164,9 @@ void rc_lstm_delta_compact(lstm_engine *e, int ith, int t, size_t u0, size_t u1)
         e->hcnt[(size_t)ith * e->base.B + r] = c;
         memcpy(e->cp_all + (size_t)(r1 + r) * H + u0, e->c_all + (size_t)(r0 + p) * H + u0,
                (u1 - u0) * sizeof(float));
-        /* M in place: p ≥ r (compaction is stable), so row p is still intact. */
-        if (p != r)
+        /* M in place: p ≥ r (compaction is stable), so row p is still intact.
+         * (A ConvLSTM's M stays at the example's slot.) */
+        if (p != r && !e->m_by_slot)
             memcpy(e->mcur + (size_t)r * G4 + 4 * u0, e->mcur + (size_t)p * G4 + 4 * u0,
                    4 * (u1 - u0) * sizeof(float));
     }

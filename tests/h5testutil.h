@@ -26,4 +26,20 @@ static inline char *rc_test_str_attr(hid_t loc, const char *obj, const char *nam
     H5Aclose(a);
     return s;
 }
+
+/* Dataset obj of f read as native type (elements of esize bytes) into a
+ * malloc'd buffer; *n its element count. */
+static inline void *rc_test_read_all(hid_t f, const char *obj, hid_t native, size_t esize, size_t *n)
+{
+    hid_t d = H5Dopen2(f, obj, H5P_DEFAULT);
+    if (d < 0) fail_msg("no dataset %s", obj);
+    hid_t sp = H5Dget_space(d);
+    *n = (size_t)H5Sget_simple_extent_npoints(sp);
+    void *buf = malloc((*n ? *n : 1) * esize);
+    assert_non_null(buf);
+    if (*n) assert_true(H5Dread(d, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    H5Sclose(sp);
+    H5Dclose(d);
+    return buf;
+}
 #endif

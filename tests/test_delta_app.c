@@ -2,10 +2,10 @@
  * (issue 15; the engine computes the events, these tests check what the app
  * makes of them):
  *  - model.delta_x / model.delta_h: a negative value, or a non-zero value
- *    with model.type = convlstm or snn, is one config line naming the key
+ *    with model.type = snn, is one config line naming the key
  *    and what is expected, exit 2, nothing written; 0 is accepted with any
  *    model.type (it means "exact", as model.hidden = 0 means "no LSTM");
- *  - rcsim eval --delta-x / --delta-h: bad lists and an SNN or ConvLSTM model
+ *  - rcsim eval --delta-x / --delta-h: bad lists and an SNN model
  *    are one usage line, exit 2, nothing written; a grid of thresholds ×
  *    delta_x × delta_h gives one tradeoff.csv row per combination, in the
  *    documented order and header; without the flags the configured deltas;
@@ -86,8 +86,8 @@ static void test_config_errors(void **st)
         { cfg, "--set model.delta_h=abc", { "model.delta_h", "is not a number", NULL } },
         { cfg, "--set model.delta_h=0.1 --set model.type=snn --set model.hidden=0 --set 'model.layers=fc4 fc2'",
           { "model.delta_h has no effect with model.type = snn", "model.type = lstm", NULL } },
-        { cfg, "--set model.delta_x=0.5 --set model.type=convlstm --set model.hidden=0",
-          { "model.delta_x has no effect with model.type = convlstm", "model.type = lstm", NULL } },
+        { cfg, "--set model.delta_x=0.5 --set model.type=snn --set model.hidden=0 --set 'model.layers=fc4 fc2'",
+          { "model.delta_x has no effect with model.type = snn", "model.type = lstm or convlstm", NULL } },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int rc = rc_test_rcsim_err(g_dir, err, sizeof err, "run '%s' --out '%s' %s", cases[i].cfg, out, cases[i].args);
@@ -326,20 +326,6 @@ static void test_without_deltas(void **st)
 
 /* ---- traces.h5 ------------------------------------------------------------ */
 
-/* Dataset obj of f read as native type into a malloc'd buffer of *n elements. */
-static void *read_all(hid_t f, const char *obj, hid_t native, size_t esize, size_t *n)
-{
-    hid_t d = H5Dopen2(f, obj, H5P_DEFAULT);
-    if (d < 0) fail_msg("no dataset %s", obj);
-    hid_t sp = H5Dget_space(d);
-    *n = (size_t)H5Sget_simple_extent_npoints(sp);
-    void *buf = malloc((*n ? *n : 1) * esize);
-    if (*n) assert_true(H5Dread(d, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
-    H5Sclose(sp);
-    H5Dclose(d);
-    return buf;
-}
-
 static double num_attr(hid_t f, const char *obj, const char *name)
 {
     double v = -1;
@@ -379,10 +365,10 @@ static void test_traces_events_io(void **st)
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
     size_t n[4];
-    double *ts = read_all(f, "/spikes/hidden_events/timestamps", H5T_NATIVE_DOUBLE, sizeof(double), &n[0]);
-    uint64_t *id = read_all(f, "/spikes/hidden_events/node_ids", H5T_NATIVE_UINT64, sizeof(uint64_t), &n[1]);
-    uint64_t *ex = read_all(f, "/spikes/hidden_events/example_ids", H5T_NATIVE_UINT64, sizeof(uint64_t), &n[2]);
-    float *val = read_all(f, "/spikes/hidden_events/values", H5T_NATIVE_FLOAT, sizeof(float), &n[3]);
+    double *ts = rc_test_read_all(f, "/spikes/hidden_events/timestamps", H5T_NATIVE_DOUBLE, sizeof(double), &n[0]);
+    uint64_t *id = rc_test_read_all(f, "/spikes/hidden_events/node_ids", H5T_NATIVE_UINT64, sizeof(uint64_t), &n[1]);
+    uint64_t *ex = rc_test_read_all(f, "/spikes/hidden_events/example_ids", H5T_NATIVE_UINT64, sizeof(uint64_t), &n[2]);
+    float *val = rc_test_read_all(f, "/spikes/hidden_events/values", H5T_NATIVE_FLOAT, sizeof(float), &n[3]);
     for (int i = 0; i < 4; i++) assert_int_equal(n[i], 6);
     /* Stable time order: step 1 (unit 0), 2 (2), 3 (4, then 1); then example 5. */
     const double wts[6] = { 21 * 0.5, 22 * 0.5, 23 * 0.5, 23 * 0.5, 51 * 0.5, 59 * 0.5 };
@@ -396,7 +382,7 @@ static void test_traces_events_io(void **st)
     }
     free(ts), free(id), free(ex), free(val);
     /* An event population without events still has its values column. */
-    float *q = read_all(f, "/spikes/quiet/values", H5T_NATIVE_FLOAT, sizeof(float), &n[0]);
+    float *q = rc_test_read_all(f, "/spikes/quiet/values", H5T_NATIVE_FLOAT, sizeof(float), &n[0]);
     assert_int_equal(n[0], 0);
     free(q);
     hid_t d = H5Dopen2(f, "/spikes/quiet/values", H5P_DEFAULT);
@@ -456,11 +442,11 @@ static void test_run_traces(void **st)
     assert_string_equal(dims, "unit");
     free(dims);
     size_t n[4], nex;
-    double *ts = read_all(f, "/spikes/hidden_events/timestamps", H5T_NATIVE_DOUBLE, sizeof(double), &n[0]);
-    uint64_t *id = read_all(f, "/spikes/hidden_events/node_ids", H5T_NATIVE_UINT64, sizeof(uint64_t), &n[1]);
-    uint64_t *ex = read_all(f, "/spikes/hidden_events/example_ids", H5T_NATIVE_UINT64, sizeof(uint64_t), &n[2]);
-    float *val = read_all(f, "/spikes/hidden_events/values", H5T_NATIVE_FLOAT, sizeof(float), &n[3]);
-    int32_t *tsp = read_all(f, "/rc/t_sp", H5T_NATIVE_INT32, sizeof(int32_t), &nex);
+    double *ts = rc_test_read_all(f, "/spikes/hidden_events/timestamps", H5T_NATIVE_DOUBLE, sizeof(double), &n[0]);
+    uint64_t *id = rc_test_read_all(f, "/spikes/hidden_events/node_ids", H5T_NATIVE_UINT64, sizeof(uint64_t), &n[1]);
+    uint64_t *ex = rc_test_read_all(f, "/spikes/hidden_events/example_ids", H5T_NATIVE_UINT64, sizeof(uint64_t), &n[2]);
+    float *val = rc_test_read_all(f, "/spikes/hidden_events/values", H5T_NATIVE_FLOAT, sizeof(float), &n[3]);
+    int32_t *tsp = rc_test_read_all(f, "/rc/t_sp", H5T_NATIVE_INT32, sizeof(int32_t), &nex);
     assert_int_equal(nex, 64);
     for (int i = 1; i < 4; i++) assert_int_equal(n[i], n[0]);
     /* Steps 1 .. t_sp − 1 (0-based; t_sp stored 1-based): no event at step 0
@@ -496,9 +482,9 @@ static void test_run_traces(void **st)
     for (int k = 0; k < 3; k++) {
         g[k] = H5Fopen(q[k], H5F_ACC_RDONLY, H5P_DEFAULT);
         assert_true(g[k] >= 0);
-        col[k][0] = read_all(g[k], "/rc/t_sp", H5T_NATIVE_INT32, sizeof(int32_t), &m[2 * k]);
-        col[k][1] = read_all(g[k], "/rc/pred", H5T_NATIVE_INT32, sizeof(int32_t), &m[2 * k]);
-        col[k][2] = read_all(g[k], "/spikes/hidden_events/values", H5T_NATIVE_FLOAT, sizeof(float), &m[2 * k + 1]);
+        col[k][0] = rc_test_read_all(g[k], "/rc/t_sp", H5T_NATIVE_INT32, sizeof(int32_t), &m[2 * k]);
+        col[k][1] = rc_test_read_all(g[k], "/rc/pred", H5T_NATIVE_INT32, sizeof(int32_t), &m[2 * k]);
+        col[k][2] = rc_test_read_all(g[k], "/spikes/hidden_events/values", H5T_NATIVE_FLOAT, sizeof(float), &m[2 * k + 1]);
         H5Fclose(g[k]);
     }
     for (int k = 1; k < 3; k++) {

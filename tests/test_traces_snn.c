@@ -199,21 +199,6 @@ static void num_attr(hid_t loc, const char *obj, const char *name, H5T_class_t c
     H5Aclose(a);
 }
 
-/* A whole dataset as `mtype` (elements of esize bytes); *n its element count. */
-static void *read_all(hid_t f, const char *path, hid_t mtype, size_t esize, size_t *n)
-{
-    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
-    if (d < 0) print_error("missing dataset %s\n", path);
-    assert_true(d >= 0);
-    hid_t sp = H5Dget_space(d);
-    *n = (size_t)H5Sget_simple_extent_npoints(sp);
-    void *buf = malloc(*n ? *n * esize : 1);
-    assert_true(*n == 0 || H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
-    H5Sclose(sp);
-    H5Dclose(d);
-    return buf;
-}
-
 /* The spikes of one population: 0-based step, node, example per spike. */
 typedef struct { size_t n; int *step; uint64_t *node, *ex; } spikes;
 
@@ -223,11 +208,11 @@ static spikes read_spikes(hid_t f, const char *pop, int T, double dt)
     spikes s;
     size_t n2, n3;
     snprintf(p, sizeof p, "/spikes/%s/timestamps", pop);
-    double *ts = read_all(f, p, H5T_NATIVE_DOUBLE, sizeof(double), &s.n);
+    double *ts = rc_test_read_all(f, p, H5T_NATIVE_DOUBLE, sizeof(double), &s.n);
     snprintf(p, sizeof p, "/spikes/%s/node_ids", pop);
-    s.node = read_all(f, p, H5T_NATIVE_UINT64, sizeof(uint64_t), &n2);
+    s.node = rc_test_read_all(f, p, H5T_NATIVE_UINT64, sizeof(uint64_t), &n2);
     snprintf(p, sizeof p, "/spikes/%s/example_ids", pop);
-    s.ex = read_all(f, p, H5T_NATIVE_UINT64, sizeof(uint64_t), &n3);
+    s.ex = rc_test_read_all(f, p, H5T_NATIVE_UINT64, sizeof(uint64_t), &n3);
     assert_int_equal(n2, s.n);
     assert_int_equal(n3, s.n);
     s.step = malloc((s.n ? s.n : 1) * sizeof *s.step);
@@ -368,8 +353,8 @@ static void test_run_traces(void **st)
     check_pop_attrs(fa, "output", 1, (const int64_t[]){ 10 }, "class", "node_id = class");
 
     size_t n;
-    int32_t *tsp = read_all(fb, "/rc/t_sp", H5T_NATIVE_INT32, 4, &n);
-    uint8_t *spiked = read_all(fb, "/rc/spiked", H5T_NATIVE_UINT8, 1, &n);
+    int32_t *tsp = rc_test_read_all(fb, "/rc/t_sp", H5T_NATIVE_INT32, 4, &n);
+    uint8_t *spiked = rc_test_read_all(fb, "/rc/spiked", H5T_NATIVE_UINT8, 1, &n);
     assert_int_equal(n, 30);
     const char *pops[3] = { "conv1", "fc1", "output" };
     spikes A[3], B[3];
@@ -415,11 +400,11 @@ static void test_run_traces(void **st)
     /* Membranes: fc1's equals the layer-before-output path bit for bit;
      * every named layer is there for the 3 traced examples, all T steps. */
     size_t nh, nm, nc, no, ni;
-    float *hid = read_all(fa, "/activations/hidden", H5T_NATIVE_FLOAT, 4, &nh);
-    float *mem = read_all(fa, "/activations/fc1_membrane", H5T_NATIVE_FLOAT, 4, &nm);
-    float *conv = read_all(fa, "/activations/conv1_membrane", H5T_NATIVE_FLOAT, 4, &nc);
-    float *outm = read_all(fa, "/activations/output_membrane", H5T_NATIVE_FLOAT, 4, &no);
-    uint64_t *ids = read_all(fa, "/activations/conv1_membrane_example_ids", H5T_NATIVE_UINT64, 8, &ni);
+    float *hid = rc_test_read_all(fa, "/activations/hidden", H5T_NATIVE_FLOAT, 4, &nh);
+    float *mem = rc_test_read_all(fa, "/activations/fc1_membrane", H5T_NATIVE_FLOAT, 4, &nm);
+    float *conv = rc_test_read_all(fa, "/activations/conv1_membrane", H5T_NATIVE_FLOAT, 4, &nc);
+    float *outm = rc_test_read_all(fa, "/activations/output_membrane", H5T_NATIVE_FLOAT, 4, &no);
+    uint64_t *ids = rc_test_read_all(fa, "/activations/conv1_membrane_example_ids", H5T_NATIVE_UINT64, 8, &ni);
     assert_int_equal(nh, 3 * 10 * 16);
     assert_int_equal(nm, nh);
     assert_memory_equal(hid, mem, nh * sizeof *hid);

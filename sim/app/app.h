@@ -41,7 +41,7 @@ typedef struct {
     uint64_t seed;
     int T, spotting, eos, batch, tbatch;
     double theta, beta;
-    double delta_x, delta_h;     /* model.delta_x, model.delta_h (LSTM; else 0) */
+    double delta_x, delta_h;     /* model.delta_x, model.delta_h (LSTM, ConvLSTM; else 0) */
     char shape[256];             /* model shape, stored in checkpoints        */
     uint32_t trace_pops;         /* SNN: hidden LIF populations traced (bits) */
 } rc_app_setup;
@@ -143,7 +143,7 @@ typedef struct {
     const rc_dataset *ds;
     int batch;
     double threshold;
-    double delta_x, delta_h;  /* LSTM delta thresholds of the passes        */
+    double delta_x, delta_h;  /* (Conv)LSTM delta thresholds of the passes  */
     int spotting;
     rc_example_result *res;   /* (batch) */
     int64_t *idx;             /* (batch) */
@@ -190,7 +190,7 @@ rc_status rc_app_claim_dir(const char *dir, int fresh, int force, int *lockfd, r
 typedef struct {
     int with_end;       /* validation runs every example to its last step
                            (train.select = end): val_accuracy_at_end      */
-    int with_hevents;   /* LSTM with model.delta_h > 0: after `best`,
+    int with_hevents;   /* (Conv)LSTM with model.delta_h > 0: after `best`,
                            val_hidden_events_per_unit_step               */
 } rc_app_metrics_cols;
 

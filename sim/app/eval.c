@@ -1,7 +1,7 @@
 /* eval.c — evaluation: the evaluator runs a split through the engine in
  * test.batch batches and accumulates the rank-coding metrics; `run` tests its
  * kept model with it, and `rcsim eval` (rc_eval) sweeps a trained model over
- * thresholds (and a delta LSTM's delta thresholds) into tradeoff.csv and
+ * thresholds (and a delta LSTM's or ConvLSTM's delta thresholds) into tradeoff.csv and
  * writes traces.h5. */
 #include <float.h>
 #include <stdio.h>
@@ -135,7 +135,7 @@ static rc_status parse_list(const char *flag, const char *list, double lo, int l
 /* --thresholds (or the default sweep) into th; --delta-x and --delta-h (or
  * the configured value) into dx, dh. An SNN answers with its first output
  * spike: its sweep scales the output layer's V_th instead of θ. Only the
- * LSTM has delta thresholds. */
+ * LSTM and the ConvLSTM have delta thresholds. */
 static rc_status parse_sweeps(const rc_app_setup *S, const rc_run_args *a, sweep_list *th, sweep_list *dx,
                               sweep_list *dh, rc_err *err)
 {
@@ -149,9 +149,9 @@ static rc_status parse_sweeps(const rc_app_setup *S, const rc_run_args *a, sweep
     for (int k = 0; k < 2 && !st; k++) {
         *out[k] = (sweep_list){ .v = { conf[k] }, .n = 1 };
         if (!given[k]) continue;
-        if (S->net->s.core != RC_CORE_LSTM)
+        if (snn)
             return rc_err_set(err, RC_ERR_USAGE, "%s: model.type = %s has no delta thresholds; expected it only with "
-                              "model.type = lstm", flag[k], rc_cfg_get_str(S->cfg, "model.type"));
+                              "model.type = lstm or convlstm", flag[k], rc_cfg_get_str(S->cfg, "model.type"));
         st = parse_list(flag[k], given[k], 0, 0, DBL_MAX, "numbers >= 0", out[k], err);
     }
     return st;
@@ -177,7 +177,7 @@ static rc_status sweep_point(rc_app_setup *S, const rc_run_args *a, rc_app_evalu
                       ev->delta_h, m.hevents_per_example, m.hevents_per_unit_step, m.macs_dense_per_example);
     if (!a->quiet && rc_comm_rank() == 0) {
         char d[96] = "";
-        if (S->net->s.core == RC_CORE_LSTM && (a->delta_x || a->delta_h))
+        if (!snn && (a->delta_x || a->delta_h))
             snprintf(d, sizeof d, ", delta_x %g, delta_h %g", ev->delta_x, ev->delta_h);
         fprintf(stderr, "rcsim eval: %s %g%s: accuracy %.4f at mean spike step %.2f/%d (no spike %.4f)\n",
                 snn ? "output V_th scale" : "threshold", th, d, m.accuracy, m.mean_spike_step, S->T, m.no_spike_fraction);

@@ -78,7 +78,7 @@ static void usage_eval(FILE *f)
         "                hidden_events_per_unit_step, macs_dense_recurrent_per_example\n"
         "  traces.h5     spike report of the test set at train.threshold\n"
         "into --out OUTDIR (default: DIR/eval, so the run's own traces.h5 is kept).\n"
-        "--delta-x, --delta-h (model.type = lstm): up to 64 comma-separated delta\n"
+        "--delta-x, --delta-h (model.type = lstm or convlstm): up to 64 comma-separated delta\n"
         "thresholds >= 0 each (0 = exact), in place of model.delta_x / delta_h; every\n"
         "combination with the thresholds is tested (one row each, and one\n"
         "full-length pass per delta pair for accuracy_at_end). traces.h5 is at the\n"

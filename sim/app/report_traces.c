@@ -1,7 +1,7 @@
 /* report_traces.c — traces.h5 of a run or an eval: the RC outcome of every
  * test example and its first output spike (from the kept results), an SNN's
  * traced LIF populations (one more spike pass), the activations of the
- * output.trace_examples and, for a delta LSTM, their hidden events (one more
+ * output.trace_examples and, for a delta LSTM or ConvLSTM, their hidden events (one more
  * engine pass over those examples, not timed). The file's layout is
  * io/traces.h's. */
 #include <math.h>
@@ -84,11 +84,13 @@ static rc_traces *traces_open(const rc_app_setup *S, const char *dir, rc_err *er
     return tr;
 }
 
-/* A delta LSTM (model.delta_h > 0) writes the hidden events of its traced
- * examples: population hidden_events, one node per hidden unit. */
+/* A delta LSTM or ConvLSTM (model.delta_h > 0) writes the hidden events of
+ * its traced examples: population hidden_events, one node per hidden unit
+ * (ConvLSTM: per channel and position, node = channel·Hh·Ww + y·Ww + x, the
+ * layout of h). */
 static int hidden_events(const rc_app_setup *S)
 {
-    return S->net->s.core == RC_CORE_LSTM && S->delta_h > 0;
+    return S->net->s.core != RC_CORE_LIF && S->delta_h > 0;
 }
 
 /* Size, shape and node-id mapping of every population in the file: the
@@ -99,7 +101,11 @@ static rc_status describe_pops(const rc_app_setup *S, rc_traces *tr, uint32_t po
 {
     if (S->net->s.core != RC_CORE_LIF) {
         const int K = S->net->s.K;
-        const rc_traces_pop_shape o = { 1, { K == 1 ? 2 : K }, "class" }, h = { 1, { S->net->s.H }, "unit" };
+        const rc_convlstm_shape *cs = &S->net->s.conv;
+        const rc_traces_pop_shape o = { 1, { K == 1 ? 2 : K }, "class" },
+                                  h = S->net->s.core == RC_CORE_CONVLSTM
+                                          ? (rc_traces_pop_shape){ 3, { cs->C, cs->Hh, cs->Ww }, "channel,y,x" }
+                                          : (rc_traces_pop_shape){ 1, { S->net->s.H }, "unit" };
         rc_status st = rc_traces_describe(tr, "output", &o, err);
         if (!st && hidden_events(S)) st = rc_traces_describe(tr, "hidden_events", &h, err);
         if (!st && hidden_events(S)) st = rc_traces_add_events(tr, "hidden_events", 0, NULL, NULL, NULL, 0, err);

@@ -93,11 +93,12 @@ const rc_cfg_spec rc_spec[] = {
     { "model", "hidden", RC_CFG_INT, "0", 0, 65536, NULL,
       "LSTM hidden units (required for model.type = lstm; with another type only 0)" },
     { "model", "delta_x", RC_CFG_FLOAT, "0", 0, DBL_MAX, NULL,
-      "lstm: delta threshold on the input side: per example, an input channel sends its change to the gate "
-      "memory only when its value moved by at least this from the last value it sent; 0 = exact" },
+      "lstm, convlstm: delta threshold on the input side: per example, an input channel sends its change to the "
+      "gate memory only when its value moved by at least this from the last value it sent; 0 = exact" },
     { "model", "delta_h", RC_CFG_FLOAT, "0", 0, DBL_MAX, NULL,
-      "lstm: delta threshold on the recurrent side: a hidden unit sends its change (an event, one weight "
-      "column) only when h moved by at least this from the last value it sent; 0 = exact (dense recurrent product)" },
+      "lstm, convlstm: delta threshold on the recurrent side: a hidden unit sends its change (an event, one "
+      "weight column; convlstm: one k x k kernel per channel) only when h moved by at least this from the last "
+      "value it sent; 0 = exact (dense recurrent product)" },
     { "model", "channels", RC_CFG_INT, "20", 1, 4096, NULL,
       "convlstm: hidden channels C on the image-sized maps" },
     { "model", "kernel", RC_CFG_INT, "5", 1, 31, NULL,
@@ -315,11 +316,11 @@ const rc_cfg_spec rc_spec[] = {
       "write traces.h5 (SONATA spike report of the test set, RC outcomes, activations)" },
     { "output", "trace_layers", RC_CFG_STRING, "output", 0, 0, NULL,
       "comma-separated spiking populations written to traces.h5 /spikes (the LSTM models have one: output; "
-      "an SNN also has its LIF layers conv1, conv2, ..., fc1, ..., the last being output); a delta LSTM "
+      "an SNN also has its LIF layers conv1, conv2, ..., fc1, ..., the last being output); a delta (Conv)LSTM "
       "(model.delta_h > 0) also writes hidden_events, the hidden events of the trace_examples" },
     { "output", "trace_examples", RC_CFG_INT_LIST, "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19", 0, 1e12, NULL,
       "test examples (ascending ids) whose per-step activations go to traces.h5 /activations (and a delta "
-      "LSTM's hidden events to /spikes/hidden_events)" },
+      "(Conv)LSTM's hidden events to /spikes/hidden_events)" },
     { "output", "trace_after_spike", RC_CFG_BOOL, "false", 0, 0, NULL,
       "record activations after the first spike too (paper Figs. 1F-G), else until t_sp; an SNN's traced examples "
       "also keep their hidden and output spikes of every step to T" },

@@ -109,7 +109,7 @@ static rc_status trainer_init(trainer *t, const rc_run_args *a, rc_err *err)
     t->select_end = !strcmp(sel, "end") || (!strcmp(sel, "auto") && t->S.eos);
     t->select_last = !strcmp(sel, "last");
     t->cols = (rc_app_metrics_cols){ .with_end = t->select_end,
-                                     .with_hevents = t->S.net->s.core == RC_CORE_LSTM && t->S.delta_h > 0 };
+                                     .with_hevents = t->S.net->s.core != RC_CORE_LIF && t->S.delta_h > 0 };
     t->select_after = rc_cfg_get_float(cfg, "train.select_after");
     t->select_budget = rc_cfg_get_float(cfg, "train.select_max_spike_step");
     t->ck_every = rc_cfg_get_int(cfg, "output.checkpoint_every");
