@@ -31,6 +31,18 @@ static inline void tile_cell(float *a, int w, const float *cpr, float *cr, float
  * still gets the same separately rounded multiply and add in the same order
  * as the plain loop (C11 mode: no contraction into fma). */
 typedef float rc_v8 __attribute__((vector_size(32)));
+#define ACC8_LOAD(p)                                                                            \
+    do {                                                                                        \
+        memcpy(&s0, (p), 32); memcpy(&s1, (p) + 8, 32); memcpy(&s2, (p) + 16, 32);              \
+        memcpy(&s3, (p) + 24, 32); memcpy(&s4, (p) + 32, 32); memcpy(&s5, (p) + 40, 32);        \
+        memcpy(&s6, (p) + 48, 32); memcpy(&s7, (p) + 56, 32);                                  \
+    } while (0)
+#define ACC8_STORE(p)                                                                           \
+    do {                                                                                        \
+        memcpy((p), &s0, 32); memcpy((p) + 8, &s1, 32); memcpy((p) + 16, &s2, 32);              \
+        memcpy((p) + 24, &s3, 32); memcpy((p) + 32, &s4, 32); memcpy((p) + 40, &s5, 32);        \
+        memcpy((p) + 48, &s6, 32); memcpy((p) + 56, &s7, 32);                                  \
+    } while (0)
 
 static inline void scatter_cols(float *restrict a, int nr, int n, const int32_t *restrict col,
                                 const float *restrict val, const float *restrict W, size_t ld)
@@ -42,17 +54,17 @@ static inline void scatter_cols(float *restrict a, int nr, int n, const int32_t 
         }
         return;
     }
-    rc_v8 acc[8];
-    memcpy(acc, a, sizeof acc);
+    /* Eight named accumulators: as an array (acc[8] with an inner loop) gcc
+     * kept them on the stack, a load-add-store per vector and event. */
+    rc_v8 s0, s1, s2, s3, s4, s5, s6, s7;
+    ACC8_LOAD(a);
     for (int q = 0; q < n; q++) {
         const float v = val[q], *wc = W + (size_t)col[q] * ld;
-        for (int i = 0; i < 8; i++) {
-            rc_v8 w;
-            memcpy(&w, wc + 8 * i, sizeof w);
-            acc[i] += v * w;
-        }
+#define ADD_MUL(k) { rc_v8 w; memcpy(&w, wc + 8 * (k), sizeof w); s##k += v * w; }
+        ADD_MUL(0) ADD_MUL(1) ADD_MUL(2) ADD_MUL(3) ADD_MUL(4) ADD_MUL(5) ADD_MUL(6) ADD_MUL(7)
+#undef ADD_MUL
     }
-    memcpy(a, acc, sizeof acc);
+    ACC8_STORE(a);
 }
 
 /* Adds row r's input events (columns of w_ih, tile rb..rb+nr) into a. */
@@ -181,14 +193,16 @@ static inline void scatter_cols_fma(float *restrict a, int nr, int n, const int3
         }
         return;
     }
-    __m256 acc[8];
-    for (int i = 0; i < 8; i++) acc[i] = _mm256_loadu_ps(a + 8 * i);
+    rc_v8 s0, s1, s2, s3, s4, s5, s6, s7; /* named, as in scatter_cols */
+    ACC8_LOAD(a);
     for (int q = 0; q < n; q++) {
         const __m256 v = _mm256_set1_ps(val[q]);
         const float *wc = W + (size_t)col[q] * ld;
-        for (int i = 0; i < 8; i++) acc[i] = _mm256_fmadd_ps(v, _mm256_loadu_ps(wc + 8 * i), acc[i]);
+#define FMA(k) s##k = (rc_v8)_mm256_fmadd_ps(v, _mm256_loadu_ps(wc + 8 * (k)), (__m256)s##k);
+        FMA(0) FMA(1) FMA(2) FMA(3) FMA(4) FMA(5) FMA(6) FMA(7)
+#undef FMA
     }
-    for (int i = 0; i < 8; i++) _mm256_storeu_ps(a + 8 * i, acc[i]);
+    ACC8_STORE(a);
 }
 #else
 #define scatter_cols_fma scatter_cols
