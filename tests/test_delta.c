@@ -144,13 +144,7 @@ static double ref_example(const rc_net *net, const double *dp, const rc_events *
 }
 
 /* ---- fixture ------------------------------------------------------------ */
-typedef struct {
-    rc_dataset *ds;
-    rc_net *net;
-    rc_events ev[NEX];
-    int label[NEX];
-    double *dp;
-} fixture;
+#include "tests/deltafix.h"
 
 static void fx_init(fixture *fx, double wscale)
 {
@@ -168,45 +162,6 @@ static void fx_init(fixture *fx, double wscale)
         assert_int_equal(drift_get(fx->ds, RC_SPLIT_TRAIN, i, &fx->ev[i], &info), RC_OK);
         fx->label[i] = info.label;
     }
-}
-
-static void fx_free(fixture *fx)
-{
-    for (int i = 0; i < NEX; i++) rc_events_free(&fx->ev[i]);
-    free(fx->dp);
-    rc_net_free(fx->net);
-    free(fx->ds);
-}
-
-/* One training batch of all NEX examples on nt threads: results, gradients
- * (into grads, nparams floats) and the loss. */
-static double run_batch(fixture *fx, int nt, const rc_batch_opts *o, rc_example_result *res, float *grads)
-{
-    rc_err err;
-    rc_pool *pool = rc_pool_new(nt, RC_PLACE_SPREAD, &err);
-    assert_non_null(pool);
-    rc_engine *eng = rc_engine_new(fx->net, fx->ds, pool, NEX, &err);
-    assert_non_null(eng);
-    int64_t idx[NEX];
-    for (int i = 0; i < NEX; i++) idx[i] = i;
-    rc_net_zero_grad(fx->net);
-    if (rc_engine_batch(eng, RC_SPLIT_TRAIN, idx, NEX, o, res, NULL, &err)) fail_msg("%s", err.msg);
-    double L = 0;
-    for (int i = 0; i < NEX; i++) L += res[i].loss;
-    memcpy(grads, fx->net->grads, fx->net->nparams * sizeof *grads);
-    rc_engine_free(eng);
-    rc_pool_free(pool);
-    return L / NEX;
-}
-
-static double worst_rel(const float *a, const double *b, size_t n, size_t *at)
-{
-    double w = 0;
-    for (size_t i = 0; i < n; i++) {
-        const double e = fabs(a[i] - b[i]) / fmax(fabs(a[i]) + fabs(b[i]), 1e-3);
-        if (e > w) { w = e; *at = i; }
-    }
-    return w;
 }
 
 /* The engine's delta forward and straight-through gradient equal the
