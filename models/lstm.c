@@ -179,8 +179,9 @@ void rc_lstm_backward_weights(float *dw_ih, float *dw_hh, float *db_ih, float *d
 
 /* scatter_cols with fused multiply-adds where the CPU has them (-march):
  * the hidden events' path is new, with no earlier results to keep bit for
- * bit; an fma halves its arithmetic. Same order of events. (Tried: two
- * independent sums, even and odd events: no faster; the loads bound it.) */
+ * bit; an fma halves its arithmetic. Same order of events. (Tried, when the
+ * sums still lived on the stack: two independent sums, even and odd
+ * events: no faster.) */
 #ifdef __FMA__
 #include <immintrin.h>
 static inline void scatter_cols_fma(float *restrict a, int nr, int n, const int32_t *restrict col,

@@ -11,10 +11,8 @@
  * the row, and the gate memory M of an example stays at its batch slot,
  * never compacted (no thread moves another's rows). A row adds its events
  * as one sgemm over the im2col of its changes when at least a quarter of
- * its units sent one — the LSTM's share, kept for the same MAC ratio
- * (4C·k² per event against 4C·k²·C·P per row), not measured for this
- * scatter. The choice is per row, on its event count only, never on the
- * threads. And ∂W_x, which reads input events, gets x̂ as event lists. */
+ * its units sent one (RC_CONVLSTM_DELTA_DENSE_SHARE below, measured). The
+ * choice is per row, on its event count only, never on the threads. And ∂W_x, which reads input events, gets x̂ as event lists. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -33,6 +33,10 @@ typedef struct {
     int dense_input;          /* 1: a step whose rows carry events on ≥ 1/4 of
                                  the input channels runs the input product as
                                  sgemm (rc_step_input.x; LSTM only)          */
+    int m_by_slot;            /* 1: the delta path's M is indexed by batch
+                                 slot, never compacted (ConvLSTM); 0: by
+                                 current row (LSTM)                          */
+    const char *name;         /* "LSTM", "ConvLSTM" (error messages)         */
 } lstm_core;
 
 struct lstm_engine {
@@ -80,8 +84,6 @@ struct lstm_engine {
     double hev_macs;          /* MACs of one hidden event: 4H (LSTM), 4C·k²
                                  (ConvLSTM; taps outside the map included,
                                  as for input events)                       */
-    int m_by_slot;            /* 1: M is indexed by batch slot, never
-                                 compacted (ConvLSTM); 0: by current row     */
     float *mcur;              /* (B, 4H)   gate memory M of the current rows
                                            (ConvLSTM: of each slot, (P, 4C)) */
     float *dlt;               /* (B, H)    hidden events of the current step

@@ -75,7 +75,7 @@ static void lstm_bwd_weights(lstm_engine *e, int ith, int nth, int N, const rc_s
 }
 
 const lstm_core rc_engine_core_lstm = { lstm_init, lstm_fwd, lstm_bwd_gates, lstm_bwd_dh, lstm_bwd_weights,
-                                        rc_lstm_delta_alloc, rc_lstm_delta_start_lstm, rc_lstm_delta_step, 1 };
+                                        rc_lstm_delta_alloc, rc_lstm_delta_start_lstm, rc_lstm_delta_step, 1, 0, "LSTM" };
 
 /* ---- the ConvLSTM core ---------------------------------------------------- */
 
@@ -86,7 +86,6 @@ static int conv_init(lstm_engine *e)
     e->ntiles = rc_convlstm_ntiles(cs->C);
     e->tile_units = RC_CONVLSTM_TILE * cs->Hh * cs->Ww;
     e->hev_macs = 4.0 * cs->C * cs->k * cs->k;
-    e->m_by_slot = 1;
     e->nscratch = rc_convlstm_scratch_floats(cs);
     for (int i = 0; i < e->base.maxthreads; i++) e->scratch[i] = rc_engine_xcalloc(e->nscratch, sizeof(float), &fail);
     const size_t BT = (size_t)e->base.B * (size_t)e->base.T;
@@ -169,4 +168,5 @@ static void conv_bwd_weights(lstm_engine *e, int ith, int nth, int N, const rc_s
 }
 
 const lstm_core rc_engine_core_convlstm = { conv_init, conv_fwd, conv_bwd_gates, conv_bwd_dh, conv_bwd_weights,
-                                            rc_convlstm_delta_alloc, rc_convlstm_delta_start, NULL, 0 };
+                                            rc_convlstm_delta_alloc, rc_convlstm_delta_start, NULL, 0, 1,
+                                            "ConvLSTM" };

@@ -51,7 +51,7 @@ rc_status rc_lstm_delta_prepare(lstm_engine *e, const rc_batch_opts *o, rc_err *
     if (fail) {
         rc_lstm_delta_free(e);
         return rc_err_set(err, RC_ERR_NOMEM, "engine: cannot allocate the delta %s's buffers",
-                          e->m_by_slot ? "ConvLSTM" : "LSTM");
+                          e->core->name);
     }
     return RC_OK;
 }
@@ -166,7 +166,7 @@ void rc_lstm_delta_compact(lstm_engine *e, int ith, int t, size_t u0, size_t u1)
                (u1 - u0) * sizeof(float));
         /* M in place: p ≥ r (compaction is stable), so row p is still intact.
          * (A ConvLSTM's M stays at the example's slot.) */
-        if (p != r && !e->m_by_slot)
+        if (p != r && !e->core->m_by_slot)
             memcpy(e->mcur + (size_t)r * G4 + 4 * u0, e->mcur + (size_t)p * G4 + 4 * u0,
                    4 * (u1 - u0) * sizeof(float));
     }
