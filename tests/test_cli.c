@@ -77,6 +77,10 @@ static void test_config_errors(void **st)
         { "net_train_key", "[task]\nname = network\n[population.E]\nsize = 4\n", "--set train.lr=0.1", "train.lr", "no effect" },
         { "train_time_ms", "[task]\nname = spotting\n[model]\nhidden = 8\n[sim]\ntime_ms = 5\n", NULL, "sim.time_ms", "no effect" },
         { "train_instance", "[task]\nname = spotting\n[model]\nhidden = 8\n[population.E]\nsize = 4\n", NULL, "[population.E]", "no effect" },
+        /* Training augmentation is tmnist's; weight decay is a factor of lr. */
+        { "shift_spotting", "[task]\nname = spotting\n[model]\nhidden = 8\n[encoder]\nshift = 1\n", NULL, "encoder.shift", "no effect" },
+        { "drop_range", "[task]\nname = spotting\n[model]\nhidden = 8\n", "--set encoder.drop=0.95", "encoder.drop", "0.95" },
+        { "decay_range", "[task]\nname = spotting\n[model]\nhidden = 8\n[train]\nweight_decay = 2\n", NULL, ":6:", "weight_decay" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const bad_case *c = &cases[i];
@@ -166,6 +170,22 @@ static void test_run_and_thread_invariance(void **st)
 /* A tiny temporal-MNIST run on generated IDX files (class = which third of
  * the image is bright): the whole tmnist path, 1 vs 2 threads identical, and
  * a truncated image file refused with its name, exit 1, nothing written. */
+/* metrics.csv's train_loss column (the 5th), one value per line: what
+ * training computed, without the wall times. */
+static char *train_losses(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *out = calloc(1, 1 << 16), line[4096];
+    while (fgets(line, sizeof line, f)) {
+        char *c = line;
+        for (int k = 0; k < 4 && c; k++) c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL;
+        if (c && strlen(out) + 32 < (1 << 16)) strncat(out, c, strcspn(c, ",") + 1);
+    }
+    fclose(f);
+    return out;
+}
+
 static void test_tmnist_tiny(void **st)
 {
     (void)st;
@@ -192,6 +212,36 @@ static void test_tmnist_tiny(void **st)
     /* test.size is clamped to the 60 test images; 3 epochs of 200 images. */
     assert_non_null(strstr(a, "\"examples\": 60,"));
     assert_non_null(strstr(a, "\"examples\": 600,"));
+    free(a);
+    free(b);
+    /* Training augmentation, end to end: 1 and 2 threads identical, and the
+     * training differs from the plain run's. */
+    for (int nt = 1; nt <= 2; nt++) {
+        snprintf(args, sizeof args, "run '%s' --out '%s/au%d' --threads %d --set encoder.shift=2 --set encoder.drop=0.1",
+                 cfg, g_dir, nt, nt);
+        int rc = run_rcsim(args, err, sizeof err);
+        if (rc != 0) fail_msg("augmented run with %d threads failed (%d): %s", nt, rc, err);
+    }
+    snprintf(p1, sizeof p1, "%s/au1/summary.json", g_dir);
+    snprintf(p2, sizeof p2, "%s/au2/summary.json", g_dir);
+    a = load_summary_numbers(p1);
+    b = load_summary_numbers(p2);
+    assert_non_null(a);
+    assert_string_equal(a, b);
+    snprintf(p1, sizeof p1, "%s/tm1/metrics.csv", g_dir);
+    snprintf(p2, sizeof p2, "%s/au1/metrics.csv", g_dir);
+    char *ma = train_losses(p1), *mb = train_losses(p2);
+    assert_true(strlen(ma) > 20);
+    assert_true(strcmp(ma, mb) != 0);
+    free(mb);
+    /* Weight decay alone changes the training too. */
+    snprintf(args, sizeof args, "run '%s' --out '%s/wd' --threads 1 --set train.weight_decay=0.05", cfg, g_dir);
+    if (run_rcsim(args, err, sizeof err) != 0) fail_msg("weight-decay run failed: %s", err);
+    snprintf(p2, sizeof p2, "%s/wd/metrics.csv", g_dir);
+    mb = train_losses(p2);
+    assert_true(strcmp(ma, mb) != 0);
+    free(ma);
+    free(mb);
     free(a);
     free(b);
     /* The same through a ConvLSTM (2 channels, 3x3): 1 and 2 threads identical. */
