@@ -245,6 +245,23 @@ static void test_progress_and_reports(void **st)
     assert_null(strstr(s, "val_accuracy_at_end"));
     assert_null(strstr(s, ",,"));
     free(s);
+    /* A slow-regime floor no point meets: the last model (batch 8 of 8; the
+     * best-accuracy point would be kept without the floor), and why. */
+    assert_int_equal(rcsim_err(err, sizeof err, "run '%s' --out '%s/pr_floor' --set train.examples=256 "
+                               "--set train.select_min_spike_step=1e8", cfg, g_dir), 0);
+    snprintf(p, sizeof p, "%s/pr_floor/summary.json", g_dir);
+    s = rc_test_slurp(p, NULL);
+    assert_non_null(s);
+    assert_contains(s, "\"selected_by\": \"last model (no validation point met select_min_spike_step)\"");
+    assert_contains(s, "\"selected_batch\": 8\n");
+    free(s);
+    /* A floor above the budget: one error line, nothing written. */
+    assert_int_equal(rcsim_err(err, sizeof err, "run '%s' --out '%s/pr_bad' --set train.select_min_spike_step=3 "
+                               "--set train.select_max_spike_step=2", cfg, g_dir), 2);
+    assert_contains(err, "train.select_min_spike_step = 3 exceeds train.select_max_spike_step = 2");
+    assert_contains(err, cfg);
+    snprintf(p, sizeof p, "%s/pr_bad", g_dir);
+    assert_false(rc_test_exists(p));
     /* Within budget: the usual words. */
     assert_int_equal(rcsim_err(err, sizeof err, "run '%s' --out '%s/pr2'", cfg, g_dir), 0);
     snprintf(p, sizeof p, "%s/pr2/summary.json", g_dir);

@@ -173,12 +173,16 @@ static void json_train(rc_strbuf *sb, const rc_app_setup *S, const rc_app_outcom
     rc_sb_printf(sb, ",\n    \"steps_computed_fraction\": ");
     rc_sb_json_num(sb, ts->trained ? (double)ts->train_rows / ((double)ts->trained * S->T) : 0);
     rc_sb_printf(sb, ",\n    \"early_stopped\": %s", o->early_stop ? "true" : "false");
-    /* train.select_max_spike_step: a kept model over the budget is the last
-     * one, kept because no validation point met it. */
+    /* train.select_max/min_spike_step: a kept model outside the window is
+     * the last one, kept because no validation point met it. */
     const double budget = rc_cfg_get_float(S->cfg, "train.select_max_spike_step");
-    const int over = !o->select_last && budget > 0 && ts->best_batch > 0 && ts->best_val.mean_spike_step > budget;
+    const double floor_ = rc_cfg_get_float(S->cfg, "train.select_min_spike_step");
+    const double tsp = ts->best_val.mean_spike_step;
+    const int over = !o->select_last && ts->best_batch > 0 && ((budget > 0 && tsp > budget) || tsp < floor_);
     rc_sb_printf(sb, ",\n    \"selected_by\": \"%s\",\n    \"selected_batch\": %lld\n  },\n",
-                 o->select_last ? "last" : over ? "last model (no validation point met select_max_spike_step)"
+                 o->select_last ? "last"
+                 : over ? (budget > 0 && tsp > budget ? "last model (no validation point met select_max_spike_step)"
+                                                      : "last model (no validation point met select_min_spike_step)")
                  : o->select_end ? "validation accuracy_at_end" : "validation accuracy (RC-inference)",
                  (long long)ts->best_batch);
 }

@@ -179,6 +179,9 @@ const rc_cfg_spec rc_spec[] = {
     { "train", "select_max_spike_step", RC_CFG_FLOAT, "0", 0, 1e9, NULL,
       "latency budget for selection: only validation points whose mean spike step is at most "
       "this may be selected (0 = no budget; the last point is kept if none qualifies)" },
+    { "train", "select_min_spike_step", RC_CFG_FLOAT, "0", 0, 1e9, NULL,
+      "slow-regime floor for selection: only validation points whose mean spike step is at least "
+      "this may be selected (0 = no floor; the last point is kept if none qualifies)" },
     { "train", "stop_below_majority", RC_CFG_BOOL, "false", 0, 0, NULL,
       "early stopping (paper B.4): stop training at a validation point whose RC-inference accuracy is "
       "below the validation set's majority-class fraction, once the kept model was above it" },

@@ -54,7 +54,7 @@ typedef struct {
     FILE *mf;                    /* metrics.csv                                */
     double t_start;
     /* The schedule, from [train] and [output]. */
-    double lr0, clip, b1, b2, aeps, decay_at, decay, select_after, select_budget;
+    double lr0, clip, b1, b2, aeps, decay_at, decay, select_after, select_budget, select_floor;
     int64_t ntrain;              /* training set size; -1: a generator         */
     int64_t total, nbatches, val_every, val_size, ck_every;
     int select_end, select_last, stop_majority;
@@ -112,6 +112,11 @@ static rc_status trainer_init(trainer *t, const rc_run_args *a, rc_err *err)
                                      .with_hevents = t->S.net->s.core != RC_CORE_LIF && t->S.delta_h > 0 };
     t->select_after = rc_cfg_get_float(cfg, "train.select_after");
     t->select_budget = rc_cfg_get_float(cfg, "train.select_max_spike_step");
+    t->select_floor = rc_cfg_get_float(cfg, "train.select_min_spike_step");
+    if (t->select_budget > 0 && t->select_floor > t->select_budget)
+        return rc_err_set(err, RC_ERR_CONFIG, "%s: train.select_min_spike_step = %g exceeds "
+                          "train.select_max_spike_step = %g; expected a floor at most the budget",
+                          a->cfg_path, t->select_floor, t->select_budget);
     t->ck_every = rc_cfg_get_int(cfg, "output.checkpoint_every");
     t->stop_majority = rc_cfg_get_bool(cfg, "train.stop_below_majority");
     t->writer = rc_comm_rank() == 0;
@@ -249,7 +254,8 @@ static rc_status validate(trainer *t, int64_t b, rc_err *err)
     rc_status st = rc_app_evaluate(&ev, RC_SPLIT_VAL, t->val_size, !t->select_end, &vm, NULL, NULL, err);
     if (st) return st;
     const double score = t->select_end ? vm.accuracy_at_end : vm.accuracy;
-    const int in_budget = t->select_budget <= 0 || vm.mean_spike_step <= t->select_budget;
+    const int in_budget = (t->select_budget <= 0 || vm.mean_spike_step <= t->select_budget)
+                          && vm.mean_spike_step >= t->select_floor;
     const int eligible = ((double)(b + 1) >= t->select_after * (double)t->nbatches && in_budget)
                          || (b + 1 == t->nbatches && ts->best_batch == 0);
     const int is_best = eligible && (t->select_last || score > ts->best_score);
