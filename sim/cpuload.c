@@ -96,7 +96,7 @@ static int own_threads(own_thread *out, int cap)
     return n;
 }
 
-int rc_topo_restrict_idle(rc_topo *t, int window_ms)
+int rc_topo_restrict_idle(rc_topo *t, int window_ms, int min_cores)
 {
     if (!t->host || t->nunits < 2) return 0;
     enum { CAP = 4096, OWN = 256 };
@@ -124,18 +124,27 @@ int rc_topo_restrict_idle(rc_topo *t, int window_ms)
     const int n = busy ? rc_cpu_busy_from_stat(s0, s1, own_text, busy, CAP) : 0;
     free(s0);
     free(s1);
+    const int excluded = busy ? rc_topo_restrict_busy(t, busy, n, min_cores) : 0;
+    free(busy);
+    return excluded;
+}
+
+int rc_topo_restrict_busy(rc_topo *t, const int *busy, int n, int min_cores)
+{
     int excluded = 0;
     hwloc_bitmap_t idle = hwloc_bitmap_dup(hwloc_topology_get_topology_cpuset(t->h));
     if (idle) {
         for (int c = 0; c < n; c++)
             if (busy[c] && hwloc_bitmap_isset(idle, (unsigned)c)) { hwloc_bitmap_clr(idle, (unsigned)c); excluded++; }
-        /* All busy: keep the machine (one thread per core, as before). */
-        if (excluded && !hwloc_bitmap_iszero(idle) && hwloc_topology_restrict(t->h, idle, 0) == 0)
+        /* All busy, or fewer idle cores than the threads asked for: keep the
+         * machine (one thread per core, as before). */
+        const int idle_cores = hwloc_get_nbobjs_inside_cpuset_by_type(t->h, idle, HWLOC_OBJ_CORE);
+        if (excluded && !hwloc_bitmap_iszero(idle) && idle_cores >= (min_cores > 1 ? min_cores : 1)
+            && hwloc_topology_restrict(t->h, idle, 0) == 0)
             rc_topo_recount(t);
         else
             excluded = 0;
         hwloc_bitmap_free(idle);
     }
-    free(busy);
     return excluded;
 }

@@ -361,10 +361,14 @@ rc_pool *rc_pool_new(int nthreads, rc_placement place, rc_err *err)
     {
         rc_err terr = { "" };
         rc_topo_new(&pool->rtopo, NULL, "thread pool", &terr);
-        /* sim.threads = 0: one thread per idle core (RCSIM_IDLE_PROBE=0 turns the probe off). */
+        /* sim.threads = 0: one thread per idle core. Fewer threads than
+         * cores: pinned to idle cores where there are enough, so two
+         * one-thread runs do not share core 0 while core 1 idles.
+         * RCSIM_IDLE_PROBE=0 turns the probe off. */
         const char *probe = getenv("RCSIM_IDLE_PROBE");
-        if (!nthreads && pool->rtopo && rc_comm_size() == 1 && !(probe && !strcmp(probe, "0")))
-            pool->idle_excluded = rc_topo_restrict_idle(pool->rtopo, 50);
+        if (pool->rtopo && rc_comm_size() == 1 && !(probe && !strcmp(probe, "0"))
+            && (!nthreads || nthreads < rc_topo_ncores(pool->rtopo)))
+            pool->idle_excluded = rc_topo_restrict_idle(pool->rtopo, 50, nthreads);
         pool->topo = rc_topo_hwloc(pool->rtopo);
     }
     pool->ncores = pool->topo ? rc_pool_count_cores(pool->topo) : rc_hw_ncores();

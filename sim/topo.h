@@ -60,13 +60,18 @@ int rc_topo_nnuma(const rc_topo *t);   /* >= 1: a machine without NUMA info has 
 int rc_topo_ncores(const rc_topo *t);  /* >= 1 */
 int rc_topo_npus(const rc_topo *t);    /* >= 1 */
 
-/* sim.threads = 0 on a shared machine: samples /proc/stat twice,
- * window_ms apart (the caller sleeps in between, so its own work does not
- * count), and cuts this machine's topology down to the CPUs that were idle
- * at least half of the window, so the automatic thread count and placement
- * use only those. Nothing when all or none are busy, for a non-host
- * topology or a single core. Returns the number of CPUs left out. */
-int rc_topo_restrict_idle(rc_topo *t, int window_ms);
+/* A shared machine: samples /proc/stat twice, window_ms apart (the caller
+ * sleeps in between, so its own work does not count), and cuts this
+ * machine's topology down to the CPUs that were idle at least half of the
+ * window, so the automatic thread count (sim.threads = 0) and the placement
+ * of an explicit count use only those. Nothing when all or none are busy,
+ * when fewer than min_cores whole cores are idle, for a non-host topology
+ * or a single core. Returns the number of CPUs left out. */
+int rc_topo_restrict_idle(rc_topo *t, int window_ms, int min_cores);
+/* The cut itself, for any topology: busy[c] = 1 leaves OS CPU c out
+ * (c < n), unless fewer than min_cores cores are wholly idle or none is
+ * busy. Returns the number of CPUs left out (0: topology unchanged). */
+int rc_topo_restrict_busy(rc_topo *t, const int *busy, int n, int min_cores);
 
 /* The rule, for tests: two /proc/stat texts; busy[c] = 1 when CPU c spent
  * more than half of the time between them outside idle and iowait, less

@@ -230,6 +230,35 @@ static void test_host_binding(void **state)
 
 /* The busy-CPU rule of sim.threads = 0, on hand-made /proc/stat texts:
  * busy = (user+nice+system+irq+softirq+steal) delta > half the total delta. */
+/* The cut to idle CPUs: on 4 cores x 2 PUs with core 0 and one PU of
+ * core 1 busy, two cores are wholly idle. Asking for 3 leaves the machine
+ * as it is (the threads would otherwise share cores); asking for 2 (or the
+ * automatic count, 0) leaves the 3 busy PUs out. */
+static void test_restrict_busy(void **state)
+{
+    (void)state;
+    const int busy[8] = { 1, 1, 1, 0, 0, 0, 0, 0 };
+    rc_topo *t = topo("synthetic:pack:1 numa:1 core:4 pu:2");
+    assert_int_equal(rc_topo_restrict_busy(t, busy, 8, 3), 0);
+    assert_int_equal(rc_topo_ncores(t), 4);
+    assert_int_equal(rc_topo_npus(t), 8);
+    assert_int_equal(rc_topo_restrict_busy(t, busy, 8, 2), 3);
+    assert_int_equal(rc_topo_npus(t), 5);
+    assert_int_equal(rc_topo_ncores(t), 3);
+    rc_topo_free(t);
+    t = topo("synthetic:pack:1 numa:1 core:4 pu:2");
+    assert_int_equal(rc_topo_restrict_busy(t, busy, 8, 0), 3);
+    assert_int_equal(rc_topo_npus(t), 5);
+    rc_topo_free(t);
+    /* Nothing busy, or everything: unchanged. */
+    const int none[8] = { 0 }, all[8] = { 1, 1, 1, 1, 1, 1, 1, 1 };
+    t = topo("synthetic:pack:1 numa:1 core:4 pu:2");
+    assert_int_equal(rc_topo_restrict_busy(t, none, 8, 1), 0);
+    assert_int_equal(rc_topo_restrict_busy(t, all, 8, 0), 0);
+    assert_int_equal(rc_topo_npus(t), 8);
+    rc_topo_free(t);
+}
+
 static void test_cpu_busy_from_stat(void **state)
 {
     (void)state;
@@ -646,6 +675,7 @@ int main(void)
         cmocka_unit_test(test_host),
         cmocka_unit_test(test_host_binding),
         cmocka_unit_test(test_cpu_busy_from_stat),
+        cmocka_unit_test(test_restrict_busy),
         cmocka_unit_test(test_one_node),
         cmocka_unit_test(test_two_sockets),
         cmocka_unit_test(test_smt_and_oversubscription),
