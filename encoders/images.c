@@ -16,6 +16,7 @@
  * and however often it is visited (a training image gets the same train
  * every epoch). Cost: T·npix draws per example. */
 #include <stdlib.h>
+#include <string.h>
 #include "encoders/images.h"
 #include "base/rng.h"
 
@@ -27,6 +28,7 @@ typedef struct {
     int64_t ntrain, nval, ntest;
     int rows, cols, shift; /* training augmentation (rc_images_set_aug) */
     double drop;
+    int16_t step_of[256]; /* rc_latency_step of each pixel value */
 } image_priv;
 
 /* The pixels and label of example `index` of a split: validation is the last
@@ -95,9 +97,10 @@ static rc_status latency_get(const rc_dataset *ds, rc_split split, int64_t index
      * pass for the steps and counts, one to place, O(npix + T). */
     RC_ASSERT(p->T <= 4096 && p->npix <= 65536);
     int16_t step[65536];
-    int start[4097] = { 0 };
+    int start[4097];
+    memset(start, 0, (size_t)(p->T + 1) * sizeof *start);
     for (int k = 0; k < p->npix; k++) {
-        step[k] = (int16_t)rc_latency_step(img[k], p->T, p->zero_last);
+        step[k] = p->step_of[img[k]];
         if (step[k] >= 0) start[step[k] + 1]++;
     }
     for (int t = 0; t < p->T; t++) start[t + 1] += start[t];
@@ -149,6 +152,7 @@ static rc_dataset *image_new(uint64_t seed, int T, int zero_last, int npix, int 
     image_priv *p = calloc(1, sizeof *p);
     if (p) *p = (image_priv){ .T = T, .zero_last = zero_last, .npix = npix, .trp = train_pix, .trl = train_lab,
                                 .tep = test_pix, .tel = test_lab, .ntrain = ntrain, .nval = nval, .ntest = ntest };
+    for (int v = 0; p && v < 256; v++) p->step_of[v] = (int16_t)rc_latency_step(v, T, zero_last);
     rc_dataset *ds = rc_dataset_new("tmnist", T, npix, nclass, seed, get, image_free, p);
     if (!ds) {
         free(train_pix); free(train_lab); free(test_pix); free(test_lab);

@@ -30,6 +30,54 @@ void rc_dense_forward(float *out, const float *in, const float *W, const float *
     }
 }
 
+/* Rows four at a time, sixteen outputs per vector: lane q of a row's
+ * accumulator takes b[o+q], then + wt[i][o+q]·in[i] for i in order, each
+ * product and sum rounded on its own (C11 mode: no contraction into fma),
+ * exactly as rc_dense_forward. The four rows are independent chains, so
+ * the adds' latency is hidden; wt's row-major (nin, npad) layout makes the
+ * sixteen weights of one input one load. */
+typedef float rc_v16 __attribute__((vector_size(64)));
+
+void rc_dense_forward_rows(float *const *out, const float *const *in, int nrows, const float *wt,
+                           const float *b, int nin, int nout)
+{
+    const int npad = rc_dense_pad(nout);
+    for (int r0 = 0; r0 < nrows; r0 += 4) {
+        const int nr = nrows - r0 < 4 ? nrows - r0 : 4;
+        /* Missing rows of a group of four repeat its first; never stored. */
+        const float *x0 = in[r0], *x1 = in[r0 + (nr > 1)], *x2 = in[r0 + 2 * (nr > 2)], *x3 = in[r0 + 3 * (nr > 3)];
+        for (int ob = 0; ob < npad; ob += 16) {
+            const int w = nout - ob < 16 ? nout - ob : 16;
+            float bias[16] = { 0 };
+            memcpy(bias, b + ob, (size_t)w * sizeof *bias);
+            rc_v16 a0, a1, a2, a3;
+            memcpy(&a0, bias, sizeof a0);
+            a1 = a2 = a3 = a0;
+            const float *wc = wt + ob;
+            for (int i = 0; i < nin; i++, wc += npad) {
+                rc_v16 wv;
+                memcpy(&wv, wc, sizeof wv);
+                a0 += wv * x0[i];
+                a1 += wv * x1[i];
+                a2 += wv * x2[i];
+                a3 += wv * x3[i];
+            }
+            const rc_v16 *acc[4] = { &a0, &a1, &a2, &a3 };
+            for (int r = 0; r < nr; r++) memcpy(out[r0 + r] + ob, acc[r], (size_t)w * sizeof(float));
+        }
+    }
+}
+
+void rc_dense_transpose(float *wt, const float *W, int nin, int nout)
+{
+    const int npad = rc_dense_pad(nout);
+    for (int i = 0; i < nin; i++) {
+        float *row = wt + (size_t)i * npad;
+        for (int o = 0; o < nout; o++) row[o] = W[(size_t)o * nin + i];
+        for (int o = nout; o < npad; o++) row[o] = 0.0f;
+    }
+}
+
 void rc_dense_backward(float *din, float *dW, float *db, const float *dout,
                        const float *in, const float *W, int nin, int nout)
 {

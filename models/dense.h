@@ -15,6 +15,15 @@
 
 void rc_dense_forward(float *out, const float *in, const float *W, const float *b,
                       int nin, int nout);
+/* The same for nrows rows at once (out[r], in[r]), from the weights
+ * transposed by rc_dense_transpose: wt (nin, rc_dense_pad(nout)),
+ * row-major, zero-padded. Every output is bit-identical to
+ * rc_dense_forward's (same products and sums in the same order); several
+ * rows and outputs run side by side. */
+static inline int rc_dense_pad(int nout) { return (nout + 15) / 16 * 16; }
+void rc_dense_transpose(float *wt, const float *W, int nin, int nout);
+void rc_dense_forward_rows(float *const *out, const float *const *in, int nrows, const float *wt,
+                           const float *b, int nin, int nout);
 /* din (nin) is overwritten (may be NULL); dW, db accumulate. */
 void rc_dense_backward(float *din, float *dW, float *db, const float *dout,
                        const float *in, const float *W, int nin, int nout);

@@ -213,6 +213,50 @@ void rc_net_head_forward(const rc_net *net, const float *h, float *z, float *act
     }
 }
 
+size_t rc_net_head_t_floats(const rc_net *net)
+{
+    size_t n = 0;
+    for (int l = 0; l < net->nlayers; l++) n += (size_t)net->hin[l] * (size_t)rc_dense_pad(net->hout[l]);
+    return n;
+}
+
+void rc_net_head_transpose(const rc_net *net, float *ht)
+{
+    for (int l = 0; l < net->nlayers; l++) {
+        rc_dense_transpose(ht, net->params + net->hw[l], net->hin[l], net->hout[l]);
+        ht += (size_t)net->hin[l] * (size_t)rc_dense_pad(net->hout[l]);
+    }
+}
+
+void rc_net_head_forward_rows(const rc_net *net, const float *ht, const float *h, size_t hstride, int nrows,
+                              float *z, float *acts, size_t astride)
+{
+    RC_ASSERT(acts || net->nlayers == 1);
+    enum { CHUNK = 64 };
+    const float *in[CHUNK];
+    float *out[CHUNK];
+    for (int c0 = 0; c0 < nrows; c0 += CHUNK) {
+        const int nc = nrows - c0 < CHUNK ? nrows - c0 : CHUNK;
+        for (int r = 0; r < nc; r++) in[r] = h + (size_t)(c0 + r) * hstride;
+        const float *wt = ht;
+        size_t aoff = 0;
+        for (int l = 0; l < net->nlayers; l++) {
+            const int last = l == net->nlayers - 1;
+            for (int r = 0; r < nc; r++)
+                out[r] = last ? z + (size_t)(c0 + r) * (size_t)net->s.K : acts + (size_t)(c0 + r) * astride + aoff;
+            rc_dense_forward_rows(out, in, nc, wt, net->params + net->hb[l], net->hin[l], net->hout[l]);
+            if (!last) {
+                for (int r = 0; r < nc; r++) {
+                    rc_relu_forward(out[r], net->hout[l]);
+                    in[r] = out[r];
+                }
+                aoff += (size_t)net->hout[l];
+            }
+            wt += (size_t)net->hin[l] * (size_t)rc_dense_pad(net->hout[l]);
+        }
+    }
+}
+
 void rc_net_head_backward(rc_net *net, const float *h, const float *acts,
                           const float *dz, float *dh, float *scratch)
 {

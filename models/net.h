@@ -82,6 +82,15 @@ double rc_net_dense_step_macs(const rc_net *net);
  * z (K) and, if acts is not NULL, each hidden head layer's ReLU output into
  * acts (sum of head widths). */
 void rc_net_head_forward(const rc_net *net, const float *h, float *z, float *acts);
+/* The same for nrows examples at once (row r: h + r·hstride, z + r·K,
+ * acts + r·astride; acts may be NULL only without hidden head layers),
+ * bit-identical to rc_net_head_forward row by row. ht holds the head's
+ * weights transposed by rc_net_head_transpose (rc_net_head_t_floats
+ * floats), refreshed whenever the parameters change. */
+size_t rc_net_head_t_floats(const rc_net *net);
+void rc_net_head_transpose(const rc_net *net, float *ht);
+void rc_net_head_forward_rows(const rc_net *net, const float *ht, const float *h, size_t hstride, int nrows,
+                              float *z, float *acts, size_t astride);
 /* Head backward for one example: given dz, accumulates head grads into
  * net->grads and writes dh (H). acts from rc_net_head_forward; scratch has
  * 2·rc_net_head_width floats. */

@@ -69,7 +69,7 @@ static void lstm_free(rc_engine *base)
     free(e->act_all); free(e->c_all); free(e->hp_all); free(e->cp_all);
     free(e->dgate_all); free(e->hcur); free(e->dh); free(e->dcn); free(e->dhp);
     free(e->dcp); free(e->inj); free(e->lstep); free(e->pbuf); free(e->dz);
-    free(e->zall); free(e->hacts_all); free(e->hscratch);
+    free(e->zall); free(e->hacts_all); free(e->hscratch); free(e->headT);
     if (e->scratch)
         for (int i = 0; i < base->maxthreads; i++) free(e->scratch[i]);
     free(e->scratch);
@@ -120,6 +120,7 @@ static int alloc_buffers(lstm_engine *e)
     e->zall = rc_engine_xcalloc(B * (size_t)K, sizeof(float), &fail);
     e->hacts_all = rc_engine_xcalloc(B * (size_t)e->hsum, sizeof(float), &fail);
     e->hscratch = rc_engine_xcalloc(2 * (size_t)W, sizeof(float), &fail);
+    e->headT = rc_engine_xcalloc(rc_net_head_t_floats(net), sizeof(float), &fail);
     e->scratch = rc_engine_xcalloc(nt, sizeof(float *), &fail);
     e->tb = rc_engine_xcalloc(nt + 1, sizeof(size_t), &fail);
     e->own_lo = rc_engine_xcalloc(nt, sizeof(size_t), &fail);
@@ -330,13 +331,14 @@ static void forward_pass(lstm_engine *e, int ith, int nth, int k0, int k1, size_
         /* Barrier: h_t of all units is complete before the head reads it. */
         rc_pool_barrier(e->base.pool);
         /* Head forward, rows split across threads (a ConvLSTM's head reads
-         * C·28·28 units per row); each row is computed whole by one thread. */
+         * C·28·28 units per row); each row is computed whole by one thread,
+         * several rows side by side from the transposed weights. */
         {
             size_t h0, h1;
             rc_partition((size_t)n, ith, nth, &h0, &h1);
-            for (size_t r = h0; r < h1; r++)
-                rc_net_head_forward(net, e->hcur + r * (size_t)H, e->zall + r * (size_t)net->s.K,
-                                    e->hacts_all + r * (size_t)e->hsum);
+            rc_net_head_forward_rows(net, e->headT, e->hcur + h0 * (size_t)H, (size_t)H, (int)(h1 - h0),
+                                     e->zall + h0 * (size_t)net->s.K, e->hacts_all + h0 * (size_t)e->hsum,
+                                     (size_t)e->hsum);
         }
         /* Barrier: every row's logits exist before the spike decisions. */
         rc_pool_barrier(e->base.pool);
@@ -421,6 +423,7 @@ static void batch_fn(void *arg, int ith, int nth)
         e->nth_run = nth;
         set_step_inputs(e, 0);
         e->tmax = 0;
+        rc_net_head_transpose(e->base.net, e->headT); /* the parameters change between batches */
     }
     /* Barrier: step 0's inputs are listed. */
     rc_pool_barrier(b->pool);

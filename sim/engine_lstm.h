@@ -76,6 +76,7 @@ struct lstm_engine {
     float *zall;              /* (B, K)    logits of the current step      */
     float *hacts_all;         /* (B, hsum) head activations, current step  */
     float *hscratch;          /* 2·head width                              */
+    float *headT;             /* head weights transposed, this batch's      */
     int tmax;                 /* last step computed in this batch          */
     /* Delta LSTM (rc_engine_lstm_opts.delta_x/delta_h), allocated at the
      * first batch that uses it (sim/engine_lstm_delta.c). */
