@@ -29,6 +29,9 @@ typedef struct {
     int rows, cols, shift; /* training augmentation (rc_images_set_aug) */
     double drop;
     int16_t step_of[256]; /* rc_latency_step of each pixel value */
+    /* Latency encoding: the validation and test examples' events, encoded
+     * once (they are never augmented), indexed by split. */
+    struct { int64_t *base; int *off; int32_t *ch; } cache[RC_SPLIT_TEST + 1];
 } image_priv;
 
 /* The pixels and label of example `index` of a split: validation is the last
@@ -82,8 +85,30 @@ static const uint8_t *augment(const rc_dataset *ds, const uint8_t *img, int64_t 
     return out;
 }
 
+static rc_status latency_encode(const rc_dataset *ds, rc_split split, int64_t index,
+                                rc_events *ev, rc_example_info *info);
+
 static rc_status latency_get(const rc_dataset *ds, rc_split split, int64_t index,
                              rc_events *ev, rc_example_info *info)
+{
+    const image_priv *p = ds->priv;
+    if (split == RC_SPLIT_TRAIN || !p->cache[split].base) return latency_encode(ds, split, index, ev, info);
+    (void)image_lookup(p, split, index, &info->label);
+    info->earliest = -1;
+    rc_status st = rc_events_reset(ev, p->T);
+    const int64_t b = p->cache[split].base[index];
+    const int n = (int)(p->cache[split].base[index + 1] - b);
+    if (st || (st = rc_events_reserve(ev, n))) return st;
+    memcpy(ev->off, p->cache[split].off + (size_t)index * (size_t)(p->T + 1), (size_t)(p->T + 1) * sizeof *ev->off);
+    memcpy(ev->ch, p->cache[split].ch + b, (size_t)n * sizeof *ev->ch);
+    for (int i = 0; i < n; i++) ev->val[i] = 1.0f;
+    ev->nev = n;
+    return RC_OK;
+}
+
+/* Encodes example `index` of a split from its pixels. */
+static rc_status latency_encode(const rc_dataset *ds, rc_split split, int64_t index,
+                                rc_events *ev, rc_example_info *info)
 {
     const image_priv *p = ds->priv;
     const uint8_t *img = image_lookup(p, split, index, &info->label);
@@ -143,6 +168,49 @@ static void image_free(rc_dataset *ds)
 {
     image_priv *p = ds->priv;
     free(p->trp); free(p->trl); free(p->tep); free(p->tel);
+    for (int s = 0; s <= RC_SPLIT_TEST; s++) {
+        free(p->cache[s].base); free(p->cache[s].off); free(p->cache[s].ch);
+    }
+}
+
+/* The validation and test events, encoded once. Without memory for them
+ * the examples are encoded on each use, as training examples are. */
+static void latency_cache(rc_dataset *ds)
+{
+    image_priv *p = ds->priv;
+    const rc_split splits[2] = { RC_SPLIT_VAL, RC_SPLIT_TEST };
+    rc_events ev = { 0 };
+    rc_example_info info;
+    for (int k = 0; k < 2; k++) {
+        const rc_split sp = splits[k];
+        const int64_t n = ds->size[sp];
+        int64_t *base = malloc((size_t)(n + 1) * sizeof *base);
+        int *off = malloc((size_t)n * (size_t)(p->T + 1) * sizeof *off);
+        int32_t *ch = NULL;
+        int64_t used = 0, cap = 0;
+        int ok = base && off;
+        for (int64_t i = 0; ok && i < n; i++) {
+            ok = latency_encode(ds, sp, i, &ev, &info) == RC_OK;
+            if (ok && used + ev.nev > cap) {
+                cap = 2 * (used + ev.nev) + 1024;
+                int32_t *nch = realloc(ch, (size_t)cap * sizeof *ch);
+                ok = nch != NULL;
+                if (ok) ch = nch;
+            }
+            if (!ok) break;
+            base[i] = used;
+            memcpy(off + (size_t)i * (size_t)(p->T + 1), ev.off, (size_t)(p->T + 1) * sizeof *off);
+            memcpy(ch + used, ev.ch, (size_t)ev.nev * sizeof *ch);
+            used += ev.nev;
+        }
+        if (ok) {
+            base[n] = used;
+            p->cache[sp].base = base; p->cache[sp].off = off; p->cache[sp].ch = ch;
+        } else {
+            free(base); free(off); free(ch);
+        }
+    }
+    rc_events_free(&ev);
 }
 
 static rc_dataset *image_new(uint64_t seed, int T, int zero_last, int npix, int nclass, get_fn get,
@@ -168,8 +236,10 @@ rc_dataset *rc_latency_new(uint64_t seed, int T, int zero_last, int npix, int nc
                            uint8_t *train_pix, uint8_t *train_lab, int64_t ntrain, int64_t nval,
                            uint8_t *test_pix, uint8_t *test_lab, int64_t ntest)
 {
-    return image_new(seed, T, zero_last, npix, nclass, latency_get, train_pix, train_lab, ntrain, nval,
-                     test_pix, test_lab, ntest);
+    rc_dataset *ds = image_new(seed, T, zero_last, npix, nclass, latency_get, train_pix, train_lab, ntrain, nval,
+                               test_pix, test_lab, ntest);
+    if (ds) latency_cache(ds);
+    return ds;
 }
 
 rc_dataset *rc_rate_new(uint64_t seed, int T, int npix, int nclass,

@@ -1,6 +1,7 @@
 /* test_encoders.c — event streams and the synthetic tasks against brute force. */
 #include "tests/testutil.h"
 #include <string.h>
+#include "base/rng.h"
 #include "encoders/images.h"
 #include "encoders/spotting.h"
 #include "encoders/twoseq.h"
@@ -178,6 +179,64 @@ static void test_latency_events(void **st)
     rc_dataset_free(ds);
 }
 
+/* Every split's events against a reference built from the pixels (step by
+ * rc_latency_step, then pixel order), value 1, for random images: the
+ * validation and test examples come from a cache encoded at creation, the
+ * training ones are encoded on each call; both must be these events. Read
+ * in a scrambled order into one reused rc_events. */
+static void test_latency_all_splits(void **st)
+{
+    (void)st;
+    const int npix = 50, ntrain = 40, nval = 15, ntest = 20;
+    for (int cfg = 0; cfg < 2; cfg++) {
+        const int T = cfg ? 7 : 10, zl = cfg;
+        uint8_t *trp = malloc((size_t)ntrain * npix), *trl = malloc(ntrain), *tep = malloc((size_t)ntest * npix);
+        uint8_t *tel = malloc(ntest);
+        assert_non_null(trp); assert_non_null(trl); assert_non_null(tep); assert_non_null(tel);
+        for (int i = 0; i < ntrain * npix; i++) trp[i] = rc_uniform(3, 1, (uint64_t)i, 0) < 0.6 ? 0 : (uint8_t)(rc_uniform(3, 2, (uint64_t)i, 0) * 256);
+        for (int i = 0; i < ntest * npix; i++) tep[i] = rc_uniform(4, 1, (uint64_t)i, 0) < 0.6 ? 0 : (uint8_t)(rc_uniform(4, 2, (uint64_t)i, 0) * 256);
+        for (int i = 0; i < ntrain; i++) trl[i] = (uint8_t)(i % 10);
+        for (int i = 0; i < ntest; i++) tel[i] = (uint8_t)((i * 3) % 10);
+        uint8_t *ref_tr = malloc((size_t)ntrain * npix), *ref_te = malloc((size_t)ntest * npix);
+        memcpy(ref_tr, trp, (size_t)ntrain * npix);
+        memcpy(ref_te, tep, (size_t)ntest * npix);
+        rc_dataset *ds = rc_latency_new(5, T, zl, npix, 10, trp, trl, ntrain, nval, tep, tel, ntest);
+        assert_non_null(ds);
+        rc_events ev = { 0 };
+        rc_example_info info;
+        int checked = 0;
+        for (int sp = 0; sp < 3; sp++) {
+            const int64_t n = ds->size[sp];
+            for (int64_t j = 0; j < n; j++) {
+                const int64_t i = (j * 7 + 3) % n; /* scrambled */
+                const uint8_t *img = sp == RC_SPLIT_TEST ? ref_te + i * npix
+                                   : ref_tr + (sp == RC_SPLIT_VAL ? ntrain - nval + i : i) * npix;
+                assert_int_equal(ds->get(ds, (rc_split)sp, i, &ev, &info), RC_OK);
+                assert_int_equal(info.label, sp == RC_SPLIT_TEST ? (int)((i * 3) % 10)
+                                             : (int)((sp == RC_SPLIT_VAL ? ntrain - nval + i : i) % 10));
+                int k = 0;
+                for (int t = 0; t < T; t++) {
+                    assert_int_equal(ev.off[t], k);
+                    for (int q = 0; q < npix; q++)
+                        if (rc_latency_step(img[q], T, zl) == t) {
+                            assert_true(k < ev.nev);
+                            assert_int_equal(ev.ch[k], q);
+                            assert_true(ev.val[k] == 1.0f);
+                            k++;
+                        }
+                }
+                assert_int_equal(ev.off[T], k);
+                assert_int_equal(ev.nev, k);
+                checked++;
+            }
+        }
+        assert_int_equal(checked, ntrain + ntest);
+        rc_events_free(&ev);
+        rc_dataset_free(ds);
+        free(ref_tr); free(ref_te);
+    }
+}
+
 /* Rate code: each pixel spikes at each step with probability v/255; the same
  * (split, index) gives the same train, other indices or seeds other trains;
  * dark pixels never spike, v = 255 always does. */
@@ -304,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_twoseq_stats),
         cmocka_unit_test(test_latency_steps),
         cmocka_unit_test(test_latency_events),
+        cmocka_unit_test(test_latency_all_splits),
         cmocka_unit_test(test_rate_events),
         cmocka_unit_test(test_latency_augment),
     };
