@@ -277,6 +277,28 @@ static void test_run_and_eval(void **st)
         assert_true(csv_field(lines2[r], 10) == 0);
         assert_true(csv_field(lines2[r], 11) == 0.1);
     }
+    /* --no-end: the same rows, with accuracy_at_end (field 5) empty and
+     * no full-length pass; every other field but examples_per_s (6) equal. */
+    rc = rc_test_rcsim_err(g_dir, err, sizeof err, "eval '%s' --model '%s/d/model.h5' --out '%s/d/e4' --thresholds 0.7,0.8,0.9 "
+                           "--no-end", cfg, g_dir, g_dir);
+    if (rc) fail_msg("eval --no-end failed (%d): %s", rc, err);
+    snprintf(p, sizeof p, "%s/d/e4/tradeoff.csv", g_dir);
+    char *text4, *lines4[20];
+    assert_int_equal(read_lines(p, &text4, lines4, 20), 4);
+    assert_string_equal(lines4[0], TRADEOFF_HEAD);
+    for (int r = 1; r < 4; r++) {
+        const char *a = lines2[r], *b = lines4[r];
+        for (int f = 0; f < 15; f++) {
+            const size_t la = strcspn(a, ","), lb = strcspn(b, ",");
+            if (f == 5) {
+                if (lb != 0 || la == 0) fail_msg("row %d accuracy_at_end: '%.*s' (--no-end) against '%.*s'", r, (int)lb, b, (int)la, a);
+            } else if (f != 6 && (la != lb || memcmp(a, b, la))) {
+                fail_msg("row %d field %d: '%.*s' (--no-end) against '%.*s'", r, f, (int)lb, b, (int)la, a);
+            }
+            a += la + (a[la] == ','), b += lb + (b[lb] == ',');
+        }
+    }
+    free(text4);
     free(text);
     /* A sweep without the configured point: traces.h5 from a pass of its own. */
     rc = rc_test_rcsim_err(g_dir, err, sizeof err, "eval '%s' --model '%s/d/model.h5' --out '%s/d/e3' --thresholds 0.95 "

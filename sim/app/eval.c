@@ -158,8 +158,8 @@ static rc_status parse_sweeps(const rc_app_setup *S, const rc_run_args *a, sweep
 }
 
 /* One tradeoff.csv row: RC-inference of n test examples at ev's threshold and
- * deltas (endm: the full-length pass at the same deltas); keep: results for
- * traces.h5 or NULL. */
+ * deltas (endm: the full-length pass at the same deltas, NULL with
+ * --no-end); keep: results for traces.h5 or NULL. */
 static rc_status sweep_point(rc_app_setup *S, const rc_run_args *a, rc_app_evaluator *ev, int64_t n,
                              const rc_metrics *endm, rc_strbuf *sb, rc_err *err)
 {
@@ -169,9 +169,10 @@ static rc_status sweep_point(rc_app_setup *S, const rc_run_args *a, rc_app_evalu
     double secs = 0;
     rc_status st = rc_app_evaluate(ev, RC_SPLIT_TEST, n, 1, &m, NULL, &secs, err);
     if (st) return st;
-    rc_sb_printf(sb, "%g,%.6f,%.4f,%.6f,%.6f,%.6f,%.1f,%.2f", th, m.accuracy, m.mean_spike_step,
-                 m.mean_spike_fraction, m.no_spike_fraction, endm->accuracy_at_end, n / (secs > 0 ? secs : 1e-9),
-                 m.mean_spike_step * dt_ms);
+    rc_sb_printf(sb, "%g,%.6f,%.4f,%.6f,%.6f,", th, m.accuracy, m.mean_spike_step, m.mean_spike_fraction,
+                 m.no_spike_fraction);
+    if (endm) rc_sb_printf(sb, "%.6f", endm->accuracy_at_end); /* --no-end: empty */
+    rc_sb_printf(sb, ",%.1f,%.2f", n / (secs > 0 ? secs : 1e-9), m.mean_spike_step * dt_ms);
     if (snn) rc_sb_printf(sb, ",%.1f\n", (double)ev->synops / (double)n);
     else rc_sb_printf(sb, ",%.3f,%.1f,%g,%g,%.3f,%.6f,%.1f\n", m.events_per_example, m.macs_per_example, ev->delta_x,
                       ev->delta_h, m.hevents_per_example, m.hevents_per_unit_step, m.macs_dense_per_example);
@@ -206,14 +207,14 @@ static rc_status sweep(rc_app_setup *S, const rc_run_args *a, const sweep_list *
         ev.keep = NULL;
         ev.threshold = S->theta;
         ev.vscale = 1;
-        rc_status st = rc_app_evaluate(&ev, RC_SPLIT_TEST, n, 0, &endm, NULL, NULL, err);
+        rc_status st = a->no_end ? RC_OK : rc_app_evaluate(&ev, RC_SPLIT_TEST, n, 0, &endm, NULL, NULL, err);
         const int conf = ev.delta_x == S->delta_x && ev.delta_h == S->delta_h;
         for (size_t j = 0; j < th->n && !st; j++) {
             if (snn) ev.vscale = th->v[j];
             else ev.threshold = th->v[j];
             ev.keep = conf && th->v[j] == (snn ? 1.0 : S->theta) ? keep : NULL;
             *kept |= ev.keep != NULL;
-            st = sweep_point(S, a, &ev, n, &endm, sb, err);
+            st = sweep_point(S, a, &ev, n, a->no_end ? NULL : &endm, sb, err);
         }
         if (st) return st;
     }

@@ -66,7 +66,7 @@ static void usage_eval(FILE *f)
 {
     fprintf(f,
         "usage: rcsim eval [CFG] --model DIR/model.h5 [--thresholds 0.5,0.7,0.9,0.95,0.99]\n"
-        "                  [--delta-x LIST] [--delta-h LIST]\n"
+        "                  [--delta-x LIST] [--delta-h LIST] [--no-end]\n"
         "                  [--set section.key=value]... [--out OUTDIR] [--threads N]\n\n"
         "Loads the kept model of a checkpoint written by `rcsim run` with the same\n"
         "config (CFG; without it, the config stored in model.h5, with --set applied),\n"
@@ -83,6 +83,8 @@ static void usage_eval(FILE *f)
         "combination with the thresholds is tested (one row each, and one\n"
         "full-length pass per delta pair for accuracy_at_end). traces.h5 is at the\n"
         "configured model.delta_x and delta_h.\n"
+        "--no-end skips those full-length passes (a ConvLSTM's cost most of a sweep):\n"
+        "tradeoff.csv's accuracy_at_end is then empty.\n"
         "For model.type = snn the thresholds scale the output layer's V_th (an liN\n"
         "readout's model.v_out; any values in (0, 1000], default\n"
         "0.5,0.75,1,1.25,1.5,2,3) and tradeoff.csv has synops_per_example in place\n"
@@ -135,6 +137,7 @@ static int cmd_run(int argc, char **argv, int eval)
         else if (eval && !strcmp(s, "--thresholds")) { if (!need_arg(i, argc, s)) goto out; a.thresholds = argv[++i]; }
         else if (eval && !strcmp(s, "--delta-x")) { if (!need_arg(i, argc, s)) goto out; a.delta_x = argv[++i]; }
         else if (eval && !strcmp(s, "--delta-h")) { if (!need_arg(i, argc, s)) goto out; a.delta_h = argv[++i]; }
+        else if (eval && !strcmp(s, "--no-end")) a.no_end = 1;
         else if (s[0] == '-' && s[1]) {
             char e[256];
             fprintf(stderr, "rcsim %s: unknown option '%s'; see rcsim %s --help\n", g_cmd,

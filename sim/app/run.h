@@ -24,6 +24,7 @@ typedef struct {
     const char *thresholds;/* eval: --thresholds "0.5,0.9,..." (NULL = default sweep) */
     const char *delta_x;   /* eval: --delta-x "0,0.05,..." (NULL = model.delta_x) */
     const char *delta_h;   /* eval: --delta-h "0,0.05,..." (NULL = model.delta_h) */
+    int no_end;            /* eval: --no-end, no full-length pass (accuracy_at_end left empty) */
     int cfg_stored;        /* eval without CFG: cfg_path is the checkpoint, whose stored config is used */
 } rc_run_args;
 
