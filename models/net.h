@@ -80,7 +80,9 @@ double rc_net_dense_step_macs(const rc_net *net);
 
 /* Head forward for one example from the recurrent layer's output h (H): writes the logits
  * z (K) and, if acts is not NULL, each hidden head layer's ReLU output into
- * acts (sum of head widths). */
+ * acts (sum of head widths). The engine runs rc_net_head_forward_rows
+ * instead; this one-row form is the reference it must equal bit for bit
+ * (tests/test_dense.c), i.e. the arithmetic every earlier result used. */
 void rc_net_head_forward(const rc_net *net, const float *h, float *z, float *acts);
 /* The same for nrows examples at once (row r: h + r·hstride, z + r·K,
  * acts + r·astride; acts may be NULL only without hidden head layers),

@@ -186,6 +186,27 @@ static char *train_losses(const char *path)
     return out;
 }
 
+/* Runs cfg with 1 and then 2 threads into g_dir/TAG1 and TAG2 (extra: more
+ * flags) and checks that both summaries give the same numbers; returns
+ * them (free it). */
+static char *same_for_1_and_2_threads(const char *cfg, const char *tag, const char *extra)
+{
+    char args[2048], err[8192], p1[700], p2[700];
+    for (int nt = 1; nt <= 2; nt++) {
+        snprintf(args, sizeof args, "run '%s' --out '%s/%s%d' --threads %d %s", cfg, g_dir, tag, nt, nt, extra);
+        int rc = run_rcsim(args, err, sizeof err);
+        if (rc != 0) fail_msg("%s run with %d threads failed (%d): %s", tag, nt, rc, err);
+    }
+    snprintf(p1, sizeof p1, "%s/%s1/summary.json", g_dir, tag);
+    snprintf(p2, sizeof p2, "%s/%s2/summary.json", g_dir, tag);
+    char *a = load_summary_numbers(p1), *b = load_summary_numbers(p2);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_string_equal(a, b);
+    free(b);
+    return a;
+}
+
 static void test_tmnist_tiny(void **st)
 {
     (void)st;
@@ -199,35 +220,14 @@ static void test_tmnist_tiny(void **st)
              "[train]\nlr = 0.01\nbeta = 0.1\nbatch = 20\nepochs = 3\nval_every = 5\nval_size = 40\n"
              "[test]\nsize = 100000\n[output]\nprogress = off\n", dir);
     rc_test_write_file(cfg, text);
-    for (int nt = 1; nt <= 2; nt++) {
-        snprintf(args, sizeof args, "run '%s' --out '%s/tm%d' --threads %d", cfg, g_dir, nt, nt);
-        int rc = run_rcsim(args, err, sizeof err);
-        if (rc != 0) fail_msg("tmnist run with %d threads failed (%d): %s", nt, rc, err);
-    }
-    snprintf(p1, sizeof p1, "%s/tm1/summary.json", g_dir);
-    snprintf(p2, sizeof p2, "%s/tm2/summary.json", g_dir);
-    char *a = load_summary_numbers(p1), *b = load_summary_numbers(p2);
-    assert_non_null(a);
-    assert_string_equal(a, b);
+    char *a = same_for_1_and_2_threads(cfg, "tm", "");
     /* test.size is clamped to the 60 test images; 3 epochs of 200 images. */
     assert_non_null(strstr(a, "\"examples\": 60,"));
     assert_non_null(strstr(a, "\"examples\": 600,"));
     free(a);
-    free(b);
     /* Training augmentation, end to end: 1 and 2 threads identical, and the
      * training differs from the plain run's. */
-    for (int nt = 1; nt <= 2; nt++) {
-        snprintf(args, sizeof args, "run '%s' --out '%s/au%d' --threads %d --set encoder.shift=2 --set encoder.drop=0.1",
-                 cfg, g_dir, nt, nt);
-        int rc = run_rcsim(args, err, sizeof err);
-        if (rc != 0) fail_msg("augmented run with %d threads failed (%d): %s", nt, rc, err);
-    }
-    snprintf(p1, sizeof p1, "%s/au1/summary.json", g_dir);
-    snprintf(p2, sizeof p2, "%s/au2/summary.json", g_dir);
-    a = load_summary_numbers(p1);
-    b = load_summary_numbers(p2);
-    assert_non_null(a);
-    assert_string_equal(a, b);
+    a = same_for_1_and_2_threads(cfg, "au", "--set encoder.shift=2 --set encoder.drop=0.1");
     snprintf(p1, sizeof p1, "%s/tm1/metrics.csv", g_dir);
     snprintf(p2, sizeof p2, "%s/au1/metrics.csv", g_dir);
     char *ma = train_losses(p1), *mb = train_losses(p2);
@@ -243,43 +243,20 @@ static void test_tmnist_tiny(void **st)
     free(ma);
     free(mb);
     free(a);
-    free(b);
     /* The same through a ConvLSTM (2 channels, 3x3): 1 and 2 threads identical. */
-    for (int nt = 1; nt <= 2; nt++) {
-        snprintf(args, sizeof args, "run '%s' --out '%s/cv%d' --threads %d --set model.type=convlstm --set model.hidden=0 "
-                 "--set model.channels=5 --set model.kernel=3 --set train.epochs=1", cfg, g_dir, nt, nt);
-        int rc = run_rcsim(args, err, sizeof err);
-        if (rc != 0) fail_msg("convlstm run with %d threads failed (%d): %s", nt, rc, err);
-    }
-    snprintf(p1, sizeof p1, "%s/cv1/summary.json", g_dir);
-    snprintf(p2, sizeof p2, "%s/cv2/summary.json", g_dir);
-    a = load_summary_numbers(p1);
-    b = load_summary_numbers(p2);
-    assert_non_null(a);
+    a = same_for_1_and_2_threads(cfg, "cv", "--set model.type=convlstm --set model.hidden=0 "
+                                 "--set model.channels=5 --set model.kernel=3 --set train.epochs=1");
     assert_non_null(strstr(a, "\"model\": \"convlstm\""));
-    assert_string_equal(a, b);
     free(a);
-    free(b);
     /* The same through a small LIF SNN (RC; rate code): 1 and 2 threads
      * identical, SynOps reported; eval sweeps the output V_th; a bad layer
      * list is a config error. */
-    for (int nt = 1; nt <= 2; nt++) {
-        snprintf(args, sizeof args, "run '%s' --out '%s/sn%d' --threads %d --set model.type=snn --set model.hidden=0 "
+    a = same_for_1_and_2_threads(cfg, "sn", "--set model.type=snn --set model.hidden=0 "
                  "--set 'model.layers=conv4k3p1 pool2 fc16 fc10' --set model.bias=true --set encoder.type=rate "
-                 "--set train.epochs=1 --set output.trace_layers=conv1,fc1,output", cfg, g_dir, nt, nt);
-        int rc = run_rcsim(args, err, sizeof err);
-        if (rc != 0) fail_msg("snn run with %d threads failed (%d): %s", nt, rc, err);
-    }
-    snprintf(p1, sizeof p1, "%s/sn1/summary.json", g_dir);
-    snprintf(p2, sizeof p2, "%s/sn2/summary.json", g_dir);
-    a = load_summary_numbers(p1);
-    b = load_summary_numbers(p2);
-    assert_non_null(a);
+                 "--set train.epochs=1 --set output.trace_layers=conv1,fc1,output");
     assert_non_null(strstr(a, "\"model\": \"snn\""));
     assert_non_null(strstr(a, "\"synops_per_example\": "));
-    assert_string_equal(a, b);
     free(a);
-    free(b);
     int rc0;
     /* The hidden populations' spikes are in traces.h5. */
     snprintf(p, sizeof p, "%s/sn1/traces.h5", g_dir);
