@@ -26,7 +26,7 @@ void rc_lif_sim_free(rc_lif_sim *m)
         free(P->u); free(P->upre); free(P->tl); free(P->stamp); free(P->touched); free(P->spk);
         free(P->spk2); free(P->sp_off); free(P->sp_idx.a); free(P->sp_val.a); free(P->lg_off);
         free(P->lg_grp.a); free(P->lg_u.a); free(P->U); free(P->dcar); free(P->Dall); free(P->dIall);
-        free(P->gnz);
+        free(P->gnz); free(P->pmap);
         rc_lif_rec_free(P);
     }
     free(m->in_idx.a);
@@ -61,6 +61,12 @@ rc_lif_sim *rc_lif_sim_new(const rc_lif_shape *s, int T)
         AL(P->spk, G); AL(P->spk2, G); AL(P->sp_off, (size_t)T + 1); AL(P->lg_off, (size_t)T + 1);
         AL(P->U, (size_t)T * N); AL(P->dcar, N); AL(P->Dall, (size_t)T * N); AL(P->dIall, (size_t)T * N); AL(P->gnz, G);
         if ((L->rec || L->li) && rc_lif_rec_alloc(P, T)) fail = 1;
+    }
+    for (int p = 1; p < m->np && !fail; p++) {
+        lifpop *P = &m->pop[p];
+        if (!P->pooled) continue;
+        AL(P->pmap, (size_t)m->pop[p - 1].N);
+        for (int i = 0; P->pmap && i < m->pop[p - 1].N; i++) P->pmap[i] = rc_lif_pool_index(m, P, i);
     }
     AL(m->xdense, (size_t)m->maxnin);
     /* Backward scratch: the conv grids of below() and the fc products. */
@@ -105,7 +111,7 @@ void rc_lif_pop_inputs(rc_lif_sim *m, int p, int t, const rc_events *ev)
         for (int e = a; e < b; e++) {
             int i = idx[e];
             float v = val[e];
-            if (P->pooled && (i = rc_lif_pool_index(m, P, i)) < 0) continue;
+            if (P->pooled && (i = P->pmap[i]) < 0) continue;
             if (P->pooled) v *= 0.25f;
             x[i] += v;
         }
@@ -122,7 +128,7 @@ void rc_lif_pop_inputs(rc_lif_sim *m, int p, int t, const rc_events *ev)
         int i = idx[e];
         float v = val[e];
         if (P->pooled) {
-            if ((i = rc_lif_pool_index(m, P, i)) < 0) continue; /* odd row/column dropped */
+            if ((i = P->pmap[i]) < 0) continue; /* odd row/column dropped */
             v *= 0.25f;
         }
         m->in_idx.a[o] = i;
@@ -181,19 +187,28 @@ static void pop_deliver(rc_lif_sim *m, int p, int t, int all, const float *Pm, c
     if (L->kind == RC_LIF_CONV) {
         const int co = L->cout, nin = (int)m->in_idx.n;
         const int *ii = m->in_idx.a;
+        const int wo = L->wout, k = L->k;
+        int64_t syn = 0;
         for (int e = 0; e < nin; e++) {
             const rc_lif_taps tp = rc_lif_taps_of(L, ii[e]);
             const float v = vv[e];
-            for (int dy = tp.dy0; dy < tp.dy1; dy++)
+            /* Touching a group before its first add is all the order asks
+             * (a touch is done once per step); with `all` every group is. */
+            if (!all)
+                for (int dy = tp.dy0; dy < tp.dy1; dy++)
+                    for (int dx = tp.dx0; dx < tp.dx1; dx++) touch(P, tp.g0 - dy * wo - dx, t, tau, bias);
+            for (int dy = tp.dy0; dy < tp.dy1; dy++) {
+                float *urow = P->u + (size_t)(tp.g0 - dy * wo) * co;
+                const float *wrow = W + (tp.wrow + (size_t)dy * k) * (size_t)co;
                 for (int dx = tp.dx0; dx < tp.dx1; dx++) {
-                    const int g = tp.g0 - dy * L->wout - dx;
-                    touch(P, g, t, tau, bias);
-                    float *u = P->u + (size_t)g * co;
-                    const float *w = W + (tp.wrow + (size_t)(dy * L->k + dx)) * (size_t)co;
+                    float *u = urow - (size_t)dx * co;
+                    const float *w = wrow + (size_t)dx * co;
                     for (int c = 0; c < co; c++) u[c] += v * w[c];
-                    r->synops += co;
                 }
+            }
+            syn += (int64_t)(tp.dy1 - tp.dy0) * (tp.dx1 - tp.dx0) * co;
         }
+        r->synops += syn;
     } else {
         const int no = L->cout, nin = (int)m->in_idx.n;
         const int *ii = m->in_idx.a;
@@ -213,6 +228,9 @@ static void pop_deliver(rc_lif_sim *m, int p, int t, int all, const float *Pm, c
 static void pop_fire(rc_lif_sim *m, lifpop *P, int t, float V, int record)
 {
     const rc_lif_shape *s = &m->s;
+    /* upre is read for the output layer and the one below it only
+     * (rc_lif_forward, read_hidden). */
+    const int keep = P >= &m->pop[m->np - 2];
     P->nspk2 = 0;
     ivec_need(&P->sp_idx, (size_t)P->ntouch * P->gs);
     fvec_need(&P->sp_val, (size_t)P->ntouch * P->gs);
@@ -222,8 +240,8 @@ static void pop_fire(rc_lif_sim *m, lifpop *P, int t, float V, int record)
     }
     for (int q = 0; q < P->ntouch; q++) {
         const int g = P->touched[q];
-        float *u = P->u + (size_t)g * P->gs, *up = P->upre + (size_t)g * P->gs;
-        memcpy(up, u, (size_t)P->gs * sizeof *u);
+        float *u = P->u + (size_t)g * P->gs;
+        if (keep) memcpy(P->upre + (size_t)g * P->gs, u, (size_t)P->gs * sizeof *u);
         if (record) {
             P->lg_grp.a[P->lg_grp.n++] = g;
             memcpy(P->lg_u.a + P->lg_u.n, u, (size_t)P->gs * sizeof *u);

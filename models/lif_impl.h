@@ -39,9 +39,10 @@ static inline void fvec_need(fvec *v, size_t more) { rc_lif_grow((void **)&v->a,
 typedef struct {
     int layer;          /* index into s.L                                     */
     int pooled;         /* a pool layer sits between the previous LIF and this */
+    int *pmap;          /* pooled: rc_lif_pool_index of each neuron below      */
     int N, G, gs;       /* neurons, groups, neurons per group                  */
     float *u;           /* (N) post-reset state as of tl[g]                     */
-    float *upre;        /* (N) pre-reset potential of the last touched step     */
+    float *upre;        /* (N) pre-reset potential of the last touched step (kept for the top two populations only) */
     int *tl;            /* (G) step of the last update, −1 = never              */
     int *stamp;         /* (G) step of the current touch                        */
     int *touched;       /* (G) groups touched this step, in touch order         */

@@ -201,14 +201,14 @@ static double ref_loss(const rc_lif_shape *s, const double *P, const rc_events *
     return -(z[label] - mx - log(sum)) - beta * H;
 }
 
-static void check_fd(const char *layers, int h, int w, int surr, int reset, int bias)
+static void check_fd(const char *layers, int h, int w, int surr, int reset, int bias, int tl)
 {
     rc_lif_shape s;
     make_shape(&s, layers, h, w, reset, bias, surr);
     s.smooth = 1;
     float *P = make_params(&s, 1.5, 21 + (uint64_t)surr);
     const size_t np = rc_lif_layout(&s, 0);
-    const int T = 5, tl = 3, label = 1;
+    const int T = 5, label = 1;
     const double beta = 0.3;
     rc_events ev = { 0 };
     rand_events(&ev, T, h * w, 0.3, 0, 31);
@@ -259,9 +259,15 @@ static void test_surrogate_fd(void **st)
 {
     (void)st;
     for (int surr = 0; surr < 3; surr++)
-        for (int reset = 0; reset < 2; reset++) check_fd("conv3k3p1 pool2 conv2k3p1 fc6 fc3", 6, 6, surr, reset, surr == 1);
+        for (int reset = 0; reset < 2; reset++) check_fd("conv3k3p1 pool2 conv2k3p1 fc6 fc3", 6, 6, surr, reset, surr == 1, 3);
     /* fc after a pool, an odd map (the pool drops a row and a column) */
-    check_fd("conv2k3p1 pool2 fc5 fc3", 7, 7, RC_LIF_SURR_ATAN, RC_RESET_MULT, 1);
+    check_fd("conv2k3p1 pool2 fc5 fc3", 7, 7, RC_LIF_SURR_ATAN, RC_RESET_MULT, 1, 3);
+    /* A loss at steps 0-2: the fc layers' δo below run as the few-row kernel
+     * (lif_backward.c fc_below_rows) instead of the sgemm. */
+    for (int tl = 0; tl < 3; tl++) {
+        check_fd("conv2k3p1 pool2 fc5 fc3", 7, 7, RC_LIF_SURR_ATAN, RC_RESET_MULT, 1, tl);
+        check_fd("conv3k3p1 pool2 conv2k3p1 fc6 fc3", 6, 6, RC_LIF_SURR_FASTSIG, RC_RESET_SUB, 0, tl);
+    }
 }
 
 /* The vectorised special cases (spike test of Heaviside layers; δu of a
