@@ -33,8 +33,13 @@ static void du_rect_mult(int n, const float *U, const float *D, float *dcar, flo
  * weight panel on every call: for the 128 × 1568 layer of the SNN config and
  * one row, 90 µs against 5 µs here. A zero dI term is skipped: it adds an
  * exact ±0 to a sum that is never −0 (its first non-zero term is a
- * non-zero product or it stays +0). */
+ * non-zero product or it stays +0). Without hardware fma (-march) the
+ * sgemm runs. */
+#ifdef __FMA__
 #define RC_LIF_FC_HAND_ROWS 3
+#else
+#define RC_LIF_FC_HAND_ROWS 0 /* fmaf would be a libm call per term */
+#endif
 static void fc_below_rows(int nt, int nout, int nin, const float *dI, const float *WT, float *acc)
 {
     memset(acc, 0, (size_t)nt * nin * sizeof *acc);
