@@ -52,7 +52,8 @@
  *   δu_t = δr_t·(1 − o_t − u_t·g) + g·δo_t   (mult)
  *        = δr_t·(1 − V_th·g) + g·δo_t        (subtract)      g = g(u_t − V_th)
  * (plus ∂L/∂u at the loss step for the output layer). δo_t comes from the
- * layer above: Wᵀ·δu of all its steps at once, as sgemms (fc: one; conv: one
+ * layer above: Wᵀ·δu of all its steps at once, as sgemms (fc: one, or for
+ * up to 3 steps the same products without the sgemm's packing; conv: one
  * per kernel tap over a zero-padded grid), dense, because with a bias or a
  * smooth surrogate nearly every neuron has g ≠ 0. Weight gradients are outer
  * products over the input events only, as in the forward pass, and skip

@@ -5,6 +5,7 @@
 #include <cblas.h>
 #include <string.h>
 #include "models/lif_impl.h"
+#include "models/lif_testing.h"
 
 /* δu of one hidden layer at one step for the common model (Heaviside spike,
  * rectangular surrogate of half-width a, multiplicative reset): the general
@@ -25,22 +26,29 @@ static void du_rect_mult(int n, const float *U, const float *D, float *dcar, flo
     }
 }
 
-/* acc (nt, nin) = dI (nt, nout) × WT (nout, nin) for a few rows: each
- * output a chain of fused multiply-adds over k = 0..nout−1 from +0, which is
- * what OpenBLAS's sgemm computes for up to 3 rows (checked bit for bit against
- * the Haswell and the autodetected kernel, nout 10–300, nin 33–1568), so
- * results are those of the sgemm. The sgemm packs the whole (nout, nin)
- * weight panel on every call: for the 128 × 1568 layer of the SNN config and
- * one row, 90 µs against 5 µs here. A zero dI term is skipped: it adds an
- * exact ±0 to a sum that is never −0 (its first non-zero term is a
- * non-zero product or it stays +0). Without hardware fma (-march) the
- * sgemm runs. */
+/* lif_testing.h: acc (nt, nin) = dI (nt, nout) × WT (nout, nin) for a few
+ * rows: each output a chain of fused multiply-adds over k = 0..nout−1 from
+ * +0. That is what OpenBLAS's sgemm computes for up to 3 rows when nin is a
+ * multiple of 16 (bench/fc_rows.c: bit for bit with the Haswell kernel this
+ * machine forces and the autodetected Cooperlake one; with other nin the
+ * Cooperlake kernel rounds the last nin mod 16 columns differently, and from
+ * 4 rows on both kernels differ), so the results are the sgemm's. The sgemm
+ * packs the whole (nout, nin) weight panel on every call: for the 128 × 1568
+ * layer of the SNN config and one row, 90 µs against 5 µs here. A zero dI
+ * term is skipped: it adds an exact ±0 to a sum that is never −0 (its first
+ * non-zero term is a non-zero product or it stays +0). Without hardware fma
+ * (-march) the sgemm runs: fmaf would be a libm call per term. */
+int rc_lif_fc_hand(int nt, int nin)
+{
 #ifdef __FMA__
-#define RC_LIF_FC_HAND_ROWS 3
+    return nt <= 3 && nin % 16 == 0;
 #else
-#define RC_LIF_FC_HAND_ROWS 0 /* fmaf would be a libm call per term */
+    (void)nt, (void)nin;
+    return 0;
 #endif
-static void fc_below_rows(int nt, int nout, int nin, const float *dI, const float *WT, float *acc)
+}
+
+void rc_lif_fc_below_rows(int nt, int nout, int nin, const float *dI, const float *WT, float *acc)
 {
     memset(acc, 0, (size_t)nt * nin * sizeof *acc);
     for (int k = 0; k < nout; k++)
@@ -55,9 +63,10 @@ static void fc_below_rows(int nt, int nout, int nin, const float *dI, const floa
 
 /* δo of population p−1 (Q) at steps 0..tl, from δu of population p (layer L)
  * at those steps: δx = Wᵀ·δu, through the pool (¼ of the pooled position's).
- * Dense products on the BLAS (serial, one call shape per layer and tl, so the
- * sums are in a fixed order):
- *  - fc: (tl+1, nout) × (nout, nin), one sgemm;
+ * Dense products (serial, one call shape per layer and tl, so the sums are
+ * in a fixed order):
+ *  - fc: (tl+1, nout) × (nout, nin), one sgemm, or where rc_lif_fc_hand
+ *    says (up to 3 rows) rc_lif_fc_below_rows: the same bits, no packing;
  *  - conv: δu of all steps laid out on a zero-padded grid of width
  *    Wp = win + k − 1 and height Hp = hin + k − 1 per step, so that input
  *    position (iy, ix) reads tap (dy, dx) at grid row (iy·Wp + ix) + off,
@@ -72,27 +81,17 @@ static void below(rc_lif_sim *m, int p, int tl, const float *PT)
     const int nt = tl + 1;
     float *acc = m->acc;
     if (L->kind == RC_LIF_FC) {
-        if (nt <= RC_LIF_FC_HAND_ROWS)
-            fc_below_rows(nt, L->cout, L->nin, P->dIall, WT, acc);
+        if (rc_lif_fc_hand(nt, L->nin))
+            rc_lif_fc_below_rows(nt, L->cout, L->nin, P->dIall, WT, acc);
         else
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nt, L->nin, L->cout, 1.0f, P->dIall,
                         L->cout, WT, L->nin, 0.0f, acc, L->nin);
         for (int t = 0; t < nt; t++) {
             const float *a = acc + (size_t)t * L->nin;
             float *D = Q->Dall + (size_t)t * Q->N;
-            if (P->pooled) {
-                /* rc_lif_pool_index by position: the conv's (y, x) rows of
-                 * cout channels read the pooled (y/2, x/2) row, or are 0. */
-                const rc_lif_layer *C = &s->L[P->layer - 2], *PL = &s->L[P->layer - 1];
-                const int co = C->cout;
-                for (int y = 0; y < C->hout; y++)
-                    for (int x = 0; x < C->wout; x++) {
-                        float *d = D + (size_t)(y * C->wout + x) * co;
-                        if (y / 2 >= PL->hout || x / 2 >= PL->wout) { memset(d, 0, (size_t)co * sizeof *d); continue; }
-                        const float *src = a + (size_t)((y / 2) * PL->wout + x / 2) * PL->cout;
-                        for (int c = 0; c < co; c++) d[c] = 0.25f * src[c];
-                    }
-            } else
+            if (P->pooled)
+                for (int q = 0; q < Q->N; q++) D[q] = P->pmap[q] < 0 ? 0.0f : 0.25f * a[P->pmap[q]];
+            else
                 memcpy(D, a, (size_t)Q->N * sizeof *D);
         }
         return;

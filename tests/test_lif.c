@@ -262,11 +262,13 @@ static void test_surrogate_fd(void **st)
         for (int reset = 0; reset < 2; reset++) check_fd("conv3k3p1 pool2 conv2k3p1 fc6 fc3", 6, 6, surr, reset, surr == 1, 3);
     /* fc after a pool, an odd map (the pool drops a row and a column) */
     check_fd("conv2k3p1 pool2 fc5 fc3", 7, 7, RC_LIF_SURR_ATAN, RC_RESET_MULT, 1, 3);
-    /* A loss at steps 0-2: the fc layers' δo below run as the few-row kernel
-     * (lif_backward.c fc_below_rows) instead of the sgemm. */
+    /* A loss at steps 0-2 with fc inputs a multiple of 16 wide (64 and 32
+     * pooled, 16; 9x9: the pool drops a row and a column): the fc layers' δo
+     * below run as the few-row kernel (rc_lif_fc_below_rows), not the sgemm. */
     for (int tl = 0; tl < 3; tl++) {
-        check_fd("conv2k3p1 pool2 fc5 fc3", 7, 7, RC_LIF_SURR_ATAN, RC_RESET_MULT, 1, tl);
-        check_fd("conv3k3p1 pool2 conv2k3p1 fc6 fc3", 6, 6, RC_LIF_SURR_FASTSIG, RC_RESET_SUB, 0, tl);
+        assert_true(rc_lif_fc_hand(tl + 1, 64) && rc_lif_fc_hand(tl + 1, 32) && rc_lif_fc_hand(tl + 1, 16));
+        check_fd("conv4k3p1 pool2 fc16 fc3", 8, 8, RC_LIF_SURR_ATAN, RC_RESET_MULT, 1, tl);
+        check_fd("conv2k3p1 pool2 fc16 fc3", 9, 9, RC_LIF_SURR_FASTSIG, RC_RESET_SUB, 0, tl);
     }
 }
 
