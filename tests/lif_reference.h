@@ -109,6 +109,19 @@ static inline void lif_ref_input(const rc_lif_shape *s, const rc_events *ev, int
     for (int e = ev->off[t]; e < ev->off[t + 1]; e++) x[ev->ch[e]] += ev->val[e];
 }
 
+/* Scratch sizes of a reference pass: *width ≥ every layer's nin and nout
+ * (x and y of lif_ref_step), *tot the LIF neurons of all layers (r, prev). */
+static inline void lif_ref_sizes(const rc_lif_shape *s, int *width, int *tot)
+{
+    *width = 1;
+    *tot = 0;
+    for (int l = 0; l < s->nl; l++) {
+        if (s->L[l].nin > *width) *width = s->L[l].nin;
+        if (s->L[l].nout > *width) *width = s->L[l].nout;
+        *tot += rc_lif_neurons(s, l);
+    }
+}
+
 /* The Heaviside network's neurons (rc_lif_reference). */
 typedef struct {
     const rc_lif_shape *s;
@@ -146,12 +159,10 @@ static double lif_ref_heaviside_neuron(void *ctx, int l, int j, int base, double
 static void rc_lif_reference(const rc_lif_shape *s, const float *Pf, const rc_events *ev, int T,
                              float vscale, float *U, uint8_t *O)
 {
-    int maxn = 1, tot = 0;
+    int maxn, tot;
     size_t np = 0;
+    lif_ref_sizes(s, &maxn, &tot);
     for (int l = 0; l < s->nl; l++) {
-        if (s->L[l].nin > maxn) maxn = s->L[l].nin;
-        if (s->L[l].nout > maxn) maxn = s->L[l].nout;
-        tot += rc_lif_neurons(s, l);
         if (s->L[l].kind != RC_LIF_POOL) np = s->L[l].b + (size_t)s->L[l].cout;
         if (s->L[l].rec) np = s->L[l].r + (size_t)s->L[l].cout * s->L[l].cout;
         if (s->L[l].rec && s->learn_tau) np = s->L[l].kt + (size_t)s->L[l].cout;

@@ -182,7 +182,13 @@ static double smooth_neuron(void *ctx, int l, int j, int base, double I)
 static double ref_loss(const rc_lif_shape *s, const double *P, const rc_events *ev, int tl,
                        int label, double beta)
 {
-    double x[256], y[256], r[1024] = { 0 }, z[16];
+    /* Sized from the shape: fixed 256-wide x/y overran on maps over 256
+     * neurons (conv4 on 9×8) and made the check fail there (stop 26's note). */
+    int width, tot;
+    lif_ref_sizes(s, &width, &tot);
+    double *x = malloc((size_t)width * sizeof *x), *y = malloc((size_t)width * sizeof *y);
+    double *r = calloc((size_t)tot, sizeof *r), z[16];
+    if (!x || !y || !r || s->L[s->nl - 1].nout > 16) abort();
     const int last = s->nl - 1;
     smooth_ref c = { s, r, z, 0, tl };
     for (int t = 0; t <= tl; t++) {
@@ -198,6 +204,9 @@ static double ref_loss(const rc_lif_shape *s, const double *P, const rc_events *
         double p = exp(z[k] - mx) / sum;
         H -= p * log(p);
     }
+    free(x);
+    free(y);
+    free(r);
     return -(z[label] - mx - log(sum)) - beta * H;
 }
 
@@ -269,6 +278,12 @@ static void test_surrogate_fd(void **st)
         assert_true(rc_lif_fc_hand(tl + 1, 64) && rc_lif_fc_hand(tl + 1, 32) && rc_lif_fc_hand(tl + 1, 16));
         check_fd("conv4k3p1 pool2 fc16 fc3", 8, 8, RC_LIF_SURR_ATAN, RC_RESET_MULT, 1, tl);
         check_fd("conv2k3p1 pool2 fc16 fc3", 9, 9, RC_LIF_SURR_FASTSIG, RC_RESET_SUB, 0, tl);
+    }
+    /* Maps wider than 256 neurons (324 and 288): the sizes that overran the
+     * reference's old fixed scratch. */
+    for (int tl = 0; tl < 4; tl++) {
+        check_fd("conv4k3p1 pool2 fc16 fc3", 9, 9, RC_LIF_SURR_FASTSIG, RC_RESET_SUB, 0, tl);
+        check_fd("conv4k3p1 pool2 fc16 fc3", 9, 8, RC_LIF_SURR_ATAN, RC_RESET_MULT, 1, tl);
     }
 }
 

@@ -280,7 +280,12 @@ static double smooth_neuron(void *ctx, int l, int j, int base, double I)
 
 static double ref_loss(const rc_lif_shape *s, const double *P, const rc_events *ev, int tl, int label, double beta)
 {
-    double x[256], y[256], r[512] = { 0 }, a[512] = { 0 }, prev[512] = { 0 }, z[16];
+    int width, tot;
+    lif_ref_sizes(s, &width, &tot);
+    double *x = malloc((size_t)width * sizeof *x), *y = malloc((size_t)width * sizeof *y);
+    double *r = calloc((size_t)tot, sizeof *r), *a = calloc((size_t)tot, sizeof *a);
+    double *prev = calloc((size_t)tot, sizeof *prev), z[16];
+    if (!x || !y || !r || !a || !prev || s->L[s->nl - 1].nout > 16) abort();
     smooth_ref c = { s, P, r, a, prev, z, 0, tl };
     for (int t = 0; t <= tl; t++) {
         c.t = t;
@@ -295,6 +300,11 @@ static double ref_loss(const rc_lif_shape *s, const double *P, const rc_events *
         const double p = exp(z[k] - mx) / sum;
         H -= p * log(p);
     }
+    free(x);
+    free(y);
+    free(r);
+    free(a);
+    free(prev);
     return -(z[label] - mx - log(sum)) - beta * H;
 }
 
