@@ -229,6 +229,17 @@ rc_status rc_app_trace_keys(const rc_cfg *cfg, const char *cfg_path, const rc_li
 rc_status rc_app_traces_write(rc_app_setup *S, const char *dir, const rc_example_result *res, int64_t n,
                               rc_err *err);
 
+/* Where a validation point's mean spike step lies against the selection
+ * window, train.select_max_spike_step (budget; <= 0: none) and
+ * train.select_min_spike_step (floor): 0 inside, +1 over the budget, -1
+ * under the floor (a NaN step is outside). train.c selects with it and
+ * report.c says why a kept model lies outside it. */
+static inline int rc_app_select_window(double budget, double floor_, double step)
+{
+    if (!(budget <= 0 || step <= budget)) return 1;
+    return step >= floor_ ? 0 : -1;
+}
+
 /* ---- progress.c --------------------------------------------------------- */
 
 typedef struct {

@@ -177,12 +177,12 @@ static void json_train(rc_strbuf *sb, const rc_app_setup *S, const rc_app_outcom
      * the last one, kept because no validation point met it. */
     const double budget = rc_cfg_get_float(S->cfg, "train.select_max_spike_step");
     const double floor_ = rc_cfg_get_float(S->cfg, "train.select_min_spike_step");
-    const double tsp = ts->best_val.mean_spike_step;
-    const int over = !o->select_last && ts->best_batch > 0 && ((budget > 0 && tsp > budget) || tsp < floor_);
+    const int win = rc_app_select_window(budget, floor_, ts->best_val.mean_spike_step);
+    const int over = !o->select_last && ts->best_batch > 0 && win != 0;
     rc_sb_printf(sb, ",\n    \"selected_by\": \"%s\",\n    \"selected_batch\": %lld\n  },\n",
                  o->select_last ? "last"
-                 : over ? (budget > 0 && tsp > budget ? "last model (no validation point met select_max_spike_step)"
-                                                      : "last model (no validation point met select_min_spike_step)")
+                 : over ? (win > 0 ? "last model (no validation point met select_max_spike_step)"
+                                   : "last model (no validation point met select_min_spike_step)")
                  : o->select_end ? "validation accuracy_at_end" : "validation accuracy (RC-inference)",
                  (long long)ts->best_batch);
 }

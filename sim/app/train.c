@@ -254,8 +254,7 @@ static rc_status validate(trainer *t, int64_t b, rc_err *err)
     rc_status st = rc_app_evaluate(&ev, RC_SPLIT_VAL, t->val_size, !t->select_end, &vm, NULL, NULL, err);
     if (st) return st;
     const double score = t->select_end ? vm.accuracy_at_end : vm.accuracy;
-    const int in_budget = (t->select_budget <= 0 || vm.mean_spike_step <= t->select_budget)
-                          && vm.mean_spike_step >= t->select_floor;
+    const int in_budget = rc_app_select_window(t->select_budget, t->select_floor, vm.mean_spike_step) == 0;
     const int eligible = ((double)(b + 1) >= t->select_after * (double)t->nbatches && in_budget)
                          || (b + 1 == t->nbatches && ts->best_batch == 0);
     const int is_best = eligible && (t->select_last || score > ts->best_score);
