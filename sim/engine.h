@@ -59,6 +59,11 @@ typedef struct {
      * Training uses the same forward and a straight-through gradient
      * (∂ĥ/∂h = 1; the weight gradients use ĥ and x̂). */
     double delta_x, delta_h;
+    /* Training, LSTM only (train.delta_l1): adds delta_l1 · mean over units
+     * of |h_t − h_{t−1}| (h_{−1} = 0) for every step up to the loss step to
+     * each example's loss, so hidden units change less from step to step
+     * and send fewer delta events. 0: none. Exact h, with or without deltas. */
+    double delta_l1;
     float *rec_dh;      /* optional (n, T, H): the hidden events of every computed
                            step, Δ = h_{t−1} − ĥ_old where a unit sent one, 0
                            elsewhere (delta_h > 0 only)                      */

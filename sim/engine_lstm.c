@@ -386,6 +386,7 @@ static void backward_pass(lstm_engine *e, int ith, int nth, int k0, int k1, size
                 }
             }
         }
+        if (e->l1_on) rc_lstm_l1_grad(e, t, k0, k1);
         e->core->backward_gates(e, r0, n, k0, k1);
         /* Barrier: all gate gradients of step t exist before dh_{t−1} reads them. */
         rc_pool_barrier(e->base.pool);
@@ -451,6 +452,7 @@ static rc_status lstm_batch(rc_engine *base, int64_t *rows_computed, rc_err *err
     rc_pool_run(base->pool, batch_fn, e);
     rc_status st = rc_engine_run_status(base, err);
     if (st) return st;
+    if (e->l1_on) rc_lstm_l1_finish(e);
     if (rows_computed) {
         int64_t s = 0;
         for (int t = 0; t <= e->tmax; t++) s += e->nrow[t];

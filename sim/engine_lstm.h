@@ -107,6 +107,12 @@ struct lstm_engine {
     float *dxval;             /* (B·T, nin)                                 */
     float *xcur;              /* (nin) scratch: x_t of one row              */
     int nth_run;              /* threads of the current run                 */
+    /* train.delta_l1 (rc_engine_lstm_opts.delta_l1), this batch. */
+    int l1_on;
+    float l1_grad;            /* λ · loss scale / H: ∂ of one |Δh|         */
+    double *l1acc;            /* (B, ntiles) Σ|h_t − h_{t−1}| per example
+                                 slot and tile; summed over tiles in order
+                                 after the run (any thread count: same)   */
     /* Partition (sim/plan.c). */
     size_t *tb;               /* (threads+1) tile bounds of each thread    */
     size_t *own_lo, *own_hi;  /* (threads) owned floats, relative to w_hh  */
@@ -152,6 +158,13 @@ void rc_lstm_delta_inputs(lstm_engine *e, int t);
 /* Thread 0, in decide: the row's hidden events at step t and their MACs. */
 int64_t rc_lstm_delta_row_events(const lstm_engine *e, int r);
 void rc_lstm_delta_free(lstm_engine *e);
+/* train.delta_l1: each thread, in the backward at step t after ∂L/∂h_t of
+ * its tiles [k0, k1) is assembled: adds the penalty's gradient, λ/H·(sign
+ * of h_t − h_{t−1} − sign of h_{t+1} − h_t) times the loss scale, and
+ * accumulates |h_t − h_{t−1}|. After the run: each example's penalty into
+ * its loss and the batch's. */
+void rc_lstm_l1_grad(lstm_engine *e, int t, int k0, int k1);
+void rc_lstm_l1_finish(lstm_engine *e);
 
 /* calloc of max(n, 1) elements; sets *fail when it fails. */
 void *rc_engine_xcalloc(size_t n, size_t sz, int *fail);

@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "models/fastmath.h"
 #include "sim/engine_lstm.h"
 
 /* A step's hidden events go as one sgemm per tile when at least this share
@@ -32,8 +33,20 @@ rc_status rc_lstm_delta_prepare(lstm_engine *e, const rc_batch_opts *o, rc_err *
     e->dh_on = th > 0;
     e->thx = (float)tx;
     e->thh = (float)th;
-    if (!e->dx_on && !e->dh_on) return RC_OK;
     int fail = 0;
+    const double l1 = o->lstm.delta_l1;
+    if (!(l1 >= 0) || !isfinite(l1))
+        return rc_err_set(err, RC_ERR_USAGE, "engine: delta_l1 = %g: expected a finite number >= 0", l1);
+    e->l1_on = o->train && l1 > 0;
+    if (e->l1_on) {
+        if (e->core != &rc_engine_core_lstm)
+            return rc_err_set(err, RC_ERR_USAGE, "engine: delta_l1 is for the LSTM only, not the %s", e->core->name);
+        if (!e->l1acc) e->l1acc = rc_engine_xcalloc((size_t)e->base.B * (size_t)e->ntiles, sizeof(double), &fail);
+        if (fail) return rc_err_set(err, RC_ERR_NOMEM, "engine: cannot allocate the delta_l1 sums");
+        memset(e->l1acc, 0, (size_t)e->base.B * (size_t)e->ntiles * sizeof(double));
+        e->l1_grad = (float)(l1 * rc_batch_loss_scale(o, e->base.n) / e->H);
+    }
+    if (!e->dx_on && !e->dh_on) return RC_OK;
     const size_t B = (size_t)e->base.B, T = (size_t)e->base.T, H = (size_t)e->H, nt = (size_t)e->base.maxthreads;
     if (!e->mcur) {
         e->mcur = rc_engine_xcalloc(B * 4 * H, sizeof(float), &fail);
@@ -73,7 +86,8 @@ void rc_lstm_delta_free(lstm_engine *e)
 {
     free(e->mcur); free(e->dlt); free(e->whT); free(e->evidx); free(e->evval); free(e->evcnt);
     free(e->hcnt); free(e->hdense); free(e->tdense); free(e->dxch); free(e->dxval); free(e->xcur);
-    free(e->wxT); free(e->rdense);
+    free(e->wxT); free(e->rdense); free(e->l1acc);
+    e->l1acc = NULL;
     e->mcur = e->dlt = e->whT = e->dxval = e->xcur = e->evval = e->wxT = NULL;
     e->evidx = NULL;
     e->evcnt = e->hcnt = e->tdense = NULL;
@@ -249,4 +263,56 @@ int64_t rc_lstm_delta_row_events(const lstm_engine *e, int r)
     int64_t s = 0;
     for (int q = 0; q < e->nth_run; q++) s += e->hcnt[(size_t)q * e->base.B + r];
     return s;
+}
+
+/* ---- train.delta_l1 ------------------------------------------------------ */
+
+/* h of unit u0 + j (tile at gate row rb, width w) of global row g, as the
+ * forward's tile_cell computed it: o · tanh(c). */
+static inline float l1_h(const lstm_engine *e, int g, int rb, int w, int u0, int j)
+{
+    return e->act_all[(size_t)g * e->G4 + (size_t)rb + 3 * (size_t)w + (size_t)j] *
+           rc_tanhf(e->c_all[(size_t)g * e->H + (size_t)u0 + (size_t)j]);
+}
+
+static inline float l1_sign(float d, float s) { return d > 0 ? s : d < 0 ? -s : 0.0f; }
+
+void rc_lstm_l1_grad(lstm_engine *e, int t, int k0, int k1)
+{
+    const int H = e->H, r0 = e->rowoff[t], n = e->nrow[t];
+    const float s = e->l1_grad;
+    for (int k = k0; k < k1; k++) {
+        const int w = rc_lstm_tile_w(H, k), u0 = rc_lstm_tile_u0(k), rb = 4 * RC_LSTM_TILE * k;
+        /* Step t's own difference, h_t − h_{t−1} (row p of step t−1). */
+        for (int r = 0; r < n; r++) {
+            const int g = r0 + r, gp = t > 0 ? e->rowoff[t - 1] + e->pos[g] : -1;
+            float *dh = e->dh + (size_t)r * H + u0;
+            double acc = 0;
+            for (int j = 0; j < w; j++) {
+                const float d = l1_h(e, g, rb, w, u0, j) - (gp >= 0 ? l1_h(e, gp, rb, w, u0, j) : 0.0f);
+                dh[j] += l1_sign(d, s);
+                acc += fabsf(d);
+            }
+            e->l1acc[(size_t)e->row_ex[g] * e->ntiles + k] += acc;
+        }
+        /* Step t+1's, h_{t+1} − h_t, for the rows that went on: −sign into h_t. */
+        if (t < e->tmax)
+            for (int r = 0; r < e->nrow[t + 1]; r++) {
+                const int g = e->rowoff[t + 1] + r, p = e->pos[g];
+                float *dh = e->dh + (size_t)p * H + u0;
+                for (int j = 0; j < w; j++)
+                    dh[j] -= l1_sign(l1_h(e, g, rb, w, u0, j) - l1_h(e, r0 + p, rb, w, u0, j), s);
+            }
+    }
+}
+
+void rc_lstm_l1_finish(lstm_engine *e)
+{
+    const double lam = e->base.o->lstm.delta_l1 / e->H;
+    for (int i = 0; i < e->base.n; i++) {
+        double sum = 0;
+        for (int k = 0; k < e->ntiles; k++) sum += e->l1acc[(size_t)i * e->ntiles + k];
+        e->base.res[i].loss += (float)(lam * sum);
+        e->loss_sum += lam * sum;
+    }
 }

@@ -53,6 +53,7 @@ typedef struct {
     double tx, th;         /* Θx, Θh (0: exact on that side)              */
     double margin;         /* smallest | |d| − Θ | over all decisions     */
     int hev, xev;          /* events sent                                 */
+    double l1;             /* train.delta_l1: λ/H · Σ|h_t − h_{t−1}| added */
 } ref_rule;
 
 /* Loss of one example with its loss at step ts; if g is not NULL, adds
@@ -62,7 +63,7 @@ static double ref_example(const rc_net *net, const double *dp, const rc_events *
                           double beta, ref_rule *ru, double *g, double scale)
 {
     const int H = net->s.H, nin = net->s.nin, G4 = 4 * H, K = net->s.K;
-    double xh[T_][NIN], hh[T_][HH], act[T_][4 * HH], cc[T_ + 1][HH], h[HH] = { 0 };
+    double xh[T_][NIN], hh[T_][HH], act[T_][4 * HH], cc[T_ + 1][HH], h[HH] = { 0 }, hx[T_ + 1][HH];
     double xs[NIN] = { 0 }, hs[HH] = { 0 };
     memset(cc, 0, sizeof cc);
     for (int t = 0; t <= ts; t++) {
@@ -92,8 +93,18 @@ static double ref_example(const rc_net *net, const double *dp, const rc_events *
             const double *a = act[t];
             cc[t + 1][u] = a[H + u] * cc[t][u] + a[u] * a[2 * H + u];
             h[u] = a[3 * H + u] * tanh(cc[t + 1][u]);
+            hx[t][u] = h[u];
         }
     }
+    /* The penalty on h's change, h_{−1} = 0; sg[t][u] its sign at step t. */
+    double pen = 0, sg[T_ + 1][HH];
+    for (int t = 0; t <= ts; t++)
+        for (int u = 0; u < H; u++) {
+            const double d = hx[t][u] - (t ? hx[t - 1][u] : 0);
+            pen += fabs(d);
+            sg[t][u] = d > 0 ? 1 : d < 0 ? -1 : 0;
+        }
+    pen *= ru->l1 / H;
     double z[KK], p[KK], m = -1e300, s = 0, ent = 0;
     for (int k = 0; k < K; k++) {
         z[k] = dp[net->hb[0] + k];
@@ -102,7 +113,7 @@ static double ref_example(const rc_net *net, const double *dp, const rc_events *
     }
     for (int k = 0; k < K; k++) s += exp(z[k] - m);
     for (int k = 0; k < K; k++) { p[k] = exp(z[k] - m) / s; ent -= p[k] * log(p[k]); }
-    const double loss = -(z[label] - m - log(s)) - beta * ent;
+    const double loss = -(z[label] - m - log(s)) - beta * ent + pen;
     if (!g) return loss;
     /* Backward: ∂L/∂z = p − y + β p (log p + H). */
     double dh[HH] = { 0 }, dc[HH] = { 0 };
@@ -116,6 +127,7 @@ static double ref_example(const rc_net *net, const double *dp, const rc_events *
     }
     for (int t = ts; t >= 0; t--) {
         double dg[4 * HH], dhp[HH] = { 0 };
+        for (int u = 0; u < H; u++) dh[u] += scale * ru->l1 / H * (sg[t][u] - (t < ts ? sg[t + 1][u] : 0));
         for (int u = 0; u < H; u++) {
             const double *a = act[t];
             const double i = a[u], f = a[H + u], gg = a[2 * H + u], o = a[3 * H + u], tc = tanh(cc[t + 1][u]);
@@ -166,13 +178,13 @@ static void fx_init(fixture *fx, double wscale)
 
 /* The engine's delta forward and straight-through gradient equal the
  * float64 reference of the same rule, example by example. */
-static void check_st(double tx, double th, int eos, int nt)
+static void check_st(double tx, double th, int eos, int nt, double l1)
 {
     fixture fx;
     fx_init(&fx, 2.5);
     const double beta = 0.2;
     rc_batch_opts o = { .train = 1, .stop_at_spike = !eos, .loss_at_end = eos, .beta = beta,
-                        .lstm = { .threshold = THETA, .delta_x = tx, .delta_h = th } };
+                        .lstm = { .threshold = THETA, .delta_x = tx, .delta_h = th, .delta_l1 = l1 } };
     rc_example_result res[NEX];
     float *ge = malloc(fx.net->nparams * sizeof *ge);
     double *gr = calloc(fx.net->nparams, sizeof *gr);
@@ -180,7 +192,7 @@ static void check_st(double tx, double th, int eos, int nt)
     double Lr = 0;
     int early = 0;
     for (int i = 0; i < NEX; i++) {
-        ref_rule ru = { tx, th, 1e9, 0, 0 };
+        ref_rule ru = { tx, th, 1e9, 0, 0, l1 };
         const int ts = eos ? T_ - 1 : res[i].tsp;
         early += ts < T_ - 1;
         Lr += ref_example(fx.net, fx.dp, &fx.ev[i], fx.label[i], ts, beta, &ru, gr, 1.0 / NEX);
@@ -189,6 +201,9 @@ static void check_st(double tx, double th, int eos, int nt)
         if (th > 0) assert_int_equal(res[i].hevents, ru.hev);
         if (tx > 0) assert_int_equal(res[i].events, ru.xev);
         if (th > 0) assert_int_equal(res[i].hslots, (int64_t)ts * HH);
+        /* each example's loss, with the penalty */
+        ref_rule r2 = { tx, th, 1e9, 0, 0, l1 };
+        assert_true(rc_relerr(res[i].loss, ref_example(fx.net, fx.dp, &fx.ev[i], fx.label[i], ts, beta, &r2, NULL, 0)) < 1e-4);
     }
     Lr /= NEX;
     assert_true(rc_relerr(L, Lr) < 1e-4);
@@ -198,7 +213,7 @@ static void check_st(double tx, double th, int eos, int nt)
     char name[32];
     size_t loc;
     rc_net_tensor_at(fx.net, at, name, sizeof name, &loc);
-    print_message("delta_x %g delta_h %g %s threads %d: worst rel err %.2e (%s[%zu])\n", tx, th,
+    print_message("delta_x %g delta_h %g delta_l1 %g %s threads %d: worst rel err %.2e (%s[%zu])\n", tx, th, l1,
                   eos ? "eos" : "rc", nt, w, name, loc);
     if (w > 1e-3) fail_msg("%s[%zu]: engine %.8g, reference %.8g", name, loc, ge[at], gr[at]);
     free(ge);
@@ -206,16 +221,19 @@ static void check_st(double tx, double th, int eos, int nt)
     fx_free(&fx);
 }
 
-static void test_st_hidden_rc(void **st) { (void)st; check_st(0, 0.15, 0, 2); }
-static void test_st_both_rc(void **st) { (void)st; check_st(0.1, 0.15, 0, 1); }
-static void test_st_input_eos(void **st) { (void)st; check_st(0.1, 0, 1, 2); }
-static void test_st_both_eos(void **st) { (void)st; check_st(0.05, 0.3, 1, 3); }
+static void test_st_hidden_rc(void **st) { (void)st; check_st(0, 0.15, 0, 2, 0); }
+static void test_st_both_rc(void **st) { (void)st; check_st(0.1, 0.15, 0, 1, 0); }
+static void test_st_input_eos(void **st) { (void)st; check_st(0.1, 0, 1, 2, 0); }
+static void test_st_both_eos(void **st) { (void)st; check_st(0.05, 0.3, 1, 3, 0); }
+/* train.delta_l1: with the hidden deltas (RC, 3 threads: uneven tiles) and
+ * on the exact LSTM (EOS, every step in the penalty). */
+static void test_l1_delta_rc(void **st) { (void)st; check_st(0, 0.15, 0, 3, 0.4); }
+static void test_l1_exact_eos(void **st) { (void)st; check_st(0, 0, 1, 2, 0.4); }
 
 /* The reference's backward is right: at Θ = 0 (the plain LSTM) it equals
  * central differences of its own loss, and the engine's exact path. */
-static void test_reference_fd(void **st)
+static void check_reference_fd(double l1)
 {
-    (void)st;
     fixture fx;
     fx_init(&fx, 2.5);
     const double beta = 0.2;
@@ -224,7 +242,7 @@ static void test_reference_fd(void **st)
     int ts[NEX];
     for (int i = 0; i < NEX; i++) {
         ts[i] = (i * 3) % T_;
-        ref_rule ru = { 0, 0, 1e9, 0, 0 };
+        ref_rule ru = { 0, 0, 1e9, 0, 0, l1 };
         ref_example(fx.net, fx.dp, &fx.ev[i], fx.label[i], ts[i], beta, &ru, gr, 1.0 / NEX);
     }
     double worst = 0;
@@ -233,12 +251,12 @@ static void test_reference_fd(void **st)
         double lp = 0, lm = 0;
         fx.dp[k] = keep + hstep;
         for (int i = 0; i < NEX; i++) {
-            ref_rule ru = { 0, 0, 1e9, 0, 0 };
+            ref_rule ru = { 0, 0, 1e9, 0, 0, l1 };
             lp += ref_example(fx.net, fx.dp, &fx.ev[i], fx.label[i], ts[i], beta, &ru, NULL, 0) / NEX;
         }
         fx.dp[k] = keep - hstep;
         for (int i = 0; i < NEX; i++) {
-            ref_rule ru = { 0, 0, 1e9, 0, 0 };
+            ref_rule ru = { 0, 0, 1e9, 0, 0, l1 };
             lm += ref_example(fx.net, fx.dp, &fx.ev[i], fx.label[i], ts[i], beta, &ru, NULL, 0) / NEX;
         }
         fx.dp[k] = keep;
@@ -247,9 +265,16 @@ static void test_reference_fd(void **st)
         worst = fmax(worst, e);
         if (e > 1e-6) fail_msg("param %zu: reference %.10g, finite difference %.10g", k, gr[k], fd);
     }
-    print_message("reference backward vs central differences: worst rel err %.2e\n", worst);
+    print_message("reference backward vs central differences (delta_l1 %g): worst rel err %.2e\n", l1, worst);
     free(gr);
     fx_free(&fx);
+}
+
+static void test_reference_fd(void **st)
+{
+    (void)st;
+    check_reference_fd(0);
+    check_reference_fd(0.4);
 }
 
 /* Θ → 0 (1e-30: every change is an event) is the plain LSTM up to rounding:
@@ -302,7 +327,7 @@ static void test_threads(void **st)
     fx_init(&fx, 2.5);
     const size_t np = fx.net->nparams;
     rc_batch_opts o = { .train = 1, .stop_at_spike = 1, .beta = 0.1,
-                        .lstm = { .threshold = THETA, .delta_x = 0.1, .delta_h = 0.3 } };
+                        .lstm = { .threshold = THETA, .delta_x = 0.1, .delta_h = 0.3, .delta_l1 = 0.3 } };
     rc_example_result r[3][NEX];
     float *g[3];
     for (int nt = 1; nt <= 3; nt++) {
@@ -390,6 +415,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference_fd),
         cmocka_unit_test(test_st_hidden_rc),
+        cmocka_unit_test(test_l1_delta_rc),
+        cmocka_unit_test(test_l1_exact_eos),
         cmocka_unit_test(test_st_both_rc),
         cmocka_unit_test(test_st_input_eos),
         cmocka_unit_test(test_st_both_eos),

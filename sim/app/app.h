@@ -42,6 +42,7 @@ typedef struct {
     int T, spotting, eos, batch, tbatch;
     double theta, beta;
     double delta_x, delta_h;     /* model.delta_x, model.delta_h (LSTM, ConvLSTM; else 0) */
+    double delta_l1;             /* train.delta_l1 (LSTM; else 0)                    */
     char shape[256];             /* model shape, stored in checkpoints        */
     uint32_t trace_pops;         /* SNN: hidden LIF populations traced (bits) */
 } rc_app_setup;

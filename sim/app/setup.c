@@ -430,6 +430,7 @@ rc_status rc_app_setup_build(rc_app_setup *S, const rc_run_args *a, rc_err *err)
     /* Only the LSTM reads them (task_keys.c refuses them set elsewhere). */
     S->delta_x = rc_cfg_get_float(cfg, "model.delta_x");
     S->delta_h = rc_cfg_get_float(cfg, "model.delta_h");
+    S->delta_l1 = rc_cfg_get_float(cfg, "train.delta_l1");
     return RC_OK;
 }
 

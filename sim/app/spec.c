@@ -153,6 +153,10 @@ const rc_cfg_spec rc_spec[] = {
       "Adam epsilon (> 0: with 0, a weight whose gradient is always 0 becomes 0/0 = NaN)" },
     { "train", "clip", RC_CFG_FLOAT, "0", 0, BIG, NULL,
       "clip the gradient's global L2 norm to this value; 0 = no clipping" },
+    { "train", "delta_l1", RC_CFG_FLOAT, "0", 0, BIG, NULL,
+      "lstm: L1 penalty on the hidden units' change: adds delta_l1 x the mean over units of |h_t - h_(t-1)| "
+      "(h_(-1) = 0) for every step up to the loss step to each example's loss, so fewer units move by "
+      "model.delta_h and send events; 0 = none" },
     { "train", "weight_decay", RC_CFG_FLOAT, "0", 0, 1, NULL,
       "decoupled weight decay (AdamW, PyTorch's form): each step multiplies every parameter by "
       "1 - lr*weight_decay before the Adam update; 0 = none" },

@@ -47,7 +47,7 @@ static int is_net_key(const char *name)
 /* Keys whose 0 means "none" (model.hidden = 0: no LSTM; model.delta_h = 0:
  * exact), so --set KEY=0 may clear them when a config is switched to another
  * model.type: set to 0, they are never refused below. */
-static const char *const zero_off[] = { "model.hidden", "model.delta_x", "model.delta_h", NULL };
+static const char *const zero_off[] = { "model.hidden", "model.delta_x", "model.delta_h", "train.delta_l1", NULL };
 
 /* Where a training key has no effect: the tasks and model types (space
  * separated, NULL = none) that do not read it, and who does read it. A task
@@ -84,6 +84,7 @@ static const struct {
     { "model.hidden", NULL, "convlstm snn", "model.type = lstm (convlstm: model.channels; snn: model.layers)" },
     { "model.delta_x", NULL, "snn nir", "model.type = lstm or convlstm (delta events of the input channels)" },
     { "model.delta_h", NULL, "snn nir", "model.type = lstm or convlstm (delta events of the hidden units)" },
+    { "train.delta_l1", NULL, "convlstm snn nir", "model.type = lstm (the L1 penalty on the hidden units' change)" },
     { "model.channels", NULL, "lstm snn", "model.type = convlstm" },
     { "model.kernel", NULL, "lstm snn", "model.type = convlstm (snn: the kK of a conv layer in model.layers)" },
     { "model.layers", NULL, "lstm convlstm", "model.type = snn" },

@@ -213,7 +213,8 @@ static rc_status train_batch(trainer *t, int64_t b, rc_err *err)
     for (int j = 0; j < n; j++) S->idx[j] = train_index(t, b * S->batch + j);
     rc_batch_opts to = { .train = 1, .stop_at_spike = !S->eos, .loss_at_end = S->eos,
                          .beta = S->beta, .lif.vth_scale = 1,
-                         .lstm = { .threshold = S->theta, .delta_x = S->delta_x, .delta_h = S->delta_h } };
+                         .lstm = { .threshold = S->theta, .delta_x = S->delta_x, .delta_h = S->delta_h,
+                                   .delta_l1 = S->delta_l1 } };
     double t0 = rc_now_s();
     int64_t rows = 0;
     rc_status st;
