@@ -88,6 +88,9 @@ static void test_config_errors(void **st)
           { "model.delta_h has no effect with model.type = snn", "model.type = lstm", NULL } },
         { cfg, "--set model.delta_x=0.5 --set model.type=snn --set model.hidden=0 --set 'model.layers=fc4 fc2'",
           { "model.delta_x has no effect with model.type = snn", "model.type = lstm or convlstm", NULL } },
+        { cfg, "--set train.delta_l1=0.1 --set model.type=convlstm --set model.hidden=0",
+          { "train.delta_l1 has no effect with model.type = convlstm", "model.type = lstm", NULL } },
+        { cfg, "--set train.delta_l1=-0.1", { "train.delta_l1", ">= 0", NULL } },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int rc = rc_test_rcsim_err(g_dir, err, sizeof err, "run '%s' --out '%s' %s", cases[i].cfg, out, cases[i].args);

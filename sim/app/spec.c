@@ -153,7 +153,7 @@ const rc_cfg_spec rc_spec[] = {
       "Adam epsilon (> 0: with 0, a weight whose gradient is always 0 becomes 0/0 = NaN)" },
     { "train", "clip", RC_CFG_FLOAT, "0", 0, BIG, NULL,
       "clip the gradient's global L2 norm to this value; 0 = no clipping" },
-    { "train", "delta_l1", RC_CFG_FLOAT, "0", 0, BIG, NULL,
+    { "train", "delta_l1", RC_CFG_FLOAT, "0", 0, DBL_MAX, NULL,
       "lstm: L1 penalty on the hidden units' change: adds delta_l1 x the mean over units of |h_t - h_(t-1)| "
       "(h_(-1) = 0) for every step up to the loss step to each example's loss, so fewer units move by "
       "model.delta_h and send events; 0 = none" },
