@@ -405,6 +405,15 @@ static void test_engine_refuses(void **st)
         assert_int_equal(rc_engine_batch(eng, RC_SPLIT_TRAIN, idx, NEX, &o, res, NULL, &err), RC_ERR_USAGE);
         assert_non_null(strstr(err.msg, "expected finite numbers >= 0"));
     }
+    /* train.delta_l1 below 0 or not finite (task_keys.c refuses it first in
+     * a config; the engine checks its own options). */
+    const double bad_l1[2] = { -0.1, INFINITY };
+    for (int c = 0; c < 2; c++) {
+        rc_batch_opts o = { .train = 1, .stop_at_spike = 1, .lstm = { .threshold = THETA, .delta_l1 = bad_l1[c] } };
+        assert_int_equal(rc_engine_batch(eng, RC_SPLIT_TRAIN, idx, NEX, &o, res, NULL, &err), RC_ERR_USAGE);
+        assert_non_null(strstr(err.msg, "delta_l1"));
+        assert_non_null(strstr(err.msg, "expected a finite number >= 0"));
+    }
     rc_engine_free(eng);
     rc_pool_free(pool);
     fx_free(&fx);
