@@ -116,7 +116,7 @@ test-asan-inner: $(BUILD)/.deps $(RCSIM_BIN) $(TEST_BIN)
 # The library's readers and writers under valgrind memcheck. valgrind cannot
 # run AVX-512 code, so this build is -march=x86-64-v3 (AVX2) in build-vg/.
 # VG_TESTS: the test binaries to run (all of them take about half an hour).
-VG_TESTS ?= test_cfg test_idx test_checkpoint test_traces test_network test_strbuf
+VG_TESTS ?= test_cfg test_idx test_checkpoint test_traces test_network test_strbuf test_gemm
 test-valgrind:
 	$(MAKE) BUILD=build-vg RCSIM_BIN=build-vg/rcsim ARCH=x86-64-v3 OPT=-O1 \
 	  TEST_BIN="$(addprefix build-vg/tests/,$(VG_TESTS))" test-valgrind-inner

@@ -8,8 +8,11 @@
  * The elementwise loops are plain C in a fixed order; no -ffast-math. */
 #include <cblas.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include "models/fastmath.h"
+#include "models/gemm.h"
 #include "models/lstm.h"
 #include "models/lstm_gates.h"
 
@@ -74,25 +77,43 @@ static inline void add_input_events(float *a, const rc_step_input *in, int r, co
     scatter_cols(a, nr, in->end[r] - b, in->ch[r] + b, in->val[r] + b, w_ih + rb, (size_t)G4);
 }
 
+/* Gate rows [*rb, *rb + *nr) of tiles [k0, k1): one contiguous block. */
+static inline void tile_rows(int H, int k0, int k1, int *rb, int *nr)
+{
+    *rb = 4 * RC_LSTM_TILE * k0;
+    *nr = 4 * (rc_lstm_tile_u0(k1 - 1) + rc_lstm_tile_w(H, k1 - 1)) - *rb;
+}
+
+void rc_lstm_transpose_w_hh(float *w_hhT, const float *w_hh, int H, int k0, int k1)
+{
+    if (k1 <= k0) return;
+    int RB, NR;
+    tile_rows(H, k0, k1, &RB, &NR);
+    rc_transpose(w_hhT + RB, (size_t)4 * H, w_hh + (size_t)RB * H, (size_t)H, (size_t)NR, (size_t)H);
+}
+
 void rc_lstm_forward(float *act, float *c, float *h,
                      const float *hp, const float *cp, const rc_step_input *in,
-                     const float *w_ih, const float *w_hh,
+                     const float *w_ih, const float *w_hhT,
                      const float *b_ih, const float *b_hh,
                      int n, int H, int k0, int k1)
 {
     const int G4 = 4 * H;
+    if (k1 <= k0) return;
+    /* Recurrent part of all the tiles at once (rc_gemm: the same bits
+     * however the product is split): act[:, RB:RB+NR] = hp (n,H) ×
+     * w_hhᵀ[:, RB:RB+NR]. hp == NULL (h_{t−1} = 0, step 0): the product
+     * is +0 exactly (each chain starts at +0 and fma(±0, w, +0) = +0), so
+     * writing +0 changes no bit and saves n·4H·H multiply-adds. */
+    int RB, NR;
+    tile_rows(H, k0, k1, &RB, &NR);
+    if (n > 0 && hp)
+        rc_gemm(n, NR, H, hp, (size_t)H, 1, w_hhT + RB, (size_t)G4, act + RB, (size_t)G4, 0);
+    else
+        for (int r = 0; r < n; r++) memset(act + (size_t)r * G4 + RB, 0, (size_t)NR * sizeof(float));
     for (int k = k0; k < k1; k++) {
         const int w = rc_lstm_tile_w(H, k), u0 = rc_lstm_tile_u0(k);
         const int rb = 4 * RC_LSTM_TILE * k, nr = 4 * w;
-        /* Recurrent part: act[:, rb:rb+nr] = hp (n,H) × w_hh[rb:rb+nr, :]ᵀ.
-         * hp == NULL (h_{t−1} = 0, step 0): the product is +0 exactly (the
-         * sgemm's accumulators start at +0 and fma(±0, w, +0) = +0), so
-         * writing +0 changes no bit and saves n·4H·H multiply-adds. */
-        if (n > 0 && hp)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, nr, H, 1.0f,
-                        hp, H, w_hh + (size_t)rb * H, H, 0.0f, act + rb, G4);
-        else
-            for (int r = 0; r < n; r++) memset(act + (size_t)r * G4 + rb, 0, (size_t)nr * sizeof(float));
         /* Dense input: act[:, rb:rb+nr] += x (n, nin) × w_ih[:, rb:rb+nr]. */
         if (n > 0 && in->x)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, nr, in->nin, 1.0f,
@@ -129,32 +150,120 @@ void rc_lstm_backward_gates(float *dgate, float *dcp,
 void rc_lstm_backward_dh(float *dhp, const float *dgate, const float *w_hh,
                          int n, int H, int k0, int k1)
 {
-    if (n <= 0) return;
-    for (int k = k0; k < k1; k++) {
-        const int w = rc_lstm_tile_w(H, k), u0 = rc_lstm_tile_u0(k);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, w, 4 * H, 1.0f,
-                    dgate, 4 * H, w_hh + u0, H, 0.0f, dhp + u0, H);
+    if (n <= 0 || k1 <= k0) return;
+    /* Units [U0, U1) of all the tiles in one rc_gemm. */
+    const int U0 = rc_lstm_tile_u0(k0), U1 = rc_lstm_tile_u0(k1 - 1) + rc_lstm_tile_w(H, k1 - 1);
+    rc_gemm(n, U1 - U0, 4 * H, dgate, (size_t)4 * H, 1, w_hh + U0, (size_t)H, dhp + U0, (size_t)H, 0);
+}
+
+/* The input events of rows [0, N), grouped by channel: channel c's events
+ * are (row[q], val[q]) for q in [off[c], off[c+1]), in (row, event) order. */
+typedef struct {
+    int *off;   /* (nin + 1) */
+    int *row;   /* (events)  */
+    float *val; /* (events)  */
+} ev_by_channel;
+
+static int group_events(ev_by_channel *g, const rc_step_input *in, int N)
+{
+    const int nin = in->nin;
+    int64_t ne = 0;
+    for (int r = 0; r < N; r++) ne += in->end[r] - in->beg[r];
+    if (nin <= 0 || ne > INT32_MAX) return 0;
+    g->off = calloc((size_t)nin + 1, sizeof *g->off);
+    g->row = malloc((size_t)(ne ? ne : 1) * sizeof *g->row);
+    g->val = malloc((size_t)(ne ? ne : 1) * sizeof *g->val);
+    if (!g->off || !g->row || !g->val) goto fail;
+    for (int r = 0; r < N; r++)
+        for (int e = in->beg[r]; e < in->end[r]; e++) {
+            const int32_t c = in->ch[r][e];
+            if (c < 0 || c >= nin) goto fail;
+            g->off[c + 1]++;
+        }
+    for (int c = 0; c < nin; c++) g->off[c + 1] += g->off[c];
+    int *fill = malloc((size_t)nin * sizeof *fill);
+    if (!fill) goto fail;
+    memcpy(fill, g->off, (size_t)nin * sizeof *fill);
+    for (int r = 0; r < N; r++)
+        for (int e = in->beg[r]; e < in->end[r]; e++) {
+            const int q = fill[in->ch[r][e]]++;
+            g->row[q] = r;
+            g->val[q] = in->val[r][e];
+        }
+    free(fill);
+    return 1;
+fail:
+    free(g->off), free(g->row), free(g->val);
+    return 0;
+}
+
+/* dw_ih[c, rb..rb+nr) += Σ val · dgate[row, rb..rb+nr) over channel c's
+ * events. Each element gets the same separately rounded products and sums in
+ * the same (row, event) order as one event at a time; a full tile (nr = 64)
+ * keeps its 64 sums in registers instead of a load and store per event. */
+static void scatter_grouped(float *dw_ih, const ev_by_channel *g, int nin, const float *dgate,
+                            int G4, int rb, int nr)
+{
+    for (int c = 0; c < nin; c++) {
+        const int q0 = g->off[c], q1 = g->off[c + 1];
+        if (q0 == q1) continue;
+        float *wc = dw_ih + (size_t)c * G4 + rb;
+        if (nr != 4 * RC_LSTM_TILE) {
+            for (int q = q0; q < q1; q++) {
+                const float v = g->val[q], *d = dgate + (size_t)g->row[q] * G4 + rb;
+                for (int j = 0; j < nr; j++) wc[j] += v * d[j];
+            }
+            continue;
+        }
+        rc_v8 s0, s1, s2, s3, s4, s5, s6, s7;
+        ACC8_LOAD(wc);
+        for (int q = q0; q < q1; q++) {
+            const float v = g->val[q], *d = dgate + (size_t)g->row[q] * G4 + rb;
+#define ADD_MUL(k) { rc_v8 w; memcpy(&w, d + 8 * (k), sizeof w); s##k += v * w; }
+            ADD_MUL(0) ADD_MUL(1) ADD_MUL(2) ADD_MUL(3) ADD_MUL(4) ADD_MUL(5) ADD_MUL(6) ADD_MUL(7)
+#undef ADD_MUL
+        }
+        ACC8_STORE(wc);
     }
 }
 
 void rc_lstm_backward_weights(float *dw_ih, float *dw_hh, float *db_ih, float *db_hh,
                               const float *dgate_all, const float *hp_all,
-                              const rc_step_input *in_all, int N, int H,
+                              const rc_step_input *in_all, int N, int n0, int H,
                               int k0, int k1)
 {
     const int G4 = 4 * H;
+    /* Without dense rows, the events are grouped by channel once for all
+     * tiles (if that fails, the loop below adds them one at a time: same
+     * result). */
+    int any_dense = 0;
+    if (in_all->x)
+        for (int r = 0; r < N && !any_dense; r++) any_dense = in_all->xrow[r];
+    ev_by_channel g = { 0 };
+    const int grouped = !any_dense && k1 > k0 && N > 0 && group_events(&g, in_all, N);
+    /* dw_hh of all the tiles' gate rows in one rc_gemm: += dgateᵀ × hp,
+     * without the rows [0, n0) whose h_{t−1} is 0: in each element's chain
+     * their terms are fma(d, 0, s) = s (s starts at +0), so leaving them out
+     * changes no bit and saves n0·4H·H multiply-adds. */
+    if (N > n0 && k1 > k0) {
+        int RB, NR;
+        tile_rows(H, k0, k1, &RB, &NR);
+        rc_gemm(NR, H, N - n0, dgate_all + (size_t)n0 * G4 + RB, 1, (size_t)G4, hp_all + (size_t)n0 * H,
+                (size_t)H, dw_hh + (size_t)RB * H, (size_t)H, 1);
+    }
     for (int k = k0; k < k1; k++) {
         const int w = rc_lstm_tile_w(H, k);
         const int rb = 4 * RC_LSTM_TILE * k, nr = 4 * w;
-        if (N > 0)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nr, H, N, 1.0f,
-                        dgate_all + rb, G4, hp_all, H, 1.0f, dw_hh + (size_t)rb * H, H);
         for (int r = 0; r < N; r++) {
             const float *d = dgate_all + (size_t)r * G4 + rb;
             for (int j = 0; j < nr; j++) {
                 db_ih[rb + j] += d[j];
                 db_hh[rb + j] += d[j];
             }
+        }
+        if (grouped) {
+            scatter_grouped(dw_ih, &g, in_all->nin, dgate_all, G4, rb, nr);
+            continue;
         }
         for (int r = 0; r < N; r++) {
             const float *d = dgate_all + (size_t)r * G4 + rb;
@@ -175,6 +284,7 @@ void rc_lstm_backward_weights(float *dw_ih, float *dw_hh, float *db_ih, float *d
             }
         }
     }
+    if (grouped) free(g.off), free(g.row), free(g.val);
 }
 
 /* scatter_cols with fused multiply-adds where the CPU has them (-march):

@@ -9,11 +9,13 @@
  * rows are stored tile by tile, and within a tile gate by gate:
  *   row(u, gate) = 4·TILE·k + gate·w_k + (u − TILE·k),  k = u / TILE,
  * where w_k is the tile's width (TILE, or less for the last tile). A tile's four
- * gates are thus one contiguous block of 4·w_k rows, so one sgemm computes
- * them. Tiles are the unit of work: a thread owns a contiguous range of tiles,
- * and every dense product is issued per tile with a shape that does not depend
- * on the thread count — which is what makes results bit-identical for any
- * number of threads.
+ * gates are thus one contiguous block of 4·w_k rows. Tiles are the unit of
+ * work: a thread owns a contiguous range of tiles. The recurrent products
+ * (forward, ∂h, ∂W_h) run as one rc_gemm over the thread's tiles: rc_gemm
+ * computes every element the same way whatever the call's shape
+ * (models/gemm.h), which is what makes results bit-identical for any number
+ * of threads. The dense-input products (speech) stay one OpenBLAS sgemm per
+ * tile, a shape that does not depend on the thread count.
  *
  *   w_ih  (nin, 4H)   input weights, one contiguous 4H row per input channel,
  *                     so an event adds one contiguous column of the gates
@@ -45,11 +47,16 @@ static inline int rc_lstm_row(int H, int g, int u)
     return 4 * RC_LSTM_TILE * k + g * rc_lstm_tile_w(H, k) + (u - k * RC_LSTM_TILE);
 }
 
+/* w_hhT (H, 4H) = w_hhᵀ for the gate rows of tiles [k0, k1) (columns of
+ * w_hhT; the others are not touched). rc_lstm_forward reads it. */
+void rc_lstm_transpose_w_hh(float *w_hhT, const float *w_hh, int H, int k0, int k1);
+
 /* Forward one step. hp, cp: previous h and c of the same n rows (zeros at
- * t=0). hp = NULL means h_{t−1} = 0: the recurrent product is skipped. */
+ * t=0). hp = NULL means h_{t−1} = 0: the recurrent product is skipped.
+ * w_hhT: w_hh transposed (rc_lstm_transpose_w_hh), own tiles' columns. */
 void rc_lstm_forward(float *act, float *c, float *h,
                      const float *hp, const float *cp, const rc_step_input *in,
-                     const float *w_ih, const float *w_hh,
+                     const float *w_ih, const float *w_hhT,
                      const float *b_ih, const float *b_hh,
                      int n, int H, int k0, int k1);
 
@@ -103,10 +110,12 @@ void rc_lstm_backward_dh(float *dhp, const float *dgate, const float *w_hh,
 
 /* Weight gradients over all N = Σ_t n_t cached rows at once:
  *   dw_hh += dgate_allᵀ × hp_all,  db += Σ dgate,
+ * where rows [0, n0) (step 0: h_{t−1} = 0) add nothing to dw_hh and are
+ * left out of its product (bit-identical: rc_gemm's chains start at +0),
  *   dw_ih[ch] += val · dgate row, for each input event of each row. */
 void rc_lstm_backward_weights(float *dw_ih, float *dw_hh, float *db_ih, float *db_hh,
                               const float *dgate_all, const float *hp_all,
-                              const rc_step_input *in_all, int N, int H,
+                              const rc_step_input *in_all, int N, int n0, int H,
                               int k0, int k1);
 
 #endif

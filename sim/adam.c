@@ -74,6 +74,22 @@ static void sq_fn(void *arg, int ith, int nth)
     }
 }
 
+/* Without clipping only the norm's finiteness is used; it is finite exactly
+ * when every gradient is (the squares of floats cannot reach DBL_MAX), so the
+ * bits are checked instead: no serial double sum. */
+static inline uint32_t nonfinite_bits(float x);
+
+static void finite_fn(void *arg, int ith, int nth)
+{
+    rc_adam *a = arg;
+    size_t lo, hi;
+    rc_partition(a->net->nparams, ith, nth, &lo, &hi);
+    const float *g = a->net->grads;
+    uint32_t bad = 0;
+    for (size_t i = lo; i < hi; i++) bad |= nonfinite_bits(g[i]);
+    a->bad_at[ith] = bad ? lo : SIZE_MAX;
+}
+
 /* Is the float's exponent all ones (Inf or NaN)? On the bits, so the OR
  * over a span vectorises and no float arithmetic is added or reordered. */
 static inline uint32_t nonfinite_bits(float x)
@@ -149,10 +165,17 @@ void rc_adam_set_decay(rc_adam *a, double wd)
 double rc_adam_step(rc_adam *a, double lr, double b1, double b2, double eps,
                     double clip, int64_t step)
 {
-    rc_pool_run(a->pool, sq_fn, a);
-    double s = 0;
-    for (size_t c = 0; c < a->nchunks; c++) s += a->chunk_sq[c];
-    const double norm = sqrt(s);
+    double norm = 0;
+    if (clip > 0) {
+        rc_pool_run(a->pool, sq_fn, a);
+        double s = 0;
+        for (size_t c = 0; c < a->nchunks; c++) s += a->chunk_sq[c];
+        norm = sqrt(s);
+    } else {
+        rc_pool_run(a->pool, finite_fn, a);
+        for (int i = 0; i < rc_pool_nthreads(a->pool); i++)
+            if (a->bad_at[i] != SIZE_MAX) norm = INFINITY;
+    }
     a->fault = 0;
     if (!isfinite(norm)) { /* a NaN/Inf gradient (or squares past DBL_MAX): no update */
         a->fault = 1;

@@ -37,7 +37,9 @@ void rc_adam_set_decay(rc_adam *a, double wd);
 
 /* Norm of net->grads; if clip > 0 and the norm exceeds it, the gradients are
  * scaled by clip/norm in the update; then one Adam step with step counter
- * `step` ≥ 1. Returns the pre-clip norm. */
+ * `step` ≥ 1. Returns the pre-clip norm when clip > 0; without clipping the
+ * norm is not needed and not summed (only whether every gradient is finite):
+ * 0, or INFINITY when a gradient is not finite. */
 double rc_adam_step(rc_adam *a, double lr, double b1, double b2, double eps,
                     double clip, int64_t step);
 

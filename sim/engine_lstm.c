@@ -74,7 +74,7 @@ static void lstm_free(rc_engine *base)
         for (int i = 0; i < base->maxthreads; i++) free(e->scratch[i]);
     free(e->scratch);
     free(e->whpart);
-    free(e->xd); free(e->xrow); free(e->xstep);
+    free(e->xd); free(e->wT); free(e->xrow); free(e->xstep);
     free(e->tb); free(e->own_lo); free(e->own_hi);
     rc_lstm_delta_free(e);
     rc_engine_fini(base);

@@ -47,6 +47,7 @@ struct lstm_engine {
     size_t nscratch;          /* ConvLSTM im2col scratch floats per thread, or 0 */
     float **scratch;          /* (threads) ConvLSTM im2col scratch          */
     float *xd;                /* (B·T, nin) LSTM: dense inputs of dense steps */
+    float *wT;                /* (H, 4H) LSTM: w_hh transposed, this batch's  */
     unsigned char *xrow;      /* (B·T) 1 where the row's xd copy is valid   */
     unsigned char *xstep;     /* (T)   1 where step t runs the dense path   */
     int nin;

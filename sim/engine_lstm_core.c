@@ -24,6 +24,7 @@ static int lstm_init(lstm_engine *e)
     e->tile_units = RC_LSTM_TILE;
     e->hev_macs = 4.0 * e->H;
     e->xd = rc_engine_xcalloc((size_t)e->base.B * (size_t)e->base.T * (size_t)e->nin, sizeof(float), &fail);
+    e->wT = rc_engine_xcalloc((size_t)e->G4 * (size_t)e->H, sizeof(float), &fail);
     return fail;
 }
 
@@ -44,9 +45,12 @@ static void lstm_fwd(lstm_engine *e, int ith, int nth, int r0, int n, const rc_s
                               hp, e->cp_all + (size_t)r0 * H, in, P + net->w_ih, P + net->w_hh, &d, n, H, k0, k1);
         return;
     }
+    /* Step 0 (no recurrent product): this batch's w_hhᵀ, own tiles only,
+     * which are all this thread reads of it. */
+    if (r0 == 0) rc_lstm_transpose_w_hh(e->wT, P + net->w_hh, H, k0, k1);
     rc_lstm_forward(e->act_all + (size_t)r0 * G4, e->c_all + (size_t)r0 * H, e->hcur,
                     hp, e->cp_all + (size_t)r0 * H, in,
-                    P + net->w_ih, P + net->w_hh, P + net->b_ih, P + net->b_hh, n, H, k0, k1);
+                    P + net->w_ih, e->wT, P + net->b_ih, P + net->b_hh, n, H, k0, k1);
 }
 
 static void lstm_bwd_gates(lstm_engine *e, int r0, int n, int k0, int k1)
@@ -71,7 +75,7 @@ static void lstm_bwd_weights(lstm_engine *e, int ith, int nth, int N, const rc_s
     const rc_net *net = e->base.net;
     float *Gr = net->grads;
     rc_lstm_backward_weights(Gr + net->w_ih, Gr + net->w_hh, Gr + net->b_ih, Gr + net->b_hh,
-                             e->dgate_all, e->hp_all, all, N, e->H, k0, k1);
+                             e->dgate_all, e->hp_all, all, N, e->nrow[0] < N ? e->nrow[0] : N, e->H, k0, k1);
 }
 
 const lstm_core rc_engine_core_lstm = { lstm_init, lstm_fwd, lstm_bwd_gates, lstm_bwd_dh, lstm_bwd_weights,

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "models/fastmath.h"
+#include "models/gemm.h"
 #include "sim/engine_lstm.h"
 
 /* A step's hidden events go as one sgemm per tile when at least this share
@@ -105,47 +106,6 @@ void rc_lstm_delta_start(lstm_engine *e, int ith, int nth, size_t u0, size_t u1)
     e->core->delta_start(e, ith, nth, u0, u1);
 }
 
-/* dst (cols, rows) = src (rows, cols)ᵀ, both dense. 8×8 blocks through
- * registers where the CPU has AVX (perf: the plain loop was 4 % of delta
- * RC-inference, which transposes every batch), the edges element by
- * element. A copy: the same values either way. */
-#ifdef __AVX__
-#include <immintrin.h>
-static void transpose8(float *dst, size_t ldd, const float *src, size_t lds)
-{
-    __m256 r[8], t[8];
-    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + (size_t)i * lds);
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4)
-        for (int k = 0; k < 2; k++) {
-            r[i + k] = _mm256_shuffle_ps(t[i + k], t[i + 2 + k], _MM_SHUFFLE(1, 0, 1, 0));
-            r[i + 2 + k] = _mm256_shuffle_ps(t[i + k], t[i + 2 + k], _MM_SHUFFLE(3, 2, 3, 2));
-        }
-    /* r: 0 = cols 0|4, 2 = 1|5, 1 = 2|6, 3 = 3|7 of rows 0-3; 4-7 the same of rows 4-7 */
-    static const int col[4] = { 0, 2, 1, 3 };
-    for (int c = 0; c < 4; c++) {
-        const __m256 a = r[col[c]], b = r[4 + col[c]];
-        _mm256_storeu_ps(dst + (size_t)c * ldd, _mm256_permute2f128_ps(a, b, 0x20));
-        _mm256_storeu_ps(dst + (size_t)(c + 4) * ldd, _mm256_permute2f128_ps(a, b, 0x31));
-    }
-}
-#endif
-
-static void transpose_block(float *dst, const float *src, size_t rows, size_t cols)
-{
-    size_t i0 = 0, j0 = 0;
-#ifdef __AVX__
-    for (; i0 + 8 <= rows; i0 += 8)
-        for (size_t j = 0; j + 8 <= cols; j += 8) transpose8(dst + j * rows + i0, rows, src + i0 * cols + j, cols);
-    j0 = cols - cols % 8;
-#endif
-    for (size_t i = 0; i < rows; i++)
-        for (size_t j = i < i0 ? j0 : 0; j < cols; j++) dst[j * rows + i] = src[i * cols + j];
-}
-
 void rc_lstm_delta_start_lstm(lstm_engine *e, int ith, int nth, size_t u0, size_t u1)
 {
     (void)ith, (void)nth;
@@ -161,7 +121,7 @@ void rc_lstm_delta_start_lstm(lstm_engine *e, int ith, int nth, size_t u0, size_
     if (e->dh_on)
         for (size_t rb = g0; rb < g1; rb += 4 * RC_LSTM_TILE) {
             const size_t nr = g1 - rb < 4 * RC_LSTM_TILE ? g1 - rb : 4 * RC_LSTM_TILE;
-            transpose_block(e->whT + rb * H, whh + rb * H, nr, H);
+            rc_transpose(e->whT + rb * H, nr, whh + rb * H, H, nr, H);
         }
 }
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include "sim/adam.h"
 
-static void check_step(int nth, double wd)
+static void check_step(int nth, double wd, double clip)
 {
     rc_err err;
     rc_pool *pool = rc_pool_new(nth, RC_PLACE_SPREAD, &err);
@@ -26,11 +26,18 @@ static void check_step(int nth, double wd)
     rc_adam_set_decay(a, wd);
     const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8;
     const int64_t step = 3;
-    rc_adam_step(a, lr, b1, b2, eps, 0, step);
+    const double norm = rc_adam_step(a, lr, b1, b2, eps, clip, step);
     const double bc1 = 1 - pow(b1, step), bc2 = 1 - pow(b2, step);
-    double worst = 0, moved = 0;
+    double worst = 0, moved = 0, ref_norm = 0;
+    for (size_t i = 0; i < n; i++) ref_norm += (double)net->grads[i] * net->grads[i];
+    ref_norm = sqrt(ref_norm);
+    /* With clipping, the norm is returned and scales the step; without,
+     * it is not summed (0 returned). */
+    const double sc = clip > 0 && ref_norm > clip ? clip / (ref_norm + 1e-6) : 1.0;
+    if (clip > 0) assert_true(fabs(norm - ref_norm) < 1e-9 * ref_norm);
+    else assert_true(norm == 0.0);
     for (size_t i = 0; i < n; i++) {
-        const double g = net->grads[i];
+        const double g = net->grads[i] * sc;
         const double m = b1 * m0[i] + (1 - b1) * g, v = b2 * v0[i] + (1 - b2) * g * g;
         const double p = p0[i] * (1 - lr * wd) - lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps);
         const double e = fabs(net->params[i] - p) / (fabs(p) + 1e-3);
@@ -48,15 +55,24 @@ static void check_step(int nth, double wd)
 static void test_adam(void **st)
 {
     (void)st;
-    check_step(1, 0);
-    check_step(2, 0);
+    check_step(1, 0, 0);
+    check_step(2, 0, 0);
+}
+
+/* Clipping: the gradient norm here is about 0.26; a clip of 0.05 scales it. */
+static void test_adam_clip(void **st)
+{
+    (void)st;
+    check_step(1, 0, 0.05);
+    check_step(2, 0, 0.05);
+    check_step(2, 0, 100.0); /* norm below the clip: unscaled */
 }
 
 static void test_adamw(void **st)
 {
     (void)st;
-    check_step(1, 0.5);
-    check_step(2, 0.5);
+    check_step(1, 0.5, 0);
+    check_step(2, 0.5, 0);
 }
 
 int main(void)
@@ -64,6 +80,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_adam),
         cmocka_unit_test(test_adamw),
+        cmocka_unit_test(test_adam_clip),
     };
     return cmocka_run_group_tests_name("adam", tests, NULL, NULL);
 }

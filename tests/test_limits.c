@@ -187,9 +187,22 @@ static void test_nan_injection(void **st)
     memcpy(before, net->params, net->nparams * sizeof *before);
     const size_t k = net->nparams / 3;
     net->grads[k] = NAN;
-    rc_adam_step(a, 1e-3, 0.9, 0.999, 1e-8, 0, 2);
+    assert_true(isinf(rc_adam_step(a, 1e-3, 0.9, 0.999, 1e-8, 0, 2)));
     assert_int_equal(rc_adam_fault(a, &bad), 1);
     assert_int_equal(bad, k);
+    assert_memory_equal(before, net->params, net->nparams * sizeof *before);
+    /* The same with clipping (the norm is summed then) and an infinity on
+     * the second thread's half. */
+    net->grads[k] = 0.0f;
+    net->grads[net->nparams - 2] = -INFINITY;
+    assert_false(isfinite(rc_adam_step(a, 1e-3, 0.9, 0.999, 1e-8, 1.0, 2)));
+    assert_int_equal(rc_adam_fault(a, &bad), 1);
+    assert_int_equal(bad, net->nparams - 2);
+    assert_memory_equal(before, net->params, net->nparams * sizeof *before);
+    net->grads[net->nparams - 2] = 0.0f;
+    net->grads[k] = NAN;
+    rc_adam_step(a, 1e-3, 0.9, 0.999, 1e-8, 0, 2);
+    assert_int_equal(rc_adam_fault(a, &bad), 1);
     assert_memory_equal(before, net->params, net->nparams * sizeof *before);
     /* 2: a parameter that is (and stays) infinite after the update. */
     net->grads[k] = 0.0f;
