@@ -1,8 +1,9 @@
 /* lstm.c — LSTM forward/backward kernels over tiles (see lstm.h).
  *
  * Cost per step and active row: 4H·H multiply-accumulates for the recurrent
- * product (sgemm; none at step 0, where h_{t−1} = 0), 4H per input event, O(H) elementwise. Backward doubles the
- * dense part (dh and the weight gradient) and adds the events' outer products.
+ * product (rc_gemm, models/gemm.h; none at step 0, where h_{t−1} = 0), 4H per
+ * input event, O(H) elementwise. Backward doubles the dense part (dh and the
+ * weight gradient; neither for step 0) and adds the events' outer products.
  * Steps with dense inputs (rc_step_input.x) run the input product and its
  * weight gradient as sgemm instead.
  * The elementwise loops are plain C in a fixed order; no -ffast-math. */
