@@ -19,7 +19,7 @@
 
 /* One row's tile of w units: the gate pre-activations a (4w, gate-major)
  * become activations, then c and h. */
-static inline void tile_cell(float *a, int w, const float *cpr, float *cr, float *hr)
+static inline __attribute__((always_inline)) void tile_cell(float *a, int w, const float *cpr, float *cr, float *hr)
 {
     float *ai = a, *af = a + w, *ag = a + 2 * w, *ao = a + 3 * w;
     /* Gates i, f and o are contiguous: one sigmoid loop over 2w, one over w. */
@@ -30,19 +30,13 @@ static inline void tile_cell(float *a, int w, const float *cpr, float *cr, float
     for (int j = 0; j < w; j++) hr[j] = ao[j] * rc_tanhf(cr[j]);
 }
 
-/* tile_cell for a full tile (w = RC_LSTM_TILE), with restrict pointers and
- * a constant width: the loops compile to a few whole vectors, without the
- * run-time alias checks and remainder loops of the general one (same
- * operations on every element, so the same bits). */
+/* tile_cell for a full tile (w = RC_LSTM_TILE): the same body, inlined with
+ * a constant width and restrict pointers, so the loops compile to a few whole
+ * vectors without run-time alias checks or remainder loops (same operations
+ * on every element, so the same bits). */
 static void tile_cell_full(float *restrict a, const float *restrict cpr, float *restrict cr, float *restrict hr)
 {
-    enum { w = RC_LSTM_TILE };
-    float *restrict ai = a, *restrict af = a + w, *restrict ag = a + 2 * w, *restrict ao = a + 3 * w;
-    for (int j = 0; j < 2 * w; j++) ai[j] = rc_sigmoidf(ai[j]);
-    for (int j = 0; j < w; j++) ao[j] = rc_sigmoidf(ao[j]);
-    for (int j = 0; j < w; j++) ag[j] = rc_tanhf(ag[j]);
-    for (int j = 0; j < w; j++) cr[j] = af[j] * cpr[j] + ai[j] * ag[j];
-    for (int j = 0; j < w; j++) hr[j] = ao[j] * rc_tanhf(cr[j]);
+    tile_cell(a, RC_LSTM_TILE, cpr, cr, hr);
 }
 
 static inline void cell(float *a, int w, const float *cpr, float *cr, float *hr)

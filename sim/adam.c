@@ -74,11 +74,18 @@ static void sq_fn(void *arg, int ith, int nth)
     }
 }
 
+/* Is the float's exponent all ones (Inf or NaN)? On the bits, so the OR
+ * over a span vectorises and no float arithmetic is added or reordered. */
+static inline uint32_t nonfinite_bits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return (u & 0x7f800000u) == 0x7f800000u;
+}
+
 /* Without clipping only the norm's finiteness is used; it is finite exactly
  * when every gradient is (the squares of floats cannot reach DBL_MAX), so the
  * bits are checked instead: no serial double sum. */
-static inline uint32_t nonfinite_bits(float x);
-
 static void finite_fn(void *arg, int ith, int nth)
 {
     rc_adam *a = arg;
@@ -88,15 +95,6 @@ static void finite_fn(void *arg, int ith, int nth)
     uint32_t bad = 0;
     for (size_t i = lo; i < hi; i++) bad |= nonfinite_bits(g[i]);
     a->bad_at[ith] = bad ? lo : SIZE_MAX;
-}
-
-/* Is the float's exponent all ones (Inf or NaN)? On the bits, so the OR
- * over a span vectorises and no float arithmetic is added or reordered. */
-static inline uint32_t nonfinite_bits(float x)
-{
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    return (u & 0x7f800000u) == 0x7f800000u;
 }
 
 static void note_bad(size_t *bad_at, const float *p, size_t lo, size_t hi)

@@ -75,7 +75,7 @@ static void lstm_bwd_weights(lstm_engine *e, int ith, int nth, int N, const rc_s
     const rc_net *net = e->base.net;
     float *Gr = net->grads;
     rc_lstm_backward_weights(Gr + net->w_ih, Gr + net->w_hh, Gr + net->b_ih, Gr + net->b_hh,
-                             e->dgate_all, e->hp_all, all, N, e->nrow[0] < N ? e->nrow[0] : N, e->H, k0, k1);
+                             e->dgate_all, e->hp_all, all, N, e->nrow[0], e->H, k0, k1);
 }
 
 const lstm_core rc_engine_core_lstm = { lstm_init, lstm_fwd, lstm_bwd_gates, lstm_bwd_dh, lstm_bwd_weights,

@@ -3,7 +3,8 @@
  * against the plain loop it replaced (one event at a time, rows in order):
  * bit for bit, since grouping must not change any sum's order. Full tiles
  * and a partial last tile, repeated channels within a row, rows without
- * events, and a weight gradient that already holds values. The biases'
+ * events, a weight gradient that already holds values, and the ungrouped
+ * loop that runs when a row has a dense input. The biases'
  * gradient is checked against float64 sums, the recurrent weights' (rc_gemm)
  * against a float64 product, and leaving out the rows whose h_{t−1} is 0
  * must not change a bit of it. */
@@ -64,6 +65,28 @@ static void check(int H, int nin, int N)
     rc_lstm_backward_weights(dwi, dwh, dbi, dbh, dgate, hp, &in, N, 0, H, 0, nt / 2);
     rc_lstm_backward_weights(dwi, dwh, dbi, dbh, dgate, hp, &in, N, 0, H, nt / 2, nt);
     assert_memory_equal(dwi, ref, nw * sizeof *dwi);
+    /* With a dense row the events are not grouped: the one-at-a-time loop
+     * (row 0 has no events; its dense input is zero, so its sgemm adds +0
+     * and the events must again give the reference's bits). */
+    float *x = calloc((size_t)N * nin, sizeof *x), *dwi2 = malloc(nw * sizeof *dwi2);
+    unsigned char *xrow = calloc((size_t)N, 1);
+    xrow[0] = 1;
+    const rc_step_input inx = { beg, end, (const int32_t *const *)chr, (const float *const *)valr, x, xrow, nin };
+    memcpy(dwi2, dwi, nw * sizeof *dwi2);
+    memcpy(ref, dwi, nw * sizeof *ref);
+    for (int k = 0; k < nt; k++) {
+        const int rb = 4 * RC_LSTM_TILE * k, nr = 4 * rc_lstm_tile_w(H, k);
+        for (int r = 0; r < N; r++)
+            for (int e = beg[r]; e < end[r]; e++) {
+                const float v = valr[r][e], *d = dgate + (size_t)r * G4 + rb;
+                float *wc = ref + (size_t)chr[r][e] * G4 + rb;
+                for (int j = 0; j < nr; j++) wc[j] += v * d[j];
+            }
+    }
+    float *scratch = calloc((size_t)G4 * H, sizeof *scratch), *sb = calloc(2 * (size_t)G4, sizeof *sb);
+    rc_lstm_backward_weights(dwi2, scratch, sb, sb + G4, dgate, hp, &inx, N, 0, H, 0, nt);
+    assert_memory_equal(dwi2, ref, nw * sizeof *dwi2);
+    free(x), free(dwi2), free(xrow), free(scratch), free(sb);
     double worst = 0;
     for (int j = 0; j < G4; j++) {
         double b = 0;
