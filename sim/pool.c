@@ -325,17 +325,9 @@ void rc_pool_free(rc_pool *pool)
     free(pool);
 }
 
-rc_pool *rc_pool_new(int nthreads, rc_placement place, rc_err *err)
+/* A pool with no threads yet: zeroed, atomics and locks initialised. */
+static rc_pool *rc_pool_alloc(rc_err *err)
 {
-    if (nthreads < 0 || nthreads > RC_POOL_MAX_THREADS) {
-        rc_err_set(err, RC_ERR_CONFIG, "thread pool: threads must be 0 (one per core) to %d, got %d",
-                   RC_POOL_MAX_THREADS, nthreads);
-        return NULL;
-    }
-    if (place != RC_PLACE_SPREAD && place != RC_PLACE_COMPACT) {
-        rc_err_set(err, RC_ERR_CONFIG, "thread pool: placement must be spread or compact, got %d", (int)place);
-        return NULL;
-    }
     /* aligned_alloc needs a size that is a multiple of the alignment; the
      * _Alignas members make sizeof a multiple of 64. */
     rc_pool *pool = aligned_alloc(_Alignof(rc_pool), sizeof *pool);
@@ -356,6 +348,40 @@ rc_pool *rc_pool_new(int nthreads, rc_placement place, rc_err *err)
     pthread_mutex_init(&pool->mu, NULL);
     pthread_cond_init(&pool->wake_cv, NULL);
     pthread_cond_init(&pool->ready_cv, NULL);
+    return pool;
+}
+
+rc_pool *rc_pool_new_serial(rc_err *err)
+{
+    rc_pool *pool = rc_pool_alloc(err);
+    if (!pool) return NULL;
+    pool->nth = 1;
+    pool->ncores = rc_hw_ncores();
+    if (!(pool->t = calloc(1, sizeof *pool->t))) {
+        rc_err_set(err, RC_ERR_NOMEM, "thread pool: out of memory");
+        rc_pool_free(pool);
+        return NULL;
+    }
+    pool->t[0] = (rc_pool_thread){ .pool = pool, .core = -1, .pu = -1, .numa = -1,
+                                   .why_not = "serial pool: runs on the thread that calls it" };
+    rc_pool_format_lines(pool);
+    return pool;
+}
+
+rc_pool *rc_pool_new(int nthreads, rc_placement place, rc_err *err)
+{
+    if (nthreads < 0 || nthreads > RC_POOL_MAX_THREADS) {
+        rc_err_set(err, RC_ERR_CONFIG, "thread pool: threads must be 0 (one per core) to %d, got %d",
+                   RC_POOL_MAX_THREADS, nthreads);
+        return NULL;
+    }
+    if (place != RC_PLACE_SPREAD && place != RC_PLACE_COMPACT) {
+        rc_err_set(err, RC_ERR_CONFIG, "thread pool: placement must be spread or compact, got %d", (int)place);
+        return NULL;
+    }
+    rc_pool *pool = rc_pool_alloc(err);
+    if (!pool)
+        return NULL;
 
     /* A missing topology only costs placement, so it is not an error. */
     {

@@ -30,6 +30,11 @@ typedef void (*rc_pool_fn)(void *arg, int ith, int nth);
 rc_pool *rc_pool_new(int nthreads, rc_placement place, rc_err *err);
 void rc_pool_free(rc_pool *pool); /* NULL is a no-op; joins the workers */
 
+/* A pool of one thread that is whoever calls rc_pool_run: it starts no
+ * worker, binds and probes nothing and has no topology (no NUMA binding).
+ * For an engine driven by one thread of another pool (sim/engine_team.h). */
+rc_pool *rc_pool_new_serial(rc_err *err);
+
 int rc_pool_nthreads(const rc_pool *pool);
 
 /* Runs fn on all threads; returns after all of them finished. Not reentrant. */

@@ -21,6 +21,7 @@
 #include "io/cfg.h"
 #include "models/net.h"
 #include "sim/engine.h"
+#include "sim/engine_team.h"
 #include "sim/metrics.h"
 #include "sim/pool.h"
 #include "sim/app/run.h"
@@ -34,6 +35,8 @@ typedef struct {
     rc_net *net;
     rc_pool *pool;
     rc_engine *eng;
+    rc_engine_team *team;        /* NULL with one thread: evaluation batches
+                                    taken whole by the threads (engine_team.h) */
     rc_example_result *res;      /* (max(batch, tbatch)) engine results       */
     int64_t *idx;                /* (max(batch, tbatch)) example indices      */
     float *best;                 /* (nparams) the kept model                  */
@@ -141,12 +144,12 @@ rc_status rc_app_val_majority(const rc_app_setup *S, int64_t n, double *out, rc_
 
 typedef struct {
     rc_engine *eng;
+    rc_engine_team *team;     /* optional: whole batches per thread           */
     const rc_dataset *ds;
     int batch;
     double threshold;
     double delta_x, delta_h;  /* (Conv)LSTM delta thresholds of the passes  */
     int spotting;
-    rc_example_result *res;   /* (batch) */
     int64_t *idx;             /* (batch) */
     rc_example_result *keep;  /* optional (count): every example's result, kept
                                  for traces.h5 so no second pass is needed     */

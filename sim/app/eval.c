@@ -17,43 +17,54 @@
 
 rc_app_evaluator rc_app_evaluator_of(rc_app_setup *S)
 {
-    return (rc_app_evaluator){ .eng = S->eng, .ds = S->ds, .batch = S->tbatch, .threshold = S->theta,
+    return (rc_app_evaluator){ .eng = S->eng, .team = S->team, .ds = S->ds, .batch = S->tbatch, .threshold = S->theta,
                                .delta_x = S->delta_x, .delta_h = S->delta_h, .spotting = S->spotting,
-                               .res = S->res, .idx = S->idx, .vscale = 1 };
+                               .idx = S->idx, .vscale = 1 };
 }
 
-/* Several MPI ranks: rank r runs the test.batch batches rc_shards_eval_range
- * gives it, exactly as one rank would (same batches, same examples), into
- * all (count); the results are gathered on every rank in example order and
- * accumulated as one rank does, so every metric is the same bits for any P. */
-static rc_status evaluate_ranks(rc_app_evaluator *ev, rc_split split, int64_t count, const rc_batch_opts *o,
-                                rc_metrics_acc *acc, int64_t *total_rows, rc_err *err)
+/* Examples first … first+count−1 of split in ev->batch batches into
+ * res[0..count): taken whole by the team's threads when there are enough
+ * batches to keep every thread busy (at least two per thread), else each
+ * batch split over the threads (rc_engine_batch). The same bits either way
+ * (sim/engine_team.h). */
+static rc_status run_batches(rc_app_evaluator *ev, rc_split split, int64_t first, int64_t count,
+                             const rc_batch_opts *o, rc_example_result *res, int64_t *rows, rc_err *err)
 {
-    rc_example_result *all = ev->keep ? ev->keep : malloc((size_t)(count > 0 ? count : 1) * sizeof *all);
-    if (!all) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
-    int64_t lo, hi, rows = 0;
-    rc_shards_eval_range((count + ev->batch - 1) / ev->batch, &lo, &hi);
-    rc_status st = RC_OK;
-    for (int64_t bi = lo; bi < hi && !st; bi++) {
-        const int64_t i = bi * ev->batch;
-        int n = (int)(count - i < ev->batch ? count - i : ev->batch);
-        for (int j = 0; j < n; j++) ev->idx[j] = i + j;
+    const int64_t nb = (count + ev->batch - 1) / ev->batch;
+    if (ev->team && nb >= 2 * (int64_t)rc_engine_team_size(ev->team))
+        return rc_engine_team_run(ev->team, split, first, count, o, res, rows, err);
+    *rows = 0;
+    for (int64_t i = 0; i < count; i += ev->batch) {
+        const int n = (int)(count - i < ev->batch ? count - i : ev->batch);
+        for (int j = 0; j < n; j++) ev->idx[j] = first + i + j;
         int64_t r = 0;
-        st = rc_engine_batch(ev->eng, split, ev->idx, n, o, all + i, &r, err);
-        rows += r;
+        rc_status st = rc_engine_batch(ev->eng, split, ev->idx, n, o, res + i, &r, err);
+        if (st) return st;
+        *rows += r;
     }
-    /* A rank that failed stops the others here (they wait in the gather). */
-    if (rc_shards_max_int(st != RC_OK)) {
-        if (!st) st = rc_err_set(err, RC_ERR_IO, "%s", ""); /* the failed rank prints the message */
-    } else {
-        st = rc_shards_eval_gather(all, count, ev->batch, &rows, err);
+    return RC_OK;
+}
+
+/* All `count` examples of split into `all`. Several MPI ranks: rank r runs
+ * the test.batch batches rc_shards_eval_range gives it, exactly as one rank
+ * would (same batches, same examples); the results are gathered on every
+ * rank in example order, so every metric is the same bits for any P. */
+static rc_status evaluate_all(rc_app_evaluator *ev, rc_split split, int64_t count, const rc_batch_opts *o,
+                              rc_example_result *all, int64_t *total_rows, rc_err *err)
+{
+    int64_t lo = 0, hi = (count + ev->batch - 1) / ev->batch, rows = 0;
+    if (rc_comm_size() > 1) rc_shards_eval_range(hi, &lo, &hi);
+    const int64_t first = lo * ev->batch, last = hi * ev->batch < count ? hi * ev->batch : count;
+    rc_status st = last > first ? run_batches(ev, split, first, last - first, o, all + first, &rows, err) : RC_OK;
+    if (rc_comm_size() > 1) {
+        /* A rank that failed stops the others here (they wait in the gather). */
+        if (rc_shards_max_int(st != RC_OK)) {
+            if (!st) st = rc_err_set(err, RC_ERR_IO, "%s", ""); /* the failed rank prints the message */
+        } else {
+            st = rc_shards_eval_gather(all, count, ev->batch, &rows, err);
+        }
     }
-    if (!st) {
-        rc_metrics_add(acc, all, (int)count);
-        for (int64_t j = 0; j < count; j++) ev->synops += all[j].synops;
-        *total_rows = rows;
-    }
-    if (all != ev->keep) free(all);
+    *total_rows = rows;
     return st;
 }
 
@@ -67,21 +78,15 @@ rc_status rc_app_evaluate(rc_app_evaluator *ev, rc_split split, int64_t count, i
     int64_t total_rows = 0;
     ev->synops = 0;
     double t0 = rc_now_s();
-    if (rc_comm_size() > 1) {
-        rc_status st = evaluate_ranks(ev, split, count, &o, &acc, &total_rows, err);
-        if (st) return st;
+    rc_example_result *all = ev->keep ? ev->keep : malloc((size_t)(count > 0 ? count : 1) * sizeof *all);
+    if (!all) return rc_err_set(err, RC_ERR_NOMEM, "out of memory");
+    rc_status st = evaluate_all(ev, split, count, &o, all, &total_rows, err);
+    if (!st) {
+        rc_metrics_add(&acc, all, (int)count);
+        for (int64_t j = 0; j < count; j++) ev->synops += all[j].synops;
     }
-    for (int64_t i = 0; i < count && rc_comm_size() == 1; i += ev->batch) {
-        int n = (int)(count - i < ev->batch ? count - i : ev->batch);
-        for (int j = 0; j < n; j++) ev->idx[j] = i + j;
-        int64_t r = 0;
-        rc_status st = rc_engine_batch(ev->eng, split, ev->idx, n, &o, ev->res, &r, err);
-        if (st) return st;
-        total_rows += r;
-        rc_metrics_add(&acc, ev->res, n);
-        for (int j = 0; j < n; j++) ev->synops += ev->res[j].synops;
-        if (ev->keep) memcpy(ev->keep + i, ev->res, (size_t)n * sizeof *ev->res);
-    }
+    if (all != ev->keep) free(all);
+    if (st) return st;
     if (secs) *secs = rc_now_s() - t0;
     if (rows) *rows = total_rows;
     rc_metrics_finish(&acc, m);

@@ -372,6 +372,7 @@ void rc_app_setup_free(rc_app_setup *S)
     free(S->best);
     free(S->res);
     free(S->idx);
+    rc_engine_team_free(S->team);
     rc_engine_free(S->eng);
     rc_pool_free(S->pool);
     rc_net_free(S->net);
@@ -419,6 +420,8 @@ rc_status rc_app_setup_build(rc_app_setup *S, const rc_run_args *a, rc_err *err)
     const int maxb = S->batch > S->tbatch ? S->batch : S->tbatch;
     S->eng = rc_engine_new(S->net, S->ds, S->pool, maxb, err);
     if (!S->eng) return RC_ERR_NOMEM;
+    if (rc_pool_nthreads(S->pool) > 1 && !(S->team = rc_engine_team_new(S->net, S->ds, S->pool, S->tbatch, err)))
+        return RC_ERR_NOMEM;
     S->best = malloc(S->net->nparams * sizeof *S->best);
     S->res = calloc((size_t)maxb, sizeof *S->res);
     S->idx = calloc((size_t)maxb, sizeof *S->idx);
