@@ -2,8 +2,11 @@
 # contention.sh: how rcsim and PyTorch slow down on a busy machine.
 #
 # LSTM-340 temporal MNIST (configs/tmnist_lstm340.cfg, bench/pytorch_tmnist.py,
-# the same pair as bench/compare_pytorch.sh). Four workloads:
-#   rcsim RC training, rcsim RC-inference (one `rcsim run`: both rates),
+# the same pair as bench/compare_pytorch.sh). Five workloads:
+#   rcsim RC training, rcsim RC-inference (one `rcsim run`: both rates; the
+#   run's pool, which has one thread per idle core),
+#   rcsim eval: RC-inference of the alone run's model by `rcsim eval` (every
+#   core, batches taken whole by the threads; median of 5 passes),
 #   PyTorch RC training (--mode rc), PyTorch full-length inference (--mode infer-full),
 # each run alone, then beside 1 and beside 3 CPU-bound competitors
 # (`yes > /dev/null`, killed after each run). Prints ex/s and the slowdown
@@ -73,6 +76,16 @@ run_rcsim() { # run_rcsim K
     EPS[rc_train,$1]=$(jget "$out/summary.json" train.examples_per_s)
     EPS[rc_infer,$1]=$(jget "$out/summary.json" test.examples_per_s)
 }
+run_eval() { # run_eval K: RC-inference of the alone run's model
+    local out=$WORK/ev_$1
+    if ! ./rcsim eval "$CFG" --model "$WORK/rc_0/model.h5" --set task.data_dir="$DATA_DIR" --set train.examples="$N" \
+        --set train.epochs=0 --set train.val_every=1000000 --set train.val_size=100 --set test.size="$TEST" \
+        --set train.select=last --set output.traces=false --set output.progress=off \
+        --thresholds 0.95,0.95,0.95,0.95,0.95 --no-end --threads "$THREADS" --out "$out" >"$out.log" 2>&1; then
+        cat "$out.log" >&2; exit 1
+    fi
+    EPS[rc_eval,$1]=$(awk -F, 'NR > 1 { print $7 }' "$out/tradeoff.csv" | sort -g | sed -n 3p)
+}
 run_pt() { # run_pt MODE KEY EXAMPLES K
     OPENBLAS_NUM_THREADS=$PT_BLAS "$PY" "$PT" --mode "$1" --examples "$3" --threads "$PT_THREADS" \
         --data-dir "$DATA_DIR" >"$WORK/pt.json"
@@ -82,6 +95,8 @@ run_pt() { # run_pt MODE KEY EXAMPLES K
 for k in $COMPETITORS; do
     echo "== beside $k competitor(s) ==" >&2
     start_competitors "$k"; run_rcsim "$k"; stop_competitors
+    [ -f "$WORK/rc_0/model.h5" ] || { echo "error: the list COMPETITORS must start with 0 (rcsim eval tests that run's model)" >&2; exit 2; }
+    start_competitors "$k"; run_eval "$k"; stop_competitors
     start_competitors "$k"; run_pt rc pt_train "$N" "$k"; stop_competitors
     start_competitors "$k"; run_pt infer-full pt_infer "$TEST" "$k"; stop_competitors
 done
@@ -96,9 +111,10 @@ for k in $COMPETITORS; do
     else hdr+=" beside $k: ex/s (slowdown) |"; sep+="---|"; fi
 done
 echo "$hdr"; echo "$sep"
-for key in rc_train rc_infer pt_train pt_infer; do
+for key in rc_train rc_infer rc_eval pt_train pt_infer; do
     case $key in
-        rc_train) label="rcsim RC training" ;;     rc_infer) label="rcsim RC-inference" ;;
+        rc_train) label="rcsim RC training" ;;     rc_infer) label="rcsim RC-inference (run)" ;;
+        rc_eval) label="rcsim RC-inference (eval)" ;;
         pt_train) label="PyTorch RC training" ;;   pt_infer) label="PyTorch full-length inference" ;;
     esac
     line="| $label |"

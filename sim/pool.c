@@ -368,7 +368,7 @@ rc_pool *rc_pool_new_serial(rc_err *err)
     return pool;
 }
 
-rc_pool *rc_pool_new(int nthreads, rc_placement place, rc_err *err)
+static rc_pool *pool_new(int nthreads, rc_placement place, int fewer_when_busy, rc_err *err)
 {
     if (nthreads < 0 || nthreads > RC_POOL_MAX_THREADS) {
         rc_err_set(err, RC_ERR_CONFIG, "thread pool: threads must be 0 (one per core) to %d, got %d",
@@ -393,7 +393,7 @@ rc_pool *rc_pool_new(int nthreads, rc_placement place, rc_err *err)
          * RCSIM_IDLE_PROBE=0 turns the probe off. */
         const char *probe = getenv("RCSIM_IDLE_PROBE");
         if (pool->rtopo && rc_comm_size() == 1 && !(probe && !strcmp(probe, "0"))
-            && (!nthreads || nthreads < rc_topo_ncores(pool->rtopo)))
+            && (nthreads ? nthreads < rc_topo_ncores(pool->rtopo) : fewer_when_busy))
             pool->idle_excluded = rc_topo_restrict_idle(pool->rtopo, 50, nthreads);
         pool->topo = rc_topo_hwloc(pool->rtopo);
     }
@@ -466,6 +466,16 @@ rc_pool *rc_pool_new(int nthreads, rc_placement place, rc_err *err)
 
     rc_pool_format_lines(pool);
     return pool;
+}
+
+rc_pool *rc_pool_new(int nthreads, rc_placement place, rc_err *err)
+{
+    return pool_new(nthreads, place, 1, err);
+}
+
+rc_pool *rc_pool_new_every_core(int nthreads, rc_placement place, rc_err *err)
+{
+    return pool_new(nthreads, place, 0, err);
 }
 
 int rc_pool_nthreads(const rc_pool *pool)
@@ -574,6 +584,11 @@ int rc_pool_load_warning(const rc_pool *pool, const char *loadavg_path, char *bu
              "idle at start; README: \"A busy machine\")",
              l1, cores, cores == 1 ? "" : "s", pool->nth, pool->nth == 1 ? "" : "s");
     return 1;
+}
+
+int rc_pool_busy_left_out(const rc_pool *pool)
+{
+    return pool->idle_excluded;
 }
 
 const rc_topo *rc_pool_topo(const rc_pool *pool)

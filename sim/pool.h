@@ -26,8 +26,16 @@
 typedef struct rc_pool rc_pool;
 typedef void (*rc_pool_fn)(void *arg, int ith, int nth);
 
-/* nthreads >= 1; 0 means "one per core". Returns NULL and fills err on failure. */
+/* nthreads >= 1; 0 means "one per idle core" (see sim/cpuload.c: /proc/stat
+ * sampled for 50 ms; RCSIM_IDLE_PROBE=0: one per core). Fewer threads than
+ * cores are placed on idle cores where there are enough. Returns NULL and
+ * fills err on failure. */
 rc_pool *rc_pool_new(int nthreads, rc_placement place, rc_err *err);
+/* The same, but nthreads = 0 means one per core, busy or not: for work with
+ * no barrier between threads (evaluation by an engine team,
+ * sim/engine_team.h), where a thread on a busy core adds what it gets
+ * instead of holding the others up at every step. */
+rc_pool *rc_pool_new_every_core(int nthreads, rc_placement place, rc_err *err);
 void rc_pool_free(rc_pool *pool); /* NULL is a no-op; joins the workers */
 
 /* A pool of one thread that is whoever calls rc_pool_run: it starts no
@@ -36,6 +44,10 @@ void rc_pool_free(rc_pool *pool); /* NULL is a no-op; joins the workers */
 rc_pool *rc_pool_new_serial(rc_err *err);
 
 int rc_pool_nthreads(const rc_pool *pool);
+
+/* CPUs rc_pool_new left out because they were busy at start (0: none, or
+ * the probe was off). */
+int rc_pool_busy_left_out(const rc_pool *pool);
 
 /* Runs fn on all threads; returns after all of them finished. Not reentrant. */
 void rc_pool_run(rc_pool *pool, rc_pool_fn fn, void *arg);

@@ -94,20 +94,45 @@ rc_status rc_app_evaluate(rc_app_evaluator *ev, rc_split split, int64_t count, i
     return RC_OK;
 }
 
+/* The test passes of `run` when sim.threads = 0 left busy cores out of
+ * the run's pool (rc_pool_new): the training threads meet at every step and
+ * are better off on idle cores only, but an engine team has no barrier
+ * between threads, so the test takes every core (rc_pool_new_every_core)
+ * for its two passes; on one rank only (ranks share the machine's cores).
+ * The same bits on any number of threads. */
+static rc_status test_team(rc_app_setup *S, rc_pool **pool, rc_engine_team **team, rc_err *err)
+{
+    *pool = NULL;
+    *team = NULL;
+    if (rc_cfg_get_int(S->cfg, "sim.threads") != 0 || !rc_pool_busy_left_out(S->pool) || rc_comm_size() > 1)
+        return RC_OK;
+    const rc_placement place = strcmp(rc_cfg_get_str(S->cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD
+                                                                                           : RC_PLACE_COMPACT;
+    if (!(*pool = rc_pool_new_every_core(0, place, err))) return RC_ERR_NOMEM;
+    if (rc_pool_nthreads(*pool) > 1 && !(*team = rc_engine_team_new(S->net, S->ds, *pool, S->tbatch, err)))
+        return RC_ERR_NOMEM;
+    return RC_OK;
+}
+
 rc_status rc_app_test_run(rc_app_setup *S, rc_example_result *keep, rc_app_test *t, rc_err *err)
 {
     rc_app_evaluator ev = rc_app_evaluator_of(S);
     ev.keep = keep;
     ev.acc_out = t->acc;
-    rc_status st = rc_app_evaluate(&ev, RC_SPLIT_TEST, t->n, 1, &t->rc, &t->rc_rows, &t->rc_secs, err);
-    if (st) return st;
+    rc_pool *pool;
+    rc_engine_team *team;
+    rc_status st = test_team(S, &pool, &team, err);
+    if (team) ev.team = team;
+    if (!st) st = rc_app_evaluate(&ev, RC_SPLIT_TEST, t->n, 1, &t->rc, &t->rc_rows, &t->rc_secs, err);
     t->rc_synops = ev.synops;
     ev.keep = NULL;
     ev.acc_out = NULL;
     int64_t end_rows = 0;
-    if ((st = rc_app_evaluate(&ev, RC_SPLIT_TEST, t->n, 0, &t->end, &end_rows, &t->end_secs, err))) return st;
+    if (!st) st = rc_app_evaluate(&ev, RC_SPLIT_TEST, t->n, 0, &t->end, &end_rows, &t->end_secs, err);
     t->end_synops = ev.synops;
-    return RC_OK;
+    rc_engine_team_free(team);
+    rc_pool_free(pool);
+    return st;
 }
 
 /* ---- rcsim eval --------------------------------------------------------- */

@@ -411,7 +411,10 @@ rc_status rc_app_setup_build(rc_app_setup *S, const rc_run_args *a, rc_err *err)
     }
     /* Our threads are the only busy pool: the BLAS runs serially inside them. */
     openblas_set_num_threads(1);
-    S->pool = rc_pool_new((int)rc_cfg_get_int(cfg, "sim.threads"),
+    /* eval only evaluates (engine team, no barrier between threads): every
+     * core, busy or not; a run trains, whose threads meet at every step:
+     * one thread per idle core. */
+    S->pool = (a->model ? rc_pool_new_every_core : rc_pool_new)((int)rc_cfg_get_int(cfg, "sim.threads"),
                           strcmp(rc_cfg_get_str(cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD : RC_PLACE_COMPACT, err);
     if (!S->pool) return RC_ERR_NOMEM;
     rc_app_load_warning(S->pool);
