@@ -365,6 +365,21 @@ static rc_status check_memory(const rc_cfg *cfg, const char *cfg_path, const rc_
                       have / GiB, fix);
 }
 
+/* Whether an engine team (sim/engine_team.h) of nth engines for batches of
+ * tb fits: each holds a batch's per-step states once a full-length pass has
+ * touched them (as check_memory, tb·T·units·8 bytes). Left out when they
+ * would take more than a quarter of the memory: then each batch is split
+ * over the threads as in training (the same results, with barriers). */
+static int team_fits(const rc_net_shape *sh, int T, int tb, int nth)
+{
+    double nparams, units;
+    shape_sizes(sh, &nparams, &units);
+    const double need = (double)nth * tb * T * units * 8.0;
+    const long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+    const double have = pages > 0 && psz > 0 ? (double)pages * (double)psz : 0;
+    return have <= 0 || need <= have / 4;
+}
+
 /* ---- the whole setup ---------------------------------------------------- */
 
 void rc_app_setup_free(rc_app_setup *S)
@@ -423,7 +438,8 @@ rc_status rc_app_setup_build(rc_app_setup *S, const rc_run_args *a, rc_err *err)
     const int maxb = S->batch > S->tbatch ? S->batch : S->tbatch;
     S->eng = rc_engine_new(S->net, S->ds, S->pool, maxb, err);
     if (!S->eng) return RC_ERR_NOMEM;
-    if (rc_pool_nthreads(S->pool) > 1 && !(S->team = rc_engine_team_new(S->net, S->ds, S->pool, S->tbatch, err)))
+    if (rc_pool_nthreads(S->pool) > 1 && team_fits(&S->net->s, S->T, S->tbatch, rc_pool_nthreads(S->pool)) &&
+        !(S->team = rc_engine_team_new(S->net, S->ds, S->pool, S->tbatch, err)))
         return RC_ERR_NOMEM;
     S->best = malloc(S->net->nparams * sizeof *S->best);
     S->res = calloc((size_t)maxb, sizeof *S->res);
