@@ -157,6 +157,15 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/librcsim.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/librcsim.a $(LDLIBS)
 
+# bench/xsmm_shapes.c: libxsmm against rc_gemm (bench/README.md); only this
+# bench links libxsmm, installed here when missing.
+$(BUILD)/bench/xsmm_shapes: bench/xsmm_shapes.c $(BUILD)/librcsim.a
+	@dpkg-query -W -f='$${Status}' libxsmm-dev 2>/dev/null | grep -q "install ok installed" || \
+	  { if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libxsmm-dev; }
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/librcsim.a $(shell pkg-config --libs libxsmm) $(LDLIBS)
+
 # bench/floors.c: every model type against its floor (sgemm and scatter rates
 # measured in the same run); BENCH_THREADS (2), BENCH_SECONDS per row (3).
 bench: all $(BUILD)/bench/floor $(BUILD)/bench/floors
