@@ -218,8 +218,11 @@ static void test_tmnist_tiny(void **st)
     snprintf(text, sizeof text,
              "[task]\nname = tmnist\ndata_dir = %s\nvalidation = 40\n[model]\nhidden = 10\n"
              "[train]\nlr = 0.01\nbeta = 0.1\nbatch = 20\nepochs = 3\nval_every = 5\nval_size = 40\n"
-             "[test]\nsize = 100000\n[output]\nprogress = off\n", dir);
+             "[test]\nsize = 100000\nbatch = 7\n[output]\nprogress = off\n", dir);
     rc_test_write_file(cfg, text);
+    /* test.batch 7: validation (40) and test (60) have at least two batches
+     * per thread, so the 2-thread runs evaluate with the engine team
+     * (sim/engine_team.h), the 1-thread runs with the engine. */
     char *a = same_for_1_and_2_threads(cfg, "tm", "");
     /* test.size is clamped to the 60 test images; 3 epochs of 200 images. */
     assert_non_null(strstr(a, "\"examples\": 60,"));
