@@ -432,7 +432,9 @@ rc_status rc_app_setup_build(rc_app_setup *S, const rc_run_args *a, rc_err *err)
     S->pool = (a->model ? rc_pool_new_every_core : rc_pool_new)((int)rc_cfg_get_int(cfg, "sim.threads"),
                           strcmp(rc_cfg_get_str(cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD : RC_PLACE_COMPACT, err);
     if (!S->pool) return RC_ERR_NOMEM;
-    rc_app_load_warning(S->pool);
+    /* The warning's advice (fewer threads) is for training; eval's threads
+     * do not wait for each other. */
+    if (!a->model) rc_app_load_warning(S->pool);
     S->batch = (int)rc_cfg_get_int(cfg, "train.batch");
     S->tbatch = (int)rc_cfg_get_int(cfg, "test.batch");
     const int maxb = S->batch > S->tbatch ? S->batch : S->tbatch;
