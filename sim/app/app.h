@@ -140,6 +140,11 @@ rc_status rc_app_check_step(rc_app_setup *S, int64_t batch, rc_err *err);
  * that validates nothing more. */
 rc_status rc_app_val_majority(const rc_app_setup *S, int64_t n, double *out, rc_err *err);
 
+/* Whether an engine team of nth engines for test.batch tb fits in a quarter
+ * of the memory (setup.c; else evaluation splits each batch over the
+ * threads, with the same results). */
+int rc_app_team_fits(const rc_net_shape *sh, int T, int tb, int nth);
+
 /* ---- eval.c ------------------------------------------------------------- */
 
 typedef struct {

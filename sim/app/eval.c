@@ -99,19 +99,25 @@ rc_status rc_app_evaluate(rc_app_evaluator *ev, rc_split split, int64_t count, i
  * are better off on idle cores only, but an engine team has no barrier
  * between threads, so the test takes every core (rc_pool_new_every_core)
  * for its two passes; on one rank only (ranks share the machine's cores).
- * The same bits on any number of threads. */
-static rc_status test_team(rc_app_setup *S, rc_pool **pool, rc_engine_team **team, rc_err *err)
+ * The same bits on any number of threads, so where the second pool or its
+ * team cannot be had (memory), the run's own evaluator is used: *team and
+ * *pool stay NULL. */
+static void test_team(rc_app_setup *S, rc_pool **pool, rc_engine_team **team)
 {
     *pool = NULL;
     *team = NULL;
     if (rc_cfg_get_int(S->cfg, "sim.threads") != 0 || !rc_pool_busy_left_out(S->pool) || rc_comm_size() > 1)
-        return RC_OK;
+        return;
     const rc_placement place = strcmp(rc_cfg_get_str(S->cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD
                                                                                            : RC_PLACE_COMPACT;
-    if (!(*pool = rc_pool_new_every_core(0, place, err))) return RC_ERR_NOMEM;
-    if (rc_pool_nthreads(*pool) > 1 && !(*team = rc_engine_team_new(S->net, S->ds, *pool, S->tbatch, err)))
-        return RC_ERR_NOMEM;
-    return RC_OK;
+    rc_err ignored;
+    if (!(*pool = rc_pool_new_every_core(0, place, &ignored))) return;
+    const int nth = rc_pool_nthreads(*pool);
+    if (nth < 2 || !rc_app_team_fits(&S->net->s, S->T, S->tbatch, nth) ||
+        !(*team = rc_engine_team_new(S->net, S->ds, *pool, S->tbatch, &ignored))) {
+        rc_pool_free(*pool);
+        *pool = NULL;
+    }
 }
 
 rc_status rc_app_test_run(rc_app_setup *S, rc_example_result *keep, rc_app_test *t, rc_err *err)
@@ -121,9 +127,9 @@ rc_status rc_app_test_run(rc_app_setup *S, rc_example_result *keep, rc_app_test 
     ev.acc_out = t->acc;
     rc_pool *pool;
     rc_engine_team *team;
-    rc_status st = test_team(S, &pool, &team, err);
+    test_team(S, &pool, &team);
     if (team) ev.team = team;
-    if (!st) st = rc_app_evaluate(&ev, RC_SPLIT_TEST, t->n, 1, &t->rc, &t->rc_rows, &t->rc_secs, err);
+    rc_status st = rc_app_evaluate(&ev, RC_SPLIT_TEST, t->n, 1, &t->rc, &t->rc_rows, &t->rc_secs, err);
     t->rc_synops = ev.synops;
     ev.keep = NULL;
     ev.acc_out = NULL;

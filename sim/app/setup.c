@@ -370,7 +370,7 @@ static rc_status check_memory(const rc_cfg *cfg, const char *cfg_path, const rc_
  * touched them (as check_memory, tb·T·units·8 bytes). Left out when they
  * would take more than a quarter of the memory: then each batch is split
  * over the threads as in training (the same results, with barriers). */
-static int team_fits(const rc_net_shape *sh, int T, int tb, int nth)
+int rc_app_team_fits(const rc_net_shape *sh, int T, int tb, int nth)
 {
     double nparams, units;
     shape_sizes(sh, &nparams, &units);
@@ -440,7 +440,7 @@ rc_status rc_app_setup_build(rc_app_setup *S, const rc_run_args *a, rc_err *err)
     const int maxb = S->batch > S->tbatch ? S->batch : S->tbatch;
     S->eng = rc_engine_new(S->net, S->ds, S->pool, maxb, err);
     if (!S->eng) return RC_ERR_NOMEM;
-    if (rc_pool_nthreads(S->pool) > 1 && team_fits(&S->net->s, S->T, S->tbatch, rc_pool_nthreads(S->pool)) &&
+    if (rc_pool_nthreads(S->pool) > 1 && rc_app_team_fits(&S->net->s, S->T, S->tbatch, rc_pool_nthreads(S->pool)) &&
         !(S->team = rc_engine_team_new(S->net, S->ds, S->pool, S->tbatch, err)))
         return RC_ERR_NOMEM;
     S->best = malloc(S->net->nparams * sizeof *S->best);
