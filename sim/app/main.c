@@ -377,6 +377,11 @@ static int info_plan(const rc_cfg *cfg, const char *cfg_path, const rc_topo *top
                                    : "each thread's w_hh rows, gradients and Adam moments are bound to its own "
                                      "NUMA node; shared tensors are interleaved over the threads' nodes");
     printf("  thread 0 also runs the head's backward and the spike decisions (serial, in row order)\n");
+    if (nth > 1)
+        printf("  evaluation (validation, test, rcsim eval): whole test.batch batches (%lld examples) per thread, each\n"
+               "  thread on its own one-thread engine, no barrier between threads (engine team), where there are at\n"
+               "  least 2 batches per thread and the %d engines fit in a quarter of the memory; else as training\n",
+               rc_cfg_get_int(cfg, "test.batch"), nth);
     rc_plan_free(plan);
     return 0;
 }
