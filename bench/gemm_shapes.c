@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include "base/clock.h"
 #include "models/gemm.h"
+#include "bench/lstm_shapes.h"
 
 void openblas_set_num_threads(int);
 char *openblas_get_corename(void);
@@ -45,17 +46,11 @@ static double rate(int rc, int M, int N, int K, int trans)
 int main(void)
 {
     openblas_set_num_threads(1);
-    static const struct { const char *name; int M, N, K, trans; } s[] = {
-        { "forward 128 x 704 x 340", 128, 704, 340, 0 },
-        { "forward 20 x 704 x 340", 20, 704, 340, 0 },
-        { "dh 128 x 176 x 1360", 128, 176, 1360, 0 },
-        { "dW_h 704 x 340 x 300 (A^T)", 704, 340, 300, 1 },
-        { "512 x 512 x 512", 512, 512, 512, 0 },
-    };
     printf("one thread; rc_gemm %s, OpenBLAS core %s\n\n", rc_gemm_isa(), openblas_get_corename());
     printf("| shape | rc_gemm GMAC/s | sgemm GMAC/s |\n|---|---|---|\n");
-    for (size_t i = 0; i < sizeof s / sizeof *s; i++)
-        printf("| %s | %.1f | %.1f |\n", s[i].name, rate(1, s[i].M, s[i].N, s[i].K, s[i].trans),
-               rate(0, s[i].M, s[i].N, s[i].K, s[i].trans));
+    for (size_t i = 0; i < N_LSTM_SHAPES; i++) {
+        const int M = lstm_shapes[i].M, N = lstm_shapes[i].N, K = lstm_shapes[i].K, tr = lstm_shapes[i].trans;
+        printf("| %s | %.1f | %.1f |\n", lstm_shapes[i].name, rate(1, M, N, K, tr), rate(0, M, N, K, tr));
+    }
     return 0;
 }

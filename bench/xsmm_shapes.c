@@ -19,6 +19,7 @@
 #include <string.h>
 #include "base/clock.h"
 #include "models/gemm.h"
+#include "bench/lstm_shapes.h"
 
 typedef struct {
     int M, N, K, trans;
@@ -99,25 +100,18 @@ static size_t differ(prod *p, libxsmm_smmfunction f, int w)
 int main(void)
 {
     libxsmm_init();
-    static const struct { const char *name; int M, N, K, trans; } s[] = {
-        { "forward 128 x 704 x 340", 128, 704, 340, 0 },
-        { "forward 20 x 704 x 340", 20, 704, 340, 0 },
-        { "dh 128 x 176 x 1360", 128, 176, 1360, 0 },
-        { "dW_h 704 x 340 x 300 (A^T)", 704, 340, 300, 1 },
-        { "512 x 512 x 512", 512, 512, 512, 0 },
-    };
     printf("one thread; rc_gemm %s; libxsmm %s, target %s\n\n", rc_gemm_isa(), LIBXSMM_VERSION,
            libxsmm_get_target_arch());
     printf("| shape | rc_gemm GMAC/s | libxsmm whole GMAC/s (bits differing) | libxsmm 64-column tiles GMAC/s (bits differing) |\n");
     printf("|---|---|---|---|\n");
-    for (size_t i = 0; i < sizeof s / sizeof *s; i++) {
+    for (size_t i = 0; i < N_LSTM_SHAPES; i++) {
         prod p;
-        prod_init(&p, s[i].M, s[i].N, s[i].K, s[i].trans);
-        printf("| %s | %.1f |", s[i].name, rate(&p, NULL, 0));
-        const int widths[2] = { s[i].N, 64 };
+        prod_init(&p, lstm_shapes[i].M, lstm_shapes[i].N, lstm_shapes[i].K, lstm_shapes[i].trans);
+        printf("| %s | %.1f |", lstm_shapes[i].name, rate(&p, NULL, 0));
+        const int widths[2] = { lstm_shapes[i].N, 64 };
         for (int k = 0; k < 2; k++) {
             const int w = widths[k];
-            libxsmm_smmfunction f = s[i].N % w ? NULL : kernel(&p, w);
+            libxsmm_smmfunction f = lstm_shapes[i].N % w ? NULL : kernel(&p, w);
             if (!f) printf(" no kernel |");
             else {
                 const size_t d = differ(&p, f, w);
