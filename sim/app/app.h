@@ -140,10 +140,14 @@ rc_status rc_app_check_step(rc_app_setup *S, int64_t batch, rc_err *err);
  * that validates nothing more. */
 rc_status rc_app_val_majority(const rc_app_setup *S, int64_t n, double *out, rc_err *err);
 
-/* Whether an engine team of nth engines for test.batch tb fits in a quarter
- * of the memory (setup.c; else evaluation splits each batch over the
- * threads, with the same results). */
-int rc_app_team_fits(const rc_net_shape *sh, int T, int tb, int nth);
+/* sim.placement as the pool's enum. */
+rc_placement rc_app_placement(const rc_cfg *cfg);
+
+/* An engine team on pool for S's test.batch (sim/engine_team.h), or NULL
+ * where there is none to have: one thread, its engines would take more than
+ * a quarter of the memory, or they cannot be allocated. Evaluation then
+ * splits each batch over the threads, with the same results. */
+rc_engine_team *rc_app_team(const rc_app_setup *S, rc_pool *pool);
 
 /* ---- eval.c ------------------------------------------------------------- */
 

@@ -108,13 +108,9 @@ static void test_team(rc_app_setup *S, rc_pool **pool, rc_engine_team **team)
     *team = NULL;
     if (rc_cfg_get_int(S->cfg, "sim.threads") != 0 || !rc_pool_busy_left_out(S->pool) || rc_comm_size() > 1)
         return;
-    const rc_placement place = strcmp(rc_cfg_get_str(S->cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD
-                                                                                           : RC_PLACE_COMPACT;
     rc_err ignored;
-    if (!(*pool = rc_pool_new_every_core(0, place, &ignored))) return;
-    const int nth = rc_pool_nthreads(*pool);
-    if (nth < 2 || !rc_app_team_fits(&S->net->s, S->T, S->tbatch, nth) ||
-        !(*team = rc_engine_team_new(S->net, S->ds, *pool, S->tbatch, &ignored))) {
+    if (!(*pool = rc_pool_new_every_core(0, rc_app_placement(S->cfg), &ignored))) return;
+    if (!(*team = rc_app_team(S, *pool))) {
         rc_pool_free(*pool);
         *pool = NULL;
     }

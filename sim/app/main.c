@@ -422,8 +422,7 @@ static int cmd_info(int argc, char **argv)
     if (o.cfg_path && !cfg_exists("info", o.cfg_path)) { rc = 2; goto out; }
     if ((rc = info_config(&o, cfg, &topo)) >= 0) goto out;
     rc = 0;
-    const rc_placement place = strcmp(rc_cfg_get_str(cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD
-                                                                                        : RC_PLACE_COMPACT;
+    const rc_placement place = rc_app_placement(cfg);
     int nth = (int)rc_cfg_get_int(cfg, "sim.threads");
     if (nth == 0) nth = rc_topo_ncores(topo);
     printf("rcsim %s (git %s)\n", RC_VERSION, RC_GIT_REV);

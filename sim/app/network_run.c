@@ -207,10 +207,7 @@ static rc_status simulate(rc_cfg *cfg, const rc_run_args *a, const rc_net_spec *
 {
     const double t_start = rc_now_s();
     const int root = rc_comm_rank() == 0;
-    rc_pool *pool = rc_pool_new((int)rc_cfg_get_int(cfg, "sim.threads"),
-                                strcmp(rc_cfg_get_str(cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD
-                                                                                        : RC_PLACE_COMPACT,
-                                err);
+    rc_pool *pool = rc_pool_new((int)rc_cfg_get_int(cfg, "sim.threads"), rc_app_placement(cfg), err);
     const char *dir = rc_cfg_get_str(cfg, "output.dir");
     rc_status st = agree(!pool ? RC_ERR_NOMEM : root ? rc_mkdir_p(dir, err) : RC_OK, err);
     if (!pool) return st;

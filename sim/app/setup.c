@@ -365,19 +365,24 @@ static rc_status check_memory(const rc_cfg *cfg, const char *cfg_path, const rc_
                       have / GiB, fix);
 }
 
-/* Whether an engine team (sim/engine_team.h) of nth engines for batches of
- * tb fits: each holds a batch's per-step states once a full-length pass has
- * touched them (as check_memory, tb·T·units·8 bytes). Left out when they
- * would take more than a quarter of the memory: then each batch is split
- * over the threads as in training (the same results, with barriers). */
-int rc_app_team_fits(const rc_net_shape *sh, int T, int tb, int nth)
+rc_placement rc_app_placement(const rc_cfg *cfg)
 {
+    return strcmp(rc_cfg_get_str(cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD : RC_PLACE_COMPACT;
+}
+
+/* An engine team holds per engine a batch's per-step states once a
+ * full-length pass has touched them (as check_memory, tb·T·units·8 bytes). */
+rc_engine_team *rc_app_team(const rc_app_setup *S, rc_pool *pool)
+{
+    const int nth = rc_pool_nthreads(pool);
     double nparams, units;
-    shape_sizes(sh, &nparams, &units);
-    const double need = (double)nth * tb * T * units * 8.0;
+    shape_sizes(&S->net->s, &nparams, &units);
+    const double need = (double)nth * S->tbatch * S->T * units * 8.0;
     const long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
     const double have = pages > 0 && psz > 0 ? (double)pages * (double)psz : 0;
-    return have <= 0 || need <= have / 4;
+    rc_err ignored;
+    return nth > 1 && (have <= 0 || need <= have / 4) ? rc_engine_team_new(S->net, S->ds, pool, S->tbatch, &ignored)
+                                                      : NULL;
 }
 
 /* ---- the whole setup ---------------------------------------------------- */
@@ -430,7 +435,7 @@ rc_status rc_app_setup_build(rc_app_setup *S, const rc_run_args *a, rc_err *err)
      * core, busy or not; a run trains, whose threads meet at every step:
      * one thread per idle core. */
     S->pool = (a->model ? rc_pool_new_every_core : rc_pool_new)((int)rc_cfg_get_int(cfg, "sim.threads"),
-                          strcmp(rc_cfg_get_str(cfg, "sim.placement"), "compact") ? RC_PLACE_SPREAD : RC_PLACE_COMPACT, err);
+                                                                 rc_app_placement(cfg), err);
     if (!S->pool) return RC_ERR_NOMEM;
     /* The warning's advice (fewer threads) is for training; eval's threads
      * do not wait for each other. */
@@ -440,9 +445,7 @@ rc_status rc_app_setup_build(rc_app_setup *S, const rc_run_args *a, rc_err *err)
     const int maxb = S->batch > S->tbatch ? S->batch : S->tbatch;
     S->eng = rc_engine_new(S->net, S->ds, S->pool, maxb, err);
     if (!S->eng) return RC_ERR_NOMEM;
-    if (rc_pool_nthreads(S->pool) > 1 && rc_app_team_fits(&S->net->s, S->T, S->tbatch, rc_pool_nthreads(S->pool)) &&
-        !(S->team = rc_engine_team_new(S->net, S->ds, S->pool, S->tbatch, err)))
-        return RC_ERR_NOMEM;
+    S->team = rc_app_team(S, S->pool);
     S->best = malloc(S->net->nparams * sizeof *S->best);
     S->res = calloc((size_t)maxb, sizeof *S->res);
     S->idx = calloc((size_t)maxb, sizeof *S->idx);
