@@ -31,6 +31,7 @@
  * start other thread pools (BLAS, I/O) before rc_pool_new. */
 #include "sim/pool.h"
 #include "sim/comm.h"
+#include "sim/pool_hw.h"
 #include "sim/pool_wait.h"
 
 #include <errno.h>
@@ -113,43 +114,6 @@ struct rc_pool {
     int caller_bound;           /* restore caller_orig in rc_pool_free */
     rc_pool_thread *t;          /* nth entries; t[0] is the caller */
 };
-
-/* ---- hardware discovery ------------------------------------------------ */
-
-static int rc_pool_count_cores(hwloc_topology_t topo)
-{
-    int n = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
-    if (n <= 0)
-        n = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
-    return n > 0 ? n : 1;
-}
-
-static int rc_hw_ncores_cached = 1;
-static pthread_once_t rc_hw_once = PTHREAD_ONCE_INIT;
-
-static void rc_hw_probe(void)
-{
-    hwloc_topology_t topo;
-    if (hwloc_topology_init(&topo) != 0)
-        return;
-    if (hwloc_topology_load(topo) == 0)
-        rc_hw_ncores_cached = rc_pool_count_cores(topo);
-    hwloc_topology_destroy(topo);
-}
-
-int rc_hw_ncores(void)
-{
-    pthread_once(&rc_hw_once, rc_hw_probe);
-    return rc_hw_ncores_cached;
-}
-
-void rc_partition(size_t n, int ith, int nth, size_t *lo, size_t *hi)
-{
-    RC_ASSERT(nth >= 1 && ith >= 0 && ith < nth);
-    size_t base = n / (size_t)nth, rem = n % (size_t)nth, i = (size_t)ith;
-    *lo = i * base + (i < rem ? i : rem);
-    *hi = *lo + base + (i < rem ? 1 : 0);
-}
 
 /* Fills every thread's target (core, PU, cpuset) or its reason for none.
  * The plan itself is rc_topo_place's, the same that `rcsim info` prints. */
@@ -397,7 +361,7 @@ static rc_pool *pool_new(int nthreads, rc_placement place, int fewer_when_busy, 
             pool->idle_excluded = rc_topo_restrict_idle(pool->rtopo, 50, nthreads);
         pool->topo = rc_topo_hwloc(pool->rtopo);
     }
-    pool->ncores = pool->topo ? rc_pool_count_cores(pool->topo) : rc_hw_ncores();
+    pool->ncores = pool->topo ? rc_hw_count_cores(pool->topo) : rc_hw_ncores();
     pool->nth = nthreads ? nthreads : pool->ncores;
 
     pool->t = calloc((size_t)pool->nth, sizeof *pool->t);
