@@ -20,6 +20,22 @@ static float frand(uint64_t *s)
     return (float)((double)(*s >> 40) / (double)(1ull << 24) * 2.0 - 1.0);
 }
 
+/* The reference: the plain loop the grouped one replaced, tile by tile, rows
+ * and events in order, adding each event's outer product into dwi. */
+static void plain_loop(float *dwi, const float *dgate, const rc_step_input *in, int H, int N)
+{
+    const int G4 = 4 * H;
+    for (int k = 0; k < rc_lstm_ntiles(H); k++) {
+        const int rb = 4 * RC_LSTM_TILE * k, nr = 4 * rc_lstm_tile_w(H, k);
+        for (int r = 0; r < N; r++)
+            for (int e = in->beg[r]; e < in->end[r]; e++) {
+                const float v = in->val[r][e], *d = dgate + (size_t)r * G4 + rb;
+                float *wc = dwi + (size_t)in->ch[r][e] * G4 + rb;
+                for (int j = 0; j < nr; j++) wc[j] += v * d[j];
+            }
+    }
+}
+
 static void check(int H, int nin, int N)
 {
     const int G4 = 4 * H, nt = rc_lstm_ntiles(H);
@@ -51,16 +67,7 @@ static void check(int H, int nin, int N)
     float *dwh = calloc((size_t)G4 * H, sizeof *dwh), *dbi = calloc((size_t)G4, sizeof *dbi);
     float *dbh = calloc((size_t)G4, sizeof *dbh);
     for (size_t i = 0; i < nw; i++) dwi[i] = ref[i] = 0.25f * frand(&s);
-    /* The reference: the plain loop, tile by tile, rows and events in order. */
-    for (int k = 0; k < nt; k++) {
-        const int rb = 4 * RC_LSTM_TILE * k, nr = 4 * rc_lstm_tile_w(H, k);
-        for (int r = 0; r < N; r++)
-            for (int e = beg[r]; e < end[r]; e++) {
-                const float v = valr[r][e], *d = dgate + (size_t)r * G4 + rb;
-                float *wc = ref + (size_t)chr[r][e] * G4 + rb;
-                for (int j = 0; j < nr; j++) wc[j] += v * d[j];
-            }
-    }
+    plain_loop(ref, dgate, &in, H, N);
     /* Two calls over split tile ranges, as two threads would make them. */
     rc_lstm_backward_weights(dwi, dwh, dbi, dbh, dgate, hp, &in, N, 0, H, 0, nt / 2);
     rc_lstm_backward_weights(dwi, dwh, dbi, dbh, dgate, hp, &in, N, 0, H, nt / 2, nt);
@@ -74,15 +81,7 @@ static void check(int H, int nin, int N)
     const rc_step_input inx = { beg, end, (const int32_t *const *)chr, (const float *const *)valr, x, xrow, nin };
     memcpy(dwi2, dwi, nw * sizeof *dwi2);
     memcpy(ref, dwi, nw * sizeof *ref);
-    for (int k = 0; k < nt; k++) {
-        const int rb = 4 * RC_LSTM_TILE * k, nr = 4 * rc_lstm_tile_w(H, k);
-        for (int r = 0; r < N; r++)
-            for (int e = beg[r]; e < end[r]; e++) {
-                const float v = valr[r][e], *d = dgate + (size_t)r * G4 + rb;
-                float *wc = ref + (size_t)chr[r][e] * G4 + rb;
-                for (int j = 0; j < nr; j++) wc[j] += v * d[j];
-            }
-    }
+    plain_loop(ref, dgate, &in, H, N);
     float *scratch = calloc((size_t)G4 * H, sizeof *scratch), *sb = calloc(2 * (size_t)G4, sizeof *sb);
     rc_lstm_backward_weights(dwi2, scratch, sb, sb + G4, dgate, hp, &inx, N, 0, H, 0, nt);
     assert_memory_equal(dwi2, ref, nw * sizeof *dwi2);
