@@ -65,12 +65,13 @@ start_competitors() { # start_competitors K
 warn_if_busy "the 'alone' runs are not alone"
 
 declare -A EPS
+# The run's settings; eval of its model needs the same ones.
+SETS=(--set task.data_dir="$DATA_DIR" --set train.examples="$N" --set train.epochs=0
+      --set train.val_every=1000000 --set train.val_size=100 --set test.size="$TEST"
+      --set train.select=last --set output.traces=false --set output.progress=off)
 run_rcsim() { # run_rcsim K
     local out=$WORK/rc_$1
-    if ! ./rcsim run "$CFG" --set task.data_dir="$DATA_DIR" --set train.examples="$N" --set train.epochs=0 \
-        --set train.val_every=1000000 --set train.val_size=100 --set test.size="$TEST" \
-        --set train.select=last --set output.traces=false --set output.progress=off \
-        --threads "$THREADS" --out "$out" >"$out.log" 2>&1; then
+    if ! ./rcsim run "$CFG" "${SETS[@]}" --threads "$THREADS" --out "$out" >"$out.log" 2>&1; then
         cat "$out.log" >&2; exit 1
     fi
     EPS[rc_train,$1]=$(jget "$out/summary.json" train.examples_per_s)
@@ -78,9 +79,7 @@ run_rcsim() { # run_rcsim K
 }
 run_eval() { # run_eval K: RC-inference of the alone run's model
     local out=$WORK/ev_$1
-    if ! ./rcsim eval "$CFG" --model "$WORK/rc_0/model.h5" --set task.data_dir="$DATA_DIR" --set train.examples="$N" \
-        --set train.epochs=0 --set train.val_every=1000000 --set train.val_size=100 --set test.size="$TEST" \
-        --set train.select=last --set output.traces=false --set output.progress=off \
+    if ! ./rcsim eval "$CFG" --model "$WORK/rc_0/model.h5" "${SETS[@]}" \
         --thresholds 0.95,0.95,0.95,0.95,0.95 --no-end --threads "$THREADS" --out "$out" >"$out.log" 2>&1; then
         cat "$out.log" >&2; exit 1
     fi

@@ -35,8 +35,9 @@ typedef struct {
     rc_net *net;
     rc_pool *pool;
     rc_engine *eng;
-    rc_engine_team *team;        /* NULL with one thread: evaluation batches
-                                    taken whole by the threads (engine_team.h) */
+    rc_engine_team *team;        /* evaluation batches taken whole by the
+                                    threads (engine_team.h); NULL where
+                                    rc_app_team has none (one thread, memory) */
     rc_example_result *res;      /* (max(batch, tbatch)) engine results       */
     int64_t *idx;                /* (max(batch, tbatch)) example indices      */
     float *best;                 /* (nparams) the kept model                  */
